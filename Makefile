@@ -1,0 +1,64 @@
+# Hookline. `make` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+GO        ?= go
+BIN       := bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+# Lambda bootstraps: static, stripped, arm64 (provided.al2023).
+LAMBDA_GO  = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -tags lambda.norpc -ldflags='-s -w'
+FUZZTIME  ?= 10s
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## install Go modules and the npm test servers (DynamoDB emulator)
+	$(GO) mod download
+	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
+
+.PHONY: build
+build: ## build bin/hookline
+	$(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $(BIN)/hookline ./cmd/hookline
+
+.PHONY: run
+run: build ## run the local service on 127.0.0.1:8080 (HOOKLINE_ADDR)
+	./$(BIN)/hookline serve
+
+.PHONY: test
+test: deps ## run every test (unit, integration against dynalite, short fuzzing)
+	$(GO) vet ./...
+	$(GO) test -tags integration -count=1 -timeout 20m ./...
+	$(MAKE) fuzz
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (default 10s)
+	@set -e; for target in $$(grep -rl --include='*_test.go' '^func Fuzz' shared cmd schemas 2>/dev/null | xargs -r -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$target/*_test.go | sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/'); do \
+	    echo "fuzz $$target $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./$$target; \
+	  done; \
+	done
+
+.PHONY: bench
+bench: deps ## run every benchmark
+	$(GO) test -tags integration -run '^$$' -bench . -benchmem ./...
+
+.PHONY: lint
+lint: ## gofmt, go vet and a go.mod tidiness check
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@cp go.mod /tmp/hookline-go.mod.bak; cp go.sum /tmp/hookline-go.sum.bak; $(GO) mod tidy; \
+	  if ! git diff --quiet -- go.mod go.sum; then echo "go.mod/go.sum are not tidy"; git diff -- go.mod go.sum; \
+	  cp /tmp/hookline-go.mod.bak go.mod; cp /tmp/hookline-go.sum.bak go.sum; exit 1; fi
+
+.PHONY: clean
+clean: ## remove build output and local data
+	rm -rf $(BIN) .aws-sam .hookline
+
+# SAM runs these with ARTIFACTS_DIR set (BuildMethod: makefile).
+.PHONY: build-ApiFunction
+build-ApiFunction: ## SAM build target for functions/api
+	$(LAMBDA_GO) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api

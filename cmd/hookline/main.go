@@ -1,0 +1,65 @@
+// Command hookline runs Hookline on one machine and offers offline tools.
+//
+//	hookline serve                       the whole service with an embedded store
+//	hookline validate FILE               check a hook definition offline
+//	hookline render --template F --context F   preview a JSON-e render
+//	hookline version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := serve(ctx, getenv, stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "hookline serve:", err)
+			return 1
+		}
+		return 0
+	case "validate":
+		return runValidate(args[1:], stdin, stdout, stderr, getenv)
+	case "render":
+		return runRender(args[1:], stdout, stderr, time.Now)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "hookline", version)
+		return 0
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "hookline: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: hookline <command> [arguments]
+
+commands:
+  serve                                     run the service locally (settings from HOOKLINE_* variables; see README)
+  validate FILE                             check a hook definition (create-hook-request JSON; - for stdin)
+  render --template FILE --context FILE     render a JSON-e template and print the result
+  version                                   print the version
+`)
+}

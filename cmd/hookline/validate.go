@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/hooks"
+)
+
+// runValidate checks a hook definition offline: the upstream request schema
+// (with its defaults), then every check createHook makes (cron entries,
+// triggerSchema, exchange denylist). It prints each problem and exits 1 when
+// there is any.
+func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: hookline validate FILE   (- reads standard input)")
+		return 2
+	}
+	var data []byte
+	var err error
+	if args[0] == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(args[0])
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "hookline validate:", err)
+		return 2
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "hookline validate:", err)
+		return 2
+	}
+	reg, err := schemas.New()
+	if err != nil {
+		fmt.Fprintln(stderr, "hookline validate:", err)
+		return 1
+	}
+	problems := validateDefinition(reg, cfg.Denylist, data)
+	if len(problems) == 0 {
+		fmt.Fprintf(stdout, "%s: valid hook definition\n", args[0])
+		return 0
+	}
+	fmt.Fprintf(stdout, "%s: invalid hook definition:\n", args[0])
+	for _, p := range problems {
+		fmt.Fprintf(stdout, "  - %s\n", p)
+	}
+	return 1
+}
+
+func validateDefinition(reg *schemas.Registry, denylist []string, data []byte) []string {
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return []string{"not a JSON object: " + err.Error()}
+	}
+	if err := reg.Validate(schemas.CreateHookRequest, doc); err != nil {
+		var ve *schemas.ValidationError
+		if errors.As(err, &ve) {
+			return ve.Problems
+		}
+		return []string{err.Error()}
+	}
+	reg.ApplyDefaults(schemas.CreateHookRequest, doc)
+	normalized, err := json.Marshal(doc)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var in hooks.Input
+	if err := json.Unmarshal(normalized, &in); err != nil {
+		return []string{err.Error()}
+	}
+	svc, err := hooks.NewService(nil, reg, hooks.Options{Denylist: denylist, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	if err := svc.CheckInput(in); err != nil {
+		var he *hooks.Error
+		if errors.As(err, &he) {
+			return []string{he.Message}
+		}
+		return []string{err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,330 @@
+// Package schemas embeds the Taskcluster hooks v1 JSON schemas (and the queue
+// schemas they lead to) and compiles them once with gojsonschema.
+//
+// Upstream schemas carry root-relative ids such as
+// "/schemas/hooks/v1/hook-definition.json#". They are loaded into one
+// registry under a fixed base URL so that relative references resolve
+// without any network access. Requests are validated against them and get
+// the schema defaults applied, as upstream's validator does; responses are
+// validated in tests.
+package schemas
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/xeipuuv/gojsonschema"
+)
+
+//go:embed hooks common queue references
+var files embed.FS
+
+// base is where the registry pretends the schemas live. It is never
+// fetched: every reference resolves inside the registry.
+const base = "https://schemas.hookline.invalid"
+
+// Ids of the schemas the service validates against.
+const (
+	CreateHookRequest       = "/schemas/hooks/v1/create-hook-request.json#"
+	HookDefinition          = "/schemas/hooks/v1/hook-definition.json#"
+	HookStatus              = "/schemas/hooks/v1/hook-status.json#"
+	ListHookGroupsResponse  = "/schemas/hooks/v1/list-hook-groups-response.json#"
+	ListHooksResponse       = "/schemas/hooks/v1/list-hooks-response.json#"
+	ListLastFiresResponse   = "/schemas/hooks/v1/list-lastFires-response.json#"
+	TriggerHook             = "/schemas/hooks/v1/trigger-hook.json#"
+	TriggerHookResponse     = "/schemas/hooks/v1/trigger-hook-response.json#"
+	TriggerTokenResponse    = "/schemas/hooks/v1/trigger-token-response.json#"
+	HookChangedMessage      = "/schemas/hooks/v1/pulse-hook-changed-message.json#"
+	Schedule                = "/schemas/hooks/v1/schedule.json#"
+	Bindings                = "/schemas/hooks/v1/bindings.json#"
+	QueueCreateTaskRequest  = "/schemas/queue/v1/create-task-request.json#"
+	QueueTaskStatus         = "/schemas/queue/v1/task-status.json#"
+	QueueTaskDefinitionResp = "/schemas/queue/v1/task.json#"
+)
+
+// Registry holds every embedded schema, compiled. It is safe for concurrent
+// use.
+type Registry struct {
+	raw      map[string]map[string]any // by id, for defaults
+	compiled map[string]*gojsonschema.Schema
+}
+
+// ValidationError lists every way a document breaks a schema.
+type ValidationError struct {
+	SchemaID string
+	Problems []string
+}
+
+func (e *ValidationError) Error() string {
+	return "schema " + e.SchemaID + ": " + strings.Join(e.Problems, "; ")
+}
+
+// New compiles every embedded schema. Call it once at start-up and share the
+// registry; it is safe for concurrent use.
+func New() (*Registry, error) {
+	return compile()
+}
+
+func compile() (*Registry, error) {
+	r := &Registry{raw: map[string]map[string]any{}, compiled: map[string]*gojsonschema.Schema{}}
+	loader := gojsonschema.NewSchemaLoader()
+	loader.Draft = gojsonschema.Draft6
+	loader.AutoDetect = false
+	var ids []string
+	err := fs.WalkDir(files, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(path, "references/") || !strings.HasSuffix(path, ".json") {
+			return err
+		}
+		data, err := files.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return fmt.Errorf("schemas: parse %s: %w", path, err)
+		}
+		id, _ := doc["$id"].(string)
+		if id == "" {
+			return fmt.Errorf("schemas: %s has no $id", path)
+		}
+		if id == "/schemas/common/metaschema.json#" {
+			// The Taskcluster metaschema only points at draft-06, which
+			// gojsonschema knows; it is not needed for validation.
+			return nil
+		}
+		r.raw[id] = doc
+		ids = append(ids, id)
+		abs := absolutize(doc)
+		return loader.AddSchemas(gojsonschema.NewGoLoader(abs))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("schemas: load: %w", err)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		s, err := loader.Compile(gojsonschema.NewReferenceLoader(base + id))
+		if err != nil {
+			return nil, fmt.Errorf("schemas: compile %s: %w", id, err)
+		}
+		r.compiled[id] = s
+	}
+	return r, nil
+}
+
+// absolutize returns a deep copy of doc with its $id made absolute under
+// base and $schema dropped (it names Taskcluster's metaschema, which is only
+// draft-06 by another name).
+func absolutize(doc map[string]any) map[string]any {
+	out := make(map[string]any, len(doc))
+	for k, v := range doc {
+		switch k {
+		case "$schema":
+			continue
+		case "$id":
+			out[k] = base + v.(string)
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Validate checks doc (a value from encoding/json) against the schema id.
+// It returns a *ValidationError listing every problem.
+func (r *Registry) Validate(id string, doc any) error {
+	s, ok := r.compiled[id]
+	if !ok {
+		return fmt.Errorf("schemas: unknown schema %s", id)
+	}
+	res, err := s.Validate(gojsonschema.NewGoLoader(doc))
+	if err != nil {
+		return fmt.Errorf("schemas: validate against %s: %w", id, err)
+	}
+	if res.Valid() {
+		return nil
+	}
+	return &ValidationError{SchemaID: id, Problems: describe(res.Errors())}
+}
+
+// ValidateJSON is Validate for raw JSON.
+func (r *Registry) ValidateJSON(id string, data []byte) error {
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("schemas: %w", err)
+	}
+	return r.Validate(id, doc)
+}
+
+// describe turns gojsonschema's errors into stable, readable lines such as
+// `metadata.owner: Does not match format 'email'`.
+func describe(errs []gojsonschema.ResultError) []string {
+	out := make([]string, 0, len(errs))
+	for _, e := range errs {
+		field := e.Field()
+		if field == "(root)" {
+			field = "body"
+		}
+		out = append(out, field+": "+e.Description())
+	}
+	return out
+}
+
+// ApplyDefaults inserts the schema's `default` values into doc wherever a
+// property is missing, following $refs, as upstream's validator does before
+// a handler sees the request. doc is modified in place.
+func (r *Registry) ApplyDefaults(id string, doc map[string]any) {
+	r.applyDefaults(id, r.raw[id], doc, 0)
+}
+
+func (r *Registry) applyDefaults(currentID string, schema map[string]any, doc map[string]any, depth int) {
+	if schema == nil || depth > 32 {
+		return
+	}
+	if ref, ok := schema["$ref"].(string); ok {
+		id := resolveRef(currentID, ref)
+		r.applyDefaults(id, r.raw[id], doc, depth+1)
+		return
+	}
+	props, _ := schema["properties"].(map[string]any)
+	for name, p := range props {
+		prop, _ := p.(map[string]any)
+		if prop == nil {
+			continue
+		}
+		if _, present := doc[name]; !present {
+			if def, ok := prop["default"]; ok {
+				doc[name] = deepCopy(def)
+				continue
+			}
+		}
+		if child, ok := doc[name].(map[string]any); ok {
+			r.applyDefaults(currentID, prop, child, depth+1)
+		}
+	}
+}
+
+// resolveRef resolves a whole-document reference such as "bindings.json#"
+// against the id of the schema it appears in.
+func resolveRef(currentID, ref string) string {
+	if strings.HasPrefix(ref, "/") {
+		return ref
+	}
+	dir := currentID[:strings.LastIndex(currentID, "/")+1]
+	return dir + ref
+}
+
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
+}
+
+// ErrRemoteRef is returned for user schemas that reference anything outside
+// themselves.
+var ErrRemoteRef = errors.New("only local references (starting with #) are allowed")
+
+// CompileUser compiles a schema supplied by a user (a hook's triggerSchema).
+// It is checked against the draft-07 metaschema, as upstream does, and any
+// $ref that is not local to the document is refused: gojsonschema would
+// otherwise fetch it over the network.
+func CompileUser(schema map[string]any) (*gojsonschema.Schema, error) {
+	if err := checkLocalRefs(schema, "", 0); err != nil {
+		return nil, err
+	}
+	loader := gojsonschema.NewSchemaLoader()
+	loader.Validate = true
+	loader.Draft = gojsonschema.Draft7
+	loader.AutoDetect = false
+	s, err := loader.Compile(gojsonschema.NewGoLoader(withoutSchemaKeyword(schema)))
+	if err != nil {
+		return nil, fmt.Errorf("%s", strings.TrimSpace(err.Error()))
+	}
+	return s, nil
+}
+
+// withoutSchemaKeyword drops a top-level $schema: user schemas are always
+// treated as draft-07, and a $schema pointing elsewhere must not be fetched.
+func withoutSchemaKeyword(schema map[string]any) map[string]any {
+	if _, ok := schema["$schema"]; !ok {
+		return schema
+	}
+	out := make(map[string]any, len(schema))
+	for k, v := range schema {
+		if k != "$schema" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func checkLocalRefs(v any, path string, depth int) error {
+	if depth > 64 {
+		return fmt.Errorf("schema is nested more than 64 levels deep")
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if k == "$ref" {
+				if s, ok := e.(string); ok && !strings.HasPrefix(s, "#") {
+					return fmt.Errorf("%s/$ref %q: %w", path, s, ErrRemoteRef)
+				}
+			}
+			if k == "$id" || k == "id" {
+				if s, ok := e.(string); ok && !strings.HasPrefix(s, "#") && depth > 0 {
+					return fmt.Errorf("%s/%s %q: nested schema ids are not supported", path, k, s)
+				}
+			}
+			if err := checkLocalRefs(e, path+"/"+k, depth+1); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range t {
+			if err := checkLocalRefs(e, fmt.Sprintf("%s/%d", path, i), depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ValidateUser validates doc against a compiled user schema, returning the
+// problems in Ajv's `data/path message` style joined by "; ".
+func ValidateUser(s *gojsonschema.Schema, doc any) (string, error) {
+	res, err := s.Validate(gojsonschema.NewGoLoader(doc))
+	if err != nil {
+		return "", err
+	}
+	if res.Valid() {
+		return "", nil
+	}
+	var parts []string
+	for _, e := range res.Errors() {
+		field := "data"
+		if f := e.Field(); f != "(root)" {
+			field = "data/" + strings.ReplaceAll(f, ".", "/")
+		}
+		parts = append(parts, field+" "+e.Description())
+	}
+	return strings.Join(parts, "; "), nil
+}
+
+// File returns an embedded file, such as "references/api.json".
+func File(name string) ([]byte, error) { return files.ReadFile(name) }

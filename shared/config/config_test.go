@@ -1,0 +1,73 @@
+package config
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != ".hookline" || c.LogLevel != slog.LevelInfo {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if c.Store.Kind != StoreEmbedded || c.Store.Path != filepath.Join(".hookline", "hookline.db") {
+		t.Fatalf("store default: %+v", c.Store)
+	}
+	if c.Auth.Mode != AuthStatic || c.Denylist != nil {
+		t.Fatalf("auth/denylist defaults: %+v %v", c.Auth, c.Denylist)
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "clients.json")
+	os.WriteFile(file, []byte(`{"clients":[]}`), 0o600)
+	c, err := Load(env(map[string]string{
+		"HOOKLINE_ADDR":              "0.0.0.0:9000",
+		"HOOKLINE_STORE":             "dynamodb:hooks-table",
+		"HOOKLINE_LOG_LEVEL":         "debug",
+		"HOOKLINE_EXCHANGE_DENYLIST": `["exchange/x/.*"]`,
+		"HOOKLINE_AUTH_MODE":         "taskcluster",
+		"TASKCLUSTER_ROOT_URL":       "https://tc.example.com/",
+		"HOOKLINE_CLIENTS_FILE":      file,
+		"HOOKLINE_TRUST_FORWARDED":   "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store.Table != "hooks-table" || c.LogLevel != slog.LevelDebug || c.Denylist[0] != "exchange/x/.*" ||
+		c.Auth.TaskclusterRootURL != "https://tc.example.com" || string(c.Auth.Clients) != `{"clients":[]}` || !c.Auth.TrustForwarded {
+		t.Fatalf("values not applied: %+v", c)
+	}
+}
+
+func TestLoadErrorsNameTheVariable(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"HOOKLINE_ADDR": "nope"}, "HOOKLINE_ADDR"},
+		{map[string]string{"HOOKLINE_STORE": "postgres"}, "HOOKLINE_STORE"},
+		{map[string]string{"HOOKLINE_STORE": "dynamodb"}, "HOOKLINE_STORE"},
+		{map[string]string{"HOOKLINE_LOG_LEVEL": "loud"}, "HOOKLINE_LOG_LEVEL"},
+		{map[string]string{"HOOKLINE_EXCHANGE_DENYLIST": "x"}, "HOOKLINE_EXCHANGE_DENYLIST"},
+		{map[string]string{"HOOKLINE_AUTH_MODE": "none"}, "HOOKLINE_AUTH_MODE"},
+		{map[string]string{"HOOKLINE_AUTH_MODE": "taskcluster"}, "TASKCLUSTER_ROOT_URL"},
+		{map[string]string{"TASKCLUSTER_ROOT_URL": "ftp://x"}, "TASKCLUSTER_ROOT_URL"},
+		{map[string]string{"HOOKLINE_TRUST_FORWARDED": "maybe"}, "HOOKLINE_TRUST_FORWARDED"},
+		{map[string]string{"HOOKLINE_CLIENTS": "{}", "HOOKLINE_CLIENTS_FILE": "/x"}, "HOOKLINE_CLIENTS"},
+		{map[string]string{"HOOKLINE_CLIENTS_FILE": "/does/not/exist"}, "HOOKLINE_CLIENTS_FILE"},
+	} {
+		_, err := Load(env(tt.env))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Load(%v) = %v, want an error naming %s", tt.env, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/auth"
+	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/store"
+)
+
+// Taskcluster error codes, as lib-api names them.
+const (
+	CodeMalformedPayload        = "MalformedPayload"
+	CodeInvalidRequestArguments = "InvalidRequestArguments"
+	CodeInputValidationError    = "InputValidationError"
+	CodeInputError              = "InputError"
+	CodeAuthenticationFailed    = "AuthenticationFailed"
+	CodeInsufficientScopes      = "InsufficientScopes"
+	CodeResourceNotFound        = "ResourceNotFound"
+	CodeRequestConflict         = "RequestConflict"
+	CodeInputTooLarge           = "InputTooLarge"
+	CodeInternalServerError     = "InternalServerError"
+)
+
+// apiError is an error the router raises itself (bad JSON, bad parameters,
+// unknown routes) with the code and message to send.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func newAPIError(status int, code, format string, args ...any) error {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// errorBody is the Taskcluster error response.
+type errorBody struct {
+	Code        string      `json:"code"`
+	Message     string      `json:"message"`
+	RequestInfo requestInfo `json:"requestInfo"`
+}
+
+type requestInfo struct {
+	Method  string            `json:"method"`
+	Params  map[string]string `json:"params"`
+	Payload any               `json:"payload"`
+	Time    string            `json:"time"`
+}
+
+// classify maps any error to its HTTP status, Taskcluster code and the
+// message the caller may see. It is the one place where errors become API
+// answers; everything unexpected is a 500 whose cause stays in the logs.
+func classify(err error) (status int, code, message string) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.status, ae.code, ae.message
+	}
+	var authErr *auth.Error
+	if errors.As(err, &authErr) {
+		if authErr.Code == CodeInsufficientScopes {
+			return http.StatusForbidden, CodeInsufficientScopes, authErr.Message
+		}
+		return http.StatusUnauthorized, CodeAuthenticationFailed, authErr.Message
+	}
+	var ve *schemas.ValidationError
+	if errors.As(err, &ve) {
+		msg := "Schema validation error:\n"
+		for _, p := range ve.Problems {
+			msg += " * " + p + "\n"
+		}
+		return http.StatusBadRequest, CodeInputValidationError, msg
+	}
+	var he *hooks.Error
+	if errors.As(err, &he) {
+		switch {
+		case errors.Is(he.Kind, hooks.ErrInvalid):
+			return http.StatusBadRequest, CodeInputError, he.Message
+		case errors.Is(he.Kind, hooks.ErrUnauthorized):
+			return http.StatusUnauthorized, CodeAuthenticationFailed, he.Message
+		case errors.Is(he.Kind, store.ErrNotFound):
+			return http.StatusNotFound, CodeResourceNotFound, he.Message
+		case errors.Is(he.Kind, store.ErrConflict):
+			return http.StatusConflict, CodeRequestConflict, he.Message
+		}
+	}
+	if errors.Is(err, store.ErrBadToken) {
+		return http.StatusBadRequest, CodeInputError, "Invalid continuation token"
+	}
+	return http.StatusInternalServerError, CodeInternalServerError,
+		"Internal Server Error: the failure has been logged; please try again later"
+}
+
+// writeError sends err as a Taskcluster error body. It logs 5xx causes.
+func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, err error, apiName string, params map[string]string, payload any, now time.Time) {
+	status, code, message := classify(err)
+	if status >= 500 {
+		log.ErrorContext(ctx, "request failed", "method", apiName, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", "hawk")
+	}
+	if params == nil {
+		params = map[string]string{}
+	}
+	stamp := now.UTC().Format(time.RFC3339Nano)
+	footer := fmt.Sprintf("\n\n---\n\n* method:     %s\n* errorCode:  %s\n* statusCode: %d\n* time:       %s", apiName, code, status, stamp)
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	body := errorBody{
+		Code:    code,
+		Message: message + footer,
+		RequestInfo: requestInfo{
+			Method:  apiName,
+			Params:  params,
+			Payload: payload,
+			Time:    stamp,
+		},
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		data = []byte(`{"code":"InternalServerError","message":"response could not be encoded","requestInfo":{}}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(data)
+}

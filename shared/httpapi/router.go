@@ -1,0 +1,357 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/auth"
+	"github.com/hookline/hookline/shared/hooks"
+)
+
+// BasePath is where the hooks API is served, as on a Taskcluster deployment.
+const BasePath = "/api/hooks/v1"
+
+// MaxBodyBytes is the largest request body accepted (upstream's 10 MB).
+const MaxBodyBytes = 10 << 20
+
+// Authorizer authenticates a request and checks it against the route's
+// scope expression (with URL parameters already substituted). It returns an
+// *auth.Error for 401/403 answers. Public routes pass a zero expression.
+type Authorizer interface {
+	Authorize(ctx context.Context, r *http.Request, body []byte, required auth.Expr) (auth.Caller, error)
+}
+
+// Options configure the router.
+type Options struct {
+	// Authorizer checks every request; it is required.
+	Authorizer Authorizer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+	// Version is reported by __version__.
+	Version string
+	// ValidateResponses checks every reply against its output schema and
+	// turns a mismatch into a 500, as upstream does. Tests turn it on.
+	ValidateResponses bool
+}
+
+// Router serves the hooks API as an http.Handler.
+type Router struct {
+	svc     *hooks.Service
+	schemas *schemas.Registry
+	authz   Authorizer
+	now     func() time.Time
+	log     *slog.Logger
+	version string
+	checkOut bool
+	started time.Time
+	routes  []*route
+}
+
+// request is what a route handler sees.
+type request struct {
+	ctx    context.Context
+	params map[string]string
+	body   map[string]any
+	query  url.Values
+	caller auth.Caller
+	header http.Header
+}
+
+type handlerFunc func(*request) (any, error)
+
+type route struct {
+	name   string
+	method string
+	// segments of the path below BasePath; "<name>" segments are parameters.
+	segments []string
+	scopes   auth.Expr
+	input    string // schema id, or ""
+	output   string // schema id, or ""
+	query    []string
+	handle   handlerFunc
+}
+
+// Parameter patterns, from upstream's API definition.
+var paramPatterns = map[string]*regexp.Regexp{
+	"hookGroupId": regexp.MustCompile(`^[a-zA-Z0-9-_]{1,1000}$`),
+	"hookId":      regexp.MustCompile(`^[a-zA-Z0-9-_/]{1,1000}$`),
+}
+
+// NewRouter builds the router for svc.
+func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
+	if opts.Authorizer == nil {
+		return nil, errors.New("httpapi: an Authorizer is required")
+	}
+	rt := &Router{
+		svc:      svc,
+		schemas:  svc.Schemas(),
+		authz:    opts.Authorizer,
+		now:      opts.Now,
+		log:      opts.Logger,
+		version:  opts.Version,
+		checkOut: opts.ValidateResponses,
+	}
+	if rt.now == nil {
+		rt.now = time.Now
+	}
+	if rt.log == nil {
+		rt.log = slog.Default()
+	}
+	if rt.version == "" {
+		rt.version = "dev"
+	}
+	rt.started = rt.now()
+	rt.routes = rt.hooksRoutes()
+	return rt, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := rt.now()
+	h := w.Header()
+	h.Set("Cache-Control", "no-store no-cache must-revalidate")
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "OPTIONS,GET,HEAD,POST,PUT,DELETE,TRACE,CONNECT")
+	h.Set("Access-Control-Request-Method", "*")
+	h.Set("Access-Control-Allow-Headers", "X-Requested-With,Content-Type,Authorization,Accept,Origin,Cache-Control,Idempotency-Key")
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	rt.serve(rec, r)
+	rt.log.InfoContext(r.Context(), "request",
+		"method", r.Method, "path", r.URL.EscapedPath(), "status", rec.status,
+		"ms", float64(rt.now().Sub(start).Microseconds())/1000)
+}
+
+func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), BasePath)
+	if !ok || (rest != "" && rest[0] != '/') {
+		rt.notFound(ctx, w, r)
+		return
+	}
+	ro, params, err := rt.match(r.Method, rest)
+	if err != nil {
+		writeError(ctx, w, rt.log, err, "", nil, nil, rt.now())
+		return
+	}
+	if ro == nil {
+		rt.notFound(ctx, w, r)
+		return
+	}
+	fail := func(err error, payload any) {
+		writeError(ctx, w, rt.log, err, ro.name, params, payload, rt.now())
+	}
+
+	raw, err := readBody(r)
+	if err != nil {
+		fail(err, nil)
+		return
+	}
+	var body map[string]any
+	if ro.input != "" {
+		if body, err = parseBody(r, raw); err != nil {
+			fail(err, nil)
+			return
+		}
+	}
+
+	// Authorization comes before parameter and body validation, as on
+	// upstream: a caller without the scopes learns nothing about the input.
+	required, err := ro.scopes.Substitute(params)
+	if err != nil {
+		fail(err, body)
+		return
+	}
+	caller, err := rt.authz.Authorize(ctx, r, raw, required)
+	if err != nil {
+		fail(err, body)
+		return
+	}
+	if err := checkParams(params); err != nil {
+		fail(err, body)
+		return
+	}
+	if err := checkQuery(r.URL.Query(), ro.query); err != nil {
+		fail(err, body)
+		return
+	}
+	if ro.input != "" {
+		if err := rt.schemas.Validate(ro.input, body); err != nil {
+			fail(err, body)
+			return
+		}
+		rt.schemas.ApplyDefaults(ro.input, body)
+	}
+
+	out, err := ro.handle(&request{ctx: ctx, params: params, body: body, query: r.URL.Query(), caller: caller, header: r.Header})
+	if err != nil {
+		fail(err, body)
+		return
+	}
+	if rt.checkOut && ro.output != "" {
+		if err := rt.validateOutput(ro.output, out); err != nil {
+			fail(fmt.Errorf("httpapi: %s reply breaks its schema: %w", ro.name, err), body)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (rt *Router) notFound(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+	err := newAPIError(http.StatusNotFound, CodeResourceNotFound, "The requested resource %s %s does not exist", r.Method, r.URL.Path)
+	writeError(ctx, w, rt.log, err, "", nil, nil, rt.now())
+}
+
+func (rt *Router) validateOutput(id string, out any) error {
+	data, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	return rt.schemas.ValidateJSON(id, data)
+}
+
+// match finds the route for method and the escaped path below BasePath.
+// Each segment is unescaped on its own, so a hookId sent as "bar%2Fslash"
+// arrives as "bar/slash" without being split.
+func (rt *Router) match(method, escaped string) (*route, map[string]string, error) {
+	escaped = strings.TrimPrefix(escaped, "/")
+	var segs []string
+	if escaped != "" {
+		segs = strings.Split(escaped, "/")
+	}
+	for i, s := range segs {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, nil, newAPIError(http.StatusBadRequest, CodeInvalidRequestArguments, "path segment %q is not validly escaped", s)
+		}
+		segs[i] = u
+	}
+	for _, ro := range rt.routes {
+		if ro.method != method && !(method == http.MethodHead && ro.method == http.MethodGet) {
+			continue
+		}
+		if params, ok := ro.matchPath(segs); ok {
+			return ro, params, nil
+		}
+	}
+	return nil, nil, nil
+}
+
+func (ro *route) matchPath(segs []string) (map[string]string, bool) {
+	if len(segs) != len(ro.segments) {
+		return nil, false
+	}
+	var params map[string]string
+	for i, want := range ro.segments {
+		if name, ok := strings.CutPrefix(want, "<"); ok {
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[strings.TrimSuffix(name, ">")] = segs[i]
+			continue
+		}
+		if segs[i] != want {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, newAPIError(http.StatusBadRequest, CodeMalformedPayload, "could not read the request body: %v", err)
+	}
+	if len(data) > MaxBodyBytes {
+		return nil, newAPIError(http.StatusRequestEntityTooLarge, CodeInputTooLarge, "request body is larger than the %d MB limit", MaxBodyBytes>>20)
+	}
+	return data, nil
+}
+
+// parseBody decodes a JSON object body. An empty body is {}. Numbers keep
+// their exact text so task templates round-trip unchanged.
+func parseBody(r *http.Request, raw []byte) (map[string]any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return map[string]any{}, nil
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, newAPIError(http.StatusBadRequest, CodeMalformedPayload, "request body must be JSON with Content-Type application/json, not %q", ct)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, newAPIError(http.StatusBadRequest, CodeMalformedPayload, "request body is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, newAPIError(http.StatusBadRequest, CodeMalformedPayload, "request body has data after the JSON value")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, newAPIError(http.StatusBadRequest, CodeMalformedPayload, "request body must be a JSON object")
+	}
+	return obj, nil
+}
+
+func checkParams(params map[string]string) error {
+	for _, name := range []string{"hookGroupId", "hookId"} {
+		v, ok := params[name]
+		if !ok {
+			continue
+		}
+		if re := paramPatterns[name]; !re.MatchString(v) {
+			return newAPIError(http.StatusBadRequest, CodeInvalidRequestArguments,
+				"URL parameter '%s' given as '%s' must match regular expression: '%s'", name, v, re.String())
+		}
+	}
+	return nil
+}
+
+func checkQuery(q url.Values, allowed []string) error {
+	for key := range q {
+		if key == "bewit" {
+			continue
+		}
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == key
+		}
+		if !ok {
+			return newAPIError(http.StatusBadRequest, CodeInvalidRequestArguments, "query-string parameter '%s' is not supported by this method", key)
+		}
+	}
+	return nil
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}

@@ -1,0 +1,428 @@
+// Package embedded is the single-file store.Store backend used by
+// `hookline serve`, built on bbolt.
+//
+// Layout: bucket "hooks" holds one nested bucket per hook group, keyed by
+// hookId, so listing groups reads only the nested bucket names and never a
+// hook body; a group's bucket is removed with its last hook. Bucket "claims"
+// holds claims by key.
+//
+// Every write goes through bbolt's Batch, which commits concurrent writers in
+// one transaction and one fsync: each write is durable when its call
+// returns, yet many clients share the cost of a sync.
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hookline/hookline/shared/store"
+)
+
+var (
+	bucketHooks  = []byte("hooks")
+	bucketClaims = []byte("claims")
+)
+
+// Store is the bbolt-backed store.
+type Store struct {
+	db *bolt.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Options tune the store; nil means defaults.
+type Options struct {
+	// Timeout bounds the wait for the file lock held by another process.
+	// Zero means 5 seconds.
+	Timeout time.Duration
+}
+
+// Open opens (creating if needed) the database file at path.
+func Open(path string, opts *Options) (*Store, error) {
+	timeout := 5 * time.Second
+	if opts != nil && opts.Timeout > 0 {
+		timeout = opts.Timeout
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("embedded: create data dir: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	// Concurrent writers are grouped into one commit; a short delay lets a
+	// burst of requests share a single fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketHooks, bucketClaims} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("embedded: init buckets: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the underlying database to other embedded-only components.
+func (s *Store) DB() *bolt.DB { return s.db }
+
+// hookRecord is the stored form of a hook.
+type hookRecord struct {
+	Definition   json.RawMessage `json:"def"`
+	TriggerToken string          `json:"token"`
+	NextTaskID   string          `json:"nextTaskId"`
+	NextAt       *time.Time      `json:"nextAt,omitempty"`
+	Version      int64           `json:"ver"`
+}
+
+func encodeHook(h store.Hook) ([]byte, error) {
+	rec := hookRecord{Definition: h.Definition, TriggerToken: h.TriggerToken, NextTaskID: h.NextTaskID, Version: h.Version}
+	if !h.NextScheduledDate.IsZero() {
+		t := h.NextScheduledDate.UTC()
+		rec.NextAt = &t
+	}
+	if len(rec.Definition) == 0 {
+		rec.Definition = json.RawMessage("null")
+	}
+	return json.Marshal(rec)
+}
+
+func decodeHook(group, id string, data []byte) (store.Hook, error) {
+	var rec hookRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return store.Hook{}, fmt.Errorf("embedded: decode hook %s/%s: %w", group, id, err)
+	}
+	h := store.Hook{
+		HookGroupID:  group,
+		HookID:       id,
+		Definition:   rec.Definition,
+		TriggerToken: rec.TriggerToken,
+		NextTaskID:   rec.NextTaskID,
+		Version:      rec.Version,
+	}
+	if rec.NextAt != nil {
+		h.NextScheduledDate = rec.NextAt.UTC()
+	}
+	return h, nil
+}
+
+// CreateHook implements store.Store.
+func (s *Store) CreateHook(ctx context.Context, h store.Hook) (store.Hook, error) {
+	h.Version = 1
+	data, err := encodeHook(h)
+	if err != nil {
+		return store.Hook{}, err
+	}
+	err = s.write(ctx, func(tx *bolt.Tx) error {
+		group, err := tx.Bucket(bucketHooks).CreateBucketIfNotExists([]byte(h.HookGroupID))
+		if err != nil {
+			return err
+		}
+		if group.Get([]byte(h.HookID)) != nil {
+			return store.ErrConflict
+		}
+		return group.Put([]byte(h.HookID), data)
+	})
+	if err != nil {
+		return store.Hook{}, fmt.Errorf("embedded: create hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+	}
+	return h, nil
+}
+
+// GetHook implements store.Store.
+func (s *Store) GetHook(ctx context.Context, hookGroupID, hookID string) (store.Hook, error) {
+	var h store.Hook
+	err := s.read(ctx, func(tx *bolt.Tx) error {
+		group := tx.Bucket(bucketHooks).Bucket([]byte(hookGroupID))
+		if group == nil {
+			return store.ErrNotFound
+		}
+		data := group.Get([]byte(hookID))
+		if data == nil {
+			return store.ErrNotFound
+		}
+		var err error
+		h, err = decodeHook(hookGroupID, hookID, data)
+		return err
+	})
+	if err != nil {
+		return store.Hook{}, fmt.Errorf("embedded: get hook %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return h, nil
+}
+
+// UpdateHook implements store.Store.
+func (s *Store) UpdateHook(ctx context.Context, h store.Hook) (store.Hook, error) {
+	expected := h.Version
+	h.Version = expected + 1
+	data, err := encodeHook(h)
+	if err != nil {
+		return store.Hook{}, err
+	}
+	err = s.write(ctx, func(tx *bolt.Tx) error {
+		group := tx.Bucket(bucketHooks).Bucket([]byte(h.HookGroupID))
+		if group == nil {
+			return store.ErrNotFound
+		}
+		old := group.Get([]byte(h.HookID))
+		if old == nil {
+			return store.ErrNotFound
+		}
+		current, err := decodeHook(h.HookGroupID, h.HookID, old)
+		if err != nil {
+			return err
+		}
+		if current.Version != expected {
+			return store.ErrConflict
+		}
+		return group.Put([]byte(h.HookID), data)
+	})
+	if err != nil {
+		return store.Hook{}, fmt.Errorf("embedded: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+	}
+	return h, nil
+}
+
+// DeleteHook implements store.Store.
+func (s *Store) DeleteHook(ctx context.Context, hookGroupID, hookID string, version int64) error {
+	err := s.write(ctx, func(tx *bolt.Tx) error {
+		hooks := tx.Bucket(bucketHooks)
+		group := hooks.Bucket([]byte(hookGroupID))
+		if group == nil {
+			return store.ErrNotFound
+		}
+		old := group.Get([]byte(hookID))
+		if old == nil {
+			return store.ErrNotFound
+		}
+		if version > 0 {
+			current, err := decodeHook(hookGroupID, hookID, old)
+			if err != nil {
+				return err
+			}
+			if current.Version != version {
+				return store.ErrConflict
+			}
+		}
+		if err := group.Delete([]byte(hookID)); err != nil {
+			return err
+		}
+		if k, _ := group.Cursor().First(); k == nil {
+			return hooks.DeleteBucket([]byte(hookGroupID))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: delete hook %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return nil
+}
+
+// ListHookGroups implements store.Store. It reads only bucket names.
+func (s *Store) ListHookGroups(ctx context.Context, p store.Page) ([]string, string, error) {
+	after, err := decodeToken(p.Token, "groups")
+	if err != nil {
+		return nil, "", err
+	}
+	limit := pageLimit(p)
+	var groups []string
+	var next string
+	err = s.read(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketHooks).Cursor()
+		for k, _ := seekAfter(c, after); k != nil; k, _ = c.Next() {
+			if len(groups) == limit {
+				next = encodeToken("groups", groups[len(groups)-1])
+				break
+			}
+			groups = append(groups, string(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("embedded: list hook groups: %w", err)
+	}
+	return groups, next, nil
+}
+
+// ListHooks implements store.Store.
+func (s *Store) ListHooks(ctx context.Context, hookGroupID string, p store.Page) ([]store.Hook, string, error) {
+	scope := "hooks\x00" + hookGroupID
+	after, err := decodeToken(p.Token, scope)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := pageLimit(p)
+	var hooks []store.Hook
+	var next string
+	err = s.read(ctx, func(tx *bolt.Tx) error {
+		group := tx.Bucket(bucketHooks).Bucket([]byte(hookGroupID))
+		if group == nil {
+			return nil
+		}
+		c := group.Cursor()
+		for k, v := seekAfter(c, after); k != nil; k, v = c.Next() {
+			if len(hooks) == limit {
+				next = encodeToken(scope, hooks[len(hooks)-1].HookID)
+				break
+			}
+			h, err := decodeHook(hookGroupID, string(k), v)
+			if err != nil {
+				return err
+			}
+			hooks = append(hooks, h)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("embedded: list hooks of %s: %w", hookGroupID, err)
+	}
+	return hooks, next, nil
+}
+
+type claimRecord struct {
+	Body      []byte    `json:"body"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+}
+
+func liveClaim(data []byte, now time.Time) (claimRecord, bool, error) {
+	if data == nil {
+		return claimRecord{}, false, nil
+	}
+	var rec claimRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return claimRecord{}, false, fmt.Errorf("decode claim: %w", err)
+	}
+	if !rec.ExpiresAt.IsZero() && !now.Before(rec.ExpiresAt) {
+		return rec, false, nil
+	}
+	return rec, true, nil
+}
+
+// CreateClaim implements store.Store.
+func (s *Store) CreateClaim(ctx context.Context, c store.Claim, now time.Time) error {
+	data, err := json.Marshal(claimRecord{Body: c.Body, CreatedAt: c.CreatedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC()})
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketClaims)
+		_, live, err := liveClaim(b.Get([]byte(c.Key)), now)
+		if err != nil {
+			return err
+		}
+		if live {
+			return store.ErrConflict
+		}
+		return b.Put([]byte(c.Key), data)
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: create claim %s: %w", c.Key, err)
+	}
+	return nil
+}
+
+// GetClaim implements store.Store.
+func (s *Store) GetClaim(ctx context.Context, key string, now time.Time) (store.Claim, error) {
+	var c store.Claim
+	err := s.read(ctx, func(tx *bolt.Tx) error {
+		rec, live, err := liveClaim(tx.Bucket(bucketClaims).Get([]byte(key)), now)
+		if err != nil {
+			return err
+		}
+		if !live {
+			return store.ErrNotFound
+		}
+		c = store.Claim{Key: key, Body: rec.Body, CreatedAt: rec.CreatedAt, ExpiresAt: rec.ExpiresAt}
+		return nil
+	})
+	if err != nil {
+		return store.Claim{}, fmt.Errorf("embedded: get claim %s: %w", key, err)
+	}
+	return c, nil
+}
+
+// DeleteClaim implements store.Store.
+func (s *Store) DeleteClaim(ctx context.Context, key string) error {
+	err := s.write(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketClaims).Delete([]byte(key))
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: delete claim %s: %w", key, err)
+	}
+	return nil
+}
+
+// write runs fn in a batched, durable read-write transaction. bbolt may run
+// fn more than once when a batch is retried, so fn must read what it needs
+// inside the transaction.
+func (s *Store) write(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Batch(fn)
+}
+
+func (s *Store) read(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+func pageLimit(p store.Page) int {
+	if p.Limit <= 0 {
+		return store.DefaultPageLimit
+	}
+	return p.Limit
+}
+
+// seekAfter positions c on the first key strictly after `after` ("" means
+// the first key).
+func seekAfter(c *bolt.Cursor, after string) ([]byte, []byte) {
+	if after == "" {
+		return c.First()
+	}
+	k, v := c.Seek([]byte(after))
+	if k != nil && bytes.Equal(k, []byte(after)) {
+		return c.Next()
+	}
+	return k, v
+}
+
+// A continuation token is the last key returned, tagged with the listing it
+// belongs to so that a token from one listing cannot steer another.
+func encodeToken(scope, last string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(scope + "\x00\x00" + last))
+}
+
+func decodeToken(token, scope string) (string, error) {
+	if token == "" {
+		return "", nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", fmt.Errorf("embedded: %w", store.ErrBadToken)
+	}
+	prefix := []byte(scope + "\x00\x00")
+	if !bytes.HasPrefix(raw, prefix) || len(raw) == len(prefix) {
+		return "", fmt.Errorf("embedded: %w", store.ErrBadToken)
+	}
+	return string(raw[len(prefix):]), nil
+}

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when the requested item does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a conditional write is refused: the item
+// already exists (create, claim) or changed since it was read (update, delete
+// with an expected version). The stored item is left untouched.
+var ErrConflict = errors.New("store: conflict")
+
+// Hook is one stored hook: its public definition plus the system fields that
+// are never shown to API callers.
+type Hook struct {
+	HookGroupID string
+	HookID      string
+
+	// Definition is the hook definition exactly as the API returns it
+	// (hook-definition.json). The store treats it as opaque bytes.
+	Definition json.RawMessage
+
+	// TriggerToken is the secret for triggerHookWithToken.
+	TriggerToken string
+	// NextTaskID is the taskId the next scheduled fire will use.
+	NextTaskID string
+	// NextScheduledDate is when the next scheduled fire is due; the zero
+	// time means the hook has no schedule.
+	NextScheduledDate time.Time
+
+	// Version is set by the store: 1 after create, incremented by every
+	// update. Callers pass the version they read to Update and Delete.
+	Version int64
+}
+
+// Page asks for one page of a listing. A zero Page asks for the first page
+// with the backend's default size.
+type Page struct {
+	// Limit is the most items to return; 0 means DefaultPageLimit.
+	Limit int
+	// Token is the continuation token from the previous page, or "".
+	Token string
+}
+
+// DefaultPageLimit is the page size used when Page.Limit is 0.
+const DefaultPageLimit = 1000
+
+// ErrBadToken is returned when a continuation token cannot be decoded.
+var ErrBadToken = errors.New("store: invalid continuation token")
+
+// Claim is a small record written once under a unique key. The fire
+// protocol uses claims to remember what a fire sent, so a retry re-sends the
+// identical request instead of creating a second task; rate limits use them
+// with an expiry.
+type Claim struct {
+	Key  string
+	Body []byte
+	// CreatedAt is when the claim was first written.
+	CreatedAt time.Time
+	// ExpiresAt, when not zero, is when the claim stops counting: after it, a
+	// new claim under the same key succeeds and replaces it.
+	ExpiresAt time.Time
+}
+
+// Store is the persistence port. Every method is safe for concurrent use.
+// Methods return ErrNotFound, ErrConflict or ErrBadToken (possibly wrapped)
+// for the cases their comments name; any other error is a backend failure.
+type Store interface {
+	// CreateHook stores a new hook with Version 1. It returns ErrConflict,
+	// and changes nothing, when a hook with the same ids exists.
+	CreateHook(ctx context.Context, h Hook) (Hook, error)
+	// GetHook returns the hook or ErrNotFound.
+	GetHook(ctx context.Context, hookGroupID, hookID string) (Hook, error)
+	// UpdateHook replaces the stored hook if its version is still
+	// h.Version and returns it with the new version. It returns ErrNotFound
+	// when the hook is gone and ErrConflict when the version differs.
+	UpdateHook(ctx context.Context, h Hook) (Hook, error)
+	// DeleteHook removes the hook. With version > 0 the delete happens only
+	// if the stored version matches (else ErrConflict); with 0 it is
+	// unconditional. A missing hook is ErrNotFound.
+	DeleteHook(ctx context.Context, hookGroupID, hookID string, version int64) error
+	// ListHookGroups returns the ids of groups holding at least one hook,
+	// in ascending order, without reading hook bodies.
+	ListHookGroups(ctx context.Context, p Page) (groups []string, next string, err error)
+	// ListHooks returns the hooks of one group ordered by hookId.
+	ListHooks(ctx context.Context, hookGroupID string, p Page) (hooks []Hook, next string, err error)
+
+	// CreateClaim writes c if no live claim holds c.Key (an expired one
+	// counts as absent). Otherwise it returns ErrConflict and keeps the
+	// existing claim.
+	CreateClaim(ctx context.Context, c Claim, now time.Time) error
+	// GetClaim returns the claim under key, or ErrNotFound; an expired
+	// claim is ErrNotFound too.
+	GetClaim(ctx context.Context, key string, now time.Time) (Claim, error)
+	// DeleteClaim removes the claim under key; a missing one is not an error.
+	DeleteClaim(ctx context.Context, key string) error
+
+	// Close releases the backend's resources.
+	Close() error
+}
