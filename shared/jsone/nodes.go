@@ -1,0 +1,720 @@
+package jsone
+
+import (
+	"math/bits"
+	"slices"
+	"strings"
+)
+
+// node is one compiled piece of a template. render returns the rendered
+// value, or deleteMarker{} when the piece renders to nothing.
+type node interface {
+	render(r *renderer, sc *scope) (any, error)
+}
+
+// constNode is a scalar without interpolation: rendered as is.
+type constNode struct{ v any }
+
+func (n *constNode) render(*renderer, *scope) (any, error) { return n.v, nil }
+
+// errNode is a template problem found by Compile, raised when reached.
+type errNode struct{ err *Error }
+
+func (n *errNode) render(*renderer, *scope) (any, error) { return nil, n.err.clone() }
+
+type interpPart struct {
+	lit string    // literal text, when e is nil
+	e   *exprRoot // the expression of a ${...}
+	src string    // the expression's source, for error messages
+}
+
+// interpNode is a string with ${...} interpolations. err, when set, is a
+// syntax error met after the last part; it is raised once the parts before
+// it have been evaluated.
+type interpNode struct {
+	parts  []interpPart
+	litLen int
+	err    *Error
+}
+
+func (n *interpNode) render(r *renderer, sc *scope) (any, error) {
+	if len(n.parts) == 1 && n.err == nil {
+		// "${expr}" alone: a string result is returned without copying.
+		p := &n.parts[0]
+		v, err := p.e.eval(r, sc)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := v.(string); ok {
+			return v, nil
+		}
+		s, ok := toInterpString(v)
+		if !ok {
+			return nil, interpolationErr(p.src, v)
+		}
+		return s, nil
+	}
+	s, err := n.renderString(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (n *interpNode) renderString(r *renderer, sc *scope) (string, error) {
+	// Evaluate first, then build the string in one exactly sized buffer.
+	var stack [8]any
+	vals := stack[:0]
+	if len(n.parts) > len(stack) {
+		vals = make([]any, 0, len(n.parts))
+	}
+	size := n.litLen
+	for i := range n.parts {
+		p := &n.parts[i]
+		if p.e == nil {
+			vals = append(vals, nil)
+			continue
+		}
+		v, err := p.e.eval(r, sc)
+		if err != nil {
+			return "", err
+		}
+		switch t := v.(type) {
+		case string:
+			size += len(t)
+		case float64:
+			size += 24
+		case bool:
+			size += 5
+		case nil:
+		default:
+			return "", interpolationErr(p.src, v)
+		}
+		vals = append(vals, v)
+	}
+	if n.err != nil {
+		return "", n.err.clone()
+	}
+	if err := r.spendString(size); err != nil {
+		return "", err
+	}
+	b, start := r.reserve(size)
+	for i := range n.parts {
+		switch t := vals[i].(type) {
+		case nil:
+			b.WriteString(n.parts[i].lit)
+		case string:
+			b.WriteString(t)
+		case float64:
+			var buf [32]byte
+			b.Write(appendNumber(buf[:0], t))
+		case bool:
+			if t {
+				b.WriteString("true")
+			} else {
+				b.WriteString("false")
+			}
+		}
+	}
+	return cut(b, start), nil
+}
+
+func interpolationErr(src string, v any) error {
+	if isFunction(v) {
+		return templateErr("interpolation of '" + src + "' produced a function")
+	}
+	return templateErr("interpolation of '" + src + "' produced an array or object")
+}
+
+type arrayNode struct{ items []node }
+
+func (n *arrayNode) render(r *renderer, sc *scope) (any, error) {
+	if err := r.spend(len(n.items)*costElem + 1); err != nil {
+		return nil, err
+	}
+	out := make([]any, 0, len(n.items))
+	for i, it := range n.items {
+		v, err := it.render(r, sc)
+		if err != nil {
+			return nil, withSegment(err, indexSegment(i))
+		}
+		if !isDeleted(v) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+type objEntry struct {
+	seg     string      // path segment of the template key, for errors
+	key     string      // the output key, when keyNode is nil
+	keyNode *interpNode // the key, when it is interpolated
+	val     node
+}
+
+type objectNode struct{ entries []objEntry }
+
+func (n *objectNode) render(r *renderer, sc *scope) (any, error) {
+	if err := r.spend(len(n.entries)*costEntry + 1); err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(n.entries))
+	for i := range n.entries {
+		e := &n.entries[i]
+		key := e.key
+		if e.keyNode != nil {
+			k, err := e.keyNode.renderString(r, sc)
+			if err != nil {
+				return nil, withSegment(err, e.seg)
+			}
+			key = k
+		}
+		v, err := e.val.render(r, sc)
+		if err != nil {
+			return nil, withSegment(err, e.seg)
+		}
+		if !isDeleted(v) {
+			out[key] = v
+		}
+	}
+	return out, nil
+}
+
+type evalNode struct{ e *exprRoot }
+
+func (n *evalNode) render(r *renderer, sc *scope) (any, error) { return n.e.eval(r, sc) }
+
+type jsonNode struct{ v node }
+
+func (n *jsonNode) render(r *renderer, sc *scope) (any, error) {
+	v, err := n.v.render(r, sc)
+	if err != nil || isDeleted(v) {
+		return v, err
+	}
+	// appendJSON fails on a function with JSON-e's uncalled-functions error.
+	b, err := appendJSON(nil, v, 0, r.maxDepth)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.spendString(len(b)); err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+type ifNode struct {
+	cond      *exprRoot
+	then, els node // nil when absent
+}
+
+func (n *ifNode) render(r *renderer, sc *scope) (any, error) {
+	c, err := n.cond.eval(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	branch := n.els
+	if truthy(c) {
+		branch = n.then
+	}
+	if branch == nil {
+		return deleteMarker{}, nil
+	}
+	return branch.render(r, sc)
+}
+
+type flattenNode struct {
+	v    node
+	deep bool
+	op   string
+}
+
+func (n *flattenNode) render(r *renderer, sc *scope) (any, error) {
+	v, err := n.v.render(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, templateErr(n.op + " value must evaluate to an array")
+	}
+	if n.deep {
+		return r.flattenDeep(make([]any, 0, len(arr)), arr, 0)
+	}
+	out := make([]any, 0, len(arr))
+	for _, e := range arr {
+		if sub, ok := e.([]any); ok {
+			if err := r.spend(len(sub) * costElem); err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+		} else {
+			out = append(out, e)
+		}
+	}
+	return out, r.spend(len(arr)*costElem + 1)
+}
+
+func (r *renderer) flattenDeep(out, arr []any, depth int) ([]any, error) {
+	if depth > r.maxDepth {
+		return nil, limitErr("value nesting exceeds the maximum depth")
+	}
+	if err := r.spend(len(arr)*costElem + 1); err != nil {
+		return nil, err
+	}
+	for _, e := range arr {
+		if sub, ok := e.([]any); ok {
+			var err error
+			if out, err = r.flattenDeep(out, sub, depth+1); err != nil {
+				return nil, err
+			}
+		} else {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+type fromNowNode struct {
+	v    node
+	from node // nil when absent: the variable now is the reference
+}
+
+func (n *fromNowNode) render(r *renderer, sc *scope) (any, error) {
+	v, err := n.v.render(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	offset, ok := v.(string)
+	if !ok {
+		return nil, templateErr("$fromNow expects a string")
+	}
+	var ref string
+	if n.from != nil {
+		fv, err := n.from.render(r, sc)
+		if err != nil {
+			return nil, err
+		}
+		if ref, ok = fv.(string); !ok {
+			return nil, templateErr("$fromNow expects from to be a string")
+		}
+	} else {
+		nv, _ := r.lookup(sc, "now")
+		if ref, ok = nv.(string); !ok {
+			return nil, templateErr("$fromNow expects now to be a string")
+		}
+	}
+	s, err := r.fromNowValue(offset, ref)
+	if err != nil {
+		return nil, templateErr("$fromNow: " + err.Error())
+	}
+	return s, r.spend(8)
+}
+
+type letNode struct{ v, in node }
+
+func (n *letNode) render(r *renderer, sc *scope) (any, error) {
+	v, err := n.v.render(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, templateErr("$let value must be an object")
+	}
+	for k := range m {
+		if !isIdentifier(k) {
+			return nil, templateErr("top level keys of $let must follow /[a-zA-Z_][a-zA-Z0-9_]*/")
+		}
+	}
+	return n.in.render(r, &scope{parent: sc, vars: m, isMap: true})
+}
+
+// smallIndexes holds the boxed numbers 0..255, so that binding a loop index
+// in $map, $reduce or $find does not allocate. It is read-only.
+var smallIndexes = func() (t [256]any) {
+	for i := range t {
+		t[i] = float64(i)
+	}
+	return t
+}()
+
+func boxIndex(i int) any {
+	if i < len(smallIndexes) {
+		return smallIndexes[i]
+	}
+	return float64(i)
+}
+
+// frame makes the scope frame an iterating operator reuses for each item.
+func frame(parent *scope, names []string) *scope {
+	f := &scope{parent: parent, n: len(names)}
+	copy(f.names[:], names)
+	return f
+}
+
+type mapNode struct {
+	v     node
+	names []string // each(x) or each(x,i) / each(v,k)
+	body  node
+}
+
+func (n *mapNode) render(r *renderer, sc *scope) (any, error) {
+	v, err := n.v.render(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	fr := frame(sc, n.names)
+	switch t := v.(type) {
+	case []any:
+		if err := r.spend(len(t)*costElem + 1); err != nil {
+			return nil, err
+		}
+		out := make([]any, 0, len(t))
+		for i, x := range t {
+			fr.vals[0] = x
+			if fr.n == 2 {
+				fr.vals[1] = boxIndex(i)
+			}
+			res, err := n.body.render(r, fr)
+			if err != nil {
+				return nil, err
+			}
+			if !isDeleted(res) {
+				out = append(out, res)
+			}
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for _, k := range sortedKeys(t) {
+			if fr.n == 1 {
+				fr.vals[0] = map[string]any{"key": k, "val": t[k]}
+			} else {
+				fr.vals[0], fr.vals[1] = t[k], k
+			}
+			res, err := n.body.render(r, fr)
+			if err != nil {
+				return nil, err
+			}
+			if isDeleted(res) {
+				continue
+			}
+			rm, ok := res.(map[string]any)
+			if !ok {
+				return nil, templateErr("$map on objects expects each(x) to evaluate to an object")
+			}
+			if err := r.spend(len(rm)*costEntry + costEntry); err != nil {
+				return nil, err
+			}
+			for kk, vv := range rm {
+				out[kk] = vv
+			}
+		}
+		return out, nil
+	}
+	return nil, templateErr("$map value must evaluate to an array or object")
+}
+
+type reduceNode struct {
+	v       node
+	names   []string // each(acc,x) or each(acc,x,i)
+	body    node
+	initial any // used as written, not rendered
+}
+
+func (n *reduceNode) render(r *renderer, sc *scope) (any, error) {
+	v, err := n.v.render(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, templateErr("$reduce value must evaluate to an array")
+	}
+	if err := r.spend(len(arr) + 1); err != nil {
+		return nil, err
+	}
+	r.reduced = true
+	acc := deepCopy(n.initial)
+	fr := frame(sc, n.names)
+	for i, x := range arr {
+		fr.vals[0], fr.vals[1] = acc, x
+		if fr.n == 3 {
+			fr.vals[2] = boxIndex(i)
+		}
+		res, err := n.body.render(r, fr)
+		if err != nil {
+			return nil, err
+		}
+		if !isDeleted(res) {
+			acc = res
+		}
+	}
+	return acc, nil
+}
+
+type findNode struct {
+	v     node
+	names []string
+	cond  *exprRoot
+}
+
+func (n *findNode) render(r *renderer, sc *scope) (any, error) {
+	v, err := n.v.render(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, templateErr("$find value must evaluate to an array")
+	}
+	fr := frame(sc, n.names)
+	for i, x := range arr {
+		fr.vals[0] = x
+		if fr.n == 2 {
+			fr.vals[1] = boxIndex(i)
+		}
+		c, err := n.cond.eval(r, fr)
+		if err != nil {
+			return nil, err
+		}
+		if truthy(c) {
+			return x, nil
+		}
+	}
+	return deleteMarker{}, nil
+}
+
+type sortNode struct {
+	v     node
+	names []string  // the variable of by(x)
+	by    *exprRoot // nil: sort the values themselves
+}
+
+func (n *sortNode) render(r *renderer, sc *scope) (any, error) {
+	v, err := n.v.render(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, errSortType()
+	}
+	if err := r.spend((len(arr) + 1) * (bits.Len(uint(len(arr))) + costElem)); err != nil {
+		return nil, err
+	}
+	keys := arr
+	if n.by != nil {
+		keys = make([]any, len(arr))
+		fr := frame(sc, n.names)
+		for i, x := range arr {
+			fr.vals[0] = x
+			if keys[i], err = n.by.eval(r, fr); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(arr) == 0 {
+		return []any{}, nil
+	}
+	switch keys[0].(type) {
+	case float64:
+		return sortBy(arr, keys, compareFloat)
+	case string:
+		return sortBy(arr, keys, strings.Compare)
+	}
+	return nil, errSortType()
+}
+
+func errSortType() error {
+	return templateErr("$sorted values to be sorted must have the same type")
+}
+
+// sortBy stably sorts values by their keys, which must all be of type K.
+func sortBy[K float64 | string](values, keys []any, cmp func(a, b K) int) (any, error) {
+	type pair struct {
+		key K
+		v   any
+	}
+	pairs := make([]pair, len(values))
+	for i, k := range keys {
+		kk, ok := k.(K)
+		if !ok {
+			return nil, errSortType()
+		}
+		pairs[i] = pair{key: kk, v: values[i]}
+	}
+	slices.SortStableFunc(pairs, func(a, b pair) int { return cmp(a.key, b.key) })
+	out := make([]any, len(pairs))
+	for i, p := range pairs {
+		out[i] = p.v
+	}
+	return out, nil
+}
+
+type matchCase struct {
+	cond *exprRoot
+	body node
+}
+
+// matchNode implements $match (every truthy case, in key order) and $switch
+// (the single truthy case, else $default, else nothing).
+type matchNode struct {
+	cases    []matchCase
+	def      node
+	isSwitch bool
+}
+
+func (n *matchNode) render(r *renderer, sc *scope) (any, error) {
+	if !n.isSwitch {
+		out := make([]any, 0, len(n.cases))
+		for i := range n.cases {
+			c, err := n.cases[i].cond.eval(r, sc)
+			if err != nil {
+				return nil, err
+			}
+			if !truthy(c) {
+				continue
+			}
+			v, err := n.cases[i].body.render(r, sc)
+			if err != nil {
+				return nil, err
+			}
+			if !isDeleted(v) {
+				out = append(out, v)
+			}
+		}
+		return out, nil
+	}
+	var chosen node
+	for i := range n.cases {
+		c, err := n.cases[i].cond.eval(r, sc)
+		if err != nil {
+			return nil, err
+		}
+		if truthy(c) {
+			if chosen != nil {
+				return nil, templateErr("$switch can only have one truthy condition")
+			}
+			chosen = n.cases[i].body
+		}
+	}
+	if chosen == nil {
+		chosen = n.def
+	}
+	if chosen == nil {
+		return deleteMarker{}, nil
+	}
+	return chosen.render(r, sc)
+}
+
+type mergeNode struct {
+	v    node
+	deep bool
+	op   string
+}
+
+func (n *mergeNode) render(r *renderer, sc *scope) (any, error) {
+	v, err := n.v.render(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	notObjects := func() error { return templateErr(n.op + " value must evaluate to an array of objects") }
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, notObjects()
+	}
+	size := 0
+	for _, e := range arr {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, notObjects()
+		}
+		size += len(m)
+	}
+	if err := r.spend(size*costEntry + 1); err != nil {
+		return nil, err
+	}
+	if !n.deep {
+		out := make(map[string]any, size)
+		for _, e := range arr {
+			for k, x := range e.(map[string]any) {
+				out[k] = x
+			}
+		}
+		return out, nil
+	}
+	var acc any = map[string]any{}
+	for _, e := range arr {
+		if acc, err = r.mergeDeep(acc, e, 0); err != nil {
+			return nil, err
+		}
+	}
+	return acc, nil
+}
+
+// mergeDeep merges b into a without modifying either: objects merge key by
+// key, arrays concatenate, and otherwise b wins.
+func (r *renderer) mergeDeep(a, b any, depth int) (any, error) {
+	if depth > r.maxDepth {
+		return nil, limitErr("value nesting exceeds the maximum depth")
+	}
+	switch bt := b.(type) {
+	case map[string]any:
+		at, ok := a.(map[string]any)
+		if !ok {
+			return b, nil
+		}
+		if err := r.spend((len(at) + len(bt)) * costEntry); err != nil {
+			return nil, err
+		}
+		out := make(map[string]any, len(at)+len(bt))
+		for k, x := range at {
+			out[k] = x
+		}
+		for k, y := range bt {
+			if x, ok := out[k]; ok {
+				merged, err := r.mergeDeep(x, y, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				out[k] = merged
+			} else {
+				out[k] = y
+			}
+		}
+		return out, nil
+	case []any:
+		at, ok := a.([]any)
+		if !ok {
+			return b, nil
+		}
+		if err := r.spend((len(at) + len(bt)) * costElem); err != nil {
+			return nil, err
+		}
+		out := make([]any, 0, len(at)+len(bt))
+		return append(append(out, at...), bt...), nil
+	}
+	return b, nil
+}
+
+type reverseNode struct{ v node }
+
+func (n *reverseNode) render(r *renderer, sc *scope) (any, error) {
+	v, err := n.v.render(r, sc)
+	if err != nil {
+		return nil, err
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, templateErr("$reverse value must evaluate to an array of objects")
+	}
+	if err := r.spend(len(arr)*costElem + 1); err != nil {
+		return nil, err
+	}
+	out := make([]any, len(arr))
+	for i, x := range arr {
+		out[len(arr)-1-i] = x
+	}
+	return out, nil
+}

@@ -1,0 +1,522 @@
+package jsone
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// maxExprDepth bounds the nesting of an expression (parentheses, literals,
+// unary chains), so that parsing and evaluation recurse a bounded amount.
+const maxExprDepth = 200
+
+type tokKind uint8
+
+const (
+	tEOF tokKind = iota
+	tNumber
+	tString
+	tIdent
+	tTrue
+	tFalse
+	tNull
+	tIn
+	tPunct
+)
+
+type token struct {
+	kind tokKind
+	text string // the token as written (strings keep their quotes)
+	end  int    // offset just after the token in the source
+}
+
+// lexer produces tokens one at a time. Tokenizing lazily matters: an
+// interpolation stops at its closing brace, and JSON-e reports a parse error
+// before it looks at an invalid character further on.
+type lexer struct {
+	src   string
+	start int // where the expression begins, for error messages
+	pos   int
+}
+
+func (l *lexer) next() (token, error) {
+	s := l.src
+	i := l.pos
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f' || s[i] == '\v') {
+		i++
+	}
+	if i >= len(s) {
+		l.pos = i
+		return token{kind: tEOF, end: i}, nil
+	}
+	begin := i
+	c := s[i]
+	var kind tokKind
+	switch {
+	case isDigit(c):
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+		if i+1 < len(s) && s[i] == '.' && isDigit(s[i+1]) {
+			i++
+			for i < len(s) && isDigit(s[i]) {
+				i++
+			}
+		}
+		kind = tNumber
+	case isLetter(c) || c == '_':
+		for i < len(s) && (isLetter(s[i]) || isDigit(s[i]) || s[i] == '_') {
+			i++
+		}
+		switch s[begin:i] {
+		case "true":
+			kind = tTrue
+		case "false":
+			kind = tFalse
+		case "null":
+			kind = tNull
+		case "in":
+			kind = tIn
+		default:
+			kind = tIdent
+		}
+	case c == '"' || c == '\'':
+		j := strings.IndexByte(s[i+1:], c)
+		if j < 0 {
+			return token{}, l.badInput(i)
+		}
+		i += j + 2
+		kind = tString
+	default:
+		kind = tPunct
+		if i+1 < len(s) {
+			switch s[i : i+2] {
+			case "**", "==", "!=", "<=", ">=", "&&", "||":
+				i += 2
+			}
+		}
+		if i == begin {
+			switch c {
+			case '+', '-', '*', '/', '<', '>', '!', '(', ')', '[', ']', '{', '}', ':', ',', '.':
+				i++
+			default:
+				return token{}, l.badInput(i)
+			}
+		}
+	}
+	l.pos = i
+	return token{kind: kind, text: s[begin:i], end: i}, nil
+}
+
+func (l *lexer) badInput(at int) error {
+	return syntaxErr(fmt.Sprintf("Unexpected input for '%s' at '%s'", l.src[l.start:], l.src[at:]))
+}
+
+// Token classes that may start an operand, and tokens that may follow one,
+// as JSON-e lists them (sorted) in its error messages.
+const (
+	unitStart = "!, (, +, -, [, false, identifier, null, number, string, true, {"
+	afterUnit = "!=, &&, (, *, **, +, -, ., /, <, <=, ==, >, >=, [, in, ||"
+)
+
+type parser struct {
+	lx     lexer
+	tok    token // lookahead
+	depth  int
+	interp bool // parsing inside ${...}: running out of input is "unterminated"
+}
+
+func (p *parser) advance() error {
+	t, err := p.lx.next()
+	if err != nil {
+		return err
+	}
+	p.tok = t
+	return nil
+}
+
+// unexpected builds JSON-e's error for the current token; extra lists the
+// tokens that were acceptable besides the ones in base.
+func (p *parser) unexpected(base string, extra ...string) error {
+	if p.tok.kind == tEOF {
+		if p.interp {
+			return syntaxErr("unterminated ${..} expression")
+		}
+		return syntaxErr("Unexpected end of input")
+	}
+	want := base
+	if len(extra) > 0 {
+		list := append(strings.Split(base, ", "), extra...)
+		slices.Sort(list)
+		want = strings.Join(list, ", ")
+	}
+	return syntaxErr("Found: " + p.tok.text + " token, expected one of: " + want)
+}
+
+func (p *parser) isPunct(s string) bool { return p.tok.kind == tPunct && p.tok.text == s }
+
+func (p *parser) expectPunct(s string, base string, extra ...string) error {
+	if !p.isPunct(s) {
+		return p.unexpected(base, extra...)
+	}
+	return p.advance()
+}
+
+// parseExpression parses a whole expression; the input must end after it.
+func parseExpression(src string) (expr, error) {
+	p := &parser{lx: lexer{src: src}}
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	e, err := p.parseExpr(0)
+	if err != nil {
+		return nil, err
+	}
+	if p.tok.kind != tEOF {
+		return nil, p.unexpected(afterUnit)
+	}
+	return e, nil
+}
+
+// parseInterpolation parses the expression that starts at src[start:],
+// just after "${", and returns it with the offset just after the closing
+// brace.
+func parseInterpolation(src string, start int) (expr, int, error) {
+	p := &parser{lx: lexer{src: src, start: start, pos: start}, interp: true}
+	if err := p.advance(); err != nil {
+		return nil, 0, err
+	}
+	e, err := p.parseExpr(0)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !p.isPunct("}") {
+		return nil, 0, p.unexpected(afterUnit, "}")
+	}
+	return e, p.tok.end, nil
+}
+
+type binOp uint8
+
+const (
+	opOr binOp = iota + 1
+	opAnd
+	opIn
+	opEq
+	opNe
+	opLt
+	opLe
+	opGt
+	opGe
+	opAdd
+	opSub
+	opMul
+	opDiv
+	opPow
+)
+
+// binary returns the operator and its precedence (higher binds tighter) for
+// the lookahead token, or 0 when it is not a binary operator.
+func (p *parser) binary() (binOp, int) {
+	switch p.tok.kind {
+	case tIn:
+		return opIn, 3
+	case tPunct:
+		switch p.tok.text {
+		case "||":
+			return opOr, 1
+		case "&&":
+			return opAnd, 2
+		case "==":
+			return opEq, 4
+		case "!=":
+			return opNe, 4
+		case "<":
+			return opLt, 5
+		case "<=":
+			return opLe, 5
+		case ">":
+			return opGt, 5
+		case ">=":
+			return opGe, 5
+		case "+":
+			return opAdd, 6
+		case "-":
+			return opSub, 6
+		case "*":
+			return opMul, 7
+		case "/":
+			return opDiv, 7
+		case "**":
+			return opPow, 8
+		}
+	}
+	return 0, 0
+}
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxExprDepth {
+		return &Error{Kind: KindSyntax, Message: "expression nests too deeply", Err: ErrLimit}
+	}
+	return nil
+}
+
+// parseExpr parses binary operators by precedence climbing. ** is right
+// associative; the others are left associative.
+func (p *parser) parseExpr(minPrec int) (expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	left, err := p.parseOperand()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		op, prec := p.binary()
+		if prec == 0 || prec < minPrec {
+			return left, nil
+		}
+		text := p.tok.text
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
+		next := prec + 1
+		if op == opPow {
+			next = prec
+		}
+		right, err := p.parseExpr(next)
+		if err != nil {
+			return nil, err
+		}
+		switch op {
+		case opOr:
+			left = &orExpr{l: left, r: right}
+		case opAnd:
+			left = &andExpr{l: left, r: right}
+		default:
+			left = &binExpr{op: op, sym: text, l: left, r: right}
+		}
+	}
+}
+
+// parseOperand parses a unit with its unary prefix operators, then any
+// postfix accesses. Unary operators apply to the unit before the postfix
+// ones, so -x[0] is (-x)[0], as in the JSON-e grammar.
+func (p *parser) parseOperand() (expr, error) {
+	x, err := p.parseUnary()
+	if err != nil {
+		return nil, err
+	}
+	for p.tok.kind == tPunct {
+		switch p.tok.text {
+		case ".":
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			if p.tok.kind != tIdent {
+				return nil, p.unexpected("identifier")
+			}
+			x = &dotExpr{x: x, name: p.tok.text}
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+		case "[":
+			if x, err = p.parseAccess(x); err != nil {
+				return nil, err
+			}
+		case "(":
+			if x, err = p.parseCall(x); err != nil {
+				return nil, err
+			}
+		default:
+			return x, nil
+		}
+	}
+	return x, nil
+}
+
+func (p *parser) parseAccess(x expr) (expr, error) {
+	if err := p.advance(); err != nil { // [
+		return nil, err
+	}
+	var lo, hi expr
+	var err error
+	if !p.isPunct(":") {
+		if lo, err = p.parseExpr(0); err != nil {
+			return nil, err
+		}
+		if p.isPunct("]") {
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			return &indexExpr{x: x, idx: lo}, nil
+		}
+		if !p.isPunct(":") {
+			return nil, p.unexpected(afterUnit, ":", "]")
+		}
+	}
+	if err := p.advance(); err != nil { // :
+		return nil, err
+	}
+	if !p.isPunct("]") {
+		if hi, err = p.parseExpr(0); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.expectPunct("]", afterUnit, "]"); err != nil {
+		return nil, err
+	}
+	return &sliceExpr{x: x, lo: lo, hi: hi}, nil
+}
+
+func (p *parser) parseCall(fn expr) (expr, error) {
+	if err := p.advance(); err != nil { // (
+		return nil, err
+	}
+	var args []expr
+	if !p.isPunct(")") {
+		for {
+			a, err := p.parseExpr(0)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, a)
+			if !p.isPunct(",") {
+				break
+			}
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := p.expectPunct(")", afterUnit, ")", ","); err != nil {
+		return nil, err
+	}
+	return &callExpr{fn: fn, args: args}, nil
+}
+
+func (p *parser) parseUnary() (expr, error) {
+	if p.tok.kind == tPunct && (p.tok.text == "!" || p.tok.text == "-" || p.tok.text == "+") {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
+		op := p.tok.text[0]
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
+		x, err := p.parseUnary()
+		if err != nil {
+			return nil, err
+		}
+		if op == '!' {
+			return &notExpr{x: x}, nil
+		}
+		return &signExpr{neg: op == '-', x: x}, nil
+	}
+	return p.parsePrimary()
+}
+
+func (p *parser) parsePrimary() (expr, error) {
+	t := p.tok
+	switch t.kind {
+	case tNumber:
+		f, err := strconv.ParseFloat(t.text, 64)
+		if err != nil {
+			return nil, syntaxErr(fmt.Sprintf("number %s is out of range", t.text))
+		}
+		return &litExpr{v: f}, p.advance()
+	case tString:
+		return &litExpr{v: t.text[1 : len(t.text)-1]}, p.advance()
+	case tTrue:
+		return &litExpr{v: true}, p.advance()
+	case tFalse:
+		return &litExpr{v: false}, p.advance()
+	case tNull:
+		return &litExpr{v: nil}, p.advance()
+	case tIdent:
+		return &varExpr{name: t.text}, p.advance()
+	case tPunct:
+		switch t.text {
+		case "(":
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			e, err := p.parseExpr(0)
+			if err != nil {
+				return nil, err
+			}
+			return e, p.expectPunct(")", afterUnit, ")")
+		case "[":
+			return p.parseArray()
+		case "{":
+			return p.parseObject()
+		}
+	}
+	return nil, p.unexpected(unitStart)
+}
+
+func (p *parser) parseArray() (expr, error) {
+	if err := p.advance(); err != nil { // [
+		return nil, err
+	}
+	a := &arrayExpr{}
+	if p.isPunct("]") {
+		return a, p.advance()
+	}
+	for {
+		e, err := p.parseExpr(0)
+		if err != nil {
+			return nil, err
+		}
+		a.elems = append(a.elems, e)
+		if p.isPunct("]") {
+			return a, p.advance()
+		}
+		if err := p.expectPunct(",", afterUnit, ",", "]"); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (p *parser) parseObject() (expr, error) {
+	if err := p.advance(); err != nil { // {
+		return nil, err
+	}
+	o := &objectExpr{}
+	if p.isPunct("}") {
+		return o, p.advance()
+	}
+	for {
+		var key string
+		switch p.tok.kind {
+		case tIdent:
+			key = p.tok.text
+		case tString:
+			key = p.tok.text[1 : len(p.tok.text)-1]
+		default:
+			return nil, p.unexpected("identifier, string")
+		}
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
+		if err := p.expectPunct(":", ":"); err != nil {
+			return nil, err
+		}
+		v, err := p.parseExpr(0)
+		if err != nil {
+			return nil, err
+		}
+		o.keys = append(o.keys, key)
+		o.vals = append(o.vals, v)
+		if p.isPunct("}") {
+			return o, p.advance()
+		}
+		if err := p.expectPunct(",", afterUnit, ",", "}"); err != nil {
+			return nil, err
+		}
+	}
+}
