@@ -14,12 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
-	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/httpapi"
+	"github.com/hookline/hookline/shared/taskcluster/localqueue"
 )
 
 // serve runs the local service until ctx is cancelled, then shuts down
@@ -67,34 +66,50 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 }
 
 // buildServer wires the store, the service and the HTTP API for `serve`.
-// The returned cleanup closes the store.
+// Without a Taskcluster root URL it also runs a local queue at
+// /api/queue/v1/, so fired tasks can be read back with any client. The
+// returned cleanup closes what was opened.
 func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) (http.Handler, func(), error) {
-	st, err := app.OpenStore(ctx, cfg.Store)
-	if err != nil {
-		return nil, nil, err
+	var closers []func() error
+	cleanup := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
 	}
-	cleanup := func() { st.Close() }
-	reg, err := schemas.New()
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
-	svc, err := hooks.NewService(st, reg, hooks.Options{Denylist: cfg.Denylist, Logger: log})
-	if err != nil {
+	fail := func(err error) (http.Handler, func(), error) {
 		cleanup()
 		return nil, nil, err
 	}
 	authz, err := localAuthorizer(cfg, log, stdout)
 	if err != nil {
-		cleanup()
-		return nil, nil, err
+		return fail(err)
 	}
-	router, err := httpapi.NewRouter(svc, httpapi.Options{Authorizer: authz, Logger: log, Version: version})
+	var local *localqueue.Queue
+	var queue app.Queue
+	if cfg.Taskcluster.RootURL == "" {
+		if local, err = localqueue.Open(filepath.Join(cfg.DataDir, "queue.db")); err != nil {
+			return fail(err)
+		}
+		closers = append(closers, local.Close)
+		queue = local
+	}
+	parts, err := app.Build(ctx, cfg, log, queue)
 	if err != nil {
-		cleanup()
-		return nil, nil, err
+		return fail(err)
 	}
-	return router, cleanup, nil
+	closers = append(closers, parts.Store.Close)
+	router, err := parts.Router(cfg, log, authz)
+	if err != nil {
+		return fail(err)
+	}
+	if local == nil {
+		return router, cleanup, nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/queue/v1/", local.Handler(authz))
+	mux.Handle("/", router)
+	log.Info("local queue serving", "api", "/api/queue/v1/", "file", filepath.Join(cfg.DataDir, "queue.db"))
+	return mux, cleanup, nil
 }
 
 // localAuthorizer builds the authenticator for `serve`. With no clients

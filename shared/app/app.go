@@ -7,7 +7,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -32,6 +31,3 @@ func OpenStore(ctx context.Context, cfg config.StoreConfig) (store.Store, error)
 	}
 	return nil, fmt.Errorf("app: unknown store kind %q", cfg.Kind)
 }
-
-// NewLogger returns the JSON logger every Hookline process uses.
-func NewLogger(h slog.Handler) *slog.Logger { return slog.New(h) }

@@ -52,6 +52,22 @@ type Config struct {
 	Auth AuthConfig
 	// Version is reported by __version__ (HOOKLINE_VERSION).
 	Version string
+	// Taskcluster is the deployment whose queue receives fired tasks.
+	Taskcluster TaskclusterConfig
+}
+
+// TaskclusterConfig names a Taskcluster deployment and Hookline's own
+// credentials there (which need assume:hook-id:*, queue:create-task:* and
+// notify:email:*, as upstream's hooks service).
+type TaskclusterConfig struct {
+	// RootURL (TASKCLUSTER_ROOT_URL); empty means `hookline serve` runs
+	// its own local queue.
+	RootURL string
+	// ClientID, AccessToken and Certificate (TASKCLUSTER_CLIENT_ID,
+	// TASKCLUSTER_ACCESS_TOKEN, TASKCLUSTER_CERTIFICATE).
+	ClientID    string
+	AccessToken string
+	Certificate string
 }
 
 // StoreConfig locates the store.
@@ -81,9 +97,13 @@ type AuthConfig struct {
 	// the service; Hawk signatures are checked against its host and port
 	// (HOOKLINE_PUBLIC_URL).
 	PublicURL string
-	// TrustForwarded takes host and port from X-Forwarded-* headers, as
-	// set by API Gateway or a trusted proxy (HOOKLINE_TRUST_FORWARDED).
-	TrustForwarded bool
+	// IgnoreForwarded stops X-Forwarded-Port/Proto from deciding the port
+	// a signature is checked against; they are believed by default, as on
+	// Taskcluster and as API Gateway sets them (HOOKLINE_IGNORE_FORWARDED).
+	IgnoreForwarded bool
+	// TrustForwardedHost takes the host from X-Forwarded-Host
+	// (HOOKLINE_TRUST_FORWARDED_HOST).
+	TrustForwardedHost bool
 }
 
 // Load reads the configuration through getenv. A bad value is an error that
@@ -155,12 +175,21 @@ func Load(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("config: %s %q must be an http(s) URL", u.name, u.value)
 		}
 	}
-	switch v := get("HOOKLINE_TRUST_FORWARDED", "false"); v {
-	case "true", "1":
-		c.Auth.TrustForwarded = true
-	case "false", "0":
-	default:
-		return Config{}, fmt.Errorf("config: HOOKLINE_TRUST_FORWARDED %q must be true or false", v)
+	var err error
+	if c.Auth.IgnoreForwarded, err = boolVar(get, "HOOKLINE_IGNORE_FORWARDED"); err != nil {
+		return Config{}, err
+	}
+	if c.Auth.TrustForwardedHost, err = boolVar(get, "HOOKLINE_TRUST_FORWARDED_HOST"); err != nil {
+		return Config{}, err
+	}
+	c.Taskcluster = TaskclusterConfig{
+		RootURL:     c.Auth.TaskclusterRootURL,
+		ClientID:    get("TASKCLUSTER_CLIENT_ID", ""),
+		AccessToken: get("TASKCLUSTER_ACCESS_TOKEN", ""),
+		Certificate: get("TASKCLUSTER_CERTIFICATE", ""),
+	}
+	if c.Taskcluster.RootURL != "" && (c.Taskcluster.ClientID == "" || c.Taskcluster.AccessToken == "") {
+		return Config{}, fmt.Errorf("config: TASKCLUSTER_ROOT_URL is set, so TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN are needed too (the credentials Hookline creates tasks with)")
 	}
 	if inline, file := get("HOOKLINE_CLIENTS", ""), get("HOOKLINE_CLIENTS_FILE", ""); inline != "" && file != "" {
 		return Config{}, fmt.Errorf("config: set HOOKLINE_CLIENTS or HOOKLINE_CLIENTS_FILE, not both")
@@ -174,4 +203,15 @@ func Load(getenv func(string) string) (Config, error) {
 		c.Auth.Clients = data
 	}
 	return c, nil
+}
+
+func boolVar(get func(name, def string) string, name string) (bool, error) {
+	switch v := get(name, "false"); v {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	default:
+		return false, fmt.Errorf("config: %s %q must be true or false", name, v)
+	}
 }

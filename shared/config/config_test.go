@@ -30,20 +30,22 @@ func TestLoadValues(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "clients.json")
 	os.WriteFile(file, []byte(`{"clients":[]}`), 0o600)
 	c, err := Load(env(map[string]string{
-		"HOOKLINE_ADDR":              "0.0.0.0:9000",
-		"HOOKLINE_STORE":             "dynamodb:hooks-table",
-		"HOOKLINE_LOG_LEVEL":         "debug",
-		"HOOKLINE_EXCHANGE_DENYLIST": `["exchange/x/.*"]`,
-		"HOOKLINE_AUTH_MODE":         "taskcluster",
-		"TASKCLUSTER_ROOT_URL":       "https://tc.example.com/",
-		"HOOKLINE_CLIENTS_FILE":      file,
-		"HOOKLINE_TRUST_FORWARDED":   "true",
+		"HOOKLINE_ADDR":                 "0.0.0.0:9000",
+		"HOOKLINE_STORE":                "dynamodb:hooks-table",
+		"HOOKLINE_LOG_LEVEL":            "debug",
+		"HOOKLINE_EXCHANGE_DENYLIST":    `["exchange/x/.*"]`,
+		"HOOKLINE_AUTH_MODE":            "taskcluster",
+		"TASKCLUSTER_ROOT_URL":          "https://tc.example.com/",
+		"TASKCLUSTER_CLIENT_ID":         "hookline",
+		"TASKCLUSTER_ACCESS_TOKEN":      "secret-secret-secret",
+		"HOOKLINE_CLIENTS_FILE":         file,
+		"HOOKLINE_TRUST_FORWARDED_HOST": "true",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Store.Table != "hooks-table" || c.LogLevel != slog.LevelDebug || c.Denylist[0] != "exchange/x/.*" ||
-		c.Auth.TaskclusterRootURL != "https://tc.example.com" || string(c.Auth.Clients) != `{"clients":[]}` || !c.Auth.TrustForwarded {
+		c.Auth.TaskclusterRootURL != "https://tc.example.com" || string(c.Auth.Clients) != `{"clients":[]}` || !c.Auth.TrustForwardedHost {
 		t.Fatalf("values not applied: %+v", c)
 	}
 }
@@ -61,7 +63,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"HOOKLINE_AUTH_MODE": "none"}, "HOOKLINE_AUTH_MODE"},
 		{map[string]string{"HOOKLINE_AUTH_MODE": "taskcluster"}, "TASKCLUSTER_ROOT_URL"},
 		{map[string]string{"TASKCLUSTER_ROOT_URL": "ftp://x"}, "TASKCLUSTER_ROOT_URL"},
-		{map[string]string{"HOOKLINE_TRUST_FORWARDED": "maybe"}, "HOOKLINE_TRUST_FORWARDED"},
+		{map[string]string{"TASKCLUSTER_ROOT_URL": "https://tc.example.com"}, "TASKCLUSTER_CLIENT_ID"},
+		{map[string]string{"HOOKLINE_IGNORE_FORWARDED": "maybe"}, "HOOKLINE_IGNORE_FORWARDED"},
 		{map[string]string{"HOOKLINE_CLIENTS": "{}", "HOOKLINE_CLIENTS_FILE": "/x"}, "HOOKLINE_CLIENTS"},
 		{map[string]string{"HOOKLINE_CLIENTS_FILE": "/does/not/exist"}, "HOOKLINE_CLIENTS_FILE"},
 	} {

@@ -64,6 +64,10 @@ type Options struct {
 	Notifier ChangeNotifier
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// Queue creates the tasks hooks fire. Required for firing.
+	Queue TaskCreator
+	// Mailer sends failure emails of scheduled hooks; nil sends none.
+	Mailer Mailer
 }
 
 // Service implements the hooks API on top of a store.
@@ -75,12 +79,14 @@ type Service struct {
 	denylist []*regexp.Regexp
 	notifier ChangeNotifier
 	log      *slog.Logger
+	queue    TaskCreator
+	mailer   Mailer
 }
 
 // NewService builds a Service. It fails only if a denylist entry is not a
 // valid regular expression.
 func NewService(st store.Store, reg *schemas.Registry, opts Options) (*Service, error) {
-	s := &Service{store: st, schemas: reg, now: opts.Now, newID: opts.NewID, notifier: opts.Notifier, log: opts.Logger}
+	s := &Service{store: st, schemas: reg, now: opts.Now, newID: opts.NewID, notifier: opts.Notifier, log: opts.Logger, queue: opts.Queue, mailer: opts.Mailer}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -215,6 +221,11 @@ func (s *Service) RemoveHook(ctx context.Context, hookGroupID, hookID string) er
 		return fmt.Errorf("hooks: remove %s/%s: %w", hookGroupID, hookID, err)
 	}
 	s.log.InfoContext(ctx, "hook removed", "hookGroupId", hookGroupID, "hookId", hookID, "existed", err == nil)
+	// The fire history goes with the hook even if announcing the removal
+	// fails below (upstream keeps it in that case).
+	if err := s.store.DeleteLastFires(ctx, hookGroupID, hookID); err != nil {
+		return fmt.Errorf("hooks: remove fire history of %s/%s: %w", hookGroupID, hookID, err)
+	}
 	return s.notify(ctx, HookDeleted, hookGroupID, hookID)
 }
 

@@ -80,6 +80,10 @@ func classify(err error) (status int, code, message string) {
 		}
 		return http.StatusBadRequest, CodeInputValidationError, msg
 	}
+	var fe *hooks.FireError
+	if errors.As(err, &fe) {
+		return fireErrorAnswer(fe)
+	}
 	var he *hooks.Error
 	if errors.As(err, &he) {
 		switch {
@@ -139,4 +143,26 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(data)
+}
+
+// fireErrorAnswer reports a failed fire as upstream does: a queue refusal
+// for lack of scopes is a 403 naming the hook's role; any other queue
+// error, a render error or an unreachable queue is a 400 InputError.
+func fireErrorAnswer(fe *hooks.FireError) (int, string, string) {
+	if q := fe.Queue; q != nil {
+		if q.Code == CodeInsufficientScopes {
+			return http.StatusForbidden, CodeInsufficientScopes, fmt.Sprintf(
+				"The role `hook-id:%s/%s` does not have sufficient scopes to create the task:\n\n%s", fe.HookGroupID, fe.HookID, q.Message)
+		}
+		method := q.Method
+		if method == "" {
+			method = "createTask"
+		}
+		code := q.Code
+		if code == "" {
+			code = fmt.Sprintf("HTTP %d", q.StatusCode)
+		}
+		return http.StatusBadRequest, CodeInputError, fmt.Sprintf("While calling %s: %s\n\n%s", method, code, q.Message)
+	}
+	return http.StatusBadRequest, CodeInputError, "While firing hook:\n\n" + fe.Cause.Error()
 }

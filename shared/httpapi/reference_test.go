@@ -53,8 +53,11 @@ func TestRoutesMatchUpstreamReference(t *testing.T) {
 			if len(want.Scopes) > 0 {
 				var v any
 				json.Unmarshal(want.Scopes, &v)
-				b, _ := json.Marshal(v)
-				wantScopes = string(b)
+				var buf strings.Builder
+				enc := json.NewEncoder(&buf)
+				enc.SetEscapeHTML(false)
+				enc.Encode(v)
+				wantScopes = strings.TrimSpace(buf.String())
 			}
 			if got := ro.scopes.String(); got != wantScopes {
 				t.Errorf("scopes %s, reference %s", got, wantScopes)

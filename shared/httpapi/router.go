@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,19 +47,27 @@ type Options struct {
 	// ValidateResponses checks every reply against its output schema and
 	// turns a mismatch into a 500, as upstream does. Tests turn it on.
 	ValidateResponses bool
+	// TaskStatuses reads task states for listLastFires; nil reports every
+	// state as "unknown".
+	TaskStatuses hooks.TaskStatusReader
+	// Only, when non-empty, restricts the router to the named routes (the
+	// webhook function serves only triggerHookWithToken).
+	Only []string
 }
 
 // Router serves the hooks API as an http.Handler.
 type Router struct {
-	svc     *hooks.Service
-	schemas *schemas.Registry
-	authz   Authorizer
-	now     func() time.Time
-	log     *slog.Logger
-	version string
+	svc      *hooks.Service
+	schemas  *schemas.Registry
+	authz    Authorizer
+	now      func() time.Time
+	log      *slog.Logger
+	version  string
 	checkOut bool
-	started time.Time
-	routes  []*route
+	started  time.Time
+	routes   []*route
+
+	taskStatuses hooks.TaskStatusReader
 }
 
 // request is what a route handler sees.
@@ -104,6 +113,8 @@ func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
 		log:      opts.Logger,
 		version:  opts.Version,
 		checkOut: opts.ValidateResponses,
+
+		taskStatuses: opts.TaskStatuses,
 	}
 	if rt.now == nil {
 		rt.now = time.Now
@@ -116,6 +127,18 @@ func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
 	}
 	rt.started = rt.now()
 	rt.routes = rt.hooksRoutes()
+	if len(opts.Only) > 0 {
+		keep := rt.routes[:0]
+		for _, ro := range rt.routes {
+			if slices.Contains(opts.Only, ro.name) {
+				keep = append(keep, ro)
+			}
+		}
+		if len(keep) != len(opts.Only) {
+			return nil, fmt.Errorf("httpapi: Only names unknown routes: %v", opts.Only)
+		}
+		rt.routes = keep
+	}
 	return rt, nil
 }
 
@@ -131,7 +154,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	rt.serve(rec, r)
 	rt.log.InfoContext(r.Context(), "request",
-		"method", r.Method, "path", r.URL.EscapedPath(), "status", rec.status,
+		"method", r.Method, "path", redactPath(r.URL.EscapedPath()), "status", rec.status,
 		"ms", float64(rt.now().Sub(start).Microseconds())/1000)
 }
 
@@ -344,6 +367,14 @@ func checkQuery(q url.Values, allowed []string) error {
 		}
 	}
 	return nil
+}
+
+// redactPath hides a trigger token in a logged path: tokens are secrets.
+func redactPath(p string) string {
+	if i := strings.Index(p, "/trigger/"); i >= 0 {
+		return p[:i] + "/trigger/<token>"
+	}
+	return p
 }
 
 type statusRecorder struct {

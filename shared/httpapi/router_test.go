@@ -19,6 +19,7 @@ import (
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/store/embedded"
+	"github.com/hookline/hookline/shared/taskcluster"
 )
 
 var testNow = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
@@ -49,9 +50,92 @@ func (n *recordingNotifier) HookChanged(_ context.Context, c hooks.Change) error
 	return nil
 }
 
+// memQueue is an in-memory queue with Taskcluster's createTask semantics:
+// the same taskId and definition is a no-op, a different definition is a
+// 409. fail, when set, decides an error for each call before (or after,
+// with failAfterAccept) the task is stored.
+type memQueue struct {
+	mu              sync.Mutex
+	tasks           map[string]json.RawMessage
+	calls           int
+	fail            func(call int) error
+	failAfterAccept bool
+}
+
+func newMemQueue() *memQueue { return &memQueue{tasks: map[string]json.RawMessage{}} }
+
+func (q *memQueue) CreateTask(_ context.Context, taskID string, task json.RawMessage, scopes []string) (json.RawMessage, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.calls++
+	var failure error
+	if q.fail != nil {
+		failure = q.fail(q.calls)
+	}
+	if failure != nil && !q.failAfterAccept {
+		return nil, failure
+	}
+	if old, ok := q.tasks[taskID]; ok && !bytes.Equal(old, task) {
+		return nil, &taskcluster.APIError{StatusCode: 409, Code: "RequestConflict", Method: "createTask", Message: "taskId already used"}
+	}
+	q.tasks[taskID] = task
+	if failure != nil {
+		return nil, failure
+	}
+	return json.RawMessage(`{"status":{"taskId":"` + taskID + `","runs":[{"state":"pending"}]}}`), nil
+}
+
+func (q *memQueue) Status(_ context.Context, taskID string) (json.RawMessage, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, ok := q.tasks[taskID]; !ok {
+		return nil, &taskcluster.APIError{StatusCode: 404, Code: "ResourceNotFound", Method: "status"}
+	}
+	return json.RawMessage(`{"status":{"taskId":"` + taskID + `","runs":[{"state":"pending"}]}}`), nil
+}
+
+func (q *memQueue) task(t testing.TB, taskID string) map[string]any {
+	t.Helper()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	raw, ok := q.tasks[taskID]
+	if !ok {
+		t.Fatalf("no task %s in the queue", taskID)
+	}
+	var m map[string]any
+	mustDecode(t, raw, &m)
+	return m
+}
+
+func (q *memQueue) count() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.tasks)
+}
+
 type testEnv struct {
 	router   *Router
 	notifier *recordingNotifier
+	queue    *memQueue
+	clock    *fakeClock
+}
+
+// fakeClock starts at testNow and moves only when told to.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func newTestEnv(t testing.TB, authz Authorizer) *testEnv {
@@ -66,19 +150,21 @@ func newTestEnv(t testing.TB, authz Authorizer) *testEnv {
 		t.Fatal(err)
 	}
 	n := &recordingNotifier{}
+	q := newMemQueue()
+	clock := &fakeClock{now: testNow}
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	svc, err := hooks.NewService(st, reg, hooks.Options{Now: func() time.Time { return testNow }, Notifier: n, Logger: quiet})
+	svc, err := hooks.NewService(st, reg, hooks.Options{Now: clock.Now, Notifier: n, Logger: quiet, Queue: q})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if authz == nil {
 		authz = grantAll{}
 	}
-	rt, err := NewRouter(svc, Options{Authorizer: authz, Now: func() time.Time { return testNow }, Logger: quiet, ValidateResponses: true})
+	rt, err := NewRouter(svc, Options{Authorizer: authz, Now: clock.Now, Logger: quiet, ValidateResponses: true, TaskStatuses: q})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{router: rt, notifier: n}
+	return &testEnv{router: rt, notifier: n, queue: q, clock: clock}
 }
 
 type reply struct {
@@ -101,10 +187,15 @@ func (e *testEnv) do(t testing.TB, method, path, body string) reply {
 	rec := httptest.NewRecorder()
 	e.router.ServeHTTP(rec, req)
 	r := reply{status: rec.Code, header: rec.Header(), raw: rec.Body.String()}
-	if err := json.Unmarshal(rec.Body.Bytes(), &r.body); err != nil {
-		t.Fatalf("%s %s: reply is not a JSON object: %q", method, path, rec.Body.String())
-	}
+	mustDecode(t, rec.Body.Bytes(), &r.body)
 	return r
+}
+
+func mustDecode(t testing.TB, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("not JSON (%v): %q", err, data)
+	}
 }
 
 func (r reply) code() string { s, _ := r.body["code"].(string); return s }

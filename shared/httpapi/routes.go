@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/store"
 )
 
 // hooksRoutes declares the hooks v1 API: path, scopes and schemas as in
@@ -51,7 +53,42 @@ func (rt *Router) hooksRoutes() []*route {
 			scopes: auth.Scope("hooks:modify-hook:<hookGroupId>/<hookId>"),
 			handle: rt.removeHook,
 		},
+		{
+			name: "getHookStatus", method: http.MethodGet, segments: sub(hookPath, "status"),
+			scopes: auth.Scope("hooks:status:<hookGroupId>/<hookId>"), output: schemas.HookStatus,
+			handle: rt.hookStatus,
+		},
+		{
+			name: "triggerHook", method: http.MethodPost, segments: sub(hookPath, "trigger"),
+			scopes: auth.Scope("hooks:trigger-hook:<hookGroupId>/<hookId>"), input: schemas.TriggerHook, output: schemas.TriggerHookResponse,
+			handle: rt.triggerHook,
+		},
+		{
+			name: "getTriggerToken", method: http.MethodGet, segments: sub(hookPath, "token"),
+			scopes: auth.Scope("hooks:get-trigger-token:<hookGroupId>/<hookId>"), output: schemas.TriggerTokenResponse,
+			handle: rt.getTriggerToken,
+		},
+		{
+			name: "resetTriggerToken", method: http.MethodPost, segments: sub(hookPath, "token"),
+			scopes: auth.Scope("hooks:reset-trigger-token:<hookGroupId>/<hookId>"), output: schemas.TriggerTokenResponse,
+			handle: rt.resetTriggerToken,
+		},
+		{
+			name: "triggerHookWithToken", method: http.MethodPost, segments: sub(hookPath, "trigger", "<token>"),
+			input: schemas.TriggerHook, output: schemas.TriggerHookResponse,
+			handle: rt.triggerHookWithToken,
+		},
+		{
+			name: "listLastFires", method: http.MethodGet, segments: sub(hookPath, "last-fires"),
+			scopes: auth.Scope("hooks:list-last-fires:<hookGroupId>/<hookId>"), output: schemas.ListLastFiresResponse,
+			query:  []string{"continuationToken", "limit"},
+			handle: rt.listLastFires,
+		},
 	}
+}
+
+func sub(base []string, more ...string) []string {
+	return append(append([]string{}, base...), more...)
 }
 
 func emptyObject(*request) (any, error) { return struct{}{}, nil }
@@ -126,4 +163,69 @@ func hookInput(body map[string]any) (hooks.Input, error) {
 		return in, fmt.Errorf("httpapi: decode hook input: %w", err)
 	}
 	return in, nil
+}
+
+func (rt *Router) hookStatus(r *request) (any, error) {
+	return rt.svc.Status(r.ctx, r.params["hookGroupId"], r.params["hookId"])
+}
+
+// triggerReply is the triggerHook answer: the taskId, and again under
+// status for clients older than Taskcluster v42; {} when declined.
+func triggerReply(res hooks.FireResult) any {
+	if res.Declined || res.TaskID == "" {
+		return struct{}{}
+	}
+	return map[string]any{"taskId": res.TaskID, "status": map[string]string{"taskId": res.TaskID}}
+}
+
+func (rt *Router) triggerHook(r *request) (any, error) {
+	res, err := rt.svc.TriggerHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.body, r.caller.ClientID, r.header.Get("Idempotency-Key"))
+	if err != nil {
+		return nil, err
+	}
+	return triggerReply(res), nil
+}
+
+func (rt *Router) triggerHookWithToken(r *request) (any, error) {
+	res, err := rt.svc.TriggerHookWithToken(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.params["token"], r.body, r.header.Get("Idempotency-Key"))
+	if err != nil {
+		return nil, err
+	}
+	return triggerReply(res), nil
+}
+
+func (rt *Router) getTriggerToken(r *request) (any, error) {
+	token, err := rt.svc.TriggerToken(r.ctx, r.params["hookGroupId"], r.params["hookId"])
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"token": token}, nil
+}
+
+func (rt *Router) resetTriggerToken(r *request) (any, error) {
+	token, err := rt.svc.ResetTriggerToken(r.ctx, r.params["hookGroupId"], r.params["hookId"])
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"token": token}, nil
+}
+
+func (rt *Router) listLastFires(r *request) (any, error) {
+	page := store.Page{Token: r.query.Get("continuationToken")}
+	if v := r.query.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, newAPIError(http.StatusBadRequest, CodeInvalidRequestArguments, "query-string parameter 'limit' given as '%s' must be a positive integer (at most %d is used)", v, hooks.MaxLastFiresPage)
+		}
+		page.Limit = n
+	}
+	entries, next, err := rt.svc.ListLastFires(r.ctx, r.params["hookGroupId"], r.params["hookId"], page, rt.taskStatuses)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"lastFires": entries}
+	if next != "" {
+		out["continuationToken"] = next
+	}
+	return out, nil
 }

@@ -100,6 +100,45 @@ type Store interface {
 	// DeleteClaim removes the claim under key; a missing one is not an error.
 	DeleteClaim(ctx context.Context, key string) error
 
+	// ListDue returns up to limit hooks whose NextScheduledDate is set and
+	// strictly before now, oldest first. Its cost grows with the number of
+	// due hooks, not with the number of stored hooks.
+	ListDue(ctx context.Context, now time.Time, limit int) ([]Hook, error)
+
+	// PutLastFire records a fire. A record with the same hook, TaskID and
+	// TaskCreateTime is replaced, so a retried fire updates its record
+	// instead of adding a second one.
+	PutLastFire(ctx context.Context, f LastFire) error
+	// ListLastFires returns a hook's fire records, newest first.
+	ListLastFires(ctx context.Context, hookGroupID, hookID string, p Page) ([]LastFire, string, error)
+	// DeleteLastFires removes every fire record of a hook.
+	DeleteLastFires(ctx context.Context, hookGroupID, hookID string) error
+
 	// Close releases the backend's resources.
 	Close() error
+}
+
+// LastFire records one attempt to fire a hook (listLastFires).
+type LastFire struct {
+	HookGroupID string
+	HookID      string
+	// FiredBy is schedule, triggerHook, triggerHookWithToken or
+	// pulseMessage.
+	FiredBy        string
+	TaskID         string
+	TaskCreateTime time.Time
+	// Result is "success" or "error".
+	Result string
+	// Error is "" on success.
+	Error string
+	// ExpiresAt is when the record may be dropped (a year after the fire).
+	ExpiresAt time.Time
+}
+
+// Expirer is implemented by backends that must delete expired records
+// themselves; DynamoDB does it with its TTL instead.
+type Expirer interface {
+	// ExpireLastFires deletes fire records whose ExpiresAt is not after now
+	// and returns how many it deleted.
+	ExpireLastFires(ctx context.Context, now time.Time) (int, error)
 }

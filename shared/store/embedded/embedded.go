@@ -4,7 +4,10 @@
 // Layout: bucket "hooks" holds one nested bucket per hook group, keyed by
 // hookId, so listing groups reads only the nested bucket names and never a
 // hook body; a group's bucket is removed with its last hook. Bucket "claims"
-// holds claims by key.
+// holds claims by key. Bucket "due" indexes scheduled hooks by next fire
+// time (key: time, group, hookId), updated in the same transaction as the
+// hook, so finding due hooks reads only the due ones. Bucket "fires" holds
+// fire records keyed by hook, then newest first.
 //
 // Every write goes through bbolt's Batch, which commits concurrent writers in
 // one transaction and one fsync: each write is durable when its call
@@ -17,6 +20,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,6 +33,8 @@ import (
 var (
 	bucketHooks  = []byte("hooks")
 	bucketClaims = []byte("claims")
+	bucketDue    = []byte("due")
+	bucketFires  = []byte("fires")
 )
 
 // Store is the bbolt-backed store.
@@ -62,7 +68,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	// burst of requests share a single fsync.
 	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketHooks, bucketClaims} {
+		for _, name := range [][]byte{bucketHooks, bucketClaims, bucketDue, bucketFires} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -137,6 +143,9 @@ func (s *Store) CreateHook(ctx context.Context, h store.Hook) (store.Hook, error
 		if group.Get([]byte(h.HookID)) != nil {
 			return store.ErrConflict
 		}
+		if err := setDue(tx, h, time.Time{}); err != nil {
+			return err
+		}
 		return group.Put([]byte(h.HookID), data)
 	})
 	if err != nil {
@@ -191,6 +200,9 @@ func (s *Store) UpdateHook(ctx context.Context, h store.Hook) (store.Hook, error
 		if current.Version != expected {
 			return store.ErrConflict
 		}
+		if err := setDue(tx, h, current.NextScheduledDate); err != nil {
+			return err
+		}
 		return group.Put([]byte(h.HookID), data)
 	})
 	if err != nil {
@@ -211,14 +223,15 @@ func (s *Store) DeleteHook(ctx context.Context, hookGroupID, hookID string, vers
 		if old == nil {
 			return store.ErrNotFound
 		}
-		if version > 0 {
-			current, err := decodeHook(hookGroupID, hookID, old)
-			if err != nil {
-				return err
-			}
-			if current.Version != version {
-				return store.ErrConflict
-			}
+		current, err := decodeHook(hookGroupID, hookID, old)
+		if err != nil {
+			return err
+		}
+		if version > 0 && current.Version != version {
+			return store.ErrConflict
+		}
+		if err := tx.Bucket(bucketDue).Delete(dueKey(current.NextScheduledDate, hookGroupID, hookID)); err != nil {
+			return err
 		}
 		if err := group.Delete([]byte(hookID)); err != nil {
 			return err
@@ -425,4 +438,195 @@ func decodeToken(token, scope string) (string, error) {
 		return "", fmt.Errorf("embedded: %w", store.ErrBadToken)
 	}
 	return string(raw[len(prefix):]), nil
+}
+
+// dueTimeLayout sorts lexically in time order.
+const dueTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func dueKey(t time.Time, group, id string) []byte {
+	return []byte(t.UTC().Format(dueTimeLayout) + "\x00" + group + "\x00" + id)
+}
+
+// setDue moves h's entry in the due index from its previous time (zero:
+// none) to its current one.
+func setDue(tx *bolt.Tx, h store.Hook, previous time.Time) error {
+	due := tx.Bucket(bucketDue)
+	if !previous.IsZero() {
+		if err := due.Delete(dueKey(previous, h.HookGroupID, h.HookID)); err != nil {
+			return err
+		}
+	}
+	if h.NextScheduledDate.IsZero() {
+		return nil
+	}
+	return due.Put(dueKey(h.NextScheduledDate, h.HookGroupID, h.HookID), nil)
+}
+
+// ListDue implements store.Store.
+func (s *Store) ListDue(ctx context.Context, now time.Time, limit int) ([]store.Hook, error) {
+	if limit <= 0 {
+		limit = store.DefaultPageLimit
+	}
+	cutoff := []byte(now.UTC().Format(dueTimeLayout))
+	var due []store.Hook
+	err := s.read(ctx, func(tx *bolt.Tx) error {
+		hooks := tx.Bucket(bucketHooks)
+		c := tx.Bucket(bucketDue).Cursor()
+		for k, _ := c.First(); k != nil && len(due) < limit; k, _ = c.Next() {
+			parts := bytes.SplitN(k, []byte{0}, 3)
+			if len(parts) != 3 {
+				return fmt.Errorf("corrupt due key %q", k)
+			}
+			if bytes.Compare(parts[0], cutoff) >= 0 {
+				break
+			}
+			group := hooks.Bucket(parts[1])
+			if group == nil {
+				return fmt.Errorf("due index names missing group %q", parts[1])
+			}
+			data := group.Get(parts[2])
+			if data == nil {
+				return fmt.Errorf("due index names missing hook %s/%s", parts[1], parts[2])
+			}
+			h, err := decodeHook(string(parts[1]), string(parts[2]), data)
+			if err != nil {
+				return err
+			}
+			due = append(due, h)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: list due hooks: %w", err)
+	}
+	return due, nil
+}
+
+type fireRecord struct {
+	FiredBy        string    `json:"firedBy"`
+	TaskID         string    `json:"taskId"`
+	TaskCreateTime time.Time `json:"taskCreateTime"`
+	Result         string    `json:"result"`
+	Error          string    `json:"error"`
+	ExpiresAt      time.Time `json:"expiresAt,omitzero"`
+}
+
+func firePrefix(group, id string) []byte {
+	return []byte(group + "\x00" + id + "\x00")
+}
+
+// fireKey orders a hook's records newest first: the time is stored as the
+// distance from the far future.
+func fireKey(f store.LastFire) []byte {
+	inverted := uint64(math.MaxInt64 - f.TaskCreateTime.UnixNano())
+	return append(firePrefix(f.HookGroupID, f.HookID), []byte(fmt.Sprintf("%020d\x00%s", inverted, f.TaskID))...)
+}
+
+// PutLastFire implements store.Store.
+func (s *Store) PutLastFire(ctx context.Context, f store.LastFire) error {
+	data, err := json.Marshal(fireRecord{FiredBy: f.FiredBy, TaskID: f.TaskID, TaskCreateTime: f.TaskCreateTime.UTC(), Result: f.Result, Error: f.Error, ExpiresAt: f.ExpiresAt.UTC()})
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFires).Put(fireKey(f), data)
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: put last fire %s/%s %s: %w", f.HookGroupID, f.HookID, f.TaskID, err)
+	}
+	return nil
+}
+
+// ListLastFires implements store.Store.
+func (s *Store) ListLastFires(ctx context.Context, hookGroupID, hookID string, p store.Page) ([]store.LastFire, string, error) {
+	scope := "fires\x00" + hookGroupID + "\x00" + hookID
+	after, err := decodeToken(p.Token, scope)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := pageLimit(p)
+	prefix := firePrefix(hookGroupID, hookID)
+	var fires []store.LastFire
+	var next string
+	err = s.read(ctx, func(tx *bolt.Tx) error {
+		var lastKey []byte
+		c := tx.Bucket(bucketFires).Cursor()
+		var k, v []byte
+		if after == "" {
+			k, v = c.Seek(prefix)
+		} else {
+			k, v = seekAfter(c, string(prefix)+after)
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if len(fires) == limit {
+				next = encodeToken(scope, string(lastKey[len(prefix):]))
+				break
+			}
+			var rec fireRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("decode fire record: %w", err)
+			}
+			fires = append(fires, store.LastFire{
+				HookGroupID: hookGroupID, HookID: hookID, FiredBy: rec.FiredBy, TaskID: rec.TaskID,
+				TaskCreateTime: rec.TaskCreateTime, Result: rec.Result, Error: rec.Error, ExpiresAt: rec.ExpiresAt,
+			})
+			lastKey = append(lastKey[:0], k...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("embedded: list last fires of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return fires, next, nil
+}
+
+// DeleteLastFires implements store.Store.
+func (s *Store) DeleteLastFires(ctx context.Context, hookGroupID, hookID string) error {
+	prefix := firePrefix(hookGroupID, hookID)
+	err := s.write(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketFires).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: delete last fires of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return nil
+}
+
+var _ store.Expirer = (*Store)(nil)
+
+// ExpireLastFires implements store.Expirer. It scans every fire record;
+// it runs once a day in `hookline serve`.
+func (s *Store) ExpireLastFires(ctx context.Context, now time.Time) (int, error) {
+	deleted := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		deleted = 0
+		c := tx.Bucket(bucketFires).Cursor()
+		for k, v := c.First(); k != nil; {
+			var rec fireRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("decode fire record: %w", err)
+			}
+			if !rec.ExpiresAt.IsZero() && !now.Before(rec.ExpiresAt) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				deleted++
+				// After a delete the cursor points at the next item.
+				k, v = c.Seek(k)
+				continue
+			}
+			k, v = c.Next()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("embedded: expire last fires: %w", err)
+	}
+	return deleted, nil
 }

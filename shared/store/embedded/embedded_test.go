@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/store/embedded"
@@ -50,5 +51,32 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 	if string(h.Definition) != `{"a":1}` {
 		t.Fatalf("definition after reopen = %s", h.Definition)
+	}
+}
+
+func TestExpireLastFires(t *testing.T) {
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "hookline.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, exp := range []time.Duration{-time.Hour, 0, time.Hour} {
+		f := store.LastFire{HookGroupID: "g", HookID: "h", TaskID: string(rune('a' + i)), TaskCreateTime: base.Add(time.Duration(i) * time.Second), Result: "success", ExpiresAt: base.Add(exp)}
+		if err := s.PutLastFire(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.ExpireLastFires(ctx, base)
+	if err != nil || n != 2 {
+		t.Fatalf("expired %d, err %v; want 2", n, err)
+	}
+	fires, _, _ := s.ListLastFires(ctx, "g", "h", store.Page{})
+	if len(fires) != 1 || fires[0].TaskID != "c" {
+		t.Fatalf("left: %+v", fires)
+	}
+	if n, _ := s.ExpireLastFires(ctx, base); n != 0 {
+		t.Fatalf("second expiry deleted %d", n)
 	}
 }

@@ -46,6 +46,12 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"ClaimExpiry", testClaimExpiry},
 		{"ClaimDelete", testClaimDelete},
+		{"DueIndex", testDueIndex},
+		{"DueIndexFollowsUpdatesAndDeletes", testDueFollowsChanges},
+		{"LastFires", testLastFires},
+		{"LastFireUpsert", testLastFireUpsert},
+		{"LastFiresPagination", testLastFiresPagination},
+		{"DeleteLastFires", testDeleteLastFires},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -509,4 +515,182 @@ func listAllGroups(t *testing.T, s store.Store, limit int) []string {
 	}
 	t.Fatal("group pagination does not end")
 	return nil
+}
+
+func scheduled(group, id string, at time.Time) store.Hook {
+	h := sampleHook(group, id)
+	h.NextScheduledDate = at
+	return h
+}
+
+func dueIDs(t *testing.T, s store.Store, now time.Time, limit int) []string {
+	t.Helper()
+	hooks, err := s.ListDue(context.Background(), now, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{}
+	for _, h := range hooks {
+		if h.TriggerToken == "" || h.Version == 0 || len(h.Definition) == 0 {
+			t.Fatalf("due hook lacks fields: %+v", h)
+		}
+		ids = append(ids, h.HookGroupID+"/"+h.HookID)
+	}
+	return ids
+}
+
+func testDueIndex(t *testing.T, s store.Store) {
+	mustCreate(t, s, scheduled("g", "later", epoch.Add(2*time.Hour)))
+	mustCreate(t, s, scheduled("g", "first", epoch.Add(-2*time.Hour)))
+	mustCreate(t, s, scheduled("h", "second", epoch.Add(-time.Hour)))
+	mustCreate(t, s, scheduled("g", "exactly-now", epoch))
+	mustCreate(t, s, sampleHook("g", "unscheduled"))
+	if got := fmt.Sprint(dueIDs(t, s, epoch, 0)); got != "[g/first h/second]" {
+		t.Fatalf("due at epoch = %s (due means strictly before now, oldest first)", got)
+	}
+	if got := fmt.Sprint(dueIDs(t, s, epoch, 1)); got != "[g/first]" {
+		t.Fatalf("limit 1 = %s", got)
+	}
+	if got := fmt.Sprint(dueIDs(t, s, epoch.Add(3*time.Hour), 0)); got != "[g/first h/second g/exactly-now g/later]" {
+		t.Fatalf("due later = %s", got)
+	}
+}
+
+func testDueFollowsChanges(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustCreate(t, s, scheduled("g", "a", epoch.Add(-time.Minute)))
+	mustCreate(t, s, scheduled("g", "b", epoch.Add(-time.Minute)))
+	// Advancing a hook past now takes it out of the due list.
+	a.NextScheduledDate = epoch.Add(time.Hour)
+	a.NextTaskID = "next"
+	if _, err := s.UpdateHook(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(dueIDs(t, s, epoch, 0)); got != "[g/b]" {
+		t.Fatalf("after advancing a: %s", got)
+	}
+	// A refused (stale) update must not touch the index either.
+	stale := a
+	stale.NextScheduledDate = epoch.Add(-time.Hour)
+	if _, err := s.UpdateHook(ctx, stale); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale update: %v", err)
+	}
+	if got := fmt.Sprint(dueIDs(t, s, epoch, 0)); got != "[g/b]" {
+		t.Fatalf("after refused update: %s", got)
+	}
+	if err := s.DeleteHook(ctx, "g", "b", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := dueIDs(t, s, epoch.Add(24*time.Hour), 0); fmt.Sprint(got) != "[g/a]" {
+		t.Fatalf("after delete: %v", got)
+	}
+}
+
+func fire(group, id, taskID string, at time.Time, result string) store.LastFire {
+	return store.LastFire{HookGroupID: group, HookID: id, FiredBy: "triggerHook", TaskID: taskID,
+		TaskCreateTime: at, Result: result, ExpiresAt: at.Add(365 * 24 * time.Hour)}
+}
+
+func listFires(t *testing.T, s store.Store, group, id string, p store.Page) ([]store.LastFire, string) {
+	t.Helper()
+	fires, next, err := s.ListLastFires(context.Background(), group, id, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fires, next
+}
+
+func testLastFires(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if fires, _ := listFires(t, s, "g", "h", store.Page{}); len(fires) != 0 {
+		t.Fatalf("no fires yet, got %d", len(fires))
+	}
+	bad := fire("g", "h", "t2", epoch.Add(time.Minute), "error")
+	bad.Error = `{"message":"uhoh"}`
+	for _, f := range []store.LastFire{fire("g", "h", "t1", epoch, "success"), bad, fire("g", "h", "t3", epoch.Add(2*time.Minute), "success"), fire("g", "other", "t9", epoch, "success"), fire("g", "h/x", "t8", epoch, "success")} {
+		if err := s.PutLastFire(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fires, next := listFires(t, s, "g", "h", store.Page{})
+	if next != "" || len(fires) != 3 {
+		t.Fatalf("got %d fires, next %q", len(fires), next)
+	}
+	for i, want := range []string{"t3", "t2", "t1"} {
+		if fires[i].TaskID != want {
+			t.Fatalf("fire %d = %s, want %s (newest first)", i, fires[i].TaskID, want)
+		}
+	}
+	got := fires[1]
+	if got.Result != "error" || got.Error != `{"message":"uhoh"}` || got.FiredBy != "triggerHook" || got.HookGroupID != "g" || got.HookID != "h" ||
+		!got.TaskCreateTime.Equal(epoch.Add(time.Minute)) || !got.ExpiresAt.Equal(bad.ExpiresAt) {
+		t.Fatalf("record = %+v", got)
+	}
+}
+
+func testLastFireUpsert(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	first := fire("g", "h", "t1", epoch, "error")
+	first.Error = "queue said 500"
+	if err := s.PutLastFire(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutLastFire(ctx, fire("g", "h", "t1", epoch, "success")); err != nil {
+		t.Fatal(err)
+	}
+	fires, _ := listFires(t, s, "g", "h", store.Page{})
+	if len(fires) != 1 || fires[0].Result != "success" || fires[0].Error != "" {
+		t.Fatalf("retried fire not replaced: %+v", fires)
+	}
+}
+
+func testLastFiresPagination(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := range 7 {
+		if err := s.PutLastFire(ctx, fire("g", "h", fmt.Sprintf("t%d", i), epoch.Add(time.Duration(i)*time.Second), "success")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []string
+	page := store.Page{Limit: 3}
+	for range 10 {
+		fires, next := listFires(t, s, "g", "h", page)
+		for _, f := range fires {
+			ids = append(ids, f.TaskID)
+		}
+		if next == "" {
+			break
+		}
+		page.Token = next
+	}
+	if fmt.Sprint(ids) != "[t6 t5 t4 t3 t2 t1 t0]" {
+		t.Fatalf("paged fires = %v", ids)
+	}
+	_, _, err := s.ListLastFires(ctx, "g", "h", store.Page{Token: "garbage!!"})
+	wantErr(t, "bad token", err, store.ErrBadToken)
+	// A token of one hook's listing cannot be used for another's.
+	_, tok := listFires(t, s, "g", "h", store.Page{Limit: 1})
+	_, _, err = s.ListLastFires(ctx, "g", "other", store.Page{Token: tok})
+	wantErr(t, "token of another hook", err, store.ErrBadToken)
+}
+
+func testDeleteLastFires(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := range 3 {
+		s.PutLastFire(ctx, fire("g", "h", fmt.Sprintf("t%d", i), epoch.Add(time.Duration(i)*time.Second), "success"))
+	}
+	s.PutLastFire(ctx, fire("g", "h2", "keep", epoch, "success"))
+	s.PutLastFire(ctx, fire("g", "h/sub", "keep-too", epoch, "success"))
+	if err := s.DeleteLastFires(ctx, "g", "h"); err != nil {
+		t.Fatal(err)
+	}
+	if fires, _ := listFires(t, s, "g", "h", store.Page{}); len(fires) != 0 {
+		t.Fatalf("fires left: %+v", fires)
+	}
+	if fires, _ := listFires(t, s, "g", "h2", store.Page{}); len(fires) != 1 {
+		t.Fatal("deleting one hook's fires touched another's")
+	}
+	if fires, _ := listFires(t, s, "g", "h/sub", store.Page{}); len(fires) != 1 {
+		t.Fatal("deleting g/h's fires touched g/h/sub's")
+	}
 }

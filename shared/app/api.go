@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"github.com/aws/aws-lambda-go/events"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/auth"
+	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/httpapi"
+	"github.com/hookline/hookline/shared/store"
+	"github.com/hookline/hookline/shared/taskcluster"
+)
+
+// Queue is what the service needs from a Taskcluster queue: creating tasks
+// and reading their status back.
+type Queue interface {
+	hooks.TaskCreator
+	hooks.TaskStatusReader
+}
+
+// Parts are the pieces of a running Hookline, built from config.
+type Parts struct {
+	Store   store.Store
+	Service *hooks.Service
+	Queue   Queue
+}
+
+// Build opens the store and builds the service around queue (nil: the
+// Taskcluster queue the config names).
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger, queue Queue) (*Parts, error) {
+	st, err := OpenStore(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	if queue == nil {
+		if queue, err = TaskclusterQueue(cfg.Taskcluster); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	reg, err := schemas.New()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc, err := hooks.NewService(st, reg, hooks.Options{Denylist: cfg.Denylist, Logger: log, Queue: queue})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &Parts{Store: st, Service: svc, Queue: queue}, nil
+}
+
+// TaskclusterQueue is the queue client of the configured deployment.
+func TaskclusterQueue(tc config.TaskclusterConfig) (*taskcluster.Queue, error) {
+	if tc.RootURL == "" {
+		return nil, fmt.Errorf("app: TASKCLUSTER_ROOT_URL is required to create tasks")
+	}
+	creds := auth.Credentials{ClientID: tc.ClientID, AccessToken: tc.AccessToken, Certificate: tc.Certificate}
+	return taskcluster.NewQueue(tc.RootURL, creds, &http.Client{Timeout: 30 * time.Second}, nil), nil
+}
+
+// Router builds the HTTP API over the parts.
+func (p *Parts) Router(cfg config.Config, log *slog.Logger, authz httpapi.Authorizer, only ...string) (*httpapi.Router, error) {
+	return httpapi.NewRouter(p.Service, httpapi.Options{
+		Authorizer:   authz,
+		Logger:       log,
+		Version:      cfg.Version,
+		TaskStatuses: p.Queue,
+		Only:         only,
+	})
+}
+
+// LambdaAPI builds, from the environment, the Lambda handler of the HTTP
+// API, serving every route or only the named ones.
+func LambdaAPI(ctx context.Context, getenv func(string) string, log *slog.Logger, only ...string) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := Build(ctx, cfg, log, nil)
+	if err != nil {
+		return nil, err
+	}
+	authz, err := NewAuthorizer(cfg.Auth, nil)
+	if err != nil {
+		return nil, err
+	}
+	router, err := parts.Router(cfg, log, authz, only...)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.Lambda(router), nil
+}
