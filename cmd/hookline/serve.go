@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/httpapi"
+	"github.com/hookline/hookline/shared/notify"
 	"github.com/hookline/hookline/shared/taskcluster/localqueue"
 )
 
@@ -93,7 +94,8 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		closers = append(closers, local.Close)
 		queue = local
 	}
-	parts, err := app.Build(ctx, cfg, log, queue)
+	outbox := notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox.jsonl"), nil)
+	parts, err := app.Build(ctx, cfg, log, queue, outbox)
 	if err != nil {
 		return fail(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"github.com/aws/aws-lambda-go/events"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/httpapi"
+	"github.com/hookline/hookline/shared/notify"
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
@@ -32,11 +35,20 @@ type Parts struct {
 }
 
 // Build opens the store and builds the service around queue (nil: the
-// Taskcluster queue the config names).
-func Build(ctx context.Context, cfg config.Config, log *slog.Logger, queue Queue) (*Parts, error) {
+// Taskcluster queue the config names) and mailer (nil: SES from the
+// configured sender, or no email without one).
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger, queue Queue, mailer hooks.Mailer) (*Parts, error) {
 	st, err := OpenStore(ctx, cfg.Store)
 	if err != nil {
 		return nil, err
+	}
+	if mailer == nil && cfg.EmailSender != "" {
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("app: load aws config: %w", err)
+		}
+		mailer = notify.NewSES(sesv2.NewFromConfig(awsCfg), cfg.EmailSender)
 	}
 	if queue == nil {
 		if queue, err = TaskclusterQueue(cfg.Taskcluster); err != nil {
@@ -49,7 +61,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, queue Queue
 		st.Close()
 		return nil, err
 	}
-	svc, err := hooks.NewService(st, reg, hooks.Options{Denylist: cfg.Denylist, Logger: log, Queue: queue})
+	svc, err := hooks.NewService(st, reg, hooks.Options{Denylist: cfg.Denylist, Logger: log, Queue: queue, Mailer: mailer})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -84,7 +96,7 @@ func LambdaAPI(ctx context.Context, getenv func(string) string, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	parts, err := Build(ctx, cfg, log, nil)
+	parts, err := Build(ctx, cfg, log, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -97,4 +109,26 @@ func LambdaAPI(ctx context.Context, getenv func(string) string, log *slog.Logger
 		return nil, err
 	}
 	return httpapi.Lambda(router), nil
+}
+
+// LambdaScheduler builds, from the environment, the scheduler function's
+// handler: one tick per EventBridge event, at the event's time (not the
+// clock's), so a retried event repeats the same tick.
+func LambdaScheduler(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.EventBridgeEvent) error, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := Build(ctx, cfg, log, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, ev events.EventBridgeEvent) error {
+		at := ev.Time
+		if at.IsZero() {
+			return fmt.Errorf("scheduler: event %s has no time", ev.ID)
+		}
+		_, err := parts.Service.Tick(ctx, at, hooks.TickOptions{})
+		return err
+	}, nil
 }

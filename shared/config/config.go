@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // StoreKind names a storage backend.
@@ -54,6 +55,13 @@ type Config struct {
 	Version string
 	// Taskcluster is the deployment whose queue receives fired tasks.
 	Taskcluster TaskclusterConfig
+	// EmailSender is the SES-verified From address of failure emails
+	// (HOOKLINE_EMAIL_SENDER); empty sends none from Lambda. `hookline
+	// serve` writes emails to $HOOKLINE_DATA_DIR/outbox.jsonl instead.
+	EmailSender string
+	// SchedulerInterval is how often `hookline serve` looks for due hooks
+	// (HOOKLINE_SCHEDULER_INTERVAL, a Go duration; default 1m).
+	SchedulerInterval time.Duration
 }
 
 // TaskclusterConfig names a Taskcluster deployment and Hookline's own
@@ -120,6 +128,12 @@ func Load(getenv func(string) string) (Config, error) {
 		DataDir: get("HOOKLINE_DATA_DIR", ".hookline"),
 		Version: get("HOOKLINE_VERSION", "dev"),
 	}
+	c.EmailSender = get("HOOKLINE_EMAIL_SENDER", "")
+	interval, err := time.ParseDuration(get("HOOKLINE_SCHEDULER_INTERVAL", "1m"))
+	if err != nil || interval < time.Second {
+		return Config{}, fmt.Errorf("config: HOOKLINE_SCHEDULER_INTERVAL must be a duration of at least 1s, such as 30s or 1m")
+	}
+	c.SchedulerInterval = interval
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return Config{}, fmt.Errorf("config: HOOKLINE_ADDR %q must be host:port: %w", c.Addr, err)
 	}
@@ -175,7 +189,6 @@ func Load(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("config: %s %q must be an http(s) URL", u.name, u.value)
 		}
 	}
-	var err error
 	if c.Auth.IgnoreForwarded, err = boolVar(get, "HOOKLINE_IGNORE_FORWARDED"); err != nil {
 		return Config{}, err
 	}

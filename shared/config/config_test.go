@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -20,6 +21,9 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Store.Kind != StoreEmbedded || c.Store.Path != filepath.Join(".hookline", "hookline.db") {
 		t.Fatalf("store default: %+v", c.Store)
+	}
+	if c.SchedulerInterval != time.Minute || c.EmailSender != "" {
+		t.Fatalf("scheduler/email defaults: %v %q", c.SchedulerInterval, c.EmailSender)
 	}
 	if c.Auth.Mode != AuthStatic || c.Denylist != nil {
 		t.Fatalf("auth/denylist defaults: %+v %v", c.Auth, c.Denylist)
@@ -56,6 +60,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"HOOKLINE_ADDR": "nope"}, "HOOKLINE_ADDR"},
+		{map[string]string{"HOOKLINE_SCHEDULER_INTERVAL": "soon"}, "HOOKLINE_SCHEDULER_INTERVAL"},
+		{map[string]string{"HOOKLINE_SCHEDULER_INTERVAL": "1ms"}, "HOOKLINE_SCHEDULER_INTERVAL"},
 		{map[string]string{"HOOKLINE_STORE": "postgres"}, "HOOKLINE_STORE"},
 		{map[string]string{"HOOKLINE_STORE": "dynamodb"}, "HOOKLINE_STORE"},
 		{map[string]string{"HOOKLINE_LOG_LEVEL": "loud"}, "HOOKLINE_LOG_LEVEL"},
