@@ -12,13 +12,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/httpapi"
 	"github.com/hookline/hookline/shared/notify"
+	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/taskcluster/localqueue"
 )
 
@@ -32,18 +35,24 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	slog.SetDefault(log)
 
-	handler, cleanup, err := buildServer(ctx, cfg, log, stdout)
+	local, err := buildServer(ctx, cfg, log, stdout)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
+	defer local.cleanup()
+	var background sync.WaitGroup
+	defer background.Wait()
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	defer stopLoops()
+	background.Go(func() { runScheduler(loopCtx, local.parts, cfg.SchedulerInterval, log) })
+	background.Go(func() { runExpiry(loopCtx, local.parts, log) })
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (HOOKLINE_ADDR): %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           local.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -66,20 +75,27 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	return nil
 }
 
+// localServer is everything `serve` runs.
+type localServer struct {
+	handler http.Handler
+	parts   *app.Parts
+	cleanup func()
+}
+
 // buildServer wires the store, the service and the HTTP API for `serve`.
 // Without a Taskcluster root URL it also runs a local queue at
 // /api/queue/v1/, so fired tasks can be read back with any client. The
-// returned cleanup closes what was opened.
-func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) (http.Handler, func(), error) {
+// cleanup closes what was opened.
+func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) (*localServer, error) {
 	var closers []func() error
 	cleanup := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
-	fail := func(err error) (http.Handler, func(), error) {
+	fail := func(err error) (*localServer, error) {
 		cleanup()
-		return nil, nil, err
+		return nil, err
 	}
 	authz, err := localAuthorizer(cfg, log, stdout)
 	if err != nil {
@@ -104,14 +120,55 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 	if err != nil {
 		return fail(err)
 	}
-	if local == nil {
-		return router, cleanup, nil
+	out := &localServer{handler: router, parts: parts, cleanup: cleanup}
+	if local != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/api/queue/v1/", local.Handler(authz))
+		mux.Handle("/", router)
+		out.handler = mux
+		log.Info("local queue serving", "api", "/api/queue/v1/", "file", filepath.Join(cfg.DataDir, "queue.db"))
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/queue/v1/", local.Handler(authz))
-	mux.Handle("/", router)
-	log.Info("local queue serving", "api", "/api/queue/v1/", "file", filepath.Join(cfg.DataDir, "queue.db"))
-	return mux, cleanup, nil
+	return out, nil
+}
+
+// runScheduler ticks at every interval until ctx ends, as the EventBridge
+// rule does in AWS.
+func runScheduler(ctx context.Context, parts *app.Parts, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := parts.Service.Tick(ctx, time.Now(), hooks.TickOptions{Budget: interval * 3 / 4}); err != nil && ctx.Err() == nil {
+			log.Error("scheduler tick", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// runExpiry deletes fire records older than their retention once a day,
+// for stores without a TTL of their own.
+func runExpiry(ctx context.Context, parts *app.Parts, log *slog.Logger) {
+	exp, ok := parts.Store.(store.Expirer)
+	if !ok {
+		return
+	}
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := exp.ExpireLastFires(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Error("expire last fires", "err", err)
+		} else if n > 0 {
+			log.Info("expired last fires", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // localAuthorizer builds the authenticator for `serve`. With no clients
