@@ -295,7 +295,9 @@ func TestEmailFailureDoesNotStopTick(t *testing.T) {
 	e := newSchedEnv(t)
 	e.hourly(t, "h", nil)
 	e.mailer.fail = errors.New("DenylistedAddress: o@example.com is denylisted")
-	e.queue.fail = func(string) error { return &taskcluster.APIError{StatusCode: 400, Code: "InputError", Method: "createTask"} }
+	e.queue.fail = func(string) error {
+		return &taskcluster.APIError{StatusCode: 400, Code: "InputError", Method: "createTask"}
+	}
 	rep := e.tick(t, ten.Add(time.Minute))
 	if rep.Failed != 1 {
 		t.Fatalf("report %+v", rep)
@@ -311,7 +313,9 @@ func TestEmailFailureDoesNotStopTick(t *testing.T) {
 func TestNoEmailWhenOptedOut(t *testing.T) {
 	e := newSchedEnv(t)
 	e.hourly(t, "h", func(in *Input) { in.Metadata.EmailOnError = false })
-	e.queue.fail = func(string) error { return &taskcluster.APIError{StatusCode: 400, Code: "InputError", Method: "createTask"} }
+	e.queue.fail = func(string) error {
+		return &taskcluster.APIError{StatusCode: 400, Code: "InputError", Method: "createTask"}
+	}
 	e.tick(t, ten.Add(time.Minute))
 	if len(e.mailer.sent) != 0 {
 		t.Fatal("emailOnError false must send nothing")
