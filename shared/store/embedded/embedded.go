@@ -9,9 +9,10 @@
 // hook, so finding due hooks reads only the due ones. Bucket "fires" holds
 // fire records keyed by hook, then newest first.
 //
-// Every write goes through bbolt's Batch, which commits concurrent writers in
-// one transaction and one fsync: each write is durable when its call
-// returns, yet many clients share the cost of a sync.
+// Every write goes through a group committer (shared/boltcommit): writes
+// that arrive while a commit runs share the next transaction and fsync, so
+// each write is durable when its call returns, a lone write commits at once,
+// and many clients share the cost of a sync.
 package embedded
 
 import (
@@ -19,6 +20,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -27,6 +29,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/hookline/hookline/shared/boltcommit"
 	"github.com/hookline/hookline/shared/store"
 )
 
@@ -39,7 +42,8 @@ var (
 
 // Store is the bbolt-backed store.
 type Store struct {
-	db *bolt.DB
+	db     *bolt.DB
+	commit *boltcommit.Committer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -64,9 +68,6 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
-	// Concurrent writers are grouped into one commit; a short delay lets a
-	// burst of requests share a single fsync.
-	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketHooks, bucketClaims, bucketDue, bucketFires} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -79,11 +80,14 @@ func Open(path string, opts *Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("embedded: init buckets: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, commit: boltcommit.New(db)}, nil
 }
 
-// Close closes the database file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the committer and closes the database file.
+func (s *Store) Close() error {
+	s.commit.Close()
+	return s.db.Close()
+}
 
 // DB exposes the underlying database to other embedded-only components.
 func (s *Store) DB() *bolt.DB { return s.db }
@@ -382,14 +386,30 @@ func (s *Store) DeleteClaim(ctx context.Context, key string) error {
 	return nil
 }
 
-// write runs fn in a batched, durable read-write transaction. bbolt may run
-// fn more than once when a batch is retried, so fn must read what it needs
-// inside the transaction.
+// write runs fn in a durable read-write transaction shared with other
+// writers. fn may run more than once (when another write of its group
+// fails), so it must read what it needs inside the transaction and decide
+// before it writes. The store's own refusals (conflict, not found) are
+// fn's answer, not a failure: they are returned to the caller without
+// rolling back the writes that share the transaction.
 func (s *Store) write(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Batch(fn)
+	var refusal error
+	err := s.commit.Do(func(tx *bolt.Tx) error {
+		refusal = nil
+		err := fn(tx)
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			refusal = err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return refusal
 }
 
 func (s *Store) read(ctx context.Context, fn func(*bolt.Tx) error) error {

@@ -1,0 +1,82 @@
+package httpapi
+
+import (
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/store/embedded"
+	"github.com/hookline/hookline/shared/taskcluster/localqueue"
+)
+
+// fireEnv is `hookline serve` in miniature: the router, the embedded store
+// and the local queue, every write durable (fsync'd) before it answers.
+func fireEnv(b *testing.B) *Router {
+	b.Helper()
+	dir := b.TempDir()
+	st, err := embedded.Open(filepath.Join(dir, "hooks.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	q, err := localqueue.Open(filepath.Join(dir, "queue.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { q.Close() })
+	reg, err := schemas.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	svc, err := hooks.NewService(st, reg, hooks.Options{Logger: quiet, Queue: q, Now: time.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rt, err := NewRouter(svc, Options{Authorizer: grantAll{}, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRouterDo(b, rt, "PUT", hooksURL+"/bench/fire", contextHook(openSchema), 200)
+	return rt
+}
+
+func benchRouterDo(b *testing.B, rt *Router, method, path, body string, want int) {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	rt.ServeHTTP(rec, req)
+	if rec.Code != want {
+		b.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body.String())
+	}
+}
+
+// BenchmarkTriggerHook: one client firing a hook through the API; each fire
+// renders the task, creates it on the local queue and records the fire.
+func BenchmarkTriggerHook(b *testing.B) {
+	rt := fireEnv(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		benchRouterDo(b, rt, "POST", hooksURL+"/bench/fire/trigger", `{"n":1}`, 200)
+	}
+}
+
+// BenchmarkTriggerHookParallel16: 16 concurrent clients; reports fires/s.
+func BenchmarkTriggerHookParallel16(b *testing.B) {
+	rt := fireEnv(b)
+	b.ReportAllocs()
+	b.SetParallelism(8) // 8 × GOMAXPROCS(2) = 16 clients on this machine
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			benchRouterDo(b, rt, "POST", hooksURL+"/bench/fire/trigger", `{"n":1}`, 200)
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "fires/s")
+}

@@ -1,0 +1,403 @@
+package localqueue
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/auth"
+	"github.com/hookline/hookline/shared/taskcluster"
+)
+
+// Buckets. "tasks" holds one record per taskId: the status JSON, a
+// newline, then the definition JSON (compact JSON has no raw newline), so
+// a task costs one put. "taskGroups" holds the schedulerId of each task
+// group, except for groups named after a task that is in them (the usual
+// decision-task convention, taskGroupId = taskId): that task's record
+// already says it.
+var (
+	bucketTasks  = []byte("tasks")
+	bucketGroups = []byte("taskGroups")
+)
+
+// splitRecord returns the status and definition parts of a task record.
+func splitRecord(rec []byte) (status, def []byte) {
+	i := bytes.IndexByte(rec, '\n')
+	if i < 0 {
+		return rec, nil
+	}
+	return rec[:i], rec[i+1:]
+}
+
+const (
+	defaultLockTimeout = 5 * time.Second
+	slugIDPattern      = `/^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$/`
+)
+
+// Options tune a Queue. A nil *Options, and zero fields, mean the
+// defaults.
+type Options struct {
+	// Now is the clock that checks created/deadline and stamps runs
+	// (default time.Now).
+	Now func() time.Time
+	// Schemas validates task definitions; nil compiles the embedded
+	// schemas (pass the registry you already have to save the time).
+	Schemas *schemas.Registry
+	// Expand expands roles in the authorizedScopes of in-process
+	// CreateTask calls, e.g. (*auth.Roles).Expand; nil means in-process
+	// calls are not scope-checked.
+	Expand func(scopes []string) []string
+	// LockTimeout bounds the wait for the file lock held by another
+	// process (default 5s).
+	LockTimeout time.Duration
+	// Logger records the causes of 500 answers (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Queue is a local Taskcluster queue stored in one bbolt file. It is safe
+// for concurrent use; Close it when done.
+type Queue struct {
+	db      *bolt.DB
+	writes  *groupCommit
+	reg     *schemas.Registry
+	now     func() time.Time
+	expand  func([]string) []string
+	log     *slog.Logger
+	started time.Time
+}
+
+// Open opens (creating if needed) the queue database at path with default
+// options.
+func Open(path string) (*Queue, error) { return OpenWithOptions(path, nil) }
+
+// OpenWithOptions opens (creating if needed) the queue database at path.
+// opts may be nil.
+func OpenWithOptions(path string, opts *Options) (*Queue, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = defaultLockTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Schemas == nil {
+		reg, err := schemas.New()
+		if err != nil {
+			return nil, fmt.Errorf("localqueue: %w", err)
+		}
+		o.Schemas = reg
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("localqueue: create data dir: %w", err)
+	}
+	// NoFreelistSync saves writing the freelist on every commit; bbolt
+	// rebuilds it by scanning the file when it is opened.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("localqueue: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketTasks, bucketGroups} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("localqueue: init buckets: %w", err)
+	}
+	return &Queue{
+		db: db, writes: newGroupCommit(db), reg: o.Schemas, now: o.Now, expand: o.Expand, log: o.Logger, started: o.Now(),
+	}, nil
+}
+
+// Close waits for the write in progress and closes the database file.
+// Calls after Close fail.
+func (q *Queue) Close() error {
+	q.writes.close()
+	if err := q.db.Close(); err != nil {
+		return fmt.Errorf("localqueue: close: %w", err)
+	}
+	return nil
+}
+
+// CreateTask creates a task as Taskcluster's createTask does (see the
+// package documentation) and returns {"status": <task status>}. task is
+// the request body. Refusals are *taskcluster.APIError values with
+// Taskcluster's status codes, codes and requestInfo; 409 RequestConflict
+// means the taskId holds a different definition. Repeating a call with an
+// identical definition returns the stored status and creates nothing.
+//
+// authorizedScopes restricts the call when non-nil and Options.Expand is
+// set; otherwise the in-process caller is trusted.
+func (q *Queue) CreateTask(ctx context.Context, taskID string, task json.RawMessage, authorizedScopes []string) (json.RawMessage, error) {
+	authorize := func(required auth.Expr) *failure {
+		if q.expand == nil || authorizedScopes == nil {
+			return nil
+		}
+		scopes := q.expand(authorizedScopes)
+		if required.SatisfiedBy(scopes) {
+			return nil
+		}
+		return insufficientScopes("", false, true, scopes, required)
+	}
+	return q.create(ctx, taskID, task, authorize)
+}
+
+// Status returns {"status": <task status>} for taskID; an unknown task is
+// a 404 ResourceNotFound *taskcluster.APIError.
+func (q *Queue) Status(ctx context.Context, taskID string) (json.RawMessage, error) {
+	c := call{method: "status", taskID: taskID, now: q.now()}
+	rec, err := q.get(ctx, c, "Are you sure this task exists?")
+	if err != nil {
+		return nil, err
+	}
+	data, _ := splitRecord(rec)
+	var s status
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("localqueue: decode status of %s: %w", taskID, err)
+	}
+	s.resolveDeadline(c.now)
+	out, err := encodeJSON(s)
+	if err != nil {
+		return nil, fmt.Errorf("localqueue: encode status of %s: %w", taskID, err)
+	}
+	return statusResponse(out), nil
+}
+
+// Task returns the stored definition of taskID (task.json), defaults
+// filled in; an unknown task is a 404 ResourceNotFound
+// *taskcluster.APIError.
+func (q *Queue) Task(ctx context.Context, taskID string) (json.RawMessage, error) {
+	c := call{method: "task", taskID: taskID, now: q.now()}
+	rec, err := q.get(ctx, c, "Are you sure this task has already been submitted?")
+	if err != nil {
+		return nil, err
+	}
+	_, def := splitRecord(rec)
+	return def, nil
+}
+
+// get reads the record of c.taskID.
+func (q *Queue) get(ctx context.Context, c call, hint string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("localqueue: %s %s: %w", c.method, c.taskID, err)
+	}
+	if !taskcluster.IsSlugID(c.taskID) {
+		return nil, c.apiError(badTaskID(c.taskID))
+	}
+	var out []byte
+	err := q.db.View(func(tx *bolt.Tx) error {
+		out = bytes.Clone(tx.Bucket(bucketTasks).Get([]byte(c.taskID)))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("localqueue: read %s: %w", c.taskID, err)
+	}
+	if out == nil {
+		return nil, c.apiError(&failure{http.StatusNotFound, taskcluster.CodeResourceNotFound,
+			"`" + c.taskID + "` does not correspond to a task that exists.\n" + hint})
+	}
+	return out, nil
+}
+
+// create is createTask for both the in-process API and the handler;
+// authorize checks the scope expression once the definition is known.
+func (q *Queue) create(ctx context.Context, taskID string, body []byte, authorize func(auth.Expr) *failure) (json.RawMessage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("localqueue: createTask %s: %w", taskID, err)
+	}
+	c := call{method: "createTask", taskID: taskID, now: q.now()}
+	if !taskcluster.IsSlugID(taskID) {
+		return nil, c.apiError(badTaskID(taskID))
+	}
+	doc, err := parseBody(body)
+	if err != nil {
+		return nil, c.apiError(&failure{http.StatusBadRequest, taskcluster.CodeMalformedPayload, "Failed to parse JSON payload: " + err.Error()})
+	}
+	c.payload = doc
+	q.reg.ApplyDefaults(schemas.QueueCreateTaskRequest, doc)
+	if err := q.reg.Validate(schemas.QueueCreateTaskRequest, doc); err != nil {
+		var ve *schemas.ValidationError
+		if !errors.As(err, &ve) {
+			return nil, fmt.Errorf("localqueue: validate task %s: %w", taskID, err)
+		}
+		return nil, c.apiError(&failure{http.StatusBadRequest, taskcluster.CodeInputValidationError, validationMessage(err)})
+	}
+	d, f := buildDefinition(doc)
+	if f == nil {
+		f = authorize(d.requiredScopes())
+	}
+	if f == nil {
+		f = d.patch(taskID, c.now)
+	}
+	if f != nil {
+		return nil, c.apiError(f)
+	}
+	defJSON, err := encodeJSON(&d)
+	if err != nil {
+		return nil, fmt.Errorf("localqueue: encode task %s: %w", taskID, err)
+	}
+	statusJSON, err := encodeJSON(newStatus(taskID, &d, c.now))
+	if err != nil {
+		return nil, fmt.Errorf("localqueue: encode status of %s: %w", taskID, err)
+	}
+	key := []byte(taskID)
+	var out []byte
+	err = q.writes.do(func(tx *bolt.Tx) error {
+		// This may run more than once; each run starts afresh. A
+		// refusal (f) writes nothing of this task and must not fail the
+		// transaction other callers share, so only storage errors abort.
+		var err error
+		out, f, err = store(tx, key, &d, defJSON, statusJSON)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("localqueue: store task %s: %w", taskID, err)
+	}
+	if f != nil {
+		return nil, c.apiError(f)
+	}
+	return statusResponse(out), nil
+}
+
+// store writes a new task, or finds the identical one already there, and
+// returns the status to answer with, or the refusal.
+func store(tx *bolt.Tx, key []byte, d *definition, defJSON, statusJSON []byte) ([]byte, *failure, error) {
+	tasks, groups := tx.Bucket(bucketTasks), tx.Bucket(bucketGroups)
+	taskID := string(key)
+	sched, known := groupScheduler(tasks, groups, d.TaskGroupID)
+	if known && sched != d.SchedulerID {
+		return nil, &failure{http.StatusConflict, taskcluster.CodeRequestConflict,
+			"Task group `" + d.TaskGroupID + "` contains tasks with a schedulerId other\nthan `" + d.SchedulerID +
+				"`. All tasks in the same task-group must have\nthe same schedulerId."}, nil
+	}
+	if rec := tasks.Get(key); rec != nil {
+		st, def := splitRecord(rec)
+		if !bytes.Equal(def, defJSON) {
+			return nil, &failure{http.StatusConflict, taskcluster.CodeRequestConflict,
+				"taskId `" + taskID + "` already used by another task.\nThis could be the result of faulty idempotency!"}, nil
+		}
+		return bytes.Clone(st), nil, nil
+	}
+	if f := checkDependencies(tasks, taskID, d); f != nil {
+		return nil, f, nil
+	}
+	if !known && d.TaskGroupID != taskID {
+		if err := groups.Put([]byte(d.TaskGroupID), []byte(d.SchedulerID)); err != nil {
+			return nil, nil, err
+		}
+	}
+	rec := make([]byte, 0, len(statusJSON)+1+len(defJSON))
+	rec = append(append(append(rec, statusJSON...), '\n'), defJSON...)
+	if err := tasks.Put(key, rec); err != nil {
+		return nil, nil, err
+	}
+	return statusJSON, nil, nil
+}
+
+// groupScheduler returns the schedulerId of a task group, if the group has
+// any task yet.
+func groupScheduler(tasks, groups *bolt.Bucket, groupID string) (string, bool) {
+	if s := groups.Get([]byte(groupID)); s != nil {
+		return string(s), true
+	}
+	rec := tasks.Get([]byte(groupID))
+	if rec == nil {
+		return "", false
+	}
+	st, _ := splitRecord(rec)
+	var s struct {
+		TaskGroupID string `json:"taskGroupId"`
+		SchedulerID string `json:"schedulerId"`
+	}
+	if json.Unmarshal(st, &s) != nil || s.TaskGroupID != groupID {
+		return "", false
+	}
+	return s.SchedulerID, true
+}
+
+// checkDependencies refuses dependencies that do not exist or that expire
+// before the task's deadline, with upstream's message.
+func checkDependencies(tasks *bolt.Bucket, taskID string, d *definition) *failure {
+	var missing, expiring []string
+	for _, dep := range d.Dependencies {
+		if dep == taskID {
+			continue // a task may depend on itself; it then never runs
+		}
+		rec := tasks.Get([]byte(dep))
+		if rec == nil {
+			missing = append(missing, dep)
+			continue
+		}
+		data, _ := splitRecord(rec)
+		var s struct {
+			Expires string `json:"expires"`
+		}
+		if json.Unmarshal(data, &s) != nil {
+			missing = append(missing, dep)
+			continue
+		}
+		if exp, err := parseTime(s.Expires); err == nil && d.deadline.After(exp) {
+			expiring = append(expiring, dep)
+		}
+	}
+	if len(missing) == 0 && len(expiring) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	if len(missing) > 0 {
+		b.WriteString("`task.dependencies` references non-existing tasks: \n")
+		for i, id := range missing {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(" * " + id)
+		}
+		b.WriteString("\nAll taskIds in `task.dependencies` **must** exist\nbefore the task is created.\n")
+	}
+	if len(expiring) > 0 {
+		b.WriteString("`task.dependencies` references tasks that expires\nbefore `task.deadline` this is not allowed, see tasks: \n")
+		for i, id := range expiring {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(" * " + id + ",")
+		}
+		b.WriteString("\nAll taskIds in `task.dependencies` **must** have\n`task.expires` greater than the `deadline` for this task.\n")
+	}
+	return &failure{http.StatusBadRequest, taskcluster.CodeInputError, b.String()}
+}
+
+// badTaskID is lib-api's answer to a taskId that is not a slugid.
+func badTaskID(taskID string) *failure {
+	return &failure{http.StatusBadRequest, taskcluster.CodeInvalidRequestArguments,
+		"URL parameter 'taskId' given as '" + taskID + "' must match regular expression: '" + slugIDPattern + "'"}
+}
+
+// statusResponse wraps a status as task-status-response.json.
+func statusResponse(status []byte) json.RawMessage {
+	out := make([]byte, 0, len(status)+11)
+	out = append(out, `{"status":`...)
+	out = append(out, status...)
+	return append(out, '}')
+}
