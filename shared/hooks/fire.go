@@ -2,11 +2,14 @@ package hooks
 
 import (
 	"bytes"
+	"sync"
+
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xeipuuv/gojsonschema"
 	"time"
 
 	"github.com/hookline/hookline/schemas"
@@ -173,6 +176,13 @@ func (s *Service) fire(ctx context.Context, def Definition, req FireRequest) (Fi
 		return FireResult{Declined: true}, nil
 	}
 
+	if found && s.taskExists(ctx, taskID) {
+		// A retry of a fire whose task the queue already has: the queue
+		// would refuse a re-send once `created` is 15 minutes old, so ask
+		// first and report the task as created.
+		s.recordFire(ctx, def, claim.FiredBy, taskID, claim.Created, nil)
+		return FireResult{TaskID: taskID}, nil
+	}
 	scopes := []string{"assume:hook-id:" + def.HookGroupID + "/" + def.HookID}
 	_, qerr := s.queue.CreateTask(ctx, taskID, claim.Task, scopes)
 	s.recordFire(ctx, def, claim.FiredBy, taskID, claim.Created, qerr)
@@ -187,6 +197,16 @@ func (s *Service) fire(ctx context.Context, def Definition, req FireRequest) (Fi
 	}
 	s.log.InfoContext(ctx, "hook-fire", "hookGroupId", def.HookGroupID, "hookId", def.HookID, "firedBy", req.FiredBy, "taskId", taskID, "result", "success")
 	return FireResult{TaskID: taskID}, nil
+}
+
+// taskExists asks the queue, when it can say, whether taskID exists.
+func (s *Service) taskExists(ctx context.Context, taskID string) bool {
+	reader, ok := s.queue.(TaskStatusReader)
+	if !ok {
+		return false
+	}
+	_, err := reader.Status(ctx, taskID)
+	return err == nil
 }
 
 // derivedTaskID maps a stable key to a slugid, so the same key always names
@@ -359,14 +379,10 @@ func orNull(b []byte) []byte {
 // CheckPayload validates a trigger payload against the hook's triggerSchema
 // and, for API and token triggers, the optional payload taskId. It returns
 // an ErrInvalid error with upstream's message forms.
-func CheckPayload(def Definition, payload any, checkTaskID bool) error {
-	var schema map[string]any
-	if err := json.Unmarshal(def.TriggerSchema, &schema); err != nil {
-		return fmt.Errorf("hooks: decode triggerSchema of %s/%s: %w", def.HookGroupID, def.HookID, err)
-	}
-	compiled, err := schemas.CompileUser(schema)
+func (s *Service) CheckPayload(def Definition, payload any, checkTaskID bool) error {
+	compiled, err := s.triggerSchema(def)
 	if err != nil {
-		return invalid("the hook's triggerSchema cannot be used: %s", err)
+		return err
 	}
 	problems, err := schemas.ValidateUser(compiled, payload)
 	if err != nil {
@@ -387,4 +403,42 @@ func CheckPayload(def Definition, payload any, checkTaskID bool) error {
 		}
 	}
 	return nil
+}
+
+// maxCachedSchemas bounds the compiled trigger schema cache.
+const maxCachedSchemas = 1024
+
+// schemaCache keeps compiled trigger schemas by content: compiling (with
+// the metaschema check) costs far more than validating a payload, and the
+// same schema serves every fire of a hook.
+type schemaCache struct {
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]*gojsonschema.Schema
+}
+
+func (s *Service) triggerSchema(def Definition) (*gojsonschema.Schema, error) {
+	sum := sha256.Sum256(def.TriggerSchema)
+	c := &s.schemaCache
+	c.mu.Lock()
+	compiled, ok := c.entries[sum]
+	c.mu.Unlock()
+	if ok {
+		return compiled, nil
+	}
+	var schema map[string]any
+	if err := json.Unmarshal(def.TriggerSchema, &schema); err != nil {
+		return nil, fmt.Errorf("hooks: decode triggerSchema of %s/%s: %w", def.HookGroupID, def.HookID, err)
+	}
+	compiled, err := schemas.CompileUser(schema)
+	if err != nil {
+		return nil, invalid("the hook's triggerSchema cannot be used: %s", err)
+	}
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= maxCachedSchemas {
+		// Dropping everything is crude but bounded; hooks in use refill it.
+		c.entries = map[[sha256.Size]byte]*gojsonschema.Schema{}
+	}
+	c.entries[sum] = compiled
+	c.mu.Unlock()
+	return compiled, nil
 }

@@ -81,6 +81,8 @@ type Service struct {
 	log      *slog.Logger
 	queue    TaskCreator
 	mailer   Mailer
+
+	schemaCache schemaCache
 }
 
 // NewService builds a Service. It fails only if a denylist entry is not a

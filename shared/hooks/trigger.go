@@ -40,7 +40,7 @@ func (s *Service) TriggerHookWithToken(ctx context.Context, hookGroupID, hookID,
 }
 
 func (s *Service) trigger(ctx context.Context, def Definition, req FireRequest) (FireResult, error) {
-	if err := CheckPayload(def, req.Payload, true); err != nil {
+	if err := s.CheckPayload(def, req.Payload, true); err != nil {
 		return FireResult{}, err
 	}
 	if obj, ok := req.Payload.(map[string]any); ok {
