@@ -151,13 +151,21 @@ func (r *Registry) Validate(id string, doc any) error {
 	return &ValidationError{SchemaID: id, Problems: describe(res.Errors())}
 }
 
-// ValidateJSON is Validate for raw JSON.
+// ValidateJSON is Validate for raw JSON. It hands the bytes to the
+// validator as they are, which saves re-encoding a decoded document.
 func (r *Registry) ValidateJSON(id string, data []byte) error {
-	var doc any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("schemas: %w", err)
+	s, ok := r.compiled[id]
+	if !ok {
+		return fmt.Errorf("schemas: unknown schema %s", id)
 	}
-	return r.Validate(id, doc)
+	res, err := s.Validate(gojsonschema.NewBytesLoader(data))
+	if err != nil {
+		return fmt.Errorf("schemas: validate against %s: %w", id, err)
+	}
+	if res.Valid() {
+		return nil
+	}
+	return &ValidationError{SchemaID: id, Problems: describe(res.Errors())}
 }
 
 // describe turns gojsonschema's errors into stable, readable lines such as

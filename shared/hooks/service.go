@@ -240,6 +240,16 @@ func (s *Service) GetHook(ctx context.Context, hookGroupID, hookID string) (Defi
 	return decodeDefinition(rec.Definition)
 }
 
+// GetHookJSON returns a hook's definition as stored: the JSON the API
+// answers, without a decode and re-encode on the hot read path.
+func (s *Service) GetHookJSON(ctx context.Context, hookGroupID, hookID string) (json.RawMessage, error) {
+	rec, err := s.store.GetHook(ctx, hookGroupID, hookID)
+	if err != nil {
+		return nil, s.hookErr(hookGroupID, hookID, err)
+	}
+	return rec.Definition, nil
+}
+
 // ListHookGroups returns every group holding at least one hook, sorted.
 func (s *Service) ListHookGroups(ctx context.Context) ([]string, error) {
 	groups := []string{}

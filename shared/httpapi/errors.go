@@ -135,6 +135,13 @@ func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, er
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if raw, ok := v.(json.RawMessage); ok {
+		// Already JSON, written by this service: send it as it is.
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(status)
+		w.Write(raw)
+		return
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError

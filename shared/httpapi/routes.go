@@ -126,7 +126,7 @@ func (rt *Router) listHooks(r *request) (any, error) {
 }
 
 func (rt *Router) hook(r *request) (any, error) {
-	return rt.svc.GetHook(r.ctx, r.params["hookGroupId"], r.params["hookId"])
+	return rt.svc.GetHookJSON(r.ctx, r.params["hookGroupId"], r.params["hookId"])
 }
 
 func (rt *Router) createHook(r *request) (any, error) {

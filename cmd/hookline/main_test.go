@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/shared/auth"
+)
+
+func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const validHook = `{
+  "metadata": {"name": "n", "description": "d", "owner": "o@example.com"},
+  "schedule": ["0 0 2 * * *"],
+  "task": {"provisionerId": "p", "workerType": "w"}
+}`
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tt := range []struct {
+		name, body string
+		wantCode   int
+		want       []string
+	}{
+		{name: "valid", body: validHook, wantCode: 0, want: []string{"valid hook definition"}},
+		{name: "bad cron", body: strings.Replace(validHook, "0 0 2 * * *", "0 0 3 0 * *", 1), wantCode: 1, want: []string{"day of month"}},
+		{name: "schema problems", body: `{"metadata":{"name":"n"},"task":{},"extra":1}`, wantCode: 1, want: []string{"description", "extra"}},
+		{name: "denied exchange", body: strings.Replace(validHook, `"schedule"`, `"bindings":[{"exchange":"exchange/taskcluster-hooks/v1/hook-created","routingKeyPattern":"#"}],"schedule"`, 1), wantCode: 1, want: []string{"denied access"}},
+		{name: "not JSON", body: `{`, wantCode: 1, want: []string{"not a JSON object"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run([]string{"validate", write(tt.name+".json", tt.body)}, nil, &out, &errOut, envFrom(nil))
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.wantCode, out.String(), errOut.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+	var out bytes.Buffer
+	if code := run([]string{"validate", "-"}, strings.NewReader(validHook), &out, io.Discard, envFrom(nil)); code != 0 {
+		t.Fatalf("stdin: exit %d %s", code, out.String())
+	}
+	if code := run([]string{"validate"}, nil, io.Discard, io.Discard, envFrom(nil)); code != 2 {
+		t.Fatalf("usage error exit %d", code)
+	}
+	if code := run([]string{"frobnicate"}, nil, io.Discard, io.Discard, envFrom(nil)); code != 2 {
+		t.Fatalf("unknown command exit %d", code)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestServe starts `hookline serve` as a user would, with a generated root
+// client, creates and fires a hook through the signed API, reads the task
+// back from the local queue, and shuts down gracefully.
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	env := envFrom(map[string]string{"HOOKLINE_ADDR": addr, "HOOKLINE_DATA_DIR": dir, "HOOKLINE_LOG_LEVEL": "warn"})
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, env, stdout, io.Discard) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not shut down")
+		}
+	}()
+
+	base := "http://" + addr
+	waitUp(t, base+"/api/hooks/v1/ping")
+	tokenBytes, err := os.ReadFile(filepath.Join(dir, "root-access-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(string(tokenBytes))
+	if !strings.Contains(stdout.String(), token) {
+		t.Fatalf("the generated root token was not printed: %q", stdout.String())
+	}
+	creds := auth.Credentials{ClientID: "root", AccessToken: token}
+
+	hook := `{"metadata":{"name":"n","description":"d","owner":"o@example.com"},"triggerSchema":{"type":"object"},
+	  "task":{"provisionerId":"p","workerType":"w","payload":{"n":{"$eval":"payload.n"}},
+	  "metadata":{"name":"t","description":"t","owner":"o@example.com","source":"https://example.com"}}}`
+	if status, body := signed(t, creds, "PUT", base+"/api/hooks/v1/hooks/g/h", hook); status != 200 {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	status, body := signed(t, creds, "POST", base+"/api/hooks/v1/hooks/g/h/trigger", `{"n":7}`)
+	if status != 200 {
+		t.Fatalf("trigger: %d %s", status, body)
+	}
+	var fired struct{ TaskID string }
+	json.Unmarshal([]byte(body), &fired)
+	res, err := http.Get(base + "/api/queue/v1/task/" + fired.TaskID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(task), `"payload":{"n":7}`) {
+		t.Fatalf("task read back: %d %s", res.StatusCode, task)
+	}
+	// Unsigned calls get only anonymous scopes: none by default.
+	res, err = http.Get(base + "/api/hooks/v1/hooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 403 {
+		t.Fatalf("anonymous list: %d", res.StatusCode)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to write from serve's goroutine while
+// the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func waitUp(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s never answered", url)
+}
+
+func signed(t *testing.T, creds auth.Credentials, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if err := auth.SignRequest(req, creds, []byte(body), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return res.StatusCode, fmt.Sprint(string(data))
+}
