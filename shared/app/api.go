@@ -89,9 +89,25 @@ func (p *Parts) Router(cfg config.Config, log *slog.Logger, authz httpapi.Author
 	})
 }
 
-// LambdaAPI builds, from the environment, the Lambda handler of the HTTP
-// API, serving every route or only the named ones.
-func LambdaAPI(ctx context.Context, getenv func(string) string, log *slog.Logger, only ...string) (func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), error) {
+// HTTPHandler is the Lambda handler type of the HTTP API functions.
+type HTTPHandler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// WebhookRoutes are the public routes the webhook function serves.
+func WebhookRoutes() []string { return []string{"triggerHookWithToken"} }
+
+// LambdaAPI builds, from the environment, the api function's handler: every
+// route of the HTTP API.
+func LambdaAPI(ctx context.Context, getenv func(string) string, log *slog.Logger) (HTTPHandler, error) {
+	return lambdaHTTP(ctx, getenv, log)
+}
+
+// LambdaWebhook builds the webhook function's handler: only the public
+// webhook routes.
+func LambdaWebhook(ctx context.Context, getenv func(string) string, log *slog.Logger) (HTTPHandler, error) {
+	return lambdaHTTP(ctx, getenv, log, WebhookRoutes()...)
+}
+
+func lambdaHTTP(ctx context.Context, getenv func(string) string, log *slog.Logger, only ...string) (HTTPHandler, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, err
@@ -111,10 +127,13 @@ func LambdaAPI(ctx context.Context, getenv func(string) string, log *slog.Logger
 	return httpapi.Lambda(router), nil
 }
 
+// SchedulerHandler is the scheduler function's handler type.
+type SchedulerHandler = func(context.Context, events.EventBridgeEvent) error
+
 // LambdaScheduler builds, from the environment, the scheduler function's
 // handler: one tick per EventBridge event, at the event's time (not the
 // clock's), so a retried event repeats the same tick.
-func LambdaScheduler(ctx context.Context, getenv func(string) string, log *slog.Logger) (func(context.Context, events.EventBridgeEvent) error, error) {
+func LambdaScheduler(ctx context.Context, getenv func(string) string, log *slog.Logger) (SchedulerHandler, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, err

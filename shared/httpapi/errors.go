@@ -13,20 +13,22 @@ import (
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/store"
+	"github.com/hookline/hookline/shared/taskcluster"
 )
 
-// Taskcluster error codes, as lib-api names them.
+// Taskcluster error codes, as lib-api names them (shared with the queue
+// client, which reads them from other services' answers).
 const (
-	CodeMalformedPayload        = "MalformedPayload"
-	CodeInvalidRequestArguments = "InvalidRequestArguments"
-	CodeInputValidationError    = "InputValidationError"
-	CodeInputError              = "InputError"
-	CodeAuthenticationFailed    = "AuthenticationFailed"
-	CodeInsufficientScopes      = "InsufficientScopes"
-	CodeResourceNotFound        = "ResourceNotFound"
-	CodeRequestConflict         = "RequestConflict"
-	CodeInputTooLarge           = "InputTooLarge"
-	CodeInternalServerError     = "InternalServerError"
+	CodeMalformedPayload        = taskcluster.CodeMalformedPayload
+	CodeInvalidRequestArguments = taskcluster.CodeInvalidRequestArguments
+	CodeInputValidationError    = taskcluster.CodeInputValidationError
+	CodeInputError              = taskcluster.CodeInputError
+	CodeAuthenticationFailed    = taskcluster.CodeAuthenticationFailed
+	CodeInsufficientScopes      = taskcluster.CodeInsufficientScopes
+	CodeResourceNotFound        = taskcluster.CodeResourceNotFound
+	CodeRequestConflict         = taskcluster.CodeRequestConflict
+	CodeInputTooLarge           = taskcluster.CodeInputTooLarge
+	CodeInternalServerError     = taskcluster.CodeInternalServerError
 )
 
 // apiError is an error the router raises itself (bad JSON, bad parameters,

@@ -15,6 +15,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/hookline/hookline/shared/boltcommit"
+
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/taskcluster"
@@ -69,7 +71,7 @@ type Options struct {
 // for concurrent use; Close it when done.
 type Queue struct {
 	db      *bolt.DB
-	writes  *groupCommit
+	writes  *boltcommit.Committer
 	reg     *schemas.Registry
 	now     func() time.Time
 	expand  func([]string) []string
@@ -126,14 +128,14 @@ func OpenWithOptions(path string, opts *Options) (*Queue, error) {
 		return nil, fmt.Errorf("localqueue: init buckets: %w", err)
 	}
 	return &Queue{
-		db: db, writes: newGroupCommit(db), reg: o.Schemas, now: o.Now, expand: o.Expand, log: o.Logger, started: o.Now(),
+		db: db, writes: boltcommit.New(db), reg: o.Schemas, now: o.Now, expand: o.Expand, log: o.Logger, started: o.Now(),
 	}, nil
 }
 
 // Close waits for the write in progress and closes the database file.
 // Calls after Close fail.
 func (q *Queue) Close() error {
-	q.writes.close()
+	q.writes.Close()
 	if err := q.db.Close(); err != nil {
 		return fmt.Errorf("localqueue: close: %w", err)
 	}
@@ -263,7 +265,7 @@ func (q *Queue) create(ctx context.Context, taskID string, body []byte, authoriz
 	}
 	key := []byte(taskID)
 	var out []byte
-	err = q.writes.do(func(tx *bolt.Tx) error {
+	err = q.writes.Do(func(tx *bolt.Tx) error {
 		// This may run more than once; each run starts afresh. A
 		// refusal (f) writes nothing of this task and must not fail the
 		// transaction other callers share, so only storage errors abort.
