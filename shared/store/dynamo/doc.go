@@ -1,0 +1,78 @@
+// Package dynamo is the DynamoDB backend of store.Store, used by the Lambda
+// functions. It talks to DynamoDB through aws-sdk-go-v2 and needs no
+// multi-item transactions: every write is a single conditional write, so the
+// same code runs against the dynalite emulator in tests.
+//
+// # Single-table design
+//
+// One table with a string partition key "pk" and a string sort key "sk"
+// holds every record; TableDefinition is the single source of truth for its
+// schema (PAY_PER_REQUEST billing, one sparse global secondary index) and
+// TTLAttribute names the attribute DynamoDB's time to live must use.
+//
+//	record        pk                          sk                        attributes
+//	hook          HOOK#<hookGroupId>          <hookId>                  def (B), token, nextTaskId, nextAt, ver (N),
+//	                                                                    dueShard, dueAt (only while scheduled)
+//	group marker  GROUPS                      <hookGroupId>             -
+//	claim         CLAIM#<key>                 -                         body (B), createdAt, expiry, expiresAt (N, TTL)
+//	last fire     FIRE#<len(group)>#<group>#<hookId>  <time>#<taskId>   firedBy, taskId, createdAt, result, error,
+//	                                                                    expiry, expiresAt (N, TTL)
+//
+// Times are stored as fixed-width UTC strings (2006-01-02T15:04:05.000000000Z)
+// so that string order is time order. A fire's partition key carries the
+// length of the group id so that no pair of ids can collide with another.
+//
+// # Due index
+//
+// A hook whose NextScheduledDate is set also carries dueShard (the constant
+// "due" for now) and dueAt; the sparse global secondary index "due" (HASH
+// dueShard, RANGE dueAt, KEYS_ONLY) therefore lists only scheduled hooks, in
+// time order. ListDue queries it for dueAt < now and then reads the hooks
+// themselves with consistent reads, dropping any whose index entry was stale
+// (a GSI is eventually consistent). One constant shard puts every scheduled
+// hook into one index partition; when that becomes a bottleneck, dueShard can
+// become a small hash of the hook id and ListDue a merge of the shards.
+//
+// # Group markers
+//
+// ListHookGroups must not read hook bodies, so each group with hooks has a
+// marker item under pk GROUPS. Without transactions the marker is kept by a
+// protocol that tolerates concurrency:
+//
+//   - CreateHook writes the hook first (conditional on absence), then puts the
+//     marker unconditionally. A create refused with ErrConflict puts the
+//     marker too, so retrying a create that failed half-way repairs it.
+//   - DeleteHook deletes the hook, then queries the group for one key. If the
+//     group is empty it deletes the marker, then queries again and puts the
+//     marker back if a hook appeared meanwhile.
+//
+// A concurrent create writes its hook before its marker, so either the
+// deleter's second query sees the new hook, or the create's marker put comes
+// after the deleter's marker delete: a group with hooks always ends with a
+// marker. The opposite leftover, a marker without hooks, happens only when a
+// process dies between deleting a group's last hook and deleting its marker.
+// ListHookGroups then lists that empty group (checking every listed group
+// would cost one query per group); ListHooks returns no hooks for it, and the
+// next create or delete in the group removes or confirms the marker.
+//
+// # Claims and expiry
+//
+// DynamoDB deletes expired items lazily (often days late), so expiry is
+// enforced by the store itself: a claim is live while now < expiry, and
+// CreateClaim's condition is `attribute_not_exists(pk) OR expiry <= :now`.
+// expiresAt holds the same instant in epoch seconds, rounded up, for the
+// table's TTL, which only saves storage.
+//
+// # Pagination
+//
+// Continuation tokens are base64url-encoded JSON of the last returned key.
+// Decoding checks the token's shape and that its partition key is the one
+// being listed, so a token can neither be garbage nor steer a listing into
+// another partition; either is store.ErrBadToken.
+//
+// # Errors
+//
+// mapErr is the one place where native errors become store errors:
+// ConditionalCheckFailedException becomes store.ErrConflict. A missing table
+// (ResourceNotFoundException) stays a backend failure, never ErrNotFound.
+package dynamo

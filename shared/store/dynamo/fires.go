@@ -1,0 +1,138 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hookline/hookline/shared/store"
+)
+
+// firePK is the partition of one hook's fire records. The group id's length
+// makes the key unambiguous whatever characters the ids contain.
+func firePK(hookGroupID, hookID string) string {
+	return "FIRE#" + strconv.Itoa(len(hookGroupID)) + "#" + hookGroupID + "#" + hookID
+}
+
+// PutLastFire implements store.Store. The sort key is the fire's time and
+// taskId, so a retried fire overwrites its own record.
+func (s *Store) PutLastFire(ctx context.Context, f store.LastFire) error {
+	item := key(firePK(f.HookGroupID, f.HookID), formatTime(f.TaskCreateTime)+"#"+f.TaskID)
+	putS(item, attrFiredBy, f.FiredBy)
+	putS(item, attrTaskID, f.TaskID)
+	item[attrCreatedAt] = avS(formatTime(f.TaskCreateTime))
+	putS(item, attrResult, f.Result)
+	putS(item, attrError, f.Error)
+	putExpiry(item, f.ExpiresAt)
+	if _, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: item}); err != nil {
+		return fmt.Errorf("dynamo: put last fire %s/%s %s: %w", f.HookGroupID, f.HookID, f.TaskID, mapErr(err))
+	}
+	return nil
+}
+
+// ListLastFires implements store.Store: newest first. Records past their
+// expiry are listed until DynamoDB's TTL removes them.
+func (s *Store) ListLastFires(ctx context.Context, hookGroupID, hookID string, p store.Page) ([]store.LastFire, string, error) {
+	pk := firePK(hookGroupID, hookID)
+	in := s.partitionQuery(pk)
+	in.ScanIndexForward = aws.Bool(false)
+	items, next, err := s.queryPage(ctx, in, pk, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("dynamo: list last fires of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	fires := make([]store.LastFire, 0, len(items))
+	for _, item := range items {
+		f, err := decodeFire(hookGroupID, hookID, item)
+		if err != nil {
+			return nil, "", fmt.Errorf("dynamo: list last fires of %s/%s: %w", hookGroupID, hookID, err)
+		}
+		fires = append(fires, f)
+	}
+	return fires, next, nil
+}
+
+func decodeFire(hookGroupID, hookID string, item map[string]types.AttributeValue) (store.LastFire, error) {
+	f := store.LastFire{HookGroupID: hookGroupID, HookID: hookID}
+	var err error
+	if f.FiredBy, err = getS(item, attrFiredBy); err != nil {
+		return f, err
+	}
+	if f.TaskID, err = getS(item, attrTaskID); err != nil {
+		return f, err
+	}
+	if f.TaskCreateTime, err = getTime(item, attrCreatedAt); err != nil {
+		return f, err
+	}
+	if f.Result, err = getS(item, attrResult); err != nil {
+		return f, err
+	}
+	if f.Error, err = getS(item, attrError); err != nil {
+		return f, err
+	}
+	if f.ExpiresAt, err = getTime(item, attrExpiry); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// batchWriteMax is BatchWriteItem's limit on requests per call.
+const batchWriteMax = 25
+
+// DeleteLastFires implements store.Store: it reads the keys of the hook's
+// records and deletes them in batches.
+func (s *Store) DeleteLastFires(ctx context.Context, hookGroupID, hookID string) error {
+	if err := s.deletePartition(ctx, firePK(hookGroupID, hookID)); err != nil {
+		return fmt.Errorf("dynamo: delete last fires of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return nil
+}
+
+func (s *Store) deletePartition(ctx context.Context, pk string) error {
+	in := s.partitionQuery(pk)
+	in.ProjectionExpression = aws.String("#pk, #sk")
+	in.ExpressionAttributeNames["#sk"] = attrSK
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return mapErr(err)
+		}
+		for items := out.Items; len(items) > 0; {
+			n := min(len(items), batchWriteMax)
+			if err := s.batchDelete(ctx, items[:n]); err != nil {
+				return err
+			}
+			items = items[n:]
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// batchDelete deletes up to batchWriteMax items by key, retrying the
+// requests DynamoDB leaves unprocessed.
+func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
+	reqs := make([]types.WriteRequest, 0, len(keys))
+	for _, k := range keys {
+		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
+	}
+	pending := map[string][]types.WriteRequest{*s.table: reqs}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+		out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+		if err != nil {
+			return mapErr(err)
+		}
+		pending = out.UnprocessedItems
+	}
+	return nil
+}

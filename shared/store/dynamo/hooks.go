@@ -1,0 +1,382 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hookline/hookline/shared/store"
+)
+
+const (
+	hookPrefix = "HOOK#"
+	groupsPK   = "GROUPS"
+)
+
+func hookPK(hookGroupID string) string { return hookPrefix + hookGroupID }
+
+func hookKey(hookGroupID, hookID string) map[string]types.AttributeValue {
+	return key(hookPK(hookGroupID), hookID)
+}
+
+func markerKey(hookGroupID string) map[string]types.AttributeValue {
+	return key(groupsPK, hookGroupID)
+}
+
+// hookItem is the stored form of h, including its due index attributes.
+func hookItem(h store.Hook) map[string]types.AttributeValue {
+	item := hookKey(h.HookGroupID, h.HookID)
+	if len(h.Definition) > 0 {
+		item[attrDef] = avB(h.Definition)
+	}
+	putS(item, attrToken, h.TriggerToken)
+	putS(item, attrNextTaskID, h.NextTaskID)
+	item[attrVersion] = avN(strconv.FormatInt(h.Version, 10))
+	if !h.NextScheduledDate.IsZero() {
+		at := formatTime(h.NextScheduledDate)
+		item[attrNextAt] = avS(at)
+		item[attrDueShard] = avS(dueShard)
+		item[attrDueAt] = avS(at)
+	}
+	return item
+}
+
+func decodeHook(item map[string]types.AttributeValue) (store.Hook, error) {
+	pk, err := getS(item, attrPK)
+	if err != nil {
+		return store.Hook{}, err
+	}
+	group, ok := strings.CutPrefix(pk, hookPrefix)
+	if !ok {
+		return store.Hook{}, fmt.Errorf("item %q is not a hook", pk)
+	}
+	var h store.Hook
+	h.HookGroupID = group
+	if h.HookID, err = getS(item, attrSK); err != nil {
+		return store.Hook{}, err
+	}
+	if h.Definition, err = getB(item, attrDef); err != nil {
+		return store.Hook{}, err
+	}
+	if h.TriggerToken, err = getS(item, attrToken); err != nil {
+		return store.Hook{}, err
+	}
+	if h.NextTaskID, err = getS(item, attrNextTaskID); err != nil {
+		return store.Hook{}, err
+	}
+	if h.NextScheduledDate, err = getTime(item, attrNextAt); err != nil {
+		return store.Hook{}, err
+	}
+	if h.Version, err = getN(item, attrVersion); err != nil {
+		return store.Hook{}, err
+	}
+	return h, nil
+}
+
+// CreateHook implements store.Store. The hook is written before its group
+// marker (see the package doc).
+func (s *Store) CreateHook(ctx context.Context, h store.Hook) (store.Hook, error) {
+	h.Version = 1
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                s.table,
+		Item:                     hookItem(h),
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: names(attrPK),
+	})
+	if err = mapErr(err); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			// The hook exists, so its group needs the marker; a create
+			// that failed after its hook write is repaired by its retry.
+			if perr := s.putMarker(ctx, h.HookGroupID); perr != nil {
+				err = fmt.Errorf("%w (and repairing group marker: %w)", err, perr)
+			}
+		}
+		return store.Hook{}, fmt.Errorf("dynamo: create hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+	}
+	if err := s.putMarker(ctx, h.HookGroupID); err != nil {
+		return store.Hook{}, fmt.Errorf("dynamo: create hook %s/%s: hook written, group marker not: %w", h.HookGroupID, h.HookID, err)
+	}
+	return h, nil
+}
+
+// GetHook implements store.Store.
+func (s *Store) GetHook(ctx context.Context, hookGroupID, hookID string) (store.Hook, error) {
+	h, err := s.getHook(ctx, hookGroupID, hookID)
+	if err != nil {
+		return store.Hook{}, fmt.Errorf("dynamo: get hook %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return h, nil
+}
+
+func (s *Store) getHook(ctx context.Context, hookGroupID, hookID string) (store.Hook, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      s.table,
+		Key:            hookKey(hookGroupID, hookID),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return store.Hook{}, mapErr(err)
+	}
+	if out.Item == nil {
+		return store.Hook{}, store.ErrNotFound
+	}
+	return decodeHook(out.Item)
+}
+
+// UpdateHook implements store.Store with one put conditional on the
+// version read by the caller.
+func (s *Store) UpdateHook(ctx context.Context, h store.Hook) (store.Hook, error) {
+	expected := h.Version
+	h.Version = expected + 1
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           s.table,
+		Item:                                hookItem(h),
+		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #ver = :expected"),
+		ExpressionAttributeNames:            names(attrPK, attrVersion),
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":expected": avN(strconv.FormatInt(expected, 10))},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err != nil {
+		return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, s.explainRefusal(ctx, err, h.HookGroupID, h.HookID))
+	}
+	return h, nil
+}
+
+// explainRefusal turns a write refused on a hook into ErrNotFound when the
+// hook is missing and keeps ErrConflict when it exists. DynamoDB returns the
+// current item with the refusal; an emulator that does not is answered with
+// a consistent read.
+func (s *Store) explainRefusal(ctx context.Context, err error, hookGroupID, hookID string) error {
+	err = mapErr(err)
+	if !errors.Is(err, store.ErrConflict) || refusedItem(err) != nil {
+		return err
+	}
+	_, gerr := s.getHook(ctx, hookGroupID, hookID)
+	switch {
+	case gerr == nil:
+		return err
+	case errors.Is(gerr, store.ErrNotFound):
+		return store.ErrNotFound
+	default:
+		return fmt.Errorf("%w (and reading the hook back: %w)", err, gerr)
+	}
+}
+
+// DeleteHook implements store.Store, then removes the group marker if the
+// group became empty (see the package doc).
+func (s *Store) DeleteHook(ctx context.Context, hookGroupID, hookID string, version int64) error {
+	in := &dynamodb.DeleteItemInput{
+		TableName:                           s.table,
+		Key:                                 hookKey(hookGroupID, hookID),
+		ConditionExpression:                 aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames:            names(attrPK),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	if version > 0 {
+		in.ConditionExpression = aws.String("attribute_exists(#pk) AND #ver = :expected")
+		in.ExpressionAttributeNames = names(attrPK, attrVersion)
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":expected": avN(strconv.FormatInt(version, 10))}
+	}
+	if _, err := s.client.DeleteItem(ctx, in); err != nil {
+		return fmt.Errorf("dynamo: delete hook %s/%s: %w", hookGroupID, hookID, s.explainRefusal(ctx, err, hookGroupID, hookID))
+	}
+	if err := s.dropMarkerIfEmpty(ctx, hookGroupID); err != nil {
+		return fmt.Errorf("dynamo: delete hook %s/%s: hook deleted, group marker not updated: %w", hookGroupID, hookID, err)
+	}
+	return nil
+}
+
+func (s *Store) putMarker(ctx context.Context, hookGroupID string) error {
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: markerKey(hookGroupID)})
+	return mapErr(err)
+}
+
+// dropMarkerIfEmpty deletes the group's marker when the group has no hook,
+// and puts it back when a hook was created meanwhile.
+func (s *Store) dropMarkerIfEmpty(ctx context.Context, hookGroupID string) error {
+	empty, err := s.groupEmpty(ctx, hookGroupID)
+	if err != nil || !empty {
+		return err
+	}
+	if _, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: s.table, Key: markerKey(hookGroupID)}); err != nil {
+		return mapErr(err)
+	}
+	// A create that wrote its hook before the delete above may have put
+	// its marker before it too: look again.
+	empty, err = s.groupEmpty(ctx, hookGroupID)
+	if err != nil || empty {
+		return err
+	}
+	return s.putMarker(ctx, hookGroupID)
+}
+
+func (s *Store) groupEmpty(ctx context.Context, hookGroupID string) (bool, error) {
+	in := s.partitionQuery(hookPK(hookGroupID))
+	in.Limit = aws.Int32(1)
+	in.ProjectionExpression = aws.String("#pk")
+	out, err := s.client.Query(ctx, in)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	return len(out.Items) == 0, nil
+}
+
+// ListHookGroups implements store.Store. It reads only the group markers.
+func (s *Store) ListHookGroups(ctx context.Context, p store.Page) ([]string, string, error) {
+	in := s.partitionQuery(groupsPK)
+	in.ProjectionExpression = aws.String("#sk")
+	in.ExpressionAttributeNames["#sk"] = attrSK
+	items, next, err := s.queryPage(ctx, in, groupsPK, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("dynamo: list hook groups: %w", err)
+	}
+	groups := make([]string, 0, len(items))
+	for _, item := range items {
+		g, err := getS(item, attrSK)
+		if err != nil {
+			return nil, "", fmt.Errorf("dynamo: list hook groups: %w", err)
+		}
+		groups = append(groups, g)
+	}
+	return groups, next, nil
+}
+
+// ListHooks implements store.Store.
+func (s *Store) ListHooks(ctx context.Context, hookGroupID string, p store.Page) ([]store.Hook, string, error) {
+	pk := hookPK(hookGroupID)
+	items, next, err := s.queryPage(ctx, s.partitionQuery(pk), pk, p)
+	if err != nil {
+		return nil, "", fmt.Errorf("dynamo: list hooks of %s: %w", hookGroupID, err)
+	}
+	hooks := make([]store.Hook, 0, len(items))
+	for _, item := range items {
+		h, err := decodeHook(item)
+		if err != nil {
+			return nil, "", fmt.Errorf("dynamo: list hooks of %s: %w", hookGroupID, err)
+		}
+		hooks = append(hooks, h)
+	}
+	return hooks, next, nil
+}
+
+// batchGetMax is BatchGetItem's limit on keys per call.
+const batchGetMax = 100
+
+// ListDue implements store.Store: it queries the due index, then reads the
+// hooks it names with consistent reads and keeps those still due.
+func (s *Store) ListDue(ctx context.Context, now time.Time, limit int) ([]store.Hook, error) {
+	if limit <= 0 {
+		limit = store.DefaultPageLimit
+	}
+	limit = min(limit, math.MaxInt32)
+	cutoff := formatTime(now)
+	in := &dynamodb.QueryInput{
+		TableName:                s.table,
+		IndexName:                aws.String(DueIndex),
+		KeyConditionExpression:   aws.String("#dueShard = :shard AND #dueAt < :now"),
+		ExpressionAttributeNames: names(attrDueShard, attrDueAt),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":shard": avS(dueShard),
+			":now":   avS(cutoff),
+		},
+	}
+	var due []store.Hook
+	for len(due) < limit {
+		in.Limit = aws.Int32(int32(limit - len(due)))
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: list due hooks: %w", mapErr(err))
+		}
+		keys := make([]map[string]types.AttributeValue, 0, len(out.Items))
+		for _, item := range out.Items {
+			keys = append(keys, map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]})
+		}
+		hooks, err := s.batchGetHooks(ctx, keys)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: list due hooks: %w", err)
+		}
+		for _, h := range hooks {
+			// The index is eventually consistent: trust only the hook.
+			if !h.NextScheduledDate.IsZero() && h.NextScheduledDate.Before(now) {
+				due = append(due, h)
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	sort.SliceStable(due, func(i, j int) bool {
+		a, b := due[i], due[j]
+		if !a.NextScheduledDate.Equal(b.NextScheduledDate) {
+			return a.NextScheduledDate.Before(b.NextScheduledDate)
+		}
+		if a.HookGroupID != b.HookGroupID {
+			return a.HookGroupID < b.HookGroupID
+		}
+		return a.HookID < b.HookID
+	})
+	return due, nil
+}
+
+// batchGetHooks reads the hooks under keys with consistent reads; missing
+// hooks are left out.
+func (s *Store) batchGetHooks(ctx context.Context, keys []map[string]types.AttributeValue) ([]store.Hook, error) {
+	var hooks []store.Hook
+	for len(keys) > 0 {
+		n := min(len(keys), batchGetMax)
+		pending := map[string]types.KeysAndAttributes{
+			*s.table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)},
+		}
+		keys = keys[n:]
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return nil, err
+				}
+			}
+			out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, mapErr(err)
+			}
+			for _, item := range out.Responses[*s.table] {
+				h, err := decodeHook(item)
+				if err != nil {
+					return nil, err
+				}
+				hooks = append(hooks, h)
+			}
+			pending = out.UnprocessedKeys
+		}
+	}
+	return hooks, nil
+}
+
+// maxBackoffAttempts bounds the retries of unprocessed batch items.
+const maxBackoffAttempts = 10
+
+// backoff waits before retry number attempt of unprocessed batch items,
+// doubling from 10ms up to about a second.
+func backoff(ctx context.Context, attempt int) error {
+	if attempt > maxBackoffAttempts {
+		return fmt.Errorf("batch items still unprocessed after %d attempts", maxBackoffAttempts)
+	}
+	d := min(10*time.Millisecond<<(attempt-1), time.Second)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
