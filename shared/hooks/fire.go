@@ -262,13 +262,7 @@ func (s *Service) writeClaim(ctx context.Context, key string, fc fireClaim, now 
 // render builds the task definition: JSON-e over the hook's template with
 // the upstream context, then upstream's defaults.
 func (s *Service) render(def Definition, req FireRequest, taskID string, created time.Time) (json.RawMessage, bool, error) {
-	var tmpl any
-	dec := json.NewDecoder(bytes.NewReader(def.Task))
-	dec.UseNumber()
-	if err := dec.Decode(&tmpl); err != nil {
-		return nil, false, fmt.Errorf("hooks: decode task template: %w", err)
-	}
-	compiled, err := jsone.Compile(tmpl)
+	compiled, err := s.template(def)
 	if err != nil {
 		return nil, false, err
 	}
@@ -405,40 +399,63 @@ func (s *Service) CheckPayload(def Definition, payload any, checkTaskID bool) er
 	return nil
 }
 
-// maxCachedSchemas bounds the compiled trigger schema cache.
-const maxCachedSchemas = 1024
+// maxCached bounds each compiled-artifact cache.
+const maxCached = 1024
 
-// schemaCache keeps compiled trigger schemas by content: compiling (with
-// the metaschema check) costs far more than validating a payload, and the
-// same schema serves every fire of a hook.
-type schemaCache struct {
+// compiledCache keeps compiled trigger schemas and task templates by the
+// hash of their JSON: compiling costs far more than using the result, and
+// one compiled artifact serves every fire of a hook. Entries never go
+// stale (the key is the content); the cache is emptied when full, which is
+// crude but bounded, and hooks in use refill it.
+type compiledCache[V any] struct {
 	mu      sync.Mutex
-	entries map[[sha256.Size]byte]*gojsonschema.Schema
+	entries map[[sha256.Size]byte]V
+}
+
+func (c *compiledCache[V]) get(content []byte, compile func() (V, error)) (V, error) {
+	sum := sha256.Sum256(content)
+	c.mu.Lock()
+	v, ok := c.entries[sum]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := compile()
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= maxCached {
+		c.entries = map[[sha256.Size]byte]V{}
+	}
+	c.entries[sum] = v
+	c.mu.Unlock()
+	return v, nil
 }
 
 func (s *Service) triggerSchema(def Definition) (*gojsonschema.Schema, error) {
-	sum := sha256.Sum256(def.TriggerSchema)
-	c := &s.schemaCache
-	c.mu.Lock()
-	compiled, ok := c.entries[sum]
-	c.mu.Unlock()
-	if ok {
+	return s.schemaCache.get(def.TriggerSchema, func() (*gojsonschema.Schema, error) {
+		var schema map[string]any
+		if err := json.Unmarshal(def.TriggerSchema, &schema); err != nil {
+			return nil, fmt.Errorf("hooks: decode triggerSchema of %s/%s: %w", def.HookGroupID, def.HookID, err)
+		}
+		compiled, err := schemas.CompileUser(schema)
+		if err != nil {
+			return nil, invalid("the hook's triggerSchema cannot be used: %s", err)
+		}
 		return compiled, nil
-	}
-	var schema map[string]any
-	if err := json.Unmarshal(def.TriggerSchema, &schema); err != nil {
-		return nil, fmt.Errorf("hooks: decode triggerSchema of %s/%s: %w", def.HookGroupID, def.HookID, err)
-	}
-	compiled, err := schemas.CompileUser(schema)
-	if err != nil {
-		return nil, invalid("the hook's triggerSchema cannot be used: %s", err)
-	}
-	c.mu.Lock()
-	if c.entries == nil || len(c.entries) >= maxCachedSchemas {
-		// Dropping everything is crude but bounded; hooks in use refill it.
-		c.entries = map[[sha256.Size]byte]*gojsonschema.Schema{}
-	}
-	c.entries[sum] = compiled
-	c.mu.Unlock()
-	return compiled, nil
+	})
+}
+
+// template returns the hook's compiled task template.
+func (s *Service) template(def Definition) (*jsone.Template, error) {
+	return s.templateCache.get(def.Task, func() (*jsone.Template, error) {
+		var tmpl any
+		dec := json.NewDecoder(bytes.NewReader(def.Task))
+		dec.UseNumber()
+		if err := dec.Decode(&tmpl); err != nil {
+			return nil, fmt.Errorf("hooks: decode task template: %w", err)
+		}
+		return jsone.Compile(tmpl)
+	})
 }

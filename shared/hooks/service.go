@@ -10,8 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xeipuuv/gojsonschema"
+
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/cron"
+	"github.com/hookline/hookline/shared/jsone"
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
@@ -82,7 +85,8 @@ type Service struct {
 	queue    TaskCreator
 	mailer   Mailer
 
-	schemaCache schemaCache
+	schemaCache   compiledCache[*gojsonschema.Schema]
+	templateCache compiledCache[*jsone.Template]
 }
 
 // NewService builds a Service. It fails only if a denylist entry is not a
