@@ -271,10 +271,11 @@ func (s *Service) ListHookGroups(ctx context.Context) ([]string, error) {
 	}
 }
 
-// ListHooks returns every hook of a group, ordered by hookId. A group with
-// no hooks does not exist: that is a not-found error, as upstream answers.
-func (s *Service) ListHooks(ctx context.Context, hookGroupID string) ([]Definition, error) {
-	defs := []Definition{}
+// ListHooks returns every hook of a group, ordered by hookId, as stored
+// JSON definitions. A group with no hooks does not exist: that is a
+// not-found error, as upstream answers.
+func (s *Service) ListHooks(ctx context.Context, hookGroupID string) ([]json.RawMessage, error) {
+	var defs []json.RawMessage
 	page := store.Page{}
 	for {
 		batch, next, err := s.store.ListHooks(ctx, hookGroupID, page)
@@ -282,11 +283,7 @@ func (s *Service) ListHooks(ctx context.Context, hookGroupID string) ([]Definiti
 			return nil, fmt.Errorf("hooks: list hooks of %s: %w", hookGroupID, err)
 		}
 		for _, rec := range batch {
-			d, err := decodeDefinition(rec.Definition)
-			if err != nil {
-				return nil, err
-			}
-			defs = append(defs, d)
+			defs = append(defs, rec.Definition)
 		}
 		if next == "" {
 			break

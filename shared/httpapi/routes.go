@@ -122,7 +122,16 @@ func (rt *Router) listHooks(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"hooks": defs}, nil
+	// The definitions are stored as the JSON the API answers; join them
+	// instead of decoding and re-encoding each one.
+	out := []byte(`{"hooks":[`)
+	for i, d := range defs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, d...)
+	}
+	return json.RawMessage(append(out, "]}"...)), nil
 }
 
 func (rt *Router) hook(r *request) (any, error) {
