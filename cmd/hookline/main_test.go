@@ -45,6 +45,7 @@ func TestValidate(t *testing.T) {
 		{name: "schema problems", body: `{"metadata":{"name":"n"},"task":{},"extra":1}`, wantCode: 1, want: []string{"description", "extra"}},
 		{name: "denied exchange", body: strings.Replace(validHook, `"schedule"`, `"bindings":[{"exchange":"exchange/taskcluster-hooks/v1/hook-created","routingKeyPattern":"#"}],"schedule"`, 1), wantCode: 1, want: []string{"denied access"}},
 		{name: "not JSON", body: `{`, wantCode: 1, want: []string{"not a JSON object"}},
+		{name: "template syntax error", body: strings.Replace(validHook, `"workerType": "w"`, `"workerType": {"$eval": "1 +"}`, 1), wantCode: 1, want: []string{"task template: SyntaxError"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer

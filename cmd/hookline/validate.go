@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/jsone"
 )
 
 // runValidate checks a hook definition offline: the upstream request schema
@@ -80,12 +82,25 @@ func validateDefinition(reg *schemas.Registry, denylist []string, data []byte) [
 	if err != nil {
 		return []string{err.Error()}
 	}
+	var problems []string
 	if err := svc.CheckInput(in); err != nil {
 		var he *hooks.Error
 		if errors.As(err, &he) {
-			return []string{he.Message}
+			problems = append(problems, he.Message)
+		} else {
+			problems = append(problems, err.Error())
 		}
-		return []string{err.Error()}
 	}
-	return nil
+	// The service accepts any task template, as upstream does, and reports
+	// JSON-e errors when the hook fires; here they are worth saying now.
+	tmpl, err := jsone.Compile(doc["task"])
+	if err != nil {
+		return append(problems, "task template: "+err.Error())
+	}
+	if err := tmpl.Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			problems = append(problems, "task template: "+line)
+		}
+	}
+	return problems
 }
