@@ -12,7 +12,7 @@ FUZZTIME  ?= 10s
 
 .PHONY: help
 help: ## list the targets
-	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
 
 .PHONY: deps
 deps: ## install Go modules and the npm test servers (DynamoDB emulator)
@@ -58,7 +58,30 @@ lint: ## gofmt, go vet and a go.mod tidiness check
 clean: ## remove build output and local data
 	rm -rf $(BIN) .aws-sam .hookline
 
-# SAM runs these with ARTIFACTS_DIR set (BuildMethod: makefile).
-.PHONY: build-ApiFunction
+# SAM runs these with ARTIFACTS_DIR set (BuildMethod: makefile), one per
+# AWS::Serverless::Function in template.yaml (infra/templatetest checks it).
+LAMBDA_OUT = $(if $(ARTIFACTS_DIR),$(ARTIFACTS_DIR),$(error ARTIFACTS_DIR is not set: `sam build` sets it; `make lambdas` builds them all))/bootstrap
+
+.PHONY: build-ApiFunction build-WebhookFunction build-SchedulerFunction build-TriggerFunction
 build-ApiFunction: ## SAM build target for functions/api
-	$(LAMBDA_GO) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
+	$(LAMBDA_GO) -o $(LAMBDA_OUT) ./functions/api
+
+build-WebhookFunction: ## SAM build target for functions/webhook
+	$(LAMBDA_GO) -o $(LAMBDA_OUT) ./functions/webhook
+
+build-SchedulerFunction: ## SAM build target for functions/scheduler
+	$(LAMBDA_GO) -o $(LAMBDA_OUT) ./functions/scheduler
+
+build-TriggerFunction: ## SAM build target for functions/trigger
+	$(LAMBDA_GO) -o $(LAMBDA_OUT) ./functions/trigger
+
+.PHONY: lambdas
+lambdas: ## build every Lambda bootstrap (linux/arm64) into bin/lambda/<LogicalId>/ and list sizes
+	@set -e; for f in ApiFunction WebhookFunction SchedulerFunction TriggerFunction; do \
+	  $(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(CURDIR)/$(BIN)/lambda/$$f; \
+	done
+	@ls -l $(BIN)/lambda/*/bootstrap
+
+.PHONY: test-infra
+test-infra: deps ## template checks and the Lambda runtime tests (real bootstraps, events in infra/events)
+	$(GO) test -tags integration -count=1 -v ./infra/...

@@ -1,0 +1,844 @@
+package templatetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hookline/hookline/shared/app"
+	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/httpapi"
+	"github.com/hookline/hookline/shared/store/dynamo"
+)
+
+// functions maps each AWS::Serverless::Function to its folder under
+// functions/.
+var functions = map[string]string{
+	"ApiFunction":       "api",
+	"WebhookFunction":   "webhook",
+	"SchedulerFunction": "scheduler",
+	"TriggerFunction":   "trigger",
+}
+
+// globalEnv are the variables every function gets from Globals.
+var globalEnv = []string{"HOOKLINE_STORE", "TASKCLUSTER_ROOT_URL", "TASKCLUSTER_CLIENT_ID", "TASKCLUSTER_ACCESS_TOKEN"}
+
+// functionEnv are the variables each function gets: the globals plus what
+// only it needs (clients only where requests are authenticated, the
+// changes queue only where hooks change, the sender only where email is
+// sent).
+var functionEnv = map[string][]string{
+	"ApiFunction":       append(slices.Clone(globalEnv), "HOOKLINE_AUTH_MODE", "HOOKLINE_CLIENTS", "HOOKLINE_CHANGES_QUEUE_URL"),
+	"WebhookFunction":   globalEnv,
+	"SchedulerFunction": append(slices.Clone(globalEnv), "HOOKLINE_EMAIL_SENDER"),
+	"TriggerFunction":   globalEnv,
+}
+
+// functionGrants are the only permissions each function may have, in the
+// form grants() describes them.
+var functionGrants = map[string][]string{
+	"ApiFunction": {
+		"DynamoDBCrudPolicy(TableName=HooksTable)",
+		"SQSSendMessagePolicy(QueueName=ChangesQueue.QueueName)",
+	},
+	"WebhookFunction": {
+		"DynamoDBCrudPolicy(TableName=HooksTable)",
+	},
+	"SchedulerFunction": {
+		"DynamoDBCrudPolicy(TableName=HooksTable)",
+		"if HasEmailSender: Allow ses:SendEmail on Sub(arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*) when StringEquals ses:FromAddress=EmailSender",
+	},
+	"TriggerFunction": {
+		"DynamoDBCrudPolicy(TableName=HooksTable)",
+		"SQSPollerPolicy(QueueName=TriggerQueue.QueueName)",
+	},
+}
+
+// bridgeGrants are the statements of BridgePolicy.
+var bridgeGrants = []string{
+	"Allow sqs:SendMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl on TriggerQueue.Arn",
+	"Allow sqs:ReceiveMessage,sqs:DeleteMessage,sqs:ChangeMessageVisibility,sqs:GetQueueAttributes,sqs:GetQueueUrl on ChangesQueue.Arn",
+	"if HasPulseUrl: Allow secretsmanager:GetSecretValue on BridgePulseSecret",
+}
+
+// pullEventTypes are SAM event types that make SAM attach an AWS managed
+// policy valid for every stream or queue of the account.
+var pullEventTypes = []string{"SQS", "Kinesis", "DynamoDB", "MSK", "MQ", "SelfManagedKafka", "DocumentDB"}
+
+func load(t *testing.T) (*template, string) {
+	t.Helper()
+	root := repoRoot(t)
+	return loadTemplate(t, filepath.Join(root, "template.yaml")), root
+}
+
+// requireCode fails under CI=true and skips otherwise when a function's
+// folder has no Go code yet.
+func requireCode(t *testing.T, root, name string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(root, "functions", name, "*.go"))
+	if len(files) > 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("functions/%s has no Go code, but template.yaml deploys it", name)
+	}
+	t.Skipf("functions/%s has no Go code yet (a failure under CI=true)", name)
+}
+
+func TestTemplate_FunctionsBuildWithMake(t *testing.T) {
+	tpl, root := load(t)
+	got := tpl.resources("AWS::Serverless::Function")
+	want := sortedKeys(functions)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("serverless functions (-want +got):\n%s", diff)
+	}
+	dirs, err := os.ReadDir(filepath.Join(root, "functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		files, _ := filepath.Glob(filepath.Join(root, "functions", d.Name(), "*.go"))
+		if d.IsDir() && len(files) > 0 && !slices.Contains(mapValues(functions), d.Name()) {
+			t.Errorf("functions/%s is not deployed by template.yaml", d.Name())
+		}
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("make is required under CI=true")
+		}
+		t.Skip("make is not installed")
+	}
+
+	for _, id := range want {
+		name := functions[id]
+		t.Run(id, func(t *testing.T) {
+			for _, c := range []struct {
+				property string
+				want     any
+			}{
+				{"Runtime", "provided.al2023"},
+				{"Handler", "bootstrap"},
+				{"CodeUri", "."},
+				{"Architectures", []any{"arm64"}},
+			} {
+				if got := tpl.functionProperty(id, c.property); !cmp.Equal(got, c.want) {
+					t.Errorf("%s = %v, want %v", c.property, got, c.want)
+				}
+			}
+			if got := get(tpl.functionProperty(id, "LoggingConfig"), "LogFormat"); got != "JSON" {
+				t.Errorf("LoggingConfig.LogFormat = %v, want JSON", got)
+			}
+			if got := get(tpl.resource(id), "Metadata", "BuildMethod"); got != "makefile" {
+				t.Errorf("Metadata.BuildMethod = %v, want makefile", got)
+			}
+			if role := get(tpl.resource(id), "Properties", "Role"); role != nil {
+				t.Errorf("Role = %v: a function's permissions come from its Policies", role)
+			}
+
+			artifacts := t.TempDir()
+			cmd := exec.Command("make", "-n", "-s", "--no-print-directory", "build-"+id, "ARTIFACTS_DIR="+artifacts)
+			cmd.Dir = root
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("make -n build-%s: %v\n%s", id, err, out)
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if len(lines) != 1 {
+				t.Fatalf("build-%s runs %d commands, want one go build:\n%s", id, len(lines), out)
+			}
+			arch := map[string]string{"arm64": "arm64", "x86_64": "amd64"}[str(firstOf(tpl.functionProperty(id, "Architectures")))]
+			checkBuildCommand(t, lines[0], arch, filepath.Join(artifacts, "bootstrap"), "./functions/"+name)
+
+			requireCode(t, root, name)
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, filepath.Join(root, "functions", name, "main.go"), nil, parser.PackageClauseOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Name.Name != "main" {
+				t.Errorf("functions/%s/main.go is package %s, want main", name, f.Name.Name)
+			}
+		})
+	}
+}
+
+// checkBuildCommand checks one `go build` command line as make prints it:
+// a static, stripped linux/<arch> binary, built without the RPC runtime,
+// written to out from pkg.
+func checkBuildCommand(t *testing.T, line, arch, out, pkg string) {
+	t.Helper()
+	words, err := splitShell(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for len(words) > 0 && strings.Contains(words[0], "=") && !strings.HasPrefix(words[0], "-") {
+		k, v, _ := strings.Cut(words[0], "=")
+		env[k] = v
+		words = words[1:]
+	}
+	wantEnv := map[string]string{"GOOS": "linux", "GOARCH": arch, "CGO_ENABLED": "0"}
+	if diff := cmp.Diff(wantEnv, env); diff != "" {
+		t.Errorf("build environment of %q (-want +got):\n%s", line, diff)
+	}
+	if len(words) < 3 || filepath.Base(words[0]) != "go" || words[1] != "build" {
+		t.Fatalf("%q is not a go build", line)
+	}
+	args := words[2:]
+	if got := args[len(args)-1]; got != pkg {
+		t.Errorf("builds %s, want %s", got, pkg)
+	}
+	flags := map[string]string{}
+	for i := 0; i < len(args)-1; i++ {
+		a := args[i]
+		if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
+			flags[k] = v
+			continue
+		}
+		if a == "-trimpath" {
+			flags[a] = "true"
+			continue
+		}
+		if strings.HasPrefix(a, "-") && i+1 < len(args)-1 {
+			flags[a] = args[i+1]
+			i++
+		}
+	}
+	wantFlags := map[string]string{"-trimpath": "true", "-tags": "lambda.norpc", "-ldflags": "-s -w", "-o": out}
+	if diff := cmp.Diff(wantFlags, flags); diff != "" {
+		t.Errorf("go build flags of %q (-want +got):\n%s", line, diff)
+	}
+}
+
+// apiRoutes reads upstream's API reference: route name → "METHOD /path"
+// with {param} placeholders, as HTTP API writes them.
+func apiRoutes(t *testing.T, root string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "schemas", "references", "api.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Entries []struct{ Name, Method, Route string } `json:"entries"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	param := regexp.MustCompile(`<([A-Za-z]+)>`)
+	routes := map[string]string{}
+	for _, e := range ref.Entries {
+		routes[e.Name] = strings.ToUpper(e.Method) + " " + httpapi.BasePath + param.ReplaceAllString(e.Route, "{$1}")
+	}
+	return routes
+}
+
+// samEvents describes a function's SAM events, one string each.
+func samEvents(t *testing.T, tpl *template, id string) []string {
+	t.Helper()
+	evs, _ := get(tpl.resource(id), "Properties", "Events").(map[string]any)
+	var out []string
+	for name, ev := range evs {
+		typ := str(get(ev, "Type"))
+		props := get(ev, "Properties")
+		switch typ {
+		case "HttpApi":
+			if api, _, _ := ref(get(props, "ApiId")); api != "HttpApi" {
+				t.Errorf("%s event %s: ApiId = %v, want !Ref HttpApi", id, name, get(props, "ApiId"))
+			}
+			if v := get(props, "PayloadFormatVersion"); v != "2.0" {
+				t.Errorf("%s event %s: PayloadFormatVersion = %v, want \"2.0\" (httpapi.Lambda takes payload 2.0)", id, name, v)
+			}
+			out = append(out, fmt.Sprintf("HttpApi %s %s", get(props, "Method"), get(props, "Path")))
+		case "Schedule":
+			if get(props, "Enabled") == false || get(props, "State") == "DISABLED" {
+				t.Errorf("%s event %s is disabled", id, name)
+			}
+			out = append(out, fmt.Sprintf("Schedule %s", get(props, "Schedule")))
+		default:
+			out = append(out, typ)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestTemplate_HTTPRoutes(t *testing.T) {
+	tpl, root := load(t)
+	routes := apiRoutes(t, root)
+	want := map[string][]string{
+		"ApiFunction":       {"HttpApi ANY " + httpapi.BasePath + "/{proxy+}"},
+		"WebhookFunction":   nil,
+		"SchedulerFunction": {"Schedule rate(1 minute)"},
+		"TriggerFunction":   nil,
+	}
+	for _, name := range app.WebhookRoutes() {
+		r, ok := routes[name]
+		if !ok {
+			t.Fatalf("app.WebhookRoutes names %q, which is not in schemas/references/api.json", name)
+		}
+		want["WebhookFunction"] = append(want["WebhookFunction"], "HttpApi "+r)
+	}
+	sort.Strings(want["WebhookFunction"])
+	for _, id := range sortedKeys(functions) {
+		if diff := cmp.Diff(want[id], samEvents(t, tpl, id)); diff != "" {
+			t.Errorf("%s events (-want +got):\n%s", id, diff)
+		}
+	}
+	for _, r := range routes {
+		if !strings.HasPrefix(strings.SplitN(r, " ", 2)[1], httpapi.BasePath+"/") {
+			t.Errorf("route %s is not under the api function's %s/{proxy+}", r, httpapi.BasePath)
+		}
+	}
+
+	api := tpl.resource("HttpApi")
+	if typ := str(get(api, "Type")); typ != "AWS::Serverless::HttpApi" {
+		t.Fatalf("HttpApi is a %q", typ)
+	}
+	for _, k := range []string{"ThrottlingRateLimit", "ThrottlingBurstLimit"} {
+		if get(api, "Properties", "DefaultRouteSettings", k) == nil {
+			t.Errorf("HttpApi has no DefaultRouteSettings.%s", k)
+		}
+	}
+	rc := get(tpl.resource("WebhookFunction"), "Properties", "ReservedConcurrentExecutions")
+	if !slices.Contains(references(rc), "WebhookConcurrency") {
+		t.Errorf("WebhookFunction.ReservedConcurrentExecutions = %v, want the WebhookConcurrency parameter", rc)
+	}
+}
+
+func TestTemplate_Scheduler(t *testing.T) {
+	tpl, _ := load(t)
+	timeout, ok := num(tpl.functionProperty("SchedulerFunction", "Timeout"))
+	// A tick starts no fire after 45 s (hooks.TickOptions.Budget); the
+	// fires under way need the rest.
+	if !ok || timeout != 60 {
+		t.Errorf("SchedulerFunction Timeout = %v, want 60", tpl.functionProperty("SchedulerFunction", "Timeout"))
+	}
+}
+
+func TestTemplate_TriggerEventSource(t *testing.T) {
+	tpl, _ := load(t)
+	for _, id := range sortedKeys(functions) {
+		evs, _ := get(tpl.resource(id), "Properties", "Events").(map[string]any)
+		for name, ev := range evs {
+			if typ := str(get(ev, "Type")); slices.Contains(pullEventTypes, typ) {
+				t.Errorf("%s event %s is a SAM %s event, which attaches an account-wide managed policy; declare an AWS::Lambda::EventSourceMapping", id, name, typ)
+			}
+		}
+	}
+
+	mappings := tpl.resources("AWS::Lambda::EventSourceMapping")
+	if len(mappings) != 1 {
+		t.Fatalf("event source mappings %v, want one for TriggerFunction", mappings)
+	}
+	esm := get(tpl.resource(mappings[0]), "Properties")
+	if fn, _, _ := ref(get(esm, "FunctionName")); fn != "TriggerFunction" {
+		t.Errorf("FunctionName = %v, want !Ref TriggerFunction", get(esm, "FunctionName"))
+	}
+	if q, attr, _ := ref(get(esm, "EventSourceArn")); q != "TriggerQueue" || attr != "Arn" {
+		t.Errorf("EventSourceArn = %v, want !GetAtt TriggerQueue.Arn", get(esm, "EventSourceArn"))
+	}
+	if n, _ := num(get(esm, "BatchSize")); n != 10 {
+		t.Errorf("BatchSize = %v, want 10", get(esm, "BatchSize"))
+	}
+	if got := get(esm, "FunctionResponseTypes"); !cmp.Equal(got, []any{"ReportBatchItemFailures"}) {
+		t.Errorf("FunctionResponseTypes = %v, want [ReportBatchItemFailures] (the handler returns batch item failures)", got)
+	}
+	if get(esm, "Enabled") == false {
+		t.Error("the trigger event source is disabled")
+	}
+
+	queue := get(tpl.resource("TriggerQueue"), "Properties")
+	if dlq, attr, _ := ref(get(queue, "RedrivePolicy", "deadLetterTargetArn")); dlq != "TriggerDLQ" || attr != "Arn" {
+		t.Errorf("TriggerQueue RedrivePolicy.deadLetterTargetArn = %v, want !GetAtt TriggerDLQ.Arn", get(queue, "RedrivePolicy", "deadLetterTargetArn"))
+	}
+	if n, _ := num(get(queue, "RedrivePolicy", "maxReceiveCount")); n != 5 {
+		t.Errorf("maxReceiveCount = %v, want 5", get(queue, "RedrivePolicy", "maxReceiveCount"))
+	}
+	timeout, ok := num(tpl.functionProperty("TriggerFunction", "Timeout"))
+	if !ok {
+		t.Fatalf("TriggerFunction Timeout = %v", tpl.functionProperty("TriggerFunction", "Timeout"))
+	}
+	if vt, _ := num(get(queue, "VisibilityTimeout")); vt < 6*timeout {
+		t.Errorf("TriggerQueue VisibilityTimeout = %v, want at least 6 × the function's %d s", get(queue, "VisibilityTimeout"), timeout)
+	}
+	dlq := get(tpl.resource("TriggerDLQ"), "Properties")
+	if get(dlq, "RedrivePolicy") != nil {
+		t.Error("TriggerDLQ has a redrive policy of its own")
+	}
+	qr, _ := num(get(queue, "MessageRetentionPeriod"))
+	dr, _ := num(get(dlq, "MessageRetentionPeriod"))
+	if qr == 0 {
+		qr = 345600 // SQS's default
+	}
+	if dr < qr {
+		t.Errorf("TriggerDLQ keeps messages %d s, less than TriggerQueue's %d s: a redriven message could expire at once", dr, qr)
+	}
+}
+
+// configVariables lists the variable names shared/config reads: the string
+// literals of its source that are whole HOOKLINE_ or TASKCLUSTER_ names.
+func configVariables(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	dir := filepath.Join(root, "shared", "config")
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := regexp.MustCompile(`^(HOOKLINE|TASKCLUSTER)_[A-Z0-9_]+$`)
+	vars := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil && name.MatchString(s) {
+					vars[s] = true
+				}
+			}
+			return true
+		})
+	}
+	if len(vars) == 0 {
+		t.Fatal("found no variable names in shared/config")
+	}
+	return vars
+}
+
+func TestTemplate_Environment(t *testing.T) {
+	tpl, root := load(t)
+	known := configVariables(t, root)
+	for _, id := range sortedKeys(functions) {
+		env := tpl.functionEnv(id)
+		want := slices.Clone(functionEnv[id])
+		sort.Strings(want)
+		if diff := cmp.Diff(want, sortedKeys(env)); diff != "" {
+			t.Errorf("%s environment (-want +got):\n%s", id, diff)
+		}
+		for name := range env {
+			if !known[name] {
+				t.Errorf("%s sets %s, which shared/config does not read", id, name)
+			}
+		}
+	}
+
+	env := tpl.functionEnv("ApiFunction")
+	for name, want := range map[string]any{
+		"HOOKLINE_STORE":             map[string]any{"Fn::Sub": "dynamodb:${HooksTable}"},
+		"TASKCLUSTER_ROOT_URL":       map[string]any{"Ref": "TaskclusterRootUrl"},
+		"TASKCLUSTER_CLIENT_ID":      map[string]any{"Fn::Sub": "{{resolve:secretsmanager:${TaskclusterCredentialsSecretArn}:SecretString:clientId}}"},
+		"TASKCLUSTER_ACCESS_TOKEN":   map[string]any{"Fn::Sub": "{{resolve:secretsmanager:${TaskclusterCredentialsSecretArn}:SecretString:accessToken}}"},
+		"HOOKLINE_AUTH_MODE":         map[string]any{"Ref": "AuthMode"},
+		"HOOKLINE_CLIENTS":           map[string]any{"Ref": "ClientsJson"},
+		"HOOKLINE_CHANGES_QUEUE_URL": map[string]any{"Ref": "ChangesQueue"}, // an SQS queue's Ref is its URL
+	} {
+		if diff := cmp.Diff(want, env[name]); diff != "" {
+			t.Errorf("ApiFunction %s (-want +got):\n%s", name, diff)
+		}
+	}
+	if got := tpl.functionEnv("SchedulerFunction")["HOOKLINE_EMAIL_SENDER"]; !cmp.Equal(got, map[string]any{"Ref": "EmailSender"}) {
+		t.Errorf("SchedulerFunction HOOKLINE_EMAIL_SENDER = %v, want !Ref EmailSender", got)
+	}
+	params := tpl.section("Parameters")
+	var modes []any
+	for _, m := range []config.AuthMode{config.AuthStatic, config.AuthTaskcluster} {
+		modes = append(modes, string(m))
+	}
+	if got := get(params, "AuthMode", "AllowedValues"); !cmp.Equal(got, modes) {
+		t.Errorf("AuthMode AllowedValues = %v, want config's modes %v", got, modes)
+	}
+	for _, p := range []string{"ClientsJson", "PulseUrl"} {
+		if get(params, p, "NoEcho") != true {
+			t.Errorf("parameter %s holds secrets but is not NoEcho", p)
+		}
+	}
+}
+
+// TestEnvJSON checks infra/events/env.json, the --env-vars file of `sam
+// local`: SAM applies only the variables a function declares, so it must
+// set exactly those, with values config.Load accepts.
+func TestEnvJSON(t *testing.T) {
+	tpl, root := load(t)
+	data, err := os.ReadFile(filepath.Join(root, "infra", "events", "env.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file map[string]map[string]any
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(sortedKeys(functions), sortedKeys(file)); diff != "" {
+		t.Fatalf("functions in env.json (-want +got):\n%s", diff)
+	}
+	for _, id := range sortedKeys(functions) {
+		vars := file[id]
+		if diff := cmp.Diff(sortedKeys(tpl.functionEnv(id)), sortedKeys(vars)); diff != "" {
+			t.Errorf("%s variables in env.json (-template +env.json):\n%s", id, diff)
+		}
+		env := map[string]string{}
+		for k, v := range vars {
+			s, ok := v.(string)
+			if !ok {
+				t.Errorf("env.json %s.%s is a %T, not a string", id, k, v)
+			}
+			env[k] = s
+		}
+		if _, err := config.Load(func(k string) string { return env[k] }); err != nil {
+			t.Errorf("env.json %s: %v", id, err)
+		}
+	}
+}
+
+func TestTemplate_Table(t *testing.T) {
+	tpl, _ := load(t)
+	tables := tpl.resources("AWS::DynamoDB::Table")
+	if len(tables) != 1 || tables[0] != "HooksTable" {
+		t.Fatalf("tables %v, want HooksTable only", tables)
+	}
+	table := tpl.resource("HooksTable")
+	if get(table, "DeletionPolicy") != "Retain" {
+		t.Error("HooksTable DeletionPolicy is not Retain")
+	}
+	def := dynamo.TableDefinition("x")
+	want := map[string]any{
+		"BillingMode": string(def.BillingMode),
+		"TimeToLiveSpecification": map[string]any{
+			"AttributeName": dynamo.TTLAttribute(),
+			"Enabled":       true,
+		},
+	}
+	var attrs, keys, gsis []any
+	for _, a := range def.AttributeDefinitions {
+		attrs = append(attrs, map[string]any{"AttributeName": *a.AttributeName, "AttributeType": string(a.AttributeType)})
+	}
+	for _, k := range def.KeySchema {
+		keys = append(keys, map[string]any{"AttributeName": *k.AttributeName, "KeyType": string(k.KeyType)})
+	}
+	for _, g := range def.GlobalSecondaryIndexes {
+		var gk []any
+		for _, k := range g.KeySchema {
+			gk = append(gk, map[string]any{"AttributeName": *k.AttributeName, "KeyType": string(k.KeyType)})
+		}
+		proj := map[string]any{"ProjectionType": string(g.Projection.ProjectionType)}
+		if len(g.Projection.NonKeyAttributes) > 0 {
+			var nk []any
+			for _, a := range g.Projection.NonKeyAttributes {
+				nk = append(nk, a)
+			}
+			proj["NonKeyAttributes"] = nk
+		}
+		gsis = append(gsis, map[string]any{"IndexName": *g.IndexName, "KeySchema": gk, "Projection": proj})
+	}
+	want["AttributeDefinitions"] = attrs
+	want["KeySchema"] = keys
+	want["GlobalSecondaryIndexes"] = gsis
+	if def.LocalSecondaryIndexes != nil {
+		t.Fatal("TableDefinition has local indexes; extend this test")
+	}
+
+	props, _ := get(table, "Properties").(map[string]any)
+	got := map[string]any{}
+	for k := range want {
+		if v, ok := props[k]; ok {
+			got[k] = v
+		}
+	}
+	// Key schemas are ordered (HASH before RANGE); attribute definitions
+	// are a set.
+	gotAttrs, _ := got["AttributeDefinitions"].([]any)
+	sortAttrs := func(s []any) []any {
+		s = slices.Clone(s)
+		sort.Slice(s, func(i, j int) bool {
+			return str(get(s[i], "AttributeName")) < str(get(s[j], "AttributeName"))
+		})
+		return s
+	}
+	want["AttributeDefinitions"] = sortAttrs(attrs)
+	got["AttributeDefinitions"] = sortAttrs(gotAttrs)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("HooksTable differs from dynamo.TableDefinition/TTLAttribute (-want +got):\n%s", diff)
+	}
+	for k := range props {
+		switch k {
+		case "LocalSecondaryIndexes", "ProvisionedThroughput", "TableName":
+			t.Errorf("HooksTable sets %s, which dynamo.TableDefinition does not", k)
+		}
+	}
+}
+
+// describe renders a template value for grant strings: a Ref or GetAtt as
+// its target, a Fn::Sub as Sub(text), anything else as JSON.
+func describe(v any) string {
+	if id, attr, ok := ref(v); ok {
+		if attr != "" {
+			return id + "." + attr
+		}
+		return id
+	}
+	if s, ok := get(v, "Fn::Sub").(string); ok {
+		return "Sub(" + s + ")"
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func stringsOf(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, describe(e))
+		}
+		return out
+	}
+	return []string{describe(v)}
+}
+
+// statementGrants describes the statements of a policy document, and
+// reports statements that grant account-wide.
+func statementGrants(t *testing.T, owner string, doc any) []string {
+	t.Helper()
+	stmts, ok := get(doc, "Statement").([]any)
+	if !ok {
+		stmts = []any{get(doc, "Statement")}
+	}
+	var out []string
+	for _, s := range stmts {
+		if ifs, ok := get(s, "Fn::If").([]any); ok && len(ifs) == 3 {
+			for _, g := range statementGrants(t, owner, map[string]any{"Statement": []any{ifs[1]}}) {
+				out = append(out, "if "+str(ifs[0])+": "+g)
+			}
+			if id, _, _ := ref(ifs[2]); id != "AWS::NoValue" {
+				for _, g := range statementGrants(t, owner, map[string]any{"Statement": []any{ifs[2]}}) {
+					out = append(out, "if not "+str(ifs[0])+": "+g)
+				}
+			}
+			continue
+		}
+		actions := stringsOf(get(s, "Action"))
+		resources := stringsOf(get(s, "Resource"))
+		for _, a := range actions {
+			if a == "*" || strings.HasSuffix(a, ":*") {
+				t.Errorf("%s grants %s", owner, a)
+			}
+		}
+		cond := ""
+		if c, ok := get(s, "Condition").(map[string]any); ok {
+			var parts []string
+			for op, kv := range c {
+				m, _ := kv.(map[string]any)
+				for k, v := range m {
+					parts = append(parts, op+" "+k+"="+describe(v))
+				}
+			}
+			sort.Strings(parts)
+			cond = " when " + strings.Join(parts, " and ")
+		}
+		for _, r := range resources {
+			if (r == "*" || strings.HasSuffix(r, "*)")) && cond == "" {
+				t.Errorf("%s grants %v on %s without a condition", owner, actions, r)
+			}
+		}
+		if get(s, "NotAction") != nil || get(s, "NotResource") != nil {
+			t.Errorf("%s uses NotAction/NotResource", owner)
+		}
+		out = append(out, fmt.Sprintf("%s %s on %s%s", get(s, "Effect"), strings.Join(actions, ","), strings.Join(resources, ","), cond))
+	}
+	return out
+}
+
+// grants describes a function's Policies, one string per policy template
+// or inline statement.
+func grants(t *testing.T, id string, policies any) []string {
+	t.Helper()
+	list, ok := policies.([]any)
+	if !ok && policies != nil {
+		list = []any{policies}
+	}
+	var out []string
+	for _, p := range list {
+		switch x := p.(type) {
+		case string:
+			out = append(out, "managed "+x)
+		case map[string]any:
+			if ifs, ok := x["Fn::If"].([]any); ok && len(x) == 1 && len(ifs) == 3 {
+				for _, g := range grants(t, id, ifs[1]) {
+					out = append(out, "if "+str(ifs[0])+": "+g)
+				}
+				if nv, _, _ := ref(ifs[2]); nv != "AWS::NoValue" {
+					for _, g := range grants(t, id, ifs[2]) {
+						out = append(out, "if not "+str(ifs[0])+": "+g)
+					}
+				}
+				continue
+			}
+			if _, ok := x["Statement"]; ok {
+				out = append(out, statementGrants(t, id, x)...)
+				continue
+			}
+			for name, params := range x {
+				var args []string
+				for _, k := range sortedKeys(asMap(params)) {
+					args = append(args, k+"="+describe(asMap(params)[k]))
+				}
+				out = append(out, name+"("+strings.Join(args, ",")+")")
+			}
+		default:
+			out = append(out, fmt.Sprintf("unknown %v", x))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestTemplate_Policies(t *testing.T) {
+	tpl, _ := load(t)
+	if p := get(tpl.doc, "Globals", "Function", "Policies"); p != nil {
+		t.Errorf("Globals set Policies %v: permissions belong to each function", p)
+	}
+	for _, id := range sortedKeys(functions) {
+		want := slices.Clone(functionGrants[id])
+		sort.Strings(want)
+		got := grants(t, id, get(tpl.resource(id), "Properties", "Policies"))
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s permissions (-want +got):\n%s", id, diff)
+		}
+	}
+	bridge := get(tpl.resource("BridgePolicy"), "Properties", "PolicyDocument")
+	if diff := cmp.Diff(bridgeGrants, statementGrants(t, "BridgePolicy", bridge)); diff != "" {
+		t.Errorf("BridgePolicy (-want +got):\n%s", diff)
+	}
+	for _, id := range tpl.resources("AWS::IAM::Role") {
+		t.Errorf("%s: roles are SAM's to generate from each function's Policies", id)
+	}
+}
+
+// pseudoParameters are CloudFormation's own.
+var pseudoParameters = []string{
+	"AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition",
+	"AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::URLSuffix",
+}
+
+func TestTemplate_References(t *testing.T) {
+	tpl, _ := load(t)
+	params, resources, conditions := tpl.section("Parameters"), tpl.section("Resources"), tpl.section("Conditions")
+	used := map[string]bool{}
+	check := func(where string, v any) {
+		for _, name := range references(v) {
+			used[name] = true
+			_, isParam := params[name]
+			_, isResource := resources[name]
+			_, isCondition := conditions[name]
+			if !isParam && !isResource && !isCondition && !slices.Contains(pseudoParameters, name) {
+				t.Errorf("%s refers to %q, which the template does not define", where, name)
+			}
+		}
+	}
+	for _, section := range []string{"Globals", "Conditions", "Outputs"} {
+		check(section, tpl.doc[section])
+	}
+	for id, r := range resources {
+		check(id, r)
+		if c := str(get(r, "Condition")); c != "" {
+			used[c] = true
+			if _, ok := conditions[c]; !ok {
+				t.Errorf("%s has condition %q, which is not defined", id, c)
+			}
+		}
+	}
+	for id, o := range tpl.section("Outputs") {
+		if c := str(get(o, "Condition")); c != "" {
+			used[c] = true
+			if _, ok := conditions[c]; !ok {
+				t.Errorf("output %s has condition %q, which is not defined", id, c)
+			}
+		}
+	}
+	for _, name := range sortedKeys(params) {
+		if !used[name] {
+			t.Errorf("parameter %s is never used", name)
+		}
+	}
+	for _, name := range sortedKeys(conditions) {
+		if !used[name] {
+			t.Errorf("condition %s is never used", name)
+		}
+	}
+}
+
+func TestTemplate_ParametersAndOutputs(t *testing.T) {
+	tpl, _ := load(t)
+	params := tpl.section("Parameters")
+	for _, p := range []string{"TaskclusterRootUrl", "TaskclusterCredentialsSecretArn", "ClientsJson", "AuthMode", "PulseUrl", "EmailSender", "WebhookConcurrency"} {
+		if params[p] == nil {
+			t.Errorf("parameter %s is missing", p)
+		}
+	}
+	outputs := tpl.section("Outputs")
+	for name, want := range map[string]string{
+		"HooksTableName":  "HooksTable",
+		"TriggerQueueUrl": "TriggerQueue",
+		"ChangesQueueUrl": "ChangesQueue",
+		"TriggerDLQUrl":   "TriggerDLQ",
+		"BridgePolicyArn": "BridgePolicy",
+	} {
+		if id, attr, ok := ref(get(outputs, name, "Value")); !ok || id != want || attr != "" {
+			t.Errorf("output %s = %v, want !Ref %s", name, get(outputs, name, "Value"), want)
+		}
+	}
+	if sub := str(get(outputs, "ApiUrl", "Value", "Fn::Sub")); !strings.HasPrefix(sub, "https://${HttpApi}.execute-api.") {
+		t.Errorf("output ApiUrl = %v, want the HttpApi's execute-api URL", get(outputs, "ApiUrl", "Value"))
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func mapValues(m map[string]string) []string {
+	var out []string
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func firstOf(v any) any {
+	if s, ok := v.([]any); ok && len(s) > 0 {
+		return s[0]
+	}
+	return nil
+}
