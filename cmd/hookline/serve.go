@@ -15,6 +15,9 @@ import (
 	"sync"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
@@ -22,6 +25,8 @@ import (
 	"github.com/hookline/hookline/shared/httpapi"
 	"github.com/hookline/hookline/shared/notify"
 	"github.com/hookline/hookline/shared/store"
+	"github.com/hookline/hookline/shared/store/dynamo"
+	"github.com/hookline/hookline/shared/store/embedded"
 	"github.com/hookline/hookline/shared/taskcluster/localqueue"
 )
 
@@ -110,12 +115,16 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		closers = append(closers, local.Close)
 		queue = local
 	}
-	outbox := notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox.jsonl"), nil)
-	parts, err := app.Build(ctx, cfg, log, queue, outbox)
+	st, err := openStore(ctx, cfg.Store)
 	if err != nil {
 		return fail(err)
 	}
-	closers = append(closers, parts.Store.Close)
+	closers = append(closers, st.Close)
+	outbox := notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox.jsonl"), nil)
+	parts, err := app.Build(ctx, cfg, log, st, queue, outbox)
+	if err != nil {
+		return fail(err)
+	}
 	router, err := parts.Router(cfg, log, authz)
 	if err != nil {
 		return fail(err)
@@ -129,6 +138,23 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		log.Info("local queue serving", "api", "/api/queue/v1/", "file", filepath.Join(cfg.DataDir, "queue.db"))
 	}
 	return out, nil
+}
+
+// openStore opens the store `serve` uses: the embedded file by default, or
+// a DynamoDB table with the machine's usual AWS configuration (profiles,
+// SSO and all).
+func openStore(ctx context.Context, cfg config.StoreConfig) (store.Store, error) {
+	switch cfg.Kind {
+	case config.StoreEmbedded:
+		return embedded.Open(cfg.Path, nil)
+	case config.StoreDynamoDB:
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load aws config: %w", err)
+		}
+		return dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), nil
+	}
+	return nil, fmt.Errorf("unknown store kind %q", cfg.Kind)
 }
 
 // runScheduler ticks at every interval until ctx ends, as the EventBridge

@@ -2,6 +2,9 @@
 // invokes: it fires every scheduled hook that is due.
 package main
 
-import "github.com/hookline/hookline/shared/app"
+import (
+	"github.com/hookline/hookline/shared/app"
+	"github.com/hookline/hookline/shared/app/scheduling"
+)
 
-func main() { app.StartLambda("scheduler", app.LambdaScheduler) }
+func main() { app.StartLambda("scheduler", scheduling.Lambda) }

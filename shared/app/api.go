@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/aws/aws-lambda-go/events"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,7 +13,6 @@ import (
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/httpapi"
-	"github.com/hookline/hookline/shared/notify"
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
@@ -34,22 +31,12 @@ type Parts struct {
 	Queue   Queue
 }
 
-// Build opens the store and builds the service around queue (nil: the
-// Taskcluster queue the config names) and mailer (nil: SES from the
-// configured sender, or no email without one).
-func Build(ctx context.Context, cfg config.Config, log *slog.Logger, queue Queue, mailer hooks.Mailer) (*Parts, error) {
-	st, err := OpenStore(ctx, cfg.Store)
-	if err != nil {
-		return nil, err
-	}
-	if mailer == nil && cfg.EmailSender != "" {
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("app: load aws config: %w", err)
-		}
-		mailer = notify.NewSES(sesv2.NewFromConfig(awsCfg), cfg.EmailSender)
-	}
+// Build builds the service over st, around queue (nil: the Taskcluster
+// queue the config names) and mailer (nil: no failure emails; only the
+// scheduler sends them, so only it links the SES client). The parts own st
+// from then on: it is closed if Build fails.
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, queue Queue, mailer hooks.Mailer) (*Parts, error) {
+	var err error
 	if queue == nil {
 		if queue, err = TaskclusterQueue(cfg.Taskcluster); err != nil {
 			st.Close()
@@ -112,7 +99,11 @@ func lambdaHTTP(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	parts, err := Build(ctx, cfg, log, nil, nil)
+	st, err := LambdaStore(getenv, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := Build(ctx, cfg, log, st, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -125,29 +116,4 @@ func lambdaHTTP(ctx context.Context, getenv func(string) string, log *slog.Logge
 		return nil, err
 	}
 	return httpapi.Lambda(router), nil
-}
-
-// SchedulerHandler is the scheduler function's handler type.
-type SchedulerHandler = func(context.Context, events.EventBridgeEvent) error
-
-// LambdaScheduler builds, from the environment, the scheduler function's
-// handler: one tick per EventBridge event, at the event's time (not the
-// clock's), so a retried event repeats the same tick.
-func LambdaScheduler(ctx context.Context, getenv func(string) string, log *slog.Logger) (SchedulerHandler, error) {
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return nil, err
-	}
-	parts, err := Build(ctx, cfg, log, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context, ev events.EventBridgeEvent) error {
-		at := ev.Time
-		if at.IsZero() {
-			return fmt.Errorf("scheduler: event %s has no time", ev.ID)
-		}
-		_, err := parts.Service.Tick(ctx, at, hooks.TickOptions{})
-		return err
-	}, nil
 }

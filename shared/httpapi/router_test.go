@@ -657,3 +657,23 @@ func mustJSON(t testing.TB, s string) map[string]any {
 	}
 	return m
 }
+
+func TestValidParam(t *testing.T) {
+	for _, tt := range []struct {
+		name, v string
+		want    bool
+	}{
+		{"hookGroupId", "abc-DEF_09", true},
+		{"hookGroupId", "a/b", false},
+		{"hookId", "a/b", true},
+		{"hookId", "", false},
+		{"hookId", strings.Repeat("x", 1000), true},
+		{"hookId", strings.Repeat("x", 1001), false},
+		{"hookId", "bar!!!", false},
+		{"hookId", "é", false},
+	} {
+		if got := validParam(tt.name, tt.v); got != tt.want {
+			t.Errorf("validParam(%s, %.20q) = %v", tt.name, tt.v, got)
+		}
+	}
+}
