@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/xeipuuv/gojsonschema"
 )
@@ -47,10 +48,14 @@ const (
 	QueueTaskDefinitionResp = "/schemas/queue/v1/task.json#"
 )
 
-// Registry holds every embedded schema, compiled. It is safe for concurrent
-// use.
+// Registry holds every embedded schema, compiled on first use: a Lambda
+// function validates against a few of them, and compiling all of them cost
+// its cold start several milliseconds. It is safe for concurrent use.
 type Registry struct {
-	raw      map[string]map[string]any // by id, for defaults
+	raw map[string]map[string]any // by id, for defaults
+
+	mu       sync.Mutex
+	loader   *gojsonschema.SchemaLoader
 	compiled map[string]*gojsonschema.Schema
 }
 
@@ -64,13 +69,13 @@ func (e *ValidationError) Error() string {
 	return "schema " + e.SchemaID + ": " + strings.Join(e.Problems, "; ")
 }
 
-// New compiles every embedded schema. Call it once at start-up and share the
-// registry; it is safe for concurrent use.
+// New loads every embedded schema. Call it once at start-up and share the
+// registry.
 func New() (*Registry, error) {
-	return compile()
+	return load()
 }
 
-func compile() (*Registry, error) {
+func load() (*Registry, error) {
 	r := &Registry{raw: map[string]map[string]any{}, compiled: map[string]*gojsonschema.Schema{}}
 	loader := gojsonschema.NewSchemaLoader()
 	loader.Draft = gojsonschema.Draft6
@@ -105,15 +110,42 @@ func compile() (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schemas: load: %w", err)
 	}
+	r.loader = loader
+	return r, nil
+}
+
+// schema returns the compiled schema id, compiling it on first use.
+func (r *Registry) schema(id string) (*gojsonschema.Schema, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.compiled[id]; ok {
+		return s, nil
+	}
+	if _, ok := r.raw[id]; !ok {
+		return nil, fmt.Errorf("schemas: unknown schema %s", id)
+	}
+	s, err := r.loader.Compile(gojsonschema.NewReferenceLoader(base + id))
+	if err != nil {
+		return nil, fmt.Errorf("schemas: compile %s: %w", id, err)
+	}
+	r.compiled[id] = s
+	return s, nil
+}
+
+// CompileAll compiles every schema now, so a broken one is found at once
+// (tests, and processes that prefer to fail at start).
+func (r *Registry) CompileAll() error {
+	ids := make([]string, 0, len(r.raw))
+	for id := range r.raw {
+		ids = append(ids, id)
+	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		s, err := loader.Compile(gojsonschema.NewReferenceLoader(base + id))
-		if err != nil {
-			return nil, fmt.Errorf("schemas: compile %s: %w", id, err)
+		if _, err := r.schema(id); err != nil {
+			return err
 		}
-		r.compiled[id] = s
 	}
-	return r, nil
+	return nil
 }
 
 // absolutize returns a deep copy of doc with its $id made absolute under
@@ -137,9 +169,9 @@ func absolutize(doc map[string]any) map[string]any {
 // Validate checks doc (a value from encoding/json) against the schema id.
 // It returns a *ValidationError listing every problem.
 func (r *Registry) Validate(id string, doc any) error {
-	s, ok := r.compiled[id]
-	if !ok {
-		return fmt.Errorf("schemas: unknown schema %s", id)
+	s, err := r.schema(id)
+	if err != nil {
+		return err
 	}
 	res, err := s.Validate(gojsonschema.NewGoLoader(doc))
 	if err != nil {
@@ -154,9 +186,9 @@ func (r *Registry) Validate(id string, doc any) error {
 // ValidateJSON is Validate for raw JSON. It hands the bytes to the
 // validator as they are, which saves re-encoding a decoded document.
 func (r *Registry) ValidateJSON(id string, data []byte) error {
-	s, ok := r.compiled[id]
-	if !ok {
-		return fmt.Errorf("schemas: unknown schema %s", id)
+	s, err := r.schema(id)
+	if err != nil {
+		return err
 	}
 	res, err := s.Validate(gojsonschema.NewBytesLoader(data))
 	if err != nil {

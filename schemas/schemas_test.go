@@ -17,6 +17,19 @@ func registry(t *testing.T) *Registry {
 	return r
 }
 
+func TestAllSchemasCompile(t *testing.T) {
+	r := registry(t)
+	if err := r.CompileAll(); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.compiled) < 15 {
+		t.Fatalf("only %d schemas compiled", len(r.compiled))
+	}
+	if err := r.Validate("/schemas/hooks/v1/nope.json#", map[string]any{}); err == nil {
+		t.Fatal("an unknown schema id must be an error")
+	}
+}
+
 // The upstream validate_test fixtures: each must pass its schema.
 func TestUpstreamFixtures(t *testing.T) {
 	r := registry(t)
