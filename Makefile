@@ -85,3 +85,16 @@ lambdas: ## build every Lambda bootstrap (linux/arm64) into bin/lambda/<LogicalI
 .PHONY: test-infra
 test-infra: deps ## template checks and the Lambda runtime tests (real bootstraps, events in infra/events)
 	$(GO) test -tags integration -count=1 -v ./infra/...
+
+# The bridge's container image, built without a Docker engine
+# (infra/bridge/mkimage, go-containerregistry). infra/bridge/Dockerfile
+# builds the same for users with Docker.
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+IMAGE_TAG  ?= hookline/bridge:$(VERSION)
+
+.PHONY: image
+image: ## build dist/bridge-image.tar, the bridge image for `docker load -i` (IMAGE_ARCH=arm64, IMAGE_TAG=...)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o dist/bridge/bridge ./cmd/bridge
+	$(GO) run ./infra/bridge/mkimage -binary dist/bridge/bridge -arch $(IMAGE_ARCH) \
+	  -certs /etc/ssl/certs/ca-certificates.crt -tag $(IMAGE_TAG) -o dist/bridge-image.tar
+	@ls -l dist/bridge-image.tar

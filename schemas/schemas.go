@@ -1,5 +1,6 @@
 // Package schemas embeds the Taskcluster hooks v1 JSON schemas (and the queue
-// schemas they lead to) and compiles them once with gojsonschema.
+// schemas they lead to), plus those of Hookline's own API under hookline/v1,
+// and compiles them once with gojsonschema.
 //
 // Upstream schemas carry root-relative ids such as
 // "/schemas/hooks/v1/hook-definition.json#". They are loaded into one
@@ -22,7 +23,7 @@ import (
 	"github.com/xeipuuv/gojsonschema"
 )
 
-//go:embed hooks common queue references
+//go:embed hooks hookline common queue references
 var files embed.FS
 
 // base is where the registry pretends the schemas live. It is never
@@ -46,6 +47,10 @@ const (
 	QueueCreateTaskRequest  = "/schemas/queue/v1/create-task-request.json#"
 	QueueTaskStatus         = "/schemas/queue/v1/task-status.json#"
 	QueueTaskDefinitionResp = "/schemas/queue/v1/task.json#"
+
+	// Hookline's own API (/api/hookline/v1/), beyond upstream.
+	HookSettings         = "/schemas/hookline/v1/hook-settings.json#"
+	HookSettingsResponse = "/schemas/hookline/v1/hook-settings-response.json#"
 )
 
 // Registry holds every embedded schema, compiled on first use: a Lambda

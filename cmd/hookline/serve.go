@@ -24,6 +24,8 @@ import (
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/httpapi"
 	"github.com/hookline/hookline/shared/notify"
+	"github.com/hookline/hookline/shared/pulse"
+	msgqueue "github.com/hookline/hookline/shared/queue"
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/store/dynamo"
 	"github.com/hookline/hookline/shared/store/embedded"
@@ -51,6 +53,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	defer stopLoops()
 	background.Go(func() { runScheduler(loopCtx, local.parts, cfg.SchedulerInterval, log) })
 	background.Go(func() { runExpiry(loopCtx, local.parts, log) })
+	if local.bridge != nil {
+		background.Go(func() { runBridge(loopCtx, local.bridge, cfg.Pulse.BridgeAddr, log) })
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -85,6 +90,8 @@ type localServer struct {
 	handler http.Handler
 	parts   *app.Parts
 	cleanup func()
+	// bridge is the in-process Pulse bridge, when HOOKLINE_PULSE_URL is set.
+	bridge *pulse.Bridge
 }
 
 // buildServer wires the store, the service and the HTTP API for `serve`.
@@ -121,7 +128,15 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 	}
 	closers = append(closers, st.Close)
 	outbox := notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox.jsonl"), nil)
-	parts, err := app.Build(ctx, cfg, log, st, queue, outbox)
+	var opts []app.Option
+	var changes *msgqueue.Memory
+	if cfg.Pulse.URL != "" {
+		// Hook changes go to the in-process bridge through a queue in
+		// memory, as they go through SQS in AWS.
+		changes = msgqueue.NewMemory(nil)
+		opts = append(opts, app.WithNotifier(app.NewChangeNotifier(changes)))
+	}
+	parts, err := app.Build(ctx, cfg, log, st, queue, outbox, opts...)
 	if err != nil {
 		return fail(err)
 	}
@@ -130,6 +145,11 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		return fail(err)
 	}
 	out := &localServer{handler: router, parts: parts, cleanup: cleanup}
+	if changes != nil {
+		if out.bridge, err = localBridge(cfg, log, parts, changes); err != nil {
+			return fail(err)
+		}
+	}
 	if local != nil {
 		mux := http.NewServeMux()
 		mux.Handle("/api/queue/v1/", local.Handler(authz))
@@ -138,6 +158,34 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		log.Info("local queue serving", "api", "/api/queue/v1/", "file", filepath.Join(cfg.DataDir, "queue.db"))
 	}
 	return out, nil
+}
+
+// localBridge is the Pulse bridge of `serve`: the trigger queue is
+// in-process (queue.Local), handing each message straight to the hooks
+// service, and a message is acknowledged on Pulse only once its hook fired
+// (or will not: see hooks.PulseListener), so nothing is lost in between.
+func localBridge(cfg config.Config, log *slog.Logger, parts *app.Parts, changes *msgqueue.Memory) (*pulse.Bridge, error) {
+	listener := hooks.NewPulseListener(parts.Service)
+	opts := pulse.OptionsFromConfig(cfg.Pulse)
+	opts.Hooks, opts.Failures, opts.Schemas, opts.Logger = parts.Service, parts.Service, parts.Service.Schemas(), log
+	opts.Sink = msgqueue.NewLocal(app.PulseMessageHandler(listener), nil)
+	opts.Changes = changes
+	return pulse.NewBridge(opts)
+}
+
+// runBridge runs the in-process bridge and its health and metrics server
+// until ctx ends.
+func runBridge(ctx context.Context, b *pulse.Bridge, addr string, log *slog.Logger) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		if err := b.ListenAndServe(ctx, addr); err != nil {
+			log.Error("bridge health and metrics (HOOKLINE_BRIDGE_ADDR)", "err", err)
+		}
+	})
+	if err := b.Run(ctx); err != nil {
+		log.Error("pulse bridge", "err", err)
+	}
 }
 
 // openStore opens the store `serve` uses: the embedded file by default, or

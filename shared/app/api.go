@@ -35,7 +35,7 @@ type Parts struct {
 // queue the config names) and mailer (nil: no failure emails; only the
 // scheduler sends them, so only it links the SES client). The parts own st
 // from then on: it is closed if Build fails.
-func Build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, queue Queue, mailer hooks.Mailer) (*Parts, error) {
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.Store, queue Queue, mailer hooks.Mailer, opts ...Option) (*Parts, error) {
 	var err error
 	if queue == nil {
 		if queue, err = TaskclusterQueue(cfg.Taskcluster); err != nil {
@@ -48,7 +48,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 		st.Close()
 		return nil, err
 	}
-	svc, err := hooks.NewService(st, reg, hooks.Options{Denylist: cfg.Denylist, Logger: log, Queue: queue, Mailer: mailer})
+	hopts := hooks.Options{Denylist: cfg.Denylist, Logger: log, Queue: queue, Mailer: mailer}
+	for _, o := range opts {
+		o(&hopts)
+	}
+	svc, err := hooks.NewService(st, reg, hopts)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -73,37 +77,65 @@ func (p *Parts) Router(cfg config.Config, log *slog.Logger, authz httpapi.Author
 		Version:      cfg.Version,
 		TaskStatuses: p.Queue,
 		Only:         only,
+		Webhook:      WebhookOptions(cfg.Webhook),
 	})
+}
+
+// WebhookOptions are the router's webhook limits from config (where a
+// rate of 0 means no limit).
+func WebhookOptions(c config.WebhookConfig) httpapi.WebhookOptions {
+	o := httpapi.WebhookOptions{MaxBodyBytes: c.MaxBodyBytes, Rate: c.Rate, Burst: c.Burst}
+	if c.Rate == 0 {
+		o.Rate = httpapi.NoWebhookRateLimit
+	}
+	return o
 }
 
 // HTTPHandler is the Lambda handler type of the HTTP API functions.
 type HTTPHandler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
-// WebhookRoutes are the public routes the webhook function serves.
+// WebhookRoutes are the public routes of the upstream hooks API that the
+// webhook function serves.
 func WebhookRoutes() []string { return []string{"triggerHookWithToken"} }
+
+// HooklineWebhookRoutes are the public routes of Hookline's own API that
+// the webhook function serves too (paths in httpapi.HooklineRoutes).
+func HooklineWebhookRoutes() []string { return []string{httpapi.RouteTriggerWebhook} }
 
 // LambdaAPI builds, from the environment, the api function's handler: every
 // route of the HTTP API.
 func LambdaAPI(ctx context.Context, getenv func(string) string, log *slog.Logger) (HTTPHandler, error) {
-	return lambdaHTTP(ctx, getenv, log)
+	return lambdaHTTP(ctx, getenv, log, lambdaChangeNotifier)
 }
 
 // LambdaWebhook builds the webhook function's handler: only the public
 // webhook routes.
 func LambdaWebhook(ctx context.Context, getenv func(string) string, log *slog.Logger) (HTTPHandler, error) {
-	return lambdaHTTP(ctx, getenv, log, WebhookRoutes()...)
+	return lambdaHTTP(ctx, getenv, log, nil, append(WebhookRoutes(), HooklineWebhookRoutes()...)...)
 }
 
-func lambdaHTTP(ctx context.Context, getenv func(string) string, log *slog.Logger, only ...string) (HTTPHandler, error) {
+// lambdaHTTP builds an HTTP API function; notifier, if not nil, builds the
+// hook change notifier (only the api function changes hooks).
+func lambdaHTTP(ctx context.Context, getenv func(string) string, log *slog.Logger, notifier func(func(string) string, config.Config) (hooks.ChangeNotifier, error), only ...string) (HTTPHandler, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, err
+	}
+	var opts []Option
+	if notifier != nil {
+		n, err := notifier(getenv, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if n != nil {
+			opts = append(opts, WithNotifier(n))
+		}
 	}
 	st, err := LambdaStore(getenv, cfg.Store)
 	if err != nil {
 		return nil, err
 	}
-	parts, err := Build(ctx, cfg, log, st, nil, nil)
+	parts, err := Build(ctx, cfg, log, st, nil, nil, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -62,6 +64,62 @@ type Config struct {
 	// SchedulerInterval is how often `hookline serve` looks for due hooks
 	// (HOOKLINE_SCHEDULER_INTERVAL, a Go duration; default 1m).
 	SchedulerInterval time.Duration
+	// Webhook limits the signed webhook route.
+	Webhook WebhookConfig
+	// Pulse configures the Pulse bridge and the queues around it.
+	Pulse PulseConfig
+}
+
+// PulseConfig configures the Pulse bridge (cmd/bridge, or `hookline serve`
+// when URL is set) and the SQS queues between it, the API and the trigger
+// function.
+type PulseConfig struct {
+	// URL is the AMQP URL of the Pulse broker, credentials included
+	// (HOOKLINE_PULSE_URL, amqp:// or amqps://). Empty: `hookline serve`
+	// runs no bridge, and cmd/bridge refuses to start.
+	URL string
+	// Namespace is the Pulse user the bridge acts as: its queues are
+	// queue/<Namespace>/<hookGroupId>/<hookId> and it publishes on
+	// exchange/<Namespace>/v1/hook-created etc.
+	// (HOOKLINE_PULSE_NAMESPACE, default taskcluster-hooks, as upstream).
+	Namespace string
+	// QueueMaxLength bounds each hook's queue; beyond it the oldest
+	// messages are dropped (HOOKLINE_PULSE_QUEUE_MAX_LENGTH, default
+	// 10000).
+	QueueMaxLength int
+	// Prefetch is how many unacknowledged messages each hook's queue may
+	// hand the bridge (HOOKLINE_PULSE_PREFETCH, default 100).
+	Prefetch int
+	// ReconcileInterval is how often the bridge re-checks every queue and
+	// binding against the store, besides start-up and every hook change
+	// (HOOKLINE_PULSE_RECONCILE_INTERVAL, a Go duration; default 5m).
+	ReconcileInterval time.Duration
+	// BridgeAddr is where the bridge serves /healthz and /metrics
+	// (HOOKLINE_BRIDGE_ADDR, default 127.0.0.1:9090).
+	BridgeAddr string
+	// TriggerQueueURL is the SQS queue the bridge forwards messages to
+	// and the trigger function consumes (HOOKLINE_TRIGGER_QUEUE_URL).
+	TriggerQueueURL string
+	// ChangesQueueURL is the SQS queue the API announces hook changes on
+	// and the bridge consumes (HOOKLINE_CHANGES_QUEUE_URL); empty: the API
+	// announces nothing.
+	ChangesQueueURL string
+}
+
+// WebhookConfig limits the signed webhook route
+// (/api/hookline/v1/hooks/<hookGroupId>/<hookId>/webhook).
+type WebhookConfig struct {
+	// MaxBodyBytes is the largest delivery body (HOOKLINE_WEBHOOK_MAX_BODY:
+	// bytes, or with a KB or MB suffix in powers of 1024; default 1MB, at
+	// most 10MB).
+	MaxBodyBytes int64
+	// Rate is how many deliveries per second one hook accepts in one
+	// process; 0 means no limit (HOOKLINE_WEBHOOK_RATE: a number, per
+	// second unless followed by /s, /m or /h; default 10/s).
+	Rate float64
+	// Burst is how many deliveries a hook may send at once
+	// (HOOKLINE_WEBHOOK_BURST; default 20).
+	Burst int
 }
 
 // TaskclusterConfig names a Taskcluster deployment and Hookline's own
@@ -201,8 +259,14 @@ func Load(getenv func(string) string) (Config, error) {
 		AccessToken: get("TASKCLUSTER_ACCESS_TOKEN", ""),
 		Certificate: get("TASKCLUSTER_CERTIFICATE", ""),
 	}
+	if c.Webhook, err = webhookConfig(get); err != nil {
+		return Config{}, err
+	}
 	if c.Taskcluster.RootURL != "" && (c.Taskcluster.ClientID == "" || c.Taskcluster.AccessToken == "") {
 		return Config{}, fmt.Errorf("config: TASKCLUSTER_ROOT_URL is set, so TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN are needed too (the credentials Hookline creates tasks with)")
+	}
+	if c.Pulse, err = loadPulse(get); err != nil {
+		return Config{}, err
 	}
 	if inline, file := get("HOOKLINE_CLIENTS", ""), get("HOOKLINE_CLIENTS_FILE", ""); inline != "" && file != "" {
 		return Config{}, fmt.Errorf("config: set HOOKLINE_CLIENTS or HOOKLINE_CLIENTS_FILE, not both")
@@ -218,6 +282,74 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+func loadPulse(get func(name, def string) string) (PulseConfig, error) {
+	p := PulseConfig{
+		URL:             get("HOOKLINE_PULSE_URL", ""),
+		Namespace:       get("HOOKLINE_PULSE_NAMESPACE", "taskcluster-hooks"),
+		BridgeAddr:      get("HOOKLINE_BRIDGE_ADDR", "127.0.0.1:9090"),
+		TriggerQueueURL: get("HOOKLINE_TRIGGER_QUEUE_URL", ""),
+		ChangesQueueURL: get("HOOKLINE_CHANGES_QUEUE_URL", ""),
+	}
+	if p.URL != "" {
+		// The URL holds credentials: errors name the variable, never the value.
+		u, err := url.Parse(p.URL)
+		if err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") || u.Host == "" {
+			return PulseConfig{}, fmt.Errorf("config: HOOKLINE_PULSE_URL must be an amqp:// or amqps:// URL")
+		}
+	}
+	if !validNamespace(p.Namespace) {
+		return PulseConfig{}, fmt.Errorf("config: HOOKLINE_PULSE_NAMESPACE %q must be 1 to 64 of A-Z a-z 0-9 - _ .", p.Namespace)
+	}
+	var err error
+	if p.QueueMaxLength, err = intVar(get, "HOOKLINE_PULSE_QUEUE_MAX_LENGTH", 10000, 1, 100_000_000); err != nil {
+		return PulseConfig{}, err
+	}
+	if p.Prefetch, err = intVar(get, "HOOKLINE_PULSE_PREFETCH", 100, 1, 65535); err != nil {
+		return PulseConfig{}, err
+	}
+	if p.ReconcileInterval, err = time.ParseDuration(get("HOOKLINE_PULSE_RECONCILE_INTERVAL", "5m")); err != nil || p.ReconcileInterval < time.Second {
+		return PulseConfig{}, fmt.Errorf("config: HOOKLINE_PULSE_RECONCILE_INTERVAL must be a duration of at least 1s, such as 5m")
+	}
+	if _, _, err := net.SplitHostPort(p.BridgeAddr); err != nil {
+		return PulseConfig{}, fmt.Errorf("config: HOOKLINE_BRIDGE_ADDR %q must be host:port: %w", p.BridgeAddr, err)
+	}
+	for _, q := range []struct{ name, value string }{{"HOOKLINE_TRIGGER_QUEUE_URL", p.TriggerQueueURL}, {"HOOKLINE_CHANGES_QUEUE_URL", p.ChangesQueueURL}} {
+		if q.value == "" {
+			continue
+		}
+		if u, err := url.Parse(q.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return PulseConfig{}, fmt.Errorf("config: %s %q must be an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)", q.name, q.value)
+		}
+	}
+	return p, nil
+}
+
+// validNamespace accepts a Pulse user name: it becomes part of queue and
+// exchange names, so no slash and no topic wildcard.
+func validNamespace(ns string) bool {
+	if ns == "" || len(ns) > 64 {
+		return false
+	}
+	for _, r := range ns {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func intVar(get func(name, def string) string, name string, def, lo, hi int) (int, error) {
+	v := get(name, "")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("config: %s %q must be a whole number from %d to %d", name, v, lo, hi)
+	}
+	return n, nil
+}
+
 func boolVar(get func(name, def string) string, name string) (bool, error) {
 	switch v := get(name, "false"); v {
 	case "true", "1":
@@ -227,4 +359,68 @@ func boolVar(get func(name, def string) string, name string) (bool, error) {
 	default:
 		return false, fmt.Errorf("config: %s %q must be true or false", name, v)
 	}
+}
+
+// maxWebhookBody is the most HOOKLINE_WEBHOOK_MAX_BODY may be: the API's
+// own body limit (and API Gateway's).
+const maxWebhookBody = 10 << 20
+
+func webhookConfig(get func(name, def string) string) (WebhookConfig, error) {
+	var w WebhookConfig
+	size := get("HOOKLINE_WEBHOOK_MAX_BODY", "1MB")
+	n, err := parseSize(size)
+	if err != nil || n < 1 || n > maxWebhookBody {
+		return w, fmt.Errorf("config: HOOKLINE_WEBHOOK_MAX_BODY %q must be a size from 1 byte to 10MB, such as 1048576, 512KB or 1MB", size)
+	}
+	w.MaxBodyBytes = n
+	rate := get("HOOKLINE_WEBHOOK_RATE", "10/s")
+	if w.Rate, err = parseRate(rate); err != nil {
+		return w, fmt.Errorf("config: HOOKLINE_WEBHOOK_RATE %q must be deliveries per second, minute or hour, such as 10, 10/s, 300/m or 0 for no limit", rate)
+	}
+	burst := get("HOOKLINE_WEBHOOK_BURST", "20")
+	if w.Burst, err = strconv.Atoi(burst); err != nil || w.Burst < 1 || w.Burst > 1_000_000 {
+		return w, fmt.Errorf("config: HOOKLINE_WEBHOOK_BURST %q must be a whole number of deliveries from 1 to 1000000", burst)
+	}
+	return w, nil
+}
+
+// parseSize reads bytes, optionally followed by KB or MB (powers of 1024).
+func parseSize(v string) (int64, error) {
+	mult := int64(1)
+	upper := strings.ToUpper(strings.TrimSpace(v))
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(upper, u.suffix); ok {
+			upper, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(upper, 10, 64)
+	if err != nil || n < 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("bad size %q", v)
+	}
+	return n * mult, nil
+}
+
+// parseRate reads a rate such as 10, 10/s, 300/m or 3600/h as a number per
+// second.
+func parseRate(v string) (float64, error) {
+	num, unit, _ := strings.Cut(strings.TrimSpace(v), "/")
+	per := 1.0
+	switch strings.TrimSpace(unit) {
+	case "", "s":
+	case "m":
+		per = 60
+	case "h":
+		per = 3600
+	default:
+		return 0, fmt.Errorf("bad rate unit %q", unit)
+	}
+	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+		return 0, fmt.Errorf("bad rate %q", v)
+	}
+	return n / per, nil
 }

@@ -63,6 +63,10 @@ type FireRequest struct {
 	// Created is the render time (`now` in the template, and the task's
 	// default created); zero means the wall clock.
 	Created time.Time
+	// Extra adds top-level variables to the JSON-e context (the webhook
+	// route's `webhook`). It never replaces a standard variable (firedBy,
+	// taskId, now, payload, clientId), so templates keep upstream meaning.
+	Extra map[string]any
 }
 
 // FireResult is what a fire produced.
@@ -273,6 +277,11 @@ func (s *Service) render(def Definition, req FireRequest, taskID string, created
 	}
 	if req.FiredBy == FiredByTriggerHook {
 		context["clientId"] = req.ClientID
+	}
+	for k, v := range req.Extra {
+		if _, standard := context[k]; !standard && k != "clientId" && k != "payload" {
+			context[k] = v
+		}
 	}
 	out, err := compiled.Render(context, jsone.Options{Now: func() time.Time { return created }})
 	if err != nil {

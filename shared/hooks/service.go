@@ -232,6 +232,11 @@ func (s *Service) RemoveHook(ctx context.Context, hookGroupID, hookID string) er
 	if err := s.store.DeleteLastFires(ctx, hookGroupID, hookID); err != nil {
 		return fmt.Errorf("hooks: remove fire history of %s/%s: %w", hookGroupID, hookID, err)
 	}
+	// Its settings go too: they hold its webhook secrets, which must not
+	// pass to a later hook of the same name.
+	if err := s.store.DeleteSettings(ctx, hookGroupID, hookID); err != nil {
+		return fmt.Errorf("hooks: remove settings of %s/%s: %w", hookGroupID, hookID, err)
+	}
 	return s.notify(ctx, HookDeleted, hookGroupID, hookID)
 }
 

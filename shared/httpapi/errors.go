@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hookline/hookline/schemas"
@@ -29,6 +30,9 @@ const (
 	CodeRequestConflict         = taskcluster.CodeRequestConflict
 	CodeInputTooLarge           = taskcluster.CodeInputTooLarge
 	CodeInternalServerError     = taskcluster.CodeInternalServerError
+	// CodeTooManyRequests answers 429 (Hookline's webhook rate limit;
+	// upstream has no such answer).
+	CodeTooManyRequests = "TooManyRequests"
 )
 
 // apiError is an error the router raises itself (bad JSON, bad parameters,
@@ -43,6 +47,21 @@ func (e *apiError) Error() string { return e.code + ": " + e.message }
 
 func newAPIError(status int, code, format string, args ...any) error {
 	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// tooManyRequests is a request refused by a rate limit; the caller may
+// retry after retryAfter.
+type tooManyRequests struct {
+	message    string
+	retryAfter time.Duration
+}
+
+func (e *tooManyRequests) Error() string { return CodeTooManyRequests + ": " + e.message }
+
+// retryAfterSeconds is the Retry-After value: whole seconds, rounded up,
+// at least 1.
+func (e *tooManyRequests) retryAfterSeconds() int64 {
+	return max(1, int64((e.retryAfter+time.Second-1)/time.Second))
 }
 
 // errorBody is the Taskcluster error response.
@@ -66,6 +85,14 @@ func classify(err error) (status int, code, message string) {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae.status, ae.code, ae.message
+	}
+	var tm *tooManyRequests
+	if errors.As(err, &tm) {
+		return http.StatusTooManyRequests, CodeTooManyRequests, tm.message
+	}
+	var se *hooks.SignatureError
+	if errors.As(err, &se) {
+		return http.StatusUnauthorized, CodeAuthenticationFailed, se.Message
 	}
 	var authErr *auth.Error
 	if errors.As(err, &authErr) {
@@ -113,7 +140,17 @@ func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, er
 		log.ErrorContext(ctx, "request failed", "method", apiName, "err", err)
 	}
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", "hawk")
+		var se *hooks.SignatureError
+		switch {
+		case !errors.As(err, &se):
+			w.Header().Set("WWW-Authenticate", "hawk")
+		case se.Scheme == hooks.WebhookBearer:
+			w.Header().Set("WWW-Authenticate", "Bearer")
+		}
+	}
+	var tm *tooManyRequests
+	if errors.As(err, &tm) {
+		w.Header().Set("Retry-After", strconv.FormatInt(tm.retryAfterSeconds(), 10))
 	}
 	if params == nil {
 		params = map[string]string{}

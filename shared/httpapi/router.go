@@ -50,8 +50,10 @@ type Options struct {
 	// state as "unknown".
 	TaskStatuses hooks.TaskStatusReader
 	// Only, when non-empty, restricts the router to the named routes (the
-	// webhook function serves only triggerHookWithToken).
+	// webhook function serves only the public webhook routes).
 	Only []string
+	// Webhook limits the signed webhook route; zero fields take defaults.
+	Webhook WebhookOptions
 }
 
 // Router serves the hooks API as an http.Handler.
@@ -67,6 +69,7 @@ type Router struct {
 	routes   []*route
 
 	taskStatuses hooks.TaskStatusReader
+	webhook      *webhookState
 }
 
 // request is what a route handler sees.
@@ -77,6 +80,9 @@ type request struct {
 	query  url.Values
 	caller auth.Caller
 	header http.Header
+	// raw is the body as received (signed webhooks verify these bytes).
+	// It is never modified: the webhook payload's strings share its memory.
+	raw []byte
 }
 
 type handlerFunc func(*request) (any, error)
@@ -84,13 +90,20 @@ type handlerFunc func(*request) (any, error)
 type route struct {
 	name   string
 	method string
-	// segments of the path below BasePath; "<name>" segments are parameters.
+	// base is the API the route belongs to: BasePath when empty, or
+	// HooklineBasePath.
+	base string
+	// segments of the path below the base; "<name>" segments are parameters.
 	segments []string
 	scopes   auth.Expr
 	input    string // schema id, or ""
 	output   string // schema id, or ""
 	query    []string
-	handle   handlerFunc
+	// anyQuery accepts every query parameter (webhook senders add their own).
+	anyQuery bool
+	// maxBody is the largest body accepted; 0 means MaxBodyBytes.
+	maxBody int64
+	handle  handlerFunc
 }
 
 // Parameter patterns, from upstream's API definition. They are checked by
@@ -132,6 +145,7 @@ func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
 		checkOut: opts.ValidateResponses,
 
 		taskStatuses: opts.TaskStatuses,
+		webhook:      newWebhookState(opts.Webhook),
 	}
 	if rt.now == nil {
 		rt.now = time.Now
@@ -143,7 +157,7 @@ func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
 		rt.version = "dev"
 	}
 	rt.started = rt.now()
-	rt.routes = rt.hooksRoutes()
+	rt.routes = append(rt.hooksRoutes(), rt.hooklineRoutes()...)
 	if len(opts.Only) > 0 {
 		keep := rt.routes[:0]
 		for _, ro := range rt.routes {
@@ -181,12 +195,12 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), BasePath)
-	if !ok || (rest != "" && rest[0] != '/') {
+	base, rest, ok := cutBase(r.URL.EscapedPath())
+	if !ok {
 		rt.notFound(ctx, w, r)
 		return
 	}
-	ro, params, err := rt.match(r.Method, rest)
+	ro, params, err := rt.match(r.Method, base, rest)
 	if err != nil {
 		writeError(ctx, w, rt.log, err, "", nil, nil, rt.now())
 		return
@@ -199,7 +213,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(ctx, w, rt.log, err, ro.name, params, payload, rt.now())
 	}
 
-	raw, err := readBody(r)
+	raw, err := readBody(r, ro.maxBody)
 	if err != nil {
 		fail(err, nil)
 		return
@@ -228,9 +242,11 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		fail(err, body)
 		return
 	}
-	if err := checkQuery(r.URL.Query(), ro.query); err != nil {
-		fail(err, body)
-		return
+	if !ro.anyQuery {
+		if err := checkQuery(r.URL.Query(), ro.query); err != nil {
+			fail(err, body)
+			return
+		}
 	}
 	if ro.input != "" {
 		if err := rt.schemas.Validate(ro.input, body); err != nil {
@@ -240,7 +256,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		rt.schemas.ApplyDefaults(ro.input, body)
 	}
 
-	out, err := ro.handle(&request{ctx: ctx, params: params, body: body, query: r.URL.Query(), caller: caller, header: r.Header})
+	out, err := ro.handle(&request{ctx: ctx, params: params, body: body, query: r.URL.Query(), caller: caller, header: r.Header, raw: raw})
 	if err != nil {
 		fail(err, body)
 		return
@@ -267,10 +283,22 @@ func (rt *Router) validateOutput(id string, out any) error {
 	return rt.schemas.ValidateJSON(id, data)
 }
 
-// match finds the route for method and the escaped path below BasePath.
+// cutBase splits an escaped path into the API base it is under (BasePath
+// or HooklineBasePath) and the rest.
+func cutBase(escaped string) (base, rest string, ok bool) {
+	for _, base := range []string{BasePath, HooklineBasePath} {
+		rest, ok := strings.CutPrefix(escaped, base)
+		if ok && (rest == "" || rest[0] == '/') {
+			return base, rest, true
+		}
+	}
+	return "", "", false
+}
+
+// match finds the route for method and the escaped path below base.
 // Each segment is unescaped on its own, so a hookId sent as "bar%2Fslash"
 // arrives as "bar/slash" without being split.
-func (rt *Router) match(method, escaped string) (*route, map[string]string, error) {
+func (rt *Router) match(method, base, escaped string) (*route, map[string]string, error) {
 	escaped = strings.TrimPrefix(escaped, "/")
 	var segs []string
 	if escaped != "" {
@@ -284,6 +312,9 @@ func (rt *Router) match(method, escaped string) (*route, map[string]string, erro
 		segs[i] = u
 	}
 	for _, ro := range rt.routes {
+		if ro.apiBase() != base {
+			continue
+		}
 		if ro.method != method && !(method == http.MethodHead && ro.method == http.MethodGet) {
 			continue
 		}
@@ -292,6 +323,13 @@ func (rt *Router) match(method, escaped string) (*route, map[string]string, erro
 		}
 	}
 	return nil, nil, nil
+}
+
+func (ro *route) apiBase() string {
+	if ro.base == "" {
+		return BasePath
+	}
+	return ro.base
 }
 
 func (ro *route) matchPath(segs []string) (map[string]string, bool) {
@@ -314,18 +352,42 @@ func (ro *route) matchPath(segs []string) (map[string]string, bool) {
 	return params, true
 }
 
-func readBody(r *http.Request) ([]byte, error) {
+// readBody reads the whole body, refusing one larger than limit bytes (0
+// means MaxBodyBytes) without reading past the limit.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = MaxBodyBytes
+	}
 	if r.Body == nil {
 		return nil, nil
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	tooLarge := func() error {
+		return newAPIError(http.StatusRequestEntityTooLarge, CodeInputTooLarge, "request body is larger than the %s limit", formatBytes(limit))
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge()
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return nil, newAPIError(http.StatusBadRequest, CodeMalformedPayload, "could not read the request body: %v", err)
 	}
-	if len(data) > MaxBodyBytes {
-		return nil, newAPIError(http.StatusRequestEntityTooLarge, CodeInputTooLarge, "request body is larger than the %d MB limit", MaxBodyBytes>>20)
+	if int64(len(data)) > limit {
+		return nil, tooLarge()
 	}
 	return data, nil
+}
+
+// formatBytes writes a size as people write limits: "10 MB", "512 KB"
+// (powers of 1024), or bytes when it is not a round number.
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", n>>10)
+	default:
+		return fmt.Sprintf("%d byte", n)
+	}
 }
 
 // parseBody decodes a JSON object body. An empty body is {}. Numbers keep

@@ -114,8 +114,33 @@ type Store interface {
 	// DeleteLastFires removes every fire record of a hook.
 	DeleteLastFires(ctx context.Context, hookGroupID, hookID string) error
 
+	// GetSettings returns the hook's settings record, or ErrNotFound when
+	// none is stored. Records are independent of hooks: the store neither
+	// requires the hook to exist nor deletes the record with it.
+	GetSettings(ctx context.Context, hookGroupID, hookID string) (Settings, error)
+	// PutSettings writes the record if the stored version is still
+	// s.Version (0: no record is stored) and returns it with the new
+	// version. Otherwise it returns ErrConflict and changes nothing.
+	PutSettings(ctx context.Context, s Settings) (Settings, error)
+	// DeleteSettings removes the hook's settings record; a missing one is
+	// not an error.
+	DeleteSettings(ctx context.Context, hookGroupID, hookID string) error
+
 	// Close releases the backend's resources.
 	Close() error
+}
+
+// Settings is one hook's Hookline-only settings record (the
+// /api/hookline/v1 settings resource), which may hold secrets such as
+// webhook signing keys.
+type Settings struct {
+	HookGroupID string
+	HookID      string
+	// Body is the settings document; the store treats it as opaque bytes.
+	Body json.RawMessage
+	// Version is set by the store: 1 after the first put, incremented by
+	// every later one. Callers pass the version they read to PutSettings.
+	Version int64
 }
 
 // LastFire records one attempt to fire a hook (listLastFires).

@@ -17,6 +17,7 @@
 //	claim         CLAIM#<key>                 -                         body (B), createdAt, expiry, expiresAt (N, TTL)
 //	last fire     FIRE#<len(group)>#<group>#<hookId>  <time>#<taskId>   firedBy, taskId, createdAt, result, error,
 //	                                                                    expiry, expiresAt (N, TTL)
+//	settings      SETTINGS#<hookGroupId>      <hookId>                  body (B), ver (N)
 //
 // Times are stored as fixed-width UTC strings (2006-01-02T15:04:05.000000000Z)
 // so that string order is time order. A fire's partition key carries the
@@ -54,6 +55,11 @@
 // ListHookGroups then lists that empty group (checking every listed group
 // would cost one query per group); ListHooks returns no hooks for it, and the
 // next create or delete in the group removes or confirms the marker.
+//
+// Settings records live in partitions of their own, so a group's hook
+// partition (which decides whether its group marker stays) holds hooks only.
+// PutSettings is one put conditional on the version read (on absence for a
+// first put); the hooks service deletes a hook's record after the hook.
 //
 // # Claims and expiry
 //

@@ -52,6 +52,11 @@ func Run(t *testing.T, newStore NewStore) {
 		{"LastFireUpsert", testLastFireUpsert},
 		{"LastFiresPagination", testLastFiresPagination},
 		{"DeleteLastFires", testDeleteLastFires},
+		{"SettingsGetMissing", testSettingsGetMissing},
+		{"SettingsPutGet", testSettingsPutGet},
+		{"SettingsStalePutRefused", testSettingsStalePut},
+		{"SettingsConcurrentFirstPutsOneWins", testSettingsConcurrentFirstPuts},
+		{"SettingsDelete", testSettingsDelete},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -692,5 +697,141 @@ func testDeleteLastFires(t *testing.T, s store.Store) {
 	}
 	if fires, _ := listFires(t, s, "g", "h/sub", store.Page{}); len(fires) != 1 {
 		t.Fatal("deleting g/h's fires touched g/h/sub's")
+	}
+}
+
+func getSettings(t *testing.T, s store.Store, group, id string) store.Settings {
+	t.Helper()
+	got, err := s.GetSettings(context.Background(), group, id)
+	if err != nil {
+		t.Fatalf("GetSettings(%s/%s): %v", group, id, err)
+	}
+	return got
+}
+
+func sameSettings(t *testing.T, want, got store.Settings) {
+	t.Helper()
+	if want.HookGroupID != got.HookGroupID || want.HookID != got.HookID || string(want.Body) != string(got.Body) || want.Version != got.Version {
+		t.Fatalf("settings differ:\nwant %+v (%s)\n got %+v (%s)", want, want.Body, got, got.Body)
+	}
+}
+
+func testSettingsGetMissing(t *testing.T, s store.Store) {
+	_, err := s.GetSettings(context.Background(), "g", "missing")
+	wantErr(t, "GetSettings", err, store.ErrNotFound)
+	// A hook without settings has none either.
+	mustCreate(t, s, sampleHook("g", "h"))
+	_, err = s.GetSettings(context.Background(), "g", "h")
+	wantErr(t, "GetSettings of a hook without settings", err, store.ErrNotFound)
+}
+
+func testSettingsPutGet(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	first, err := s.PutSettings(ctx, store.Settings{HookGroupID: "g", HookID: "a/b", Body: []byte(`{"webhook":{"scheme":"github"}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Version != 1 {
+		t.Fatalf("first put: version %d, want 1", first.Version)
+	}
+	sameSettings(t, first, getSettings(t, s, "g", "a/b"))
+	first.Body = []byte(`{"webhook":{"scheme":"hookline"}}`)
+	second, err := s.PutSettings(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Version != 2 {
+		t.Fatalf("second put: version %d, want 2", second.Version)
+	}
+	sameSettings(t, second, getSettings(t, s, "g", "a/b"))
+	// Records of other hooks, and of ids that share a prefix, are apart.
+	for _, other := range [][2]string{{"g", "a"}, {"g", "a/b/c"}, {"g/a", "b"}, {"ga", "/b"}} {
+		_, err := s.GetSettings(ctx, other[0], other[1])
+		wantErr(t, "GetSettings("+other[0]+", "+other[1]+")", err, store.ErrNotFound)
+	}
+}
+
+func testSettingsStalePut(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	v1, err := s.PutSettings(ctx, store.Settings{HookGroupID: "g", HookID: "h", Body: []byte(`{"n":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second first put (version 0) finds the record.
+	_, err = s.PutSettings(ctx, store.Settings{HookGroupID: "g", HookID: "h", Body: []byte(`{"n":"again"}`)})
+	wantErr(t, "PutSettings with version 0 over a record", err, store.ErrConflict)
+	v2 := v1
+	v2.Body = []byte(`{"n":2}`)
+	if v2, err = s.PutSettings(ctx, v2); err != nil {
+		t.Fatal(err)
+	}
+	stale := v1
+	stale.Body = []byte(`{"n":"stale"}`)
+	_, err = s.PutSettings(ctx, stale)
+	wantErr(t, "stale PutSettings", err, store.ErrConflict)
+	ahead := v2
+	ahead.Version = 7
+	_, err = s.PutSettings(ctx, ahead)
+	wantErr(t, "PutSettings with a version never stored", err, store.ErrConflict)
+	sameSettings(t, v2, getSettings(t, s, "g", "h"))
+	// A put expecting a version of a record that is gone is refused too.
+	if err := s.DeleteSettings(ctx, "g", "h"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.PutSettings(ctx, v2)
+	wantErr(t, "PutSettings of a deleted record", err, store.ErrConflict)
+	_, err = s.GetSettings(ctx, "g", "h")
+	wantErr(t, "GetSettings after refused put", err, store.ErrNotFound)
+}
+
+func testSettingsConcurrentFirstPuts(t *testing.T, s store.Store) {
+	const writers = 8
+	var wins, conflicts atomic.Int32
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			_, err := s.PutSettings(context.Background(), store.Settings{HookGroupID: "g", HookID: "h", Body: []byte(fmt.Sprintf(`{"writer":%d}`, i))})
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case errors.Is(err, store.ErrConflict):
+				conflicts.Add(1)
+			default:
+				t.Errorf("writer %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 || conflicts.Load() != writers-1 {
+		t.Fatalf("%d first puts won and %d conflicted, want 1 and %d", wins.Load(), conflicts.Load(), writers-1)
+	}
+	if got := getSettings(t, s, "g", "h"); got.Version != 1 {
+		t.Fatalf("version %d after one winning put, want 1", got.Version)
+	}
+}
+
+func testSettingsDelete(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if err := s.DeleteSettings(ctx, "g", "never"); err != nil {
+		t.Fatalf("deleting missing settings: %v", err)
+	}
+	for _, id := range []string{"h", "other"} {
+		if _, err := s.PutSettings(ctx, store.Settings{HookGroupID: "g", HookID: id, Body: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteSettings(ctx, "g", "h"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.GetSettings(ctx, "g", "h")
+	wantErr(t, "GetSettings after delete", err, store.ErrNotFound)
+	getSettings(t, s, "g", "other")
+	// A record put after a delete starts again at version 1.
+	again, err := s.PutSettings(ctx, store.Settings{HookGroupID: "g", HookID: "h", Body: []byte(`{"again":true}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Version != 1 {
+		t.Fatalf("version after re-create: %d, want 1", again.Version)
 	}
 }

@@ -1,0 +1,280 @@
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/hookline/hookline/shared/store"
+)
+
+// PulseMessage is one Pulse message bound for one hook, as the bridge
+// forwards it (the body of a trigger-queue message). Payload is the AMQP
+// message body, JSON.
+type PulseMessage struct {
+	HookGroupID string          `json:"hookGroupId"`
+	HookID      string          `json:"hookId"`
+	Exchange    string          `json:"exchange"`
+	RoutingKey  string          `json:"routingKey"`
+	Payload     json.RawMessage `json:"payload"`
+}
+
+// TaskID is the taskId every fire of the message uses. It is derived from
+// the hook, the exchange, the routing key and a digest of the payload bytes,
+// so a redelivered message re-sends the same task and the fire protocol
+// (claims, an idempotent createTask) makes it one task. Two distinct
+// messages with the same exchange, routing key and body are one task too
+// (within the claim retention); Pulse messages carry ids and times, so they
+// rarely are.
+func (m PulseMessage) TaskID() string {
+	sum := sha256.Sum256(m.Payload)
+	return derivedTaskID("pulse", m.HookGroupID, m.HookID, m.Exchange, m.RoutingKey, hex.EncodeToString(sum[:]))
+}
+
+// HookBindings is a hook that listens to Pulse, with its bindings.
+type HookBindings struct {
+	HookGroupID string
+	HookID      string
+	Bindings    []Binding
+}
+
+// PulseBindings returns every hook with at least one binding, in group and
+// hookId order: the bindings the Pulse bridge must have in place.
+func (s *Service) PulseBindings(ctx context.Context) ([]HookBindings, error) {
+	groups, err := s.ListHookGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []HookBindings
+	for _, g := range groups {
+		page := store.Page{}
+		for {
+			batch, next, err := s.store.ListHooks(ctx, g, page)
+			if err != nil {
+				return nil, fmt.Errorf("hooks: list hooks of %s: %w", g, err)
+			}
+			for _, rec := range batch {
+				def, err := decodeDefinition(rec.Definition)
+				if err != nil {
+					return nil, fmt.Errorf("hooks: %s/%s: %w", rec.HookGroupID, rec.HookID, err)
+				}
+				if len(def.Bindings) > 0 {
+					out = append(out, HookBindings{HookGroupID: rec.HookGroupID, HookID: rec.HookID, Bindings: def.Bindings})
+				}
+			}
+			if next == "" {
+				break
+			}
+			page.Token = next
+		}
+	}
+	return out, nil
+}
+
+// RecordPulseFailure records, as a failed pulseMessage fire of the hook, a
+// message that could not be forwarded (too large for the trigger queue, not
+// JSON), so the hook's owner sees it in listLastFires instead of the message
+// vanishing. No task is created. A hook that no longer exists gets no
+// record. An error means the record was not written and the caller should
+// keep the message to try again.
+func (s *Service) RecordPulseFailure(ctx context.Context, msg PulseMessage, reason string) error {
+	if _, err := s.store.GetHook(ctx, msg.HookGroupID, msg.HookID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return fmt.Errorf("hooks: record pulse failure of %s/%s: %w", msg.HookGroupID, msg.HookID, err)
+	}
+	at := s.now()
+	taskID := msg.TaskID()
+	err := s.store.PutLastFire(ctx, store.LastFire{
+		HookGroupID:    msg.HookGroupID,
+		HookID:         msg.HookID,
+		FiredBy:        FiredByPulseMessage,
+		TaskID:         taskID,
+		TaskCreateTime: at,
+		Result:         "error",
+		Error:          fmt.Sprintf("pulse message from exchange %q with routing key %q was not delivered to the hook and no task was created: %s", msg.Exchange, msg.RoutingKey, reason),
+		ExpiresAt:      at.Add(lastFireRetention),
+	})
+	if err != nil {
+		return fmt.Errorf("hooks: record pulse failure of %s/%s: %w", msg.HookGroupID, msg.HookID, err)
+	}
+	s.log.WarnContext(ctx, "hook-fire", "hookGroupId", msg.HookGroupID, "hookId", msg.HookID, "firedBy", FiredByPulseMessage, "taskId", taskID, "result", "failure", "reason", reason)
+	return nil
+}
+
+// PulseOutcome says what became of a Pulse message.
+type PulseOutcome string
+
+// The outcomes of FirePulseMessage.
+const (
+	// PulseFired: the task was created (or already existed).
+	PulseFired PulseOutcome = "fired"
+	// PulseDeclined: the template rendered to nothing; no task, no record.
+	PulseDeclined PulseOutcome = "declined"
+	// PulseDiscarded: the payload failed the hook's triggerSchema (or was
+	// not JSON); no task, no record, as upstream.
+	PulseDiscarded PulseOutcome = "discarded"
+	// PulseHookGone: the hook no longer exists; the message is dropped.
+	PulseHookGone PulseOutcome = "gone"
+	// PulseFailed: the fire failed for good (the template did not render,
+	// the queue refused the task with a 4xx); the failure is recorded as
+	// a last fire.
+	PulseFailed PulseOutcome = "failed"
+)
+
+// PulseResult is what FirePulseMessage did.
+type PulseResult struct {
+	Outcome PulseOutcome
+	// TaskID is the message's taskId (PulseMessage.TaskID) when the hook
+	// was found.
+	TaskID string
+	// Reason explains a discard or a failure.
+	Reason string
+}
+
+// PulseCounts are a PulseListener's running totals.
+type PulseCounts struct {
+	Fired, Declined, Discarded, Gone, Failed, Retry int64
+}
+
+// discardLogEvery is upstream's sampling of hook-pulse-message-discarded:
+// the first discard, then every 100th.
+const discardLogEvery = 100
+
+// PulseListener fires hooks for Pulse messages: what upstream's listeners
+// process does per message. It keeps per-process counts, which sample the
+// discard log as upstream does; make one per process and share it.
+type PulseListener struct {
+	svc *Service
+	log *slog.Logger
+
+	fired, declined, discarded, gone, failed, retry atomic.Int64
+}
+
+// NewPulseListener returns a listener firing through svc and logging to
+// svc's logger.
+func NewPulseListener(svc *Service) *PulseListener {
+	return &PulseListener{svc: svc, log: svc.log}
+}
+
+// Counts returns the totals so far.
+func (l *PulseListener) Counts() PulseCounts {
+	return PulseCounts{
+		Fired: l.fired.Load(), Declined: l.declined.Load(), Discarded: l.discarded.Load(),
+		Gone: l.gone.Load(), Failed: l.failed.Load(), Retry: l.retry.Load(),
+	}
+}
+
+// FirePulseMessage handles one Pulse message for its hook, as upstream's
+// listener does: the hook is loaded fresh (gone: the message is dropped),
+// the payload is checked against the hook's triggerSchema (failing: the
+// message is discarded with no task and no record, the counter goes up and
+// hook-pulse-message-discarded is logged for the 1st and every 100th
+// discard), then the hook fires with firedBy pulseMessage, the payload as
+// its only input, and the message's derived taskId, so handling the same
+// message twice creates one task.
+//
+// It returns an error only when trying the same message again may succeed:
+// the store failed, or the queue answered 5xx or could not be reached. Every
+// other outcome is final and reported in the result; failed fires are
+// recorded as last fires by the fire protocol.
+func (l *PulseListener) FirePulseMessage(ctx context.Context, msg PulseMessage) (PulseResult, error) {
+	s := l.svc
+	rec, err := s.store.GetHook(ctx, msg.HookGroupID, msg.HookID)
+	if errors.Is(err, store.ErrNotFound) {
+		l.gone.Add(1)
+		l.log.InfoContext(ctx, "pulse message for a hook that no longer exists dropped", "hookGroupId", msg.HookGroupID, "hookId", msg.HookID, "exchange", msg.Exchange, "routingKey", msg.RoutingKey)
+		return PulseResult{Outcome: PulseHookGone}, nil
+	}
+	if err != nil {
+		l.retry.Add(1)
+		return PulseResult{}, fmt.Errorf("hooks: pulse message for %s/%s: %w", msg.HookGroupID, msg.HookID, err)
+	}
+	def, err := decodeDefinition(rec.Definition)
+	if err != nil {
+		// A stored definition that does not decode will not decode on a
+		// retry either.
+		l.failed.Add(1)
+		return PulseResult{Outcome: PulseFailed, Reason: err.Error()}, nil
+	}
+	taskID := msg.TaskID()
+
+	payload, err := decodePayload(msg.Payload)
+	if err != nil {
+		return l.discard(ctx, msg, taskID, "payload", err.Error()), nil
+	}
+	if err := s.CheckPayload(def, payload, false); err != nil {
+		// CheckPayload's only other error is a failure inside the
+		// validator, which the same payload would hit again.
+		problem := err.Error()
+		var herr *Error
+		if errors.As(err, &herr) {
+			problem = herr.Message
+		}
+		return l.discard(ctx, msg, taskID, "triggerSchema", problem), nil
+	}
+
+	res, err := s.fire(ctx, def, FireRequest{FiredBy: FiredByPulseMessage, Payload: payload, TaskID: taskID})
+	if err != nil {
+		var fe *FireError
+		if errors.As(err, &fe) && !fe.Retryable() {
+			l.failed.Add(1)
+			return PulseResult{Outcome: PulseFailed, TaskID: taskID, Reason: err.Error()}, nil
+		}
+		// A retryable queue answer, or a claim the store could not read
+		// or write: the same message with the same taskId can be tried
+		// again safely.
+		l.retry.Add(1)
+		return PulseResult{TaskID: taskID}, err
+	}
+	if res.Declined {
+		l.declined.Add(1)
+		return PulseResult{Outcome: PulseDeclined, TaskID: taskID}, nil
+	}
+	l.fired.Add(1)
+	return PulseResult{Outcome: PulseFired, TaskID: taskID}, nil
+}
+
+// discardMessage is the fixed text of hook-pulse-message-discarded for a
+// reason (the triggerSchema one is upstream's).
+func discardMessage(reason string) string {
+	if reason == "payload" {
+		return "Pulse message discarded because its body is not JSON"
+	}
+	return "Pulse message discarded because payload does not match hook triggerSchema"
+}
+
+// discard counts a discarded message and logs it, sampled.
+func (l *PulseListener) discard(ctx context.Context, msg PulseMessage, taskID, reason, problem string) PulseResult {
+	n := l.discarded.Add(1)
+	if n == 1 || n%discardLogEvery == 0 {
+		l.log.InfoContext(ctx, "hook-pulse-message-discarded",
+			"hookGroupId", msg.HookGroupID, "hookId", msg.HookID,
+			"exchange", msg.Exchange, "routingKey", msg.RoutingKey,
+			"reason", reason, "validationError", problem, "discardedCount", n,
+			"message", discardMessage(reason))
+	}
+	return PulseResult{Outcome: PulseDiscarded, TaskID: taskID, Reason: problem}
+}
+
+// decodePayload decodes a message body the way request bodies are decoded:
+// one JSON value, numbers kept exact.
+func decodePayload(raw json.RawMessage) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("the message body is not JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, errors.New("the message body has data after its JSON value")
+	}
+	return v, nil
+}

@@ -1,0 +1,439 @@
+package pulse
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/hooks"
+)
+
+// session is everything tied to one AMQP connection: the channels, the
+// consumers of the hook queues, the publisher and the forwarder. It
+// implements topology for the reconciler.
+type session struct {
+	b    *Bridge
+	conn *amqp.Connection
+	log  *slog.Logger
+	fwd  *forwarder
+
+	topoMu sync.Mutex
+	topo   *amqp.Channel // declares, passive declares, deletes
+
+	pubMu sync.Mutex
+	pub   *amqp.Channel // confirm mode
+
+	mu        sync.Mutex
+	consumers map[string]*consumer
+	stopping  bool
+	seq       int
+	pumps     sync.WaitGroup
+
+	warnedArgs sync.Map // queue -> true: warned about its arguments once
+}
+
+type consumer struct {
+	ch      *amqp.Channel
+	tag     string
+	stopped atomic.Bool // we cancelled it
+}
+
+var _ topology = (*session)(nil)
+
+// queueArgs are the arguments of a hook queue: a quorum queue (replicated,
+// the only replicated type in RabbitMQ 4, and what upstream declares),
+// bounded, dropping its oldest message when full so publishers are never
+// refused, and dead-lettering what it drops so the bridge can count it.
+func (b *Bridge) queueArgs() amqp.Table {
+	return amqp.Table{
+		"x-queue-type":           "quorum",
+		"x-max-length":           int64(b.maxLength),
+		"x-overflow":             "drop-head",
+		"x-dead-letter-exchange": DroppedExchange(b.namespace),
+	}
+}
+
+// withTopo runs fn on the topology channel, opening one if needed. A
+// channel error closes the channel on the broker's side, so the next call
+// opens a new one.
+func (s *session) withTopo(fn func(ch *amqp.Channel) error) error {
+	s.topoMu.Lock()
+	defer s.topoMu.Unlock()
+	if s.topo == nil || s.topo.IsClosed() {
+		ch, err := s.conn.Channel()
+		if err != nil {
+			return fmt.Errorf("open channel: %w", err)
+		}
+		s.topo = ch
+	}
+	err := fn(s.topo)
+	if err != nil && s.topo.IsClosed() {
+		s.topo = nil
+	}
+	return err
+}
+
+func isCode(err error, code int) bool {
+	var ae *amqp.Error
+	return errors.As(err, &ae) && ae.Code == code
+}
+
+func (s *session) declareQueue(ctx context.Context, q string) error {
+	err := s.withTopo(func(ch *amqp.Channel) error {
+		_, err := ch.QueueDeclare(q, true, false, false, false, s.b.queueArgs())
+		return err
+	})
+	if !isCode(err, amqp.PreconditionFailed) {
+		return err
+	}
+	// The queue exists with other arguments (another max length, or
+	// declared by upstream's service): use it as it is rather than lose
+	// its messages. Deleting it applies the new arguments.
+	if _, perr := s.queueLength(ctx, q); perr != nil {
+		return errors.Join(err, perr)
+	}
+	if _, warned := s.warnedArgs.LoadOrStore(q, true); !warned {
+		s.log.WarnContext(ctx, "hook queue exists with other arguments; using it as it is (delete it to apply x-max-length and x-overflow)", "queue", q, "err", err)
+	}
+	return nil
+}
+
+func (s *session) queueLength(_ context.Context, q string) (int, error) {
+	var n int
+	err := s.withTopo(func(ch *amqp.Channel) error {
+		info, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
+		n = info.Messages
+		return err
+	})
+	if isCode(err, amqp.NotFound) {
+		return 0, fmt.Errorf("%w: %s", errNoQueue, q)
+	}
+	return n, err
+}
+
+func (s *session) deleteQueue(_ context.Context, q string) error {
+	if !ownQueue(s.b.namespace, q) {
+		return fmt.Errorf("pulse: refusing to delete %q, not a hook queue of namespace %s", q, s.b.namespace)
+	}
+	err := s.withTopo(func(ch *amqp.Channel) error {
+		_, err := ch.QueueDelete(q, false, false, false)
+		return err
+	})
+	if isCode(err, amqp.NotFound) {
+		return nil
+	}
+	return err
+}
+
+func (s *session) bind(_ context.Context, q string, b hooks.Binding) error {
+	ch, err := s.conn.Channel()
+	if err != nil {
+		return fmt.Errorf("open channel: %w", err)
+	}
+	defer ch.Close()
+	return ch.QueueBind(q, b.RoutingKeyPattern, b.Exchange, false, nil)
+}
+
+// unbind removes bindings on one channel. Unbinding from an exchange that
+// no longer exists (404) is done already; it costs a new channel.
+func (s *session) unbind(_ context.Context, q string, bs []hooks.Binding) error {
+	var ch *amqp.Channel
+	defer func() {
+		if ch != nil {
+			ch.Close()
+		}
+	}()
+	for _, b := range bs {
+		if ch == nil || ch.IsClosed() {
+			var err error
+			if ch, err = s.conn.Channel(); err != nil {
+				return fmt.Errorf("open channel: %w", err)
+			}
+		}
+		if err := ch.QueueUnbind(q, b.RoutingKeyPattern, b.Exchange, nil); err != nil && !isCode(err, amqp.NotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *session) consuming(q string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.consumers[q]
+	return ok
+}
+
+// startConsumer consumes q on a channel of its own, with the prefetch
+// window as its QoS. One consumer per queue per bridge: two consumers of
+// one queue would each see only part of its messages.
+func (s *session) startConsumer(_ context.Context, q string, h hookRef) error {
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		return errors.New("pulse: connection is shutting down")
+	}
+	if _, ok := s.consumers[q]; ok {
+		s.mu.Unlock()
+		return nil
+	}
+	s.seq++
+	tag := "hookline-bridge-" + strconv.Itoa(s.seq)
+	s.mu.Unlock()
+
+	ch, err := s.conn.Channel()
+	if err != nil {
+		return fmt.Errorf("open channel: %w", err)
+	}
+	if err := ch.Qos(s.b.prefetch, 0, false); err != nil {
+		ch.Close()
+		return fmt.Errorf("qos: %w", err)
+	}
+	deliveries, err := ch.Consume(q, tag, false, false, false, false, nil)
+	if err != nil {
+		ch.Close()
+		return err
+	}
+	c := &consumer{ch: ch, tag: tag}
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		ch.Close()
+		return errors.New("pulse: connection is shutting down")
+	}
+	s.consumers[q] = c
+	s.pumps.Add(1)
+	s.mu.Unlock()
+	go s.pump(q, c, h, deliveries)
+	return nil
+}
+
+// pump hands a consumer's deliveries to the forwarder until the consumer
+// ends: we cancelled it, the broker did (the queue was deleted), or the
+// channel or connection closed.
+func (s *session) pump(q string, c *consumer, h hookRef, deliveries <-chan amqp.Delivery) {
+	defer s.pumps.Done()
+	for d := range deliveries {
+		s.fwd.in <- &item{ack: d, hook: h, exchange: d.Exchange, routingKey: d.RoutingKey, body: d.Body, received: time.Now()}
+	}
+	s.mu.Lock()
+	if s.consumers[q] == c {
+		delete(s.consumers, q)
+	}
+	stopping := s.stopping
+	s.mu.Unlock()
+	if !c.stopped.Load() {
+		// Closing a channel whose deliveries are not acked yet requeues
+		// them; acks still in flight then fail, and the broker
+		// redelivers.
+		c.ch.Close()
+	}
+	if !stopping && !c.stopped.Load() {
+		s.log.Warn("consumer of a hook queue ended (queue deleted or channel closed); reconciling", "queue", q)
+		s.b.requestReconcile()
+	}
+}
+
+// stopConsumer cancels q's consumer. The deliveries it already holds are
+// still forwarded; the channel closes when the consumer is gone.
+func (s *session) stopConsumer(q string) {
+	s.mu.Lock()
+	c, ok := s.consumers[q]
+	delete(s.consumers, q)
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	c.stopped.Store(true)
+	if err := c.ch.Cancel(c.tag, false); err != nil {
+		c.ch.Close()
+	}
+	// The channel is closed once the pump has handed on every delivery
+	// and the forwarder acked them: see shutdown and closeWhenIdle.
+	go s.closeWhenIdle(c)
+}
+
+// closeWhenIdle closes a cancelled consumer's channel once its deliveries
+// are settled, or after a while (closing requeues what is left).
+func (s *session) closeWhenIdle(c *consumer) {
+	t := time.NewTimer(sendTimeout + 5*time.Second)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.fwd.sendCtx.Done():
+	}
+	c.ch.Close()
+}
+
+// shutdown stops every consumer, lets the forwarder send and acknowledge
+// what was received, and returns when it is done. With the connection
+// gone, the consumers end by themselves and acks fail; the broker
+// redelivers those messages.
+func (s *session) shutdown() {
+	s.mu.Lock()
+	s.stopping = true
+	cs := make([]*consumer, 0, len(s.consumers))
+	for _, c := range s.consumers {
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, c := range cs {
+		c.stopped.Store(true)
+		if err := c.ch.Cancel(c.tag, false); err != nil {
+			c.ch.Close()
+		}
+	}
+	s.pumps.Wait()
+	close(s.fwd.in)
+	s.fwd.wait()
+	for _, c := range cs {
+		c.ch.Close()
+	}
+}
+
+// setup declares the exchanges the bridge publishes on and the dead-letter
+// queue of dropped messages, and opens the publisher channel. A failure to
+// declare is logged (the broker may let us use what exists, or not:
+// publishing will tell); only a closed connection is an error.
+func (s *session) setup(ctx context.Context) error {
+	for _, kind := range []hooks.ChangeKind{hooks.HookCreated, hooks.HookUpdated, hooks.HookDeleted} {
+		name := ExchangeName(s.b.namespace, kind)
+		if err := s.withTopo(func(ch *amqp.Channel) error {
+			return ch.ExchangeDeclare(name, amqp.ExchangeTopic, true, false, false, false, nil)
+		}); err != nil {
+			if s.conn.IsClosed() {
+				return err
+			}
+			s.log.WarnContext(ctx, "declare hook change exchange", "exchange", name, "err", err)
+		}
+	}
+	if err := s.openPublisher(); err != nil {
+		return err
+	}
+	if err := s.countDropped(ctx); err != nil {
+		if s.conn.IsClosed() {
+			return err
+		}
+		s.log.WarnContext(ctx, "dropped messages will not be counted", "err", err)
+	}
+	return nil
+}
+
+func (s *session) openPublisher() error {
+	ch, err := s.conn.Channel()
+	if err != nil {
+		return fmt.Errorf("open publisher channel: %w", err)
+	}
+	if err := ch.Confirm(false); err != nil {
+		ch.Close()
+		return fmt.Errorf("publisher confirms: %w", err)
+	}
+	s.pub = ch
+	return nil
+}
+
+// publish sends one hook change on its exchange as upstream does: routing
+// key `_`, persistent, application/json, a body checked against the
+// hook-changed message schema, and waits for the broker's confirm.
+func (s *session) publish(ctx context.Context, reg *schemas.Registry, c hooks.Change) error {
+	doc := map[string]any{"hookGroupId": c.HookGroupID, "hookId": c.HookID}
+	if err := reg.Validate(schemas.HookChangedMessage, doc); err != nil {
+		return fmt.Errorf("pulse: hook change message: %w", err)
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	if s.pub == nil || s.pub.IsClosed() {
+		// A refused publish (say, the exchange is missing) closed it.
+		if err := s.openPublisher(); err != nil {
+			return err
+		}
+	}
+	exchange := ExchangeName(s.b.namespace, c.Kind)
+	conf, err := s.pub.PublishWithDeferredConfirmWithContext(ctx, exchange, RoutingKey, false, false, amqp.Publishing{
+		ContentType:  "application/json",
+		DeliveryMode: amqp.Persistent,
+		Timestamp:    time.Now(),
+		Body:         body,
+	})
+	if err != nil {
+		return fmt.Errorf("pulse: publish to %s: %w", exchange, err)
+	}
+	ok, err := conf.WaitContext(ctx)
+	if err != nil {
+		return fmt.Errorf("pulse: confirm from %s: %w", exchange, err)
+	}
+	if !ok {
+		return fmt.Errorf("pulse: the broker did not confirm the message to %s", exchange)
+	}
+	return nil
+}
+
+// countDropped consumes the dead-letter queue that full hook queues drop
+// their oldest messages into, counting and logging (sampled) each drop.
+func (s *session) countDropped(ctx context.Context) error {
+	ex, q := DroppedExchange(s.b.namespace), DroppedQueue(s.b.namespace)
+	err := s.withTopo(func(ch *amqp.Channel) error {
+		if err := ch.ExchangeDeclare(ex, amqp.ExchangeFanout, true, false, false, false, nil); err != nil {
+			return fmt.Errorf("declare %s: %w", ex, err)
+		}
+		args := amqp.Table{"x-queue-type": "quorum", "x-max-length": int64(10000), "x-overflow": "drop-head"}
+		if _, err := ch.QueueDeclare(q, true, false, false, false, args); err != nil && !isCode(err, amqp.PreconditionFailed) {
+			return fmt.Errorf("declare %s: %w", q, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	ch, err := s.conn.Channel()
+	if err != nil {
+		return err
+	}
+	if err := ch.QueueBind(q, "", ex, false, nil); err != nil {
+		ch.Close()
+		return fmt.Errorf("bind %s: %w", q, err)
+	}
+	deliveries, err := ch.Consume(q, "hookline-bridge-dropped", true, false, false, false, nil)
+	if err != nil {
+		ch.Close()
+		return fmt.Errorf("consume %s: %w", q, err)
+	}
+	go func() {
+		n := 0
+		for d := range deliveries {
+			s.b.metrics.dropped.Inc()
+			n++
+			if n == 1 || n%100 == 0 {
+				q, ex := death(d.Headers)
+				s.log.WarnContext(ctx, "hook queue full: oldest message dropped", "queue", q, "exchange", ex, "droppedSinceConnected", n)
+			}
+		}
+	}()
+	return nil
+}
+
+// death is the queue a dead-lettered message was dropped from, and the
+// exchange it had been published to (x-death).
+func death(h amqp.Table) (queue, exchange string) {
+	deaths, _ := h["x-death"].([]any)
+	if len(deaths) == 0 {
+		return "", ""
+	}
+	first, _ := deaths[0].(amqp.Table)
+	queue, _ = first["queue"].(string)
+	exchange, _ = first["exchange"].(string)
+	return queue, exchange
+}
