@@ -44,7 +44,6 @@ func TestRunBridge(t *testing.T) {
 		}
 		t.Skipf("no RabbitMQ: %v", err)
 	}
-	defer conn.Close()
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	ns := "hltest-cmd-" + hex.EncodeToString(rnd[:])
@@ -67,6 +66,7 @@ func TestRunBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		defer conn.Close()
 		c, err := conn.Channel()
 		if err != nil {
 			return

@@ -228,7 +228,13 @@ func (d *jsonDecoder) str() (string, error) {
 	for d.i < len(d.s) {
 		// Most bytes are printable ASCII with no meaning in a string:
 		// skip them eight at a time, then one at a time.
-		for d.i+8 <= len(d.s) && plainWord(d.s[d.i:d.i+8]) {
+		for d.i+8 <= len(d.s) {
+			w := d.s[d.i : d.i+8]
+			v := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+			if !plainWord(v) {
+				break
+			}
 			d.i += 8
 		}
 		for d.i < len(d.s) && plainStringByte[d.s[d.i]] {
@@ -374,16 +380,13 @@ const (
 
 func haszero(v uint64) uint64 { return (v - ones) & ^v & highs }
 
-// plainWord reports whether all 8 bytes of s are plainStringByte ones:
-// none is a control character (< 0x20), non-ASCII (>= 0x80), a quote or a
-// backslash. A byte below 0x20 borrows in w-0x20..., which sets its high
-// bit; bytes above it are not tested once a lower one has.
-func plainWord(s string) bool {
-	_ = s[7]
-	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	special := (w|(w-0x20*ones))&highs | haszero(w^('"'*ones)) | haszero(w^('\\'*ones))
-	return special == 0
+// plainWord reports whether all 8 bytes of w (little-endian) are
+// plainStringByte ones: none is a control character (< 0x20), non-ASCII
+// (>= 0x80), a quote or a backslash. A byte below 0x20 borrows in
+// w-0x20..., which sets its high bit; bytes above it are not tested once a
+// lower one has.
+func plainWord(w uint64) bool {
+	return (w|(w-0x20*ones))&highs|haszero(w^('"'*ones))|haszero(w^('\\'*ones)) == 0
 }
 
 // plainStringByte marks the bytes a string literal may hold as they are:

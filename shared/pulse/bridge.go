@@ -229,18 +229,22 @@ func (b *Bridge) runSession(ctx context.Context) error {
 	// library when nobody is listening any more.
 	closed := conn.NotifyClose(make(chan *amqp.Error, 1))
 
-	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
+	// Sends outlive ctx during a graceful drain; with no drain they end
+	// with it, as they would with the process.
+	sendParent := context.WithoutCancel(ctx)
 	if b.drain < 0 {
-		sendCtx, cancelSend = context.WithCancel(ctx)
+		sendParent = ctx
 	}
+	sendCtx, cancelSend := context.WithCancel(sendParent)
 	defer cancelSend()
 	s := &session{b: b, conn: conn, log: b.log, consumers: map[string]*consumer{}}
 	s.fwd = &forwarder{
 		sink: b.sink, failures: b.failures, metrics: b.metrics, log: b.log,
-		maxBytes: b.maxBytes, linger: b.linger, senders: b.senders, sendCtx: sendCtx,
+		maxBytes: b.maxBytes, linger: b.linger, senders: b.senders,
 		in: make(chan *item, 4*b.senders*queue.MaxBatchEntries),
 	}
-	s.fwd.start()
+	s.sendDone = sendCtx.Done()
+	s.fwd.start(sendCtx)
 	if err := s.setup(ctx); err != nil {
 		conn.Close()
 		s.shutdown()
@@ -274,14 +278,14 @@ func (b *Bridge) runSession(ctx context.Context) error {
 		// received, then close. If that takes too long, close anyway:
 		// what is left is requeued by the broker.
 		timer := time.AfterFunc(b.drain, func() {
-			b.log.Warn("pulse drain timed out; closing with messages unacknowledged (they will be redelivered)")
+			b.log.WarnContext(ctx, "pulse drain timed out; closing with messages unacknowledged (they will be redelivered)")
 			cancelSend()
 			conn.Close()
 		})
 		s.shutdown()
 		timer.Stop()
 		conn.Close()
-		b.log.Info("pulse bridge drained and disconnected")
+		b.log.InfoContext(ctx, "pulse bridge drained and disconnected")
 		return nil
 	}
 	conn.Close()
@@ -504,3 +508,14 @@ func (b *Bridge) ListenAndServe(ctx context.Context, addr string) error {
 	defer cancel()
 	return srv.Shutdown(sctx)
 }
+
+// The adapters the bridge is wired with.
+var (
+	_ Sink            = (*queue.SQS)(nil)
+	_ Sink            = (*queue.Local)(nil)
+	_ Sink            = (*queue.Memory)(nil)
+	_ ChangeSource    = (*queue.SQS)(nil)
+	_ ChangeSource    = (*queue.Memory)(nil)
+	_ HookSource      = (*hooks.Service)(nil)
+	_ FailureRecorder = (*hooks.Service)(nil)
+)

@@ -59,9 +59,6 @@ type forwarder struct {
 	maxBytes int
 	linger   time.Duration
 	senders  int
-	// sendCtx bounds sends and failure records; it outlives the run
-	// context during a graceful drain.
-	sendCtx context.Context
 
 	in      chan *item // closed once nothing more will be sent on it
 	batches chan []*item
@@ -77,11 +74,13 @@ const (
 	maxSendBackoff = 10 * time.Second
 )
 
-func (f *forwarder) start() {
+// start starts batching and sending. ctx bounds sends and failure
+// records; it outlives the run context during a graceful drain.
+func (f *forwarder) start(ctx context.Context) {
 	f.batches = make(chan []*item)
-	f.wg.Go(f.batch)
+	f.wg.Go(func() { f.batch(ctx) })
 	for range f.senders {
-		f.wg.Go(f.send)
+		f.wg.Go(func() { f.send(ctx) })
 	}
 }
 
@@ -94,7 +93,7 @@ func (f *forwarder) wait() { f.wg.Wait() }
 // is ready (full, or its first item is linger old) and a sender is free;
 // while every sender is busy it keeps growing, so batches fill up under
 // load and a lone message goes out at once.
-func (f *forwarder) batch() {
+func (f *forwarder) batch(ctx context.Context) {
 	defer close(f.batches)
 	var (
 		cur    []*item
@@ -111,10 +110,7 @@ func (f *forwarder) batch() {
 		}
 		timerC = nil
 	}
-	add := func(it *item) {
-		if !f.prepare(it) {
-			return
-		}
+	place := func(it *item) {
 		if len(cur) > 0 && size+len(it.env) > f.maxBytes {
 			next, ready = it, true
 			return
@@ -150,14 +146,16 @@ func (f *forwarder) batch() {
 				in = nil
 				continue
 			}
-			add(it)
+			if f.prepare(ctx, it) {
+				place(it)
+			}
 		case out <- cur:
 			stopTimer()
 			cur, size, ready = nil, 0, false
 			if next != nil {
 				it := next
 				next = nil
-				add(it)
+				place(it)
 			}
 		case <-timerC:
 			timerC = nil
@@ -169,7 +167,7 @@ func (f *forwarder) batch() {
 // prepare builds the item's message, or disposes of a delivery that
 // cannot be forwarded (not JSON, too large): it is recorded as a failed
 // fire and acknowledged. It reports whether the item goes on.
-func (f *forwarder) prepare(it *item) bool {
+func (f *forwarder) prepare(ctx context.Context, it *item) bool {
 	f.metrics.received.Inc()
 	msg, env, err := envelope(it.hook, it.exchange, it.routingKey, it.body)
 	it.msg, it.env = msg, env
@@ -182,18 +180,18 @@ func (f *forwarder) prepare(it *item) bool {
 	if err == nil {
 		return true
 	}
-	f.dispose(it, err.Error())
+	f.dispose(ctx, it, err.Error())
 	return false
 }
 
 // dispose records an unforwardable delivery as a failed fire and acks it;
 // if the record cannot be written, the delivery is requeued to try again.
-func (f *forwarder) dispose(it *item, reason string) {
-	ctx, cancel := context.WithTimeout(f.sendCtx, sendTimeout)
+func (f *forwarder) dispose(ctx context.Context, it *item, reason string) {
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	if err := f.failures.RecordPulseFailure(ctx, it.msg, reason); err != nil {
 		f.log.ErrorContext(ctx, "record an unforwardable pulse message; requeued", "hookGroupId", it.hook.group, "hookId", it.hook.id, "err", err)
-		f.nack(it)
+		f.nack(ctx, it)
 		return
 	}
 	f.log.WarnContext(ctx, "pulse message not forwarded; recorded as a failed fire", "hookGroupId", it.hook.group, "hookId", it.hook.id, "exchange", it.exchange, "routingKey", it.routingKey, "reason", reason)
@@ -202,10 +200,10 @@ func (f *forwarder) dispose(it *item, reason string) {
 	}
 }
 
-func (f *forwarder) nack(it *item) {
+func (f *forwarder) nack(ctx context.Context, it *item) {
 	f.metrics.requeued.Inc()
 	if err := it.ack.Nack(false, true); err != nil {
-		f.log.Debug("nack failed; the message will come again", "err", err)
+		f.log.DebugContext(ctx, "nack failed; the message will come again", "err", err)
 	}
 }
 
@@ -220,41 +218,41 @@ const sendAttempts = 5
 // take is tried again a few times with backoff, then requeued; entries the
 // sink blames on themselves, which no retry would fix, are recorded as
 // failed fires and acked.
-func (f *forwarder) send() {
+func (f *forwarder) send(ctx context.Context) {
 	backoff := time.Duration(0)
 	for batch := range f.batches {
 		pending := batch
 		for attempt := 1; ; attempt++ {
-			pending = f.sendOnce(pending)
+			pending = f.sendOnce(ctx, pending)
 			if len(pending) == 0 {
 				backoff = 0
 				break
 			}
-			if attempt >= sendAttempts || f.sendCtx.Err() != nil {
+			if attempt >= sendAttempts || ctx.Err() != nil {
 				for _, it := range pending {
-					f.nack(it)
+					f.nack(ctx, it)
 				}
-				backoff = f.pause(backoff)
+				backoff = f.pause(ctx, backoff)
 				break
 			}
-			backoff = f.pause(backoff)
+			backoff = f.pause(ctx, backoff)
 		}
 	}
 }
 
 // sendOnce sends items as one batch, settles what it can and returns the
 // items to try again.
-func (f *forwarder) sendOnce(batch []*item) []*item {
+func (f *forwarder) sendOnce(ctx context.Context, batch []*item) []*item {
 	entries := make([]queue.Entry, len(batch))
 	for i, it := range batch {
 		entries[i] = queue.Entry{ID: strconv.Itoa(i), Body: it.env}
 	}
-	ctx, cancel := context.WithTimeout(f.sendCtx, sendTimeout)
-	failed, err := f.sink.SendBatch(ctx, entries)
+	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	failed, err := f.sink.SendBatch(sctx, entries)
 	cancel()
 	if err != nil {
 		f.metrics.failed.WithLabelValues("send_error").Add(float64(len(batch)))
-		f.log.Error("forward to the trigger queue failed; retrying", "messages", len(batch), "err", err)
+		f.log.ErrorContext(ctx, "forward to the trigger queue failed; retrying", "messages", len(batch), "err", err)
 		return batch
 	}
 	refused := make(map[string]queue.EntryError, len(failed))
@@ -271,17 +269,17 @@ func (f *forwarder) sendOnce(batch []*item) []*item {
 				// The connection is gone: the broker redelivers the
 				// message, and the taskId derived from it makes the
 				// second send the same task.
-				f.log.Debug("ack failed; the message will come again", "err", err)
+				f.log.DebugContext(ctx, "ack failed; the message will come again", "err", err)
 				continue
 			}
 			f.metrics.forwarded.Inc()
 			f.metrics.latency.Observe(now.Sub(it.received).Seconds())
 		case e.SenderFault:
 			f.metrics.failed.WithLabelValues("refused").Inc()
-			f.dispose(it, fmt.Sprintf("the trigger queue refused the message: %s: %s", e.Code, e.Message))
+			f.dispose(ctx, it, fmt.Sprintf("the trigger queue refused the message: %s: %s", e.Code, e.Message))
 		default:
 			f.metrics.failed.WithLabelValues("entry_error").Inc()
-			f.log.Warn("trigger queue did not take a message; retrying", "hookGroupId", it.hook.group, "hookId", it.hook.id, "code", e.Code, "err", e.Message)
+			f.log.WarnContext(ctx, "trigger queue did not take a message; retrying", "hookGroupId", it.hook.group, "hookId", it.hook.id, "code", e.Code, "err", e.Message)
 			retry = append(retry, it)
 		}
 	}
@@ -291,13 +289,13 @@ func (f *forwarder) sendOnce(batch []*item) []*item {
 // pause sleeps after a failure, doubling from minSendBackoff up to
 // maxSendBackoff, and returns the next pause. A drain that runs out of time
 // cuts it short.
-func (f *forwarder) pause(prev time.Duration) time.Duration {
+func (f *forwarder) pause(ctx context.Context, prev time.Duration) time.Duration {
 	d := min(max(prev*2, minSendBackoff), maxSendBackoff)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-f.sendCtx.Done():
+	case <-ctx.Done():
 	}
 	return d
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/queue"
@@ -93,10 +94,10 @@ func (r *fakeRecorder) RecordPulseFailure(_ context.Context, msg hooks.PulseMess
 func newTestForwarder(sink Sink, rec FailureRecorder, maxBytes int) *forwarder {
 	f := &forwarder{
 		sink: sink, failures: rec, metrics: newMetrics(prometheus.NewRegistry()), log: quiet(),
-		maxBytes: maxBytes, senders: 2, sendCtx: context.Background(),
+		maxBytes: maxBytes, senders: 2,
 		in: make(chan *item, 1000),
 	}
-	f.start()
+	f.start(context.Background())
 	return f
 }
 
@@ -162,6 +163,9 @@ func TestForwardBatchBytes(t *testing.T) {
 	}
 	if total != 5 {
 		t.Fatalf("%d sent", total)
+	}
+	if r, fw := counterValue(f.metrics.received), counterValue(f.metrics.forwarded); r != 5 || fw != 5 {
+		t.Errorf("received %v, forwarded %v; want 5 each (a message held over to the next batch counts once)", r, fw)
 	}
 }
 
@@ -254,7 +258,6 @@ func TestForwardRetries(t *testing.T) {
 		}}
 		rec := &fakeRecorder{}
 		f := newTestForwarder(sink, rec, queue.MaxBatchBytes)
-		f.senders = 1
 		acks := map[string]*fakeAck{}
 		var items []*item
 		for _, id := range []string{"ok", "flaky", "refused"} {
@@ -325,4 +328,10 @@ func TestSQSSafe(t *testing.T) {
 			t.Errorf("%q is not JSON", got)
 		}
 	}
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	c.Write(&m)
+	return m.GetCounter().GetValue()
 }

@@ -25,6 +25,8 @@ type session struct {
 	conn *amqp.Connection
 	log  *slog.Logger
 	fwd  *forwarder
+	// sendDone is closed when the forwarder's sends must stop.
+	sendDone <-chan struct{}
 
 	topoMu sync.Mutex
 	topo   *amqp.Channel // declares, passive declares, deletes
@@ -176,7 +178,7 @@ func (s *session) consuming(q string) bool {
 // startConsumer consumes q on a channel of its own, with the prefetch
 // window as its QoS. One consumer per queue per bridge: two consumers of
 // one queue would each see only part of its messages.
-func (s *session) startConsumer(_ context.Context, q string, h hookRef) error {
+func (s *session) startConsumer(ctx context.Context, q string, h hookRef) error {
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
@@ -213,14 +215,14 @@ func (s *session) startConsumer(_ context.Context, q string, h hookRef) error {
 	s.consumers[q] = c
 	s.pumps.Add(1)
 	s.mu.Unlock()
-	go s.pump(q, c, h, deliveries)
+	go s.pump(ctx, q, c, h, deliveries)
 	return nil
 }
 
 // pump hands a consumer's deliveries to the forwarder until the consumer
 // ends: we cancelled it, the broker did (the queue was deleted), or the
 // channel or connection closed.
-func (s *session) pump(q string, c *consumer, h hookRef, deliveries <-chan amqp.Delivery) {
+func (s *session) pump(ctx context.Context, q string, c *consumer, h hookRef, deliveries <-chan amqp.Delivery) {
 	defer s.pumps.Done()
 	for d := range deliveries {
 		s.fwd.in <- &item{ack: d, hook: h, exchange: d.Exchange, routingKey: d.RoutingKey, body: d.Body, received: time.Now()}
@@ -238,7 +240,7 @@ func (s *session) pump(q string, c *consumer, h hookRef, deliveries <-chan amqp.
 		c.ch.Close()
 	}
 	if !stopping && !c.stopped.Load() {
-		s.log.Warn("consumer of a hook queue ended (queue deleted or channel closed); reconciling", "queue", q)
+		s.log.WarnContext(ctx, "consumer of a hook queue ended (queue deleted or channel closed); reconciling", "queue", q)
 		s.b.requestReconcile()
 	}
 }
@@ -269,7 +271,7 @@ func (s *session) closeWhenIdle(c *consumer) {
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-s.fwd.sendCtx.Done():
+	case <-s.sendDone:
 	}
 	c.ch.Close()
 }
