@@ -71,6 +71,7 @@ var functionGrants = map[string][]string{
 var bridgeGrants = []string{
 	"Allow sqs:SendMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl on TriggerQueue.Arn",
 	"Allow sqs:ReceiveMessage,sqs:DeleteMessage,sqs:ChangeMessageVisibility,sqs:GetQueueAttributes,sqs:GetQueueUrl on ChangesQueue.Arn",
+	"Allow dynamodb:GetItem,dynamodb:Query,dynamodb:PutItem on HooksTable.Arn",
 	"if HasPulseUrl: Allow secretsmanager:GetSecretValue on BridgePulseSecret",
 }
 
@@ -279,7 +280,7 @@ func TestTemplate_HTTPRoutes(t *testing.T) {
 	tpl, root := load(t)
 	routes := apiRoutes(t, root)
 	want := map[string][]string{
-		"ApiFunction":       {"HttpApi ANY " + httpapi.BasePath + "/{proxy+}"},
+		"ApiFunction":       {"HttpApi ANY " + httpapi.BasePath + "/{proxy+}", "HttpApi ANY " + httpapi.HooklineBasePath + "/{proxy+}"},
 		"WebhookFunction":   nil,
 		"SchedulerFunction": {"Schedule rate(1 minute)"},
 		"TriggerFunction":   nil,
@@ -291,7 +292,20 @@ func TestTemplate_HTTPRoutes(t *testing.T) {
 		}
 		want["WebhookFunction"] = append(want["WebhookFunction"], "HttpApi "+r)
 	}
+	for _, name := range app.HooklineWebhookRoutes() {
+		found := false
+		for _, r := range httpapi.HooklineRoutes() {
+			if r.Name == name {
+				want["WebhookFunction"] = append(want["WebhookFunction"], "HttpApi "+r.Method+" "+r.Path)
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("app.HooklineWebhookRoutes names %q, which httpapi does not serve", name)
+		}
+	}
 	sort.Strings(want["WebhookFunction"])
+	sort.Strings(want["ApiFunction"])
 	for _, id := range sortedKeys(functions) {
 		if diff := cmp.Diff(want[id], samEvents(t, tpl, id)); diff != "" {
 			t.Errorf("%s events (-want +got):\n%s", id, diff)
