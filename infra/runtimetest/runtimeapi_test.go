@@ -3,9 +3,9 @@
 package runtimetest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/hookline/hookline/shared/testutil"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -305,23 +305,8 @@ func (p *process) invokeOK(tb testing.TB, payload []byte) []byte {
 	return r.body
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is written by one goroutine while the test reads it.
+type syncBuffer = testutil.SyncBuffer
 
 // logLines decodes the JSON log lines of the output, failing on a line that
 // is not JSON: with AWS_LAMBDA_LOG_FORMAT=JSON every line must be.

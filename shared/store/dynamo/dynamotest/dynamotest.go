@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hookline/hookline/shared/testutil"
 	"io"
 	"os"
 	"os/exec"
@@ -396,20 +397,5 @@ func installedVersion(dir string) string {
 	return pkg.Version
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.TrimSpace(b.buf.String())
-}
+// syncBuffer is written by one goroutine while the test reads it.
+type syncBuffer = testutil.SyncBuffer
