@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/hookline/hookline/shared/testutil"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -46,23 +47,8 @@ const (
 	tcAccessToken = "runtimetest-access-token-0123456789"
 )
 
-func repoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// repoRoot is the repository root.
+func repoRoot(tb testing.TB) string { return testutil.RepoRoot(tb) }
 
 // requireLinux skips where linux binaries cannot run.
 func requireLinux(tb testing.TB) {

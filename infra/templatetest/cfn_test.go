@@ -3,8 +3,8 @@ package templatetest
 import (
 	"errors"
 	"fmt"
+	"github.com/hookline/hookline/shared/testutil"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -292,24 +292,8 @@ func references(v any) []string {
 	return out
 }
 
-// repoRoot is the directory of go.mod above the working directory.
-func repoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// repoRoot is the repository root.
+func repoRoot(tb testing.TB) string { return testutil.RepoRoot(tb) }
 
 // splitShell splits one shell command line into words, honouring single
 // and double quotes (enough for the commands make prints).
