@@ -49,8 +49,12 @@ const (
 	QueueTaskDefinitionResp = "/schemas/queue/v1/task.json#"
 
 	// Hookline's own API (/api/hookline/v1/), beyond upstream.
-	HookSettings         = "/schemas/hookline/v1/hook-settings.json#"
-	HookSettingsResponse = "/schemas/hookline/v1/hook-settings-response.json#"
+	HookSettings          = "/schemas/hookline/v1/hook-settings.json#"
+	HookSettingsResponse  = "/schemas/hookline/v1/hook-settings-response.json#"
+	PauseRequest          = "/schemas/hookline/v1/pause-request.json#"
+	PauseStatus           = "/schemas/hookline/v1/pause-status.json#"
+	Decision              = "/schemas/hookline/v1/decision.json#"
+	ListDecisionsResponse = "/schemas/hookline/v1/list-decisions-response.json#"
 )
 
 // Registry holds every embedded schema, compiled on first use: a Lambda

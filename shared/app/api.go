@@ -48,7 +48,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, st store.St
 		st.Close()
 		return nil, err
 	}
-	hopts := hooks.Options{Denylist: cfg.Denylist, Logger: log, Queue: queue, Mailer: mailer}
+	hopts := hooks.Options{Denylist: cfg.Denylist, Logger: log, Queue: queue, Mailer: mailer, DecisionRetention: cfg.DecisionRetention}
+	if cfg.DecisionRetention == 0 {
+		hopts.DecisionRetention = -1 // the log is off
+	}
 	for _, o := range opts {
 		o(&hopts)
 	}

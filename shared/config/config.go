@@ -64,6 +64,10 @@ type Config struct {
 	// SchedulerInterval is how often `hookline serve` looks for due hooks
 	// (HOOKLINE_SCHEDULER_INTERVAL, a Go duration; default 1m).
 	SchedulerInterval time.Duration
+	// DecisionRetention is how long each hook's decision log keeps a
+	// decision (HOOKLINE_DECISION_RETENTION, a Go duration; default 720h,
+	// 30 days; 0 turns the log off, and with it replay).
+	DecisionRetention time.Duration
 	// Webhook limits the signed webhook route.
 	Webhook WebhookConfig
 	// Pulse configures the Pulse bridge and the queues around it.
@@ -192,6 +196,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: HOOKLINE_SCHEDULER_INTERVAL must be a duration of at least 1s, such as 30s or 1m")
 	}
 	c.SchedulerInterval = interval
+	if c.DecisionRetention, err = time.ParseDuration(get("HOOKLINE_DECISION_RETENTION", "720h")); err != nil || (c.DecisionRetention != 0 && c.DecisionRetention < time.Hour) {
+		return Config{}, fmt.Errorf("config: HOOKLINE_DECISION_RETENTION must be a duration of at least 1h, such as 720h (30 days), or 0 to keep no decision log")
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return Config{}, fmt.Errorf("config: HOOKLINE_ADDR %q must be host:port: %w", c.Addr, err)
 	}

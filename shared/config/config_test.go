@@ -22,6 +22,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.Store.Kind != StoreEmbedded || c.Store.Path != filepath.Join(".hookline", "hookline.db") {
 		t.Fatalf("store default: %+v", c.Store)
 	}
+	if c.DecisionRetention != 30*24*time.Hour {
+		t.Fatalf("decision retention default: %v", c.DecisionRetention)
+	}
 	if c.SchedulerInterval != time.Minute || c.EmailSender != "" {
 		t.Fatalf("scheduler/email defaults: %v %q", c.SchedulerInterval, c.EmailSender)
 	}
@@ -62,6 +65,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"HOOKLINE_ADDR": "nope"}, "HOOKLINE_ADDR"},
 		{map[string]string{"HOOKLINE_SCHEDULER_INTERVAL": "soon"}, "HOOKLINE_SCHEDULER_INTERVAL"},
 		{map[string]string{"HOOKLINE_SCHEDULER_INTERVAL": "1ms"}, "HOOKLINE_SCHEDULER_INTERVAL"},
+		{map[string]string{"HOOKLINE_DECISION_RETENTION": "a month"}, "HOOKLINE_DECISION_RETENTION"},
+		{map[string]string{"HOOKLINE_DECISION_RETENTION": "5m"}, "HOOKLINE_DECISION_RETENTION"},
 		{map[string]string{"HOOKLINE_STORE": "postgres"}, "HOOKLINE_STORE"},
 		{map[string]string{"HOOKLINE_STORE": "dynamodb"}, "HOOKLINE_STORE"},
 		{map[string]string{"HOOKLINE_LOG_LEVEL": "loud"}, "HOOKLINE_LOG_LEVEL"},

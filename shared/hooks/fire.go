@@ -2,15 +2,16 @@ package hooks
 
 import (
 	"bytes"
-	"sync"
-
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/xeipuuv/gojsonschema"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/xeipuuv/gojsonschema"
 
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/jsone"
@@ -67,14 +68,51 @@ type FireRequest struct {
 	// route's `webhook`). It never replaces a standard variable (firedBy,
 	// taskId, now, payload, clientId), so templates keep upstream meaning.
 	Extra map[string]any
+
+	// RawPayload is Payload's JSON when the caller has it (a Pulse
+	// message body), kept in the decision log as is.
+	RawPayload json.RawMessage
+	// Pulse names the message of a pulseMessage fire, for the decision log.
+	Pulse *PulseSource
+	// ReplayOf is the decision a replay re-fires.
+	ReplayOf string
+
+	// check says how the payload is checked before the fire: not at all
+	// (schedules), against the triggerSchema (Pulse), or also for a
+	// payload taskId, which then becomes the fire's taskId (API, token and
+	// webhook triggers).
+	check payloadCheck
+	// slot is set for scheduled fires.
+	slot *slotInfo
+}
+
+type payloadCheck int
+
+const (
+	checkNone payloadCheck = iota
+	checkSchema
+	checkSchemaAndTaskID
+)
+
+// slotInfo describes the schedule slot a scheduled fire is for.
+type slotInfo struct {
+	at time.Time
+	// tick is when the scheduler handled it, to tell how late it is.
+	tick time.Time
 }
 
 // FireResult is what a fire produced.
 type FireResult struct {
-	// TaskID is the created task's id; "" when the fire was declined.
+	// TaskID is the created task's id; "" when no task was created.
 	TaskID string
 	// Declined is true when the template rendered to nothing.
 	Declined bool
+	// Filtered is true when a filter kept the hook from firing.
+	Filtered bool
+	// Decision is the decision recorded for the fire (its DecisionID is
+	// empty when the decision log is off). It is set on errors too, when
+	// the fire got as far as a decision.
+	Decision Decision
 }
 
 // FireError is a fire that failed after the hook was found: the template
@@ -131,6 +169,21 @@ func (s *Service) fire(ctx context.Context, def Definition, req FireRequest) (Fi
 	if s.queue == nil {
 		return FireResult{}, errors.New("hooks: no queue configured to create tasks")
 	}
+	now := s.now()
+	g, err := s.loadGates(ctx, def.HookGroupID, def.HookID)
+	if err != nil {
+		return FireResult{}, err
+	}
+
+	// The taskId is decided before anything can stop the fire, so every
+	// decision names the task it was about.
+	if req.check == checkSchemaAndTaskID && req.TaskID == "" {
+		if obj, ok := req.Payload.(map[string]any); ok {
+			if id, ok := obj["taskId"].(string); ok && id != "" && taskcluster.IsSlugID(id) {
+				req.TaskID = id
+			}
+		}
+	}
 	taskID := req.TaskID
 	switch {
 	case taskID != "":
@@ -139,8 +192,36 @@ func (s *Service) fire(ctx context.Context, def Definition, req FireRequest) (Fi
 	default:
 		taskID = s.newID()
 	}
+	dec := newDecision(def, req, taskID)
+	if req.slot != nil {
+		at := req.slot.at.UTC()
+		dec.ScheduledFor = &at
+		if late := req.slot.tick.Sub(at); late > lateAfter {
+			dec.Late, dec.LateSeconds = true, int64(late/time.Second)
+		}
+	}
+
+	if g.pause != nil {
+		dec.Outcome, dec.Pause = OutcomePaused, g.pause
+		dec.Reason = "the hook was not fired: " + strings.TrimPrefix(pausedError(def, g.pause).Error(), "no task was created: ")
+		dec = s.record(ctx, dec, nil)
+		s.logFire(ctx, def, req.FiredBy, taskID, OutcomePaused)
+		return FireResult{Decision: dec}, pausedError(def, g.pause)
+	}
+	if req.check != checkNone {
+		if err := s.CheckPayload(def, req.Payload, req.check == checkSchemaAndTaskID); err != nil {
+			var he *Error
+			if errors.As(err, &he) && errors.Is(he.Kind, ErrInvalid) {
+				dec.Outcome, dec.Error = OutcomeRejected, he.Message
+				dec.Reason = "the payload does not match the hook's triggerSchema"
+				dec = s.record(ctx, dec, nil)
+				s.logFire(ctx, def, req.FiredBy, taskID, OutcomeRejected)
+			}
+			return FireResult{Decision: dec}, err
+		}
+	}
+
 	claimKey := "fire/" + def.HookGroupID + "/" + def.HookID + "/" + taskID
-	now := s.now()
 	// Only a taskId that can come again (chosen by the caller, the
 	// schedule, a message digest or an idempotency key) needs a claim; a
 	// freshly generated one is never retried, so it skips a durable write.
@@ -159,13 +240,32 @@ func (s *Service) fire(ctx context.Context, def Definition, req FireRequest) (Fi
 		if created.IsZero() {
 			created = now
 		}
-		task, declined, renderErr := s.render(def, req, taskID, created)
+		fireCtx := s.fireContext(req, taskID, created)
+		// A found claim means an earlier attempt already passed the
+		// filters and rendered: a retry re-sends it, whatever the
+		// filters say now.
+		if len(g.settings.Filters) > 0 {
+			if v := s.evaluateFilters(g.settings.Filters, fireCtx, created); !v.pass {
+				dec.Outcome, dec.Filter = OutcomeFiltered, v.filter
+				dec.Reason = "the filter " + v.filter + " is false"
+				if v.err != nil {
+					dec.Reason = "the filter " + v.filter + " could not be evaluated, so the hook did not fire"
+					dec.Error = v.err.Error()
+				}
+				dec = s.record(ctx, dec, nil)
+				s.logFire(ctx, def, req.FiredBy, taskID, OutcomeFiltered)
+				return FireResult{Filtered: true, Decision: dec}, nil
+			}
+		}
+		task, declined, renderErr := s.render(def, fireCtx, taskID, created)
 		if renderErr != nil {
 			// A render error is deterministic: record it and stop. There
 			// is nothing to claim, since no task was or will be sent.
-			s.recordFire(ctx, def, req.FiredBy, taskID, now, renderErr)
-			s.log.InfoContext(ctx, "hook-fire", "hookGroupId", def.HookGroupID, "hookId", def.HookID, "firedBy", req.FiredBy, "taskId", taskID, "result", "failure")
-			return FireResult{}, &FireError{Cause: renderErr, HookGroupID: def.HookGroupID, HookID: def.HookID}
+			dec.Outcome, dec.Error = OutcomeRenderError, renderErr.Error()
+			dec.Reason = "the task template did not render"
+			dec = s.record(ctx, dec, lastFire(def, req.FiredBy, taskID, now, renderErr))
+			s.logFire(ctx, def, req.FiredBy, taskID, OutcomeRenderError)
+			return FireResult{Decision: dec}, &FireError{Cause: renderErr, HookGroupID: def.HookGroupID, HookID: def.HookID}
 		}
 		claim = fireClaim{Task: task, Declined: declined, FiredBy: req.FiredBy, Created: now}
 		if reusable {
@@ -176,31 +276,58 @@ func (s *Service) fire(ctx context.Context, def Definition, req FireRequest) (Fi
 		}
 	}
 	if claim.Declined {
-		s.log.InfoContext(ctx, "hook-fire", "hookGroupId", def.HookGroupID, "hookId", def.HookID, "firedBy", req.FiredBy, "taskId", taskID, "result", "declined")
-		return FireResult{Declined: true}, nil
+		dec.Outcome, dec.Reason = OutcomeDeclined, "the task template rendered to null, which declines the fire"
+		dec = s.record(ctx, dec, nil)
+		s.logFire(ctx, def, req.FiredBy, taskID, OutcomeDeclined)
+		return FireResult{Declined: true, Decision: dec}, nil
 	}
 
 	if found && s.taskExists(ctx, taskID) {
 		// A retry of a fire whose task the queue already has: the queue
 		// would refuse a re-send once `created` is 15 minutes old, so ask
 		// first and report the task as created.
-		s.recordFire(ctx, def, claim.FiredBy, taskID, claim.Created, nil)
-		return FireResult{TaskID: taskID}, nil
+		dec.Outcome, dec.Reason = OutcomeCreated, "the task already existed: an earlier attempt of this fire created it"
+		dec = s.record(ctx, dec, lastFire(def, claim.FiredBy, taskID, claim.Created, nil))
+		return FireResult{TaskID: taskID, Decision: dec}, nil
 	}
 	scopes := []string{"assume:hook-id:" + def.HookGroupID + "/" + def.HookID}
 	_, qerr := s.queue.CreateTask(ctx, taskID, claim.Task, scopes)
-	s.recordFire(ctx, def, claim.FiredBy, taskID, claim.Created, qerr)
 	if qerr != nil {
-		s.log.InfoContext(ctx, "hook-fire", "hookGroupId", def.HookGroupID, "hookId", def.HookID, "firedBy", req.FiredBy, "taskId", taskID, "result", "failure")
 		fe := &FireError{Cause: qerr, HookGroupID: def.HookGroupID, HookID: def.HookID}
 		var apiErr *taskcluster.APIError
 		if errors.As(qerr, &apiErr) {
 			fe.Queue = apiErr
+			dec.Error = fmt.Sprintf("%s (%d): %s", apiErr.Code, apiErr.StatusCode, apiErr.Message)
+		} else {
+			dec.Error = qerr.Error()
 		}
-		return FireResult{}, fe
+		// Only the scheduler and the Pulse path try again by themselves.
+		dec.Outcome = OutcomeQueueError
+		dec.WillRetry = fe.Retryable() && req.ReplayOf == "" && (req.FiredBy == FiredBySchedule || req.FiredBy == FiredByPulseMessage)
+		dec.Reason = "the queue did not create the task"
+		if dec.WillRetry {
+			dec.Reason += "; the same task will be sent again"
+		}
+		dec = s.record(ctx, dec, lastFire(def, claim.FiredBy, taskID, claim.Created, qerr))
+		s.logFire(ctx, def, req.FiredBy, taskID, OutcomeQueueError)
+		return FireResult{Decision: dec}, fe
 	}
-	s.log.InfoContext(ctx, "hook-fire", "hookGroupId", def.HookGroupID, "hookId", def.HookID, "firedBy", req.FiredBy, "taskId", taskID, "result", "success")
-	return FireResult{TaskID: taskID}, nil
+	dec.Outcome = OutcomeCreated
+	dec = s.record(ctx, dec, lastFire(def, claim.FiredBy, taskID, claim.Created, nil))
+	s.logFire(ctx, def, req.FiredBy, taskID, OutcomeCreated)
+	return FireResult{TaskID: taskID, Decision: dec}, nil
+}
+
+// logFire logs a fire's outcome under upstream's "hook-fire" message.
+func (s *Service) logFire(ctx context.Context, def Definition, firedBy, taskID, outcome string) {
+	result := "failure"
+	switch outcome {
+	case OutcomeCreated:
+		result = "success"
+	case OutcomeDeclined, OutcomeFiltered, OutcomePaused:
+		result = outcome
+	}
+	s.log.InfoContext(ctx, "hook-fire", "hookGroupId", def.HookGroupID, "hookId", def.HookID, "firedBy", firedBy, "taskId", taskID, "result", result, "outcome", outcome)
 }
 
 // taskExists asks the queue, when it can say, whether taskID exists.
@@ -265,13 +392,10 @@ func (s *Service) writeClaim(ctx context.Context, key string, fc fireClaim, now 
 
 // render builds the task definition: JSON-e over the hook's template with
 // the upstream context, then upstream's defaults.
-func (s *Service) render(def Definition, req FireRequest, taskID string, created time.Time) (json.RawMessage, bool, error) {
-	compiled, err := s.template(def)
-	if err != nil {
-		return nil, false, err
-	}
-	nowISO := created.UTC().Format("2006-01-02T15:04:05.000Z")
-	context := map[string]any{"firedBy": req.FiredBy, "taskId": taskID, "now": nowISO}
+// fireContext is the JSON-e context of a fire, upstream's variables plus
+// the request's extras. Filters and the template both see it.
+func (s *Service) fireContext(req FireRequest, taskID string, created time.Time) map[string]any {
+	context := map[string]any{"firedBy": req.FiredBy, "taskId": taskID, "now": isoTime(created)}
 	if req.FiredBy != FiredBySchedule {
 		context["payload"] = req.Payload
 	}
@@ -283,6 +407,17 @@ func (s *Service) render(def Definition, req FireRequest, taskID string, created
 			context[k] = v
 		}
 	}
+	return context
+}
+
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func (s *Service) render(def Definition, context map[string]any, taskID string, created time.Time) (json.RawMessage, bool, error) {
+	compiled, err := s.template(def)
+	if err != nil {
+		return nil, false, err
+	}
+	nowISO := isoTime(created)
 	out, err := compiled.Render(context, jsone.Options{Now: func() time.Time { return created }})
 	if err != nil {
 		return nil, false, err
@@ -325,28 +460,6 @@ func setDefault(task map[string]any, key string, value any) {
 		return
 	}
 	task[key] = value
-}
-
-// recordFire writes the fire record. A failure to record is logged, not
-// returned: the task was (or was not) created either way, and the caller's
-// answer must say which.
-func (s *Service) recordFire(ctx context.Context, def Definition, firedBy, taskID string, at time.Time, fireErr error) {
-	f := store.LastFire{
-		HookGroupID:    def.HookGroupID,
-		HookID:         def.HookID,
-		FiredBy:        firedBy,
-		TaskID:         taskID,
-		TaskCreateTime: at,
-		Result:         "success",
-		ExpiresAt:      at.Add(lastFireRetention),
-	}
-	if fireErr != nil {
-		f.Result = "error"
-		f.Error = errorText(fireErr)
-	}
-	if err := s.store.PutLastFire(ctx, f); err != nil {
-		s.log.ErrorContext(ctx, "record last fire", "hookGroupId", def.HookGroupID, "hookId", def.HookID, "taskId", taskID, "err", err)
-	}
 }
 
 // errorText is how a fire error is stored: the queue's error as pretty JSON

@@ -10,7 +10,7 @@ import (
 func renderTask(t *testing.T, svc *Service, template string, req FireRequest, taskID string, created time.Time) map[string]any {
 	t.Helper()
 	def := Definition{HookGroupID: "g", HookID: "h", Task: json.RawMessage(template)}
-	data, declined, err := svc.render(def, req, taskID, created)
+	data, declined, err := svc.render(def, svc.fireContext(req, taskID, created), taskID, created)
 	if err != nil || declined {
 		t.Fatalf("render: declined=%v err=%v", declined, err)
 	}

@@ -119,10 +119,16 @@ const (
 	// PulseDeclined: the template rendered to nothing; no task, no record.
 	PulseDeclined PulseOutcome = "declined"
 	// PulseDiscarded: the payload failed the hook's triggerSchema (or was
-	// not JSON); no task, no record, as upstream.
+	// not JSON); no task and no last fire, as upstream, but a rejected
+	// decision.
 	PulseDiscarded PulseOutcome = "discarded"
 	// PulseHookGone: the hook no longer exists; the message is dropped.
 	PulseHookGone PulseOutcome = "gone"
+	// PulsePaused: the hook (or its group, or the service) is paused; the
+	// message is acknowledged with no task and a paused decision.
+	PulsePaused PulseOutcome = "paused"
+	// PulseFiltered: a filter of the hook was false; no task.
+	PulseFiltered PulseOutcome = "filtered"
 	// PulseFailed: the fire failed for good (the template did not render,
 	// the queue refused the task with a 4xx); the failure is recorded as
 	// a last fire.
@@ -141,7 +147,7 @@ type PulseResult struct {
 
 // PulseCounts are a PulseListener's running totals.
 type PulseCounts struct {
-	Fired, Declined, Discarded, Gone, Failed, Retry int64
+	Fired, Declined, Discarded, Gone, Failed, Retry, Paused, Filtered int64
 }
 
 // discardLogEvery is upstream's sampling of hook-pulse-message-discarded:
@@ -155,7 +161,7 @@ type PulseListener struct {
 	svc *Service
 	log *slog.Logger
 
-	fired, declined, discarded, gone, failed, retry atomic.Int64
+	fired, declined, discarded, gone, failed, retry, paused, filtered atomic.Int64
 }
 
 // NewPulseListener returns a listener firing through svc and logging to
@@ -169,6 +175,7 @@ func (l *PulseListener) Counts() PulseCounts {
 	return PulseCounts{
 		Fired: l.fired.Load(), Declined: l.declined.Load(), Discarded: l.discarded.Load(),
 		Gone: l.gone.Load(), Failed: l.failed.Load(), Retry: l.retry.Load(),
+		Paused: l.paused.Load(), Filtered: l.filtered.Load(),
 	}
 }
 
@@ -206,22 +213,30 @@ func (l *PulseListener) FirePulseMessage(ctx context.Context, msg PulseMessage) 
 	}
 	taskID := msg.TaskID()
 
+	source := &PulseSource{Exchange: msg.Exchange, RoutingKey: msg.RoutingKey}
+
 	payload, err := decodePayload(msg.Payload)
 	if err != nil {
+		s.record(ctx, Decision{
+			HookGroupID: def.HookGroupID, HookID: def.HookID, FiredBy: FiredByPulseMessage, TaskID: taskID, Pulse: source,
+			Outcome: OutcomeRejected, Reason: "the Pulse message body is not JSON", Error: err.Error(), PayloadOmitted: true,
+		}, nil)
 		return l.discard(ctx, msg, taskID, "payload", err.Error()), nil
 	}
-	if err := s.CheckPayload(def, payload, false); err != nil {
-		// CheckPayload's only other error is a failure inside the
-		// validator, which the same payload would hit again.
-		problem := err.Error()
-		var herr *Error
-		if errors.As(err, &herr) {
-			problem = herr.Message
-		}
-		return l.discard(ctx, msg, taskID, "triggerSchema", problem), nil
-	}
 
-	res, err := s.fire(ctx, def, FireRequest{FiredBy: FiredByPulseMessage, Payload: payload, TaskID: taskID})
+	res, err := s.fire(ctx, def, FireRequest{FiredBy: FiredByPulseMessage, Payload: payload, RawPayload: msg.Payload, TaskID: taskID, Pulse: source, check: checkSchema})
+	if errors.Is(err, ErrPaused) {
+		// Acknowledged, not kept: a backlog would fire all at once on
+		// resume. The decision keeps the payload for a replay.
+		l.paused.Add(1)
+		return PulseResult{Outcome: PulsePaused, TaskID: taskID, Reason: res.Decision.Reason}, nil
+	}
+	var herr *Error
+	if errors.As(err, &herr) && errors.Is(herr.Kind, ErrInvalid) {
+		// The payload failed the triggerSchema; the same payload would
+		// fail again.
+		return l.discard(ctx, msg, taskID, "triggerSchema", herr.Message), nil
+	}
 	if err != nil {
 		var fe *FireError
 		if errors.As(err, &fe) && !fe.Retryable() {
@@ -237,6 +252,10 @@ func (l *PulseListener) FirePulseMessage(ctx context.Context, msg PulseMessage) 
 	if res.Declined {
 		l.declined.Add(1)
 		return PulseResult{Outcome: PulseDeclined, TaskID: taskID}, nil
+	}
+	if res.Filtered {
+		l.filtered.Add(1)
+		return PulseResult{Outcome: PulseFiltered, TaskID: taskID, Reason: res.Decision.Reason}, nil
 	}
 	l.fired.Add(1)
 	return PulseResult{Outcome: PulseFired, TaskID: taskID}, nil

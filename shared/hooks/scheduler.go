@@ -36,7 +36,9 @@ type TickOptions struct {
 
 // TickReport says what a tick did.
 type TickReport struct {
-	Due, Fired, Declined, Failed, Retry, Lost int
+	// Declined counts slots whose template declined or whose filters were
+	// false; Paused counts slots skipped by a pause.
+	Due, Fired, Declined, Failed, Retry, Lost, Paused int
 	// Unfinished is true when the budget ran out with hooks still due.
 	Unfinished bool
 }
@@ -64,7 +66,7 @@ func (s *Service) Tick(ctx context.Context, now time.Time, opts TickOptions) (Ti
 	}
 	deadline := s.now().Add(opts.Budget)
 	var report TickReport
-	var fired, declined, failed, retry, lost atomic.Int64
+	var fired, declined, failed, retry, lost, paused atomic.Int64
 	seen := map[string]bool{}
 	for {
 		due, err := s.store.ListDue(ctx, now, opts.BatchSize)
@@ -104,6 +106,8 @@ func (s *Service) Tick(ctx context.Context, now time.Time, opts TickOptions) (Ti
 					retry.Add(1)
 				case slotLost:
 					lost.Add(1)
+				case slotPaused:
+					paused.Add(1)
 				}
 			})
 		}
@@ -113,9 +117,9 @@ func (s *Service) Tick(ctx context.Context, now time.Time, opts TickOptions) (Ti
 		}
 	}
 	report.Fired, report.Declined, report.Failed = int(fired.Load()), int(declined.Load()), int(failed.Load())
-	report.Retry, report.Lost = int(retry.Load()), int(lost.Load())
+	report.Retry, report.Lost, report.Paused = int(retry.Load()), int(lost.Load()), int(paused.Load())
 	s.log.InfoContext(ctx, "scheduler tick", "tick", now, "due", report.Due, "fired", report.Fired,
-		"declined", report.Declined, "failed", report.Failed, "retry", report.Retry, "lost", report.Lost, "unfinished", report.Unfinished)
+		"declined", report.Declined, "failed", report.Failed, "retry", report.Retry, "lost", report.Lost, "paused", report.Paused, "unfinished", report.Unfinished)
 	return report, ctx.Err()
 }
 
@@ -128,6 +132,8 @@ const (
 	slotRetry
 	// slotLost: another tick or an edit changed the hook first.
 	slotLost
+	// slotPaused: the hook was paused; the slot was skipped.
+	slotPaused
 )
 
 func (s *Service) fireScheduled(ctx context.Context, h store.Hook, now time.Time) slotOutcome {
@@ -136,10 +142,15 @@ func (s *Service) fireScheduled(ctx context.Context, h store.Hook, now time.Time
 		s.log.ErrorContext(ctx, "scheduled hook unreadable", "hookGroupId", h.HookGroupID, "hookId", h.HookID, "err", err)
 		return slotRetry
 	}
-	res, fireErr := s.fire(ctx, def, FireRequest{FiredBy: FiredBySchedule, TaskID: h.NextTaskID, Created: h.NextScheduledDate})
+	res, fireErr := s.fire(ctx, def, FireRequest{FiredBy: FiredBySchedule, TaskID: h.NextTaskID, Created: h.NextScheduledDate,
+		slot: &slotInfo{at: h.NextScheduledDate, tick: now}})
 	outcome := slotFired
 	switch {
-	case fireErr == nil && res.Declined:
+	case errors.Is(fireErr, ErrPaused):
+		// Skipped and recorded; advancing means a resume fires nothing
+		// that was missed.
+		outcome = slotPaused
+	case fireErr == nil && (res.Declined || res.Filtered):
 		outcome = slotDeclined
 	case fireErr != nil:
 		var fe *FireError
@@ -155,7 +166,40 @@ func (s *Service) fireScheduled(ctx context.Context, h store.Hook, now time.Time
 	if !s.advance(ctx, h, def, now) {
 		return slotLost
 	}
+	s.recordCollapsed(ctx, def, h.NextScheduledDate, now)
 	return outcome
+}
+
+// maxCollapsedScan bounds the missed slots counted for one collapsed
+// decision: a per-minute hook missed for a week has 10,080.
+const maxCollapsedScan = 100_000
+
+// recordCollapsed records, when the hook missed more than the slot that
+// just fired (the scheduler was down, or the hook stayed due), a collapsed
+// decision counting the slots that will never fire.
+func (s *Service) recordCollapsed(ctx context.Context, def Definition, firedSlot, now time.Time) {
+	scheds, err := cron.ParseAll(def.Schedule)
+	if err != nil || len(scheds) == 0 {
+		return
+	}
+	var missed []time.Time
+	count := 0
+	for t := nextDate(scheds, firedSlot); !t.IsZero() && !t.After(now) && count < maxCollapsedScan; t = nextDate(scheds, t) {
+		if len(missed) < maxListedSlots {
+			missed = append(missed, t.UTC())
+		}
+		count++
+	}
+	if count == 0 {
+		return
+	}
+	at := firedSlot.UTC()
+	s.record(ctx, Decision{
+		HookGroupID: def.HookGroupID, HookID: def.HookID, FiredBy: FiredBySchedule, Outcome: OutcomeCollapsed,
+		ScheduledFor: &at, MissedSlots: count, Slots: missed,
+		Reason: fmt.Sprintf("%d later scheduled slot(s) up to %s were missed and collapsed into the fire for %s; they do not fire",
+			count, now.UTC().Format(time.RFC3339), at.Format(time.RFC3339)),
+	}, nil)
 }
 
 // advance moves the hook to its first slot after now with a new taskId, if

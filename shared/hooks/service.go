@@ -71,6 +71,10 @@ type Options struct {
 	Queue TaskCreator
 	// Mailer sends failure emails of scheduled hooks; nil sends none.
 	Mailer Mailer
+	// DecisionRetention is how long the decision log keeps a decision:
+	// 0 means DefaultDecisionRetention, a negative value turns the log off
+	// (fire records for listLastFires are still written).
+	DecisionRetention time.Duration
 }
 
 // Service implements the hooks API on top of a store.
@@ -84,15 +88,24 @@ type Service struct {
 	log      *slog.Logger
 	queue    TaskCreator
 	mailer   Mailer
+	// decisionRetention is 0 when the decision log is off.
+	decisionRetention time.Duration
 
 	schemaCache   compiledCache[*gojsonschema.Schema]
 	templateCache compiledCache[*jsone.Template]
+	filterCache   compiledCache[*jsone.Expression]
 }
 
 // NewService builds a Service. It fails only if a denylist entry is not a
 // valid regular expression.
 func NewService(st store.Store, reg *schemas.Registry, opts Options) (*Service, error) {
 	s := &Service{store: st, schemas: reg, now: opts.Now, newID: opts.NewID, notifier: opts.Notifier, log: opts.Logger, queue: opts.Queue, mailer: opts.Mailer}
+	switch {
+	case opts.DecisionRetention == 0:
+		s.decisionRetention = DefaultDecisionRetention
+	case opts.DecisionRetention > 0:
+		s.decisionRetention = opts.DecisionRetention
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -231,6 +244,11 @@ func (s *Service) RemoveHook(ctx context.Context, hookGroupID, hookID string) er
 	// fails below (upstream keeps it in that case).
 	if err := s.store.DeleteLastFires(ctx, hookGroupID, hookID); err != nil {
 		return fmt.Errorf("hooks: remove fire history of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	// So do its decisions: they hold its payloads, and a later hook of the
+	// same name must not replay them.
+	if err := s.store.DeleteDecisions(ctx, hookGroupID, hookID); err != nil {
+		return fmt.Errorf("hooks: remove decision log of %s/%s: %w", hookGroupID, hookID, err)
 	}
 	// Its settings go too: they hold its webhook secrets, which must not
 	// pass to a later hook of the same name.

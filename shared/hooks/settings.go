@@ -47,7 +47,21 @@ const (
 type Settings struct {
 	// Webhook configures the webhook route; nil means bearer tokens only.
 	Webhook *WebhookSettings `json:"webhook,omitempty"`
+	// Paused, when set, stops every fire of the hook (see PauseState).
+	// On a put, the server sets its level and time; a hook that stays
+	// paused keeps the time it was first paused.
+	Paused *PauseState `json:"paused,omitempty"`
+	// Filters are JSON-e expressions evaluated against the fire's context
+	// (firedBy, taskId, now, payload, clientId, webhook) before the
+	// template renders; the hook fires only when every one is truthy.
+	Filters []string `json:"filters,omitempty"`
 }
+
+// Bounds of a hook's filters.
+const (
+	maxFilters      = 10
+	maxFilterLength = 1024
+)
 
 // WebhookSettings say how the webhook route authenticates deliveries.
 type WebhookSettings struct {
@@ -66,6 +80,8 @@ type WebhookSettings struct {
 // fingerprinted, never returned.
 type SettingsView struct {
 	Webhook *WebhookView `json:"webhook,omitempty"`
+	Paused  *PauseState  `json:"paused,omitempty"`
+	Filters []string     `json:"filters,omitempty"`
 }
 
 // WebhookView is WebhookSettings without the secrets.
@@ -78,8 +94,9 @@ type WebhookView struct {
 
 // View returns the settings as the API shows them.
 func (st Settings) View() SettingsView {
+	view := SettingsView{Paused: st.Paused, Filters: st.Filters}
 	if st.Webhook == nil {
-		return SettingsView{}
+		return view
 	}
 	w := st.Webhook
 	v := &WebhookView{Scheme: w.Scheme, SecretCount: len(w.Secrets), SecretFingerprints: []string{}, Headers: []string{}}
@@ -87,7 +104,8 @@ func (st Settings) View() SettingsView {
 		v.SecretFingerprints = append(v.SecretFingerprints, SecretFingerprint(s))
 	}
 	v.Headers = append(v.Headers, w.Headers...)
-	return SettingsView{Webhook: v}
+	view.Webhook = v
+	return view
 }
 
 // SecretFingerprint names a secret without revealing it: "sha256:" and the
@@ -121,6 +139,28 @@ func (s *Service) PutSettings(ctx context.Context, hookGroupID, hookID string, i
 	if err := checkSettings(in); err != nil {
 		return Settings{}, err
 	}
+	return s.updateSettings(ctx, hookGroupID, hookID, func(current Settings) (Settings, error) {
+		next, err := mergeSettings(current, in)
+		if err != nil {
+			return Settings{}, err
+		}
+		if in.Paused != nil {
+			p := *in.Paused
+			p.Level, p.Reason = PauseHook, strings.TrimSpace(p.Reason)
+			p.Since = s.now().UTC()
+			if current.Paused != nil {
+				p.Since, p.By = current.Paused.Since, current.Paused.By
+			}
+			next.Paused = &p
+		}
+		next.Filters = slices.Clone(in.Filters)
+		return next, nil
+	})
+}
+
+// updateSettings applies change to a hook's stored settings with an
+// optimistic write, re-reading and re-applying when another write won.
+func (s *Service) updateSettings(ctx context.Context, hookGroupID, hookID string, change func(Settings) (Settings, error)) (Settings, error) {
 	for attempt := 0; ; attempt++ {
 		if _, err := s.store.GetHook(ctx, hookGroupID, hookID); err != nil {
 			return Settings{}, s.hookErr(hookGroupID, hookID, err)
@@ -129,7 +169,7 @@ func (s *Service) PutSettings(ctx context.Context, hookGroupID, hookID string, i
 		if err != nil {
 			return Settings{}, err
 		}
-		next, err := mergeSettings(current, in)
+		next, err := change(current)
 		if err != nil {
 			return Settings{}, err
 		}
@@ -157,7 +197,7 @@ func (s *Service) PutSettings(ctx context.Context, hookGroupID, hookID string, i
 			}
 			return Settings{}, s.hookErr(hookGroupID, hookID, err)
 		}
-		attrs := []any{"hookGroupId", hookGroupID, "hookId", hookID}
+		attrs := []any{"hookGroupId", hookGroupID, "hookId", hookID, "paused", next.Paused != nil, "filters", len(next.Filters)}
 		if next.Webhook != nil {
 			attrs = append(attrs, "webhookScheme", next.Webhook.Scheme, "webhookSecrets", len(next.Webhook.Secrets))
 		}
@@ -187,6 +227,14 @@ func (s *Service) loadSettings(ctx context.Context, hookGroupID, hookID string) 
 // The API's schema checks most of it first; the domain checks again for
 // callers that do not come through the API.
 func checkSettings(in Settings) error {
+	if err := checkFilters(in.Filters); err != nil {
+		return err
+	}
+	if in.Paused != nil {
+		if r := strings.TrimSpace(in.Paused.Reason); r == "" || len(r) > maxPauseReason {
+			return invalid("paused.reason must say, in 1 to %d characters, why the hook is paused", maxPauseReason)
+		}
+	}
 	w := in.Webhook
 	if w == nil {
 		return nil

@@ -39,15 +39,10 @@ func (s *Service) TriggerHookWithToken(ctx context.Context, hookGroupID, hookID,
 	return s.trigger(ctx, def, FireRequest{FiredBy: FiredByTriggerHookWithToken, Payload: payload, IdempotencyKey: idempotencyKey})
 }
 
+// trigger fires a hook for a caller with a payload: the payload is checked
+// against the triggerSchema, and its taskId, if any, is the fire's.
 func (s *Service) trigger(ctx context.Context, def Definition, req FireRequest) (FireResult, error) {
-	if err := s.CheckPayload(def, req.Payload, true); err != nil {
-		return FireResult{}, err
-	}
-	if obj, ok := req.Payload.(map[string]any); ok {
-		if id, ok := obj["taskId"].(string); ok && id != "" {
-			req.TaskID = id
-		}
-	}
+	req.check = checkSchemaAndTaskID
 	return s.fire(ctx, def, req)
 }
 

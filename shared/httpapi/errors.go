@@ -122,7 +122,7 @@ func classify(err error) (status int, code, message string) {
 			return http.StatusUnauthorized, CodeAuthenticationFailed, he.Message
 		case errors.Is(he.Kind, store.ErrNotFound):
 			return http.StatusNotFound, CodeResourceNotFound, he.Message
-		case errors.Is(he.Kind, store.ErrConflict):
+		case errors.Is(he.Kind, store.ErrConflict), errors.Is(he.Kind, hooks.ErrPaused):
 			return http.StatusConflict, CodeRequestConflict, he.Message
 		}
 	}

@@ -17,7 +17,8 @@ import (
 
 // fireEnv is `hookline serve` in miniature: the router, the embedded store
 // and the local queue, every write durable (fsync'd) before it answers.
-func fireEnv(b *testing.B) *Router {
+// decisionRetention < 0 turns the decision log off, to measure its cost.
+func fireEnv(b *testing.B, decisionRetention time.Duration) *Router {
 	b.Helper()
 	dir := b.TempDir()
 	st, err := embedded.Open(filepath.Join(dir, "hooks.db"), nil)
@@ -35,7 +36,7 @@ func fireEnv(b *testing.B) *Router {
 		b.Fatal(err)
 	}
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	svc, err := hooks.NewService(st, reg, hooks.Options{Logger: quiet, Queue: q, Now: time.Now})
+	svc, err := hooks.NewService(st, reg, hooks.Options{Logger: quiet, Queue: q, Now: time.Now, DecisionRetention: decisionRetention})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,26 +58,42 @@ func benchRouterDo(b *testing.B, rt *Router, method, path, body string, want int
 	}
 }
 
+// decisionModes runs a fire benchmark with the decision log on (as
+// deployed) and off, so the cost of recording decisions shows beside it.
+var decisionModes = []struct {
+	name      string
+	retention time.Duration
+}{{"decisions=on", 0}, {"decisions=off", -1}}
+
 // BenchmarkTriggerHook: one client firing a hook through the API; each fire
-// renders the task, creates it on the local queue and records the fire.
+// renders the task, creates it on the local queue and records the fire (and,
+// with the log on, its decision in the same write).
 func BenchmarkTriggerHook(b *testing.B) {
-	rt := fireEnv(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		benchRouterDo(b, rt, "POST", hooksURL+"/bench/fire/trigger", `{"n":1}`, 200)
+	for _, mode := range decisionModes {
+		b.Run(mode.name, func(b *testing.B) {
+			rt := fireEnv(b, mode.retention)
+			b.ReportAllocs()
+			for b.Loop() {
+				benchRouterDo(b, rt, "POST", hooksURL+"/bench/fire/trigger", `{"n":1}`, 200)
+			}
+		})
 	}
 }
 
 // BenchmarkTriggerHookParallel16: 16 concurrent clients; reports fires/s.
 func BenchmarkTriggerHookParallel16(b *testing.B) {
-	rt := fireEnv(b)
-	b.ReportAllocs()
-	b.SetParallelism(8) // 8 × GOMAXPROCS(2) = 16 clients on this machine
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			benchRouterDo(b, rt, "POST", hooksURL+"/bench/fire/trigger", `{"n":1}`, 200)
-		}
-	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "fires/s")
+	for _, mode := range decisionModes {
+		b.Run(mode.name, func(b *testing.B) {
+			rt := fireEnv(b, mode.retention)
+			b.ReportAllocs()
+			b.SetParallelism(8) // 8 × GOMAXPROCS(2) = 16 clients on this machine
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					benchRouterDo(b, rt, "POST", hooksURL+"/bench/fire/trigger", `{"n":1}`, 200)
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "fires/s")
+		})
+	}
 }

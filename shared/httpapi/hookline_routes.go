@@ -59,7 +59,7 @@ func HooklineRoutes() []RouteInfo {
 // hooklineRoutes declares Hookline's own API, under HooklineBasePath.
 func (rt *Router) hooklineRoutes() []*route {
 	hookPath := []string{"hooks", "<hookGroupId>", "<hookId>"}
-	return []*route{
+	return append([]*route{
 		{
 			name: RouteHookSettings, method: http.MethodGet, base: HooklineBasePath, segments: sub(hookPath, "settings"),
 			scopes: auth.Scope("hooks:get:<hookGroupId>:<hookId>"), output: schemas.HookSettingsResponse,
@@ -76,7 +76,7 @@ func (rt *Router) hooklineRoutes() []*route {
 			output: schemas.TriggerHookResponse, anyQuery: true, maxBody: rt.webhook.maxBody,
 			handle: rt.triggerWebhook,
 		},
-	}
+	}, rt.operateRoutes()...)
 }
 
 func cutParam(seg string) (string, bool) {
@@ -102,6 +102,9 @@ func (rt *Router) updateHookSettings(r *request) (any, error) {
 	}
 	if err := json.Unmarshal(data, &in); err != nil {
 		return nil, fmt.Errorf("httpapi: decode settings: %w", err)
+	}
+	if in.Paused != nil {
+		in.Paused.By = r.caller.ClientID
 	}
 	st, err := rt.svc.PutSettings(r.ctx, r.params["hookGroupId"], r.params["hookId"], in)
 	if err != nil {

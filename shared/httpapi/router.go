@@ -429,7 +429,25 @@ func checkParams(params map[string]string) error {
 				"URL parameter '%s' given as '%s' must match regular expression: '%s'", p.name, v, p.pattern)
 		}
 	}
+	if v, ok := params["decisionId"]; ok && !validDecisionID(v) {
+		return newAPIError(http.StatusBadRequest, CodeInvalidRequestArguments,
+			"URL parameter 'decisionId' given as '%s' must match regular expression: '%s'", v, decisionIDPattern)
+	}
 	return nil
+}
+
+// validDecisionID reports whether v matches decisionIDPattern.
+func validDecisionID(v string) bool {
+	if len(v) < 1 || len(v) > 64 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func checkQuery(q url.Values, allowed []string) error {

@@ -712,6 +712,18 @@ func TestHooklineRoutes(t *testing.T) {
 		"hookSettings GET /api/hookline/v1/hooks/{hookGroupId}/{hookId}/settings public=false",
 		"updateHookSettings PUT /api/hookline/v1/hooks/{hookGroupId}/{hookId}/settings public=false",
 		"triggerWebhook POST /api/hookline/v1/hooks/{hookGroupId}/{hookId}/webhook public=true",
+		"hookPause GET /api/hookline/v1/hooks/{hookGroupId}/{hookId}/pause public=false",
+		"pauseHook PUT /api/hookline/v1/hooks/{hookGroupId}/{hookId}/pause public=false",
+		"resumeHook DELETE /api/hookline/v1/hooks/{hookGroupId}/{hookId}/pause public=false",
+		"hookGroupPause GET /api/hookline/v1/hook-groups/{hookGroupId}/pause public=false",
+		"pauseHookGroup PUT /api/hookline/v1/hook-groups/{hookGroupId}/pause public=false",
+		"resumeHookGroup DELETE /api/hookline/v1/hook-groups/{hookGroupId}/pause public=false",
+		"killSwitch GET /api/hookline/v1/pause public=false",
+		"engageKillSwitch PUT /api/hookline/v1/pause public=false",
+		"releaseKillSwitch DELETE /api/hookline/v1/pause public=false",
+		"listDecisions GET /api/hookline/v1/hooks/{hookGroupId}/{hookId}/decisions public=false",
+		"decision GET /api/hookline/v1/hooks/{hookGroupId}/{hookId}/decisions/{decisionId} public=false",
+		"replayDecision POST /api/hookline/v1/hooks/{hookGroupId}/{hookId}/decisions/{decisionId}/replay public=false",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("routes:\n%s", strings.Join(got, "\n"))

@@ -117,16 +117,42 @@ func Render(tmpl any, context map[string]any, opts Options) (any, error) {
 // Evaluate evaluates a bare JSON-e expression, such as a hook's filter,
 // against a context. The result must not be a function.
 func Evaluate(expression string, context map[string]any, opts Options) (any, error) {
+	x, err := CompileExpression(expression)
+	if err != nil {
+		return nil, err
+	}
+	return x.Evaluate(context, opts)
+}
+
+// Expression is a parsed JSON-e expression, such as a hook's filter: parse
+// once, evaluate many times. It is safe for concurrent use.
+type Expression struct {
+	source string
+	e      expr
+}
+
+// CompileExpression parses a JSON-e expression. It returns nil and a
+// SyntaxError when the expression does not parse.
+func CompileExpression(expression string) (*Expression, error) {
 	e, err := parseExpression(expression)
 	if err != nil {
 		return nil, err
 	}
+	return &Expression{source: expression, e: e}, nil
+}
+
+// String returns the expression's source text.
+func (x *Expression) String() string { return x.source }
+
+// Evaluate evaluates the expression against a context, as the package-level
+// Evaluate does.
+func (x *Expression) Evaluate(context map[string]any, opts Options) (any, error) {
 	r := newRenderer(opts)
 	sc, err := r.rootScope(context)
 	if err != nil {
 		return nil, err
 	}
-	v, err := e.eval(r, sc)
+	v, err := x.e.eval(r, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +161,10 @@ func Evaluate(expression string, context map[string]any, opts Options) (any, err
 	}
 	return v, nil
 }
+
+// Truthy reports whether v counts as true in JSON-e (as `$if` and `&&`
+// decide): false, null, 0, "", [] and {} are false, all else true.
+func Truthy(v any) bool { return truthy(v) }
 
 // ParseExpression checks the syntax of a JSON-e expression without
 // evaluating it. It returns nil or a SyntaxError.

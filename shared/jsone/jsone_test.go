@@ -401,3 +401,42 @@ func TestNilTemplate(t *testing.T) {
 		t.Fatal("rendering a nil template must fail")
 	}
 }
+
+func TestCompiledExpression(t *testing.T) {
+	x, err := CompileExpression(`payload.ref == "refs/heads/main"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.String() != `payload.ref == "refs/heads/main"` {
+		t.Fatalf("String() = %q", x.String())
+	}
+	for _, tt := range []struct {
+		ref  any
+		want bool
+	}{{"refs/heads/main", true}, {"refs/heads/dev", false}, {nil, false}} {
+		got, err := x.Evaluate(map[string]any{"payload": map[string]any{"ref": tt.ref}}, Options{})
+		if err != nil || got != tt.want {
+			t.Errorf("ref %v: got (%v, %v), want %v", tt.ref, got, err, tt.want)
+		}
+	}
+	if _, err := x.Evaluate(map[string]any{"payload": nil}, Options{}); err == nil {
+		t.Error("a property of null must be an evaluation error")
+	}
+	if _, err := CompileExpression(`payload.`); err == nil {
+		t.Error("a syntax error must fail to compile")
+	}
+}
+
+func TestTruthy(t *testing.T) {
+	for _, tt := range []struct {
+		v    any
+		want bool
+	}{
+		{nil, false}, {false, false}, {0.0, false}, {"", false}, {[]any{}, false}, {map[string]any{}, false},
+		{true, true}, {1.0, true}, {"x", true}, {[]any{0.0}, true}, {map[string]any{"a": nil}, true},
+	} {
+		if got := Truthy(tt.v); got != tt.want {
+			t.Errorf("Truthy(%#v) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+}

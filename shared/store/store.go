@@ -126,8 +126,40 @@ type Store interface {
 	// not an error.
 	DeleteSettings(ctx context.Context, hookGroupID, hookID string) error
 
+	// PutDecision writes d to the hook's decision log, replacing a decision
+	// with the same hook and ID. When fire is not nil it also writes that
+	// fire record, as PutLastFire would, in the same call: the embedded
+	// store commits both in one transaction (one fsync), DynamoDB in one
+	// batch. After an error either may have been written; writing the same
+	// pair again is safe, since both are replaced by key.
+	PutDecision(ctx context.Context, d Decision, fire *LastFire) error
+	// GetDecision returns one decision, or ErrNotFound.
+	GetDecision(ctx context.Context, hookGroupID, hookID, id string) (Decision, error)
+	// ListDecisions returns a hook's decisions by ID, greatest (newest)
+	// first.
+	ListDecisions(ctx context.Context, hookGroupID, hookID string, p Page) ([]Decision, string, error)
+	// DeleteDecisions removes every decision of a hook.
+	DeleteDecisions(ctx context.Context, hookGroupID, hookID string) error
+
 	// Close releases the backend's resources.
 	Close() error
+}
+
+// Decision is one entry of a hook's decision log: what became of one
+// attempt to fire it (a task created, a template declined, a pause, a
+// filter, a queue error, ...).
+type Decision struct {
+	HookGroupID string
+	HookID      string
+	// ID identifies the decision within its hook and orders the log: the
+	// domain makes IDs that sort by time. At most 64 characters of
+	// [A-Za-z0-9._:-].
+	ID string
+	// Body is the decision document; the store treats it as opaque bytes.
+	// The domain keeps it under 300 KB (DynamoDB items stop at 400 KB).
+	Body json.RawMessage
+	// ExpiresAt is when the record may be dropped.
+	ExpiresAt time.Time
 }
 
 // Settings is one hook's Hookline-only settings record (the
@@ -166,4 +198,7 @@ type Expirer interface {
 	// ExpireLastFires deletes fire records whose ExpiresAt is not after now
 	// and returns how many it deleted.
 	ExpireLastFires(ctx context.Context, now time.Time) (int, error)
+	// ExpireDecisions deletes decisions whose ExpiresAt is not after now
+	// and returns how many it deleted.
+	ExpireDecisions(ctx context.Context, now time.Time) (int, error)
 }

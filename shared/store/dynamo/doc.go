@@ -1,7 +1,8 @@
 // Package dynamo is the DynamoDB backend of store.Store, used by the Lambda
 // functions. It talks to DynamoDB through aws-sdk-go-v2 and needs no
-// multi-item transactions: every write is a single conditional write, so the
-// same code runs against the dynalite emulator in tests.
+// multi-item transactions: every write is a single conditional write (or,
+// for a decision and its fire record, one unconditional BatchWriteItem), so
+// the same code runs against the dynalite emulator in tests.
 //
 // # Single-table design
 //
@@ -18,6 +19,7 @@
 //	last fire     FIRE#<len(group)>#<group>#<hookId>  <time>#<taskId>   firedBy, taskId, createdAt, result, error,
 //	                                                                    expiry, expiresAt (N, TTL)
 //	settings      SETTINGS#<hookGroupId>      <hookId>                  body (B), ver (N)
+//	decision      DECISION#<len(group)>#<group>#<hookId>  <decisionId>  body (B), expiry, expiresAt (N, TTL)
 //
 // Times are stored as fixed-width UTC strings (2006-01-02T15:04:05.000000000Z)
 // so that string order is time order. A fire's partition key carries the

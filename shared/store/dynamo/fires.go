@@ -21,6 +21,14 @@ func firePK(hookGroupID, hookID string) string {
 // PutLastFire implements store.Store. The sort key is the fire's time and
 // taskId, so a retried fire overwrites its own record.
 func (s *Store) PutLastFire(ctx context.Context, f store.LastFire) error {
+	item := fireItem(f)
+	if _, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: item}); err != nil {
+		return fmt.Errorf("dynamo: put last fire %s/%s %s: %w", f.HookGroupID, f.HookID, f.TaskID, mapErr(err))
+	}
+	return nil
+}
+
+func fireItem(f store.LastFire) map[string]types.AttributeValue {
 	item := key(firePK(f.HookGroupID, f.HookID), formatTime(f.TaskCreateTime)+"#"+f.TaskID)
 	putS(item, attrFiredBy, f.FiredBy)
 	putS(item, attrTaskID, f.TaskID)
@@ -28,10 +36,7 @@ func (s *Store) PutLastFire(ctx context.Context, f store.LastFire) error {
 	putS(item, attrResult, f.Result)
 	putS(item, attrError, f.Error)
 	putExpiry(item, f.ExpiresAt)
-	if _, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: item}); err != nil {
-		return fmt.Errorf("dynamo: put last fire %s/%s %s: %w", f.HookGroupID, f.HookID, f.TaskID, mapErr(err))
-	}
-	return nil
+	return item
 }
 
 // ListLastFires implements store.Store: newest first. Records past their
@@ -121,6 +126,12 @@ func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.Attribu
 	for _, k := range keys {
 		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
 	}
+	return s.batchWrite(ctx, reqs)
+}
+
+// batchWrite sends up to batchWriteMax write requests in one
+// BatchWriteItem, retrying those DynamoDB leaves unprocessed.
+func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
 	pending := map[string][]types.WriteRequest{*s.table: reqs}
 	for attempt := 0; len(pending) > 0; attempt++ {
 		if attempt > 0 {

@@ -8,7 +8,8 @@
 // time (key: time, group, hookId), updated in the same transaction as the
 // hook, so finding due hooks reads only the due ones. Bucket "fires" holds
 // fire records keyed by hook, then newest first. Bucket "settings" holds
-// each hook's settings record, keyed by hook.
+// each hook's settings record, keyed by hook. Buckets "decisions" and
+// "decision-expiry" hold the decision logs (decisions.go).
 //
 // Every write goes through a group committer (shared/boltcommit): writes
 // that arrive while a commit runs share the next transaction and fsync, so
@@ -71,7 +72,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketHooks, bucketClaims, bucketDue, bucketFires, bucketSettings} {
+		for _, name := range [][]byte{bucketHooks, bucketClaims, bucketDue, bucketFires, bucketSettings, bucketDecisions, bucketDecisionExpiry} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -544,9 +545,17 @@ func fireKey(f store.LastFire) []byte {
 	return append(firePrefix(f.HookGroupID, f.HookID), []byte(fmt.Sprintf("%020d\x00%s", inverted, f.TaskID))...)
 }
 
+func encodeFire(f store.LastFire) ([]byte, error) {
+	data, err := json.Marshal(fireRecord{FiredBy: f.FiredBy, TaskID: f.TaskID, TaskCreateTime: f.TaskCreateTime.UTC(), Result: f.Result, Error: f.Error, ExpiresAt: f.ExpiresAt.UTC()})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: encode fire record: %w", err)
+	}
+	return data, nil
+}
+
 // PutLastFire implements store.Store.
 func (s *Store) PutLastFire(ctx context.Context, f store.LastFire) error {
-	data, err := json.Marshal(fireRecord{FiredBy: f.FiredBy, TaskID: f.TaskID, TaskCreateTime: f.TaskCreateTime.UTC(), Result: f.Result, Error: f.Error, ExpiresAt: f.ExpiresAt.UTC()})
+	data, err := encodeFire(f)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,211 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hookline/hookline/shared/store"
+)
+
+// Decisions live in bucket "decisions" under group, hook and decision id,
+// so one hook's log is one contiguous key range, read backwards for newest
+// first. The value is the expiry (8 bytes, big-endian unix nanoseconds, 0
+// for none) followed by the body as is: no re-encoding of payloads of up to
+// a few hundred kilobytes. Bucket "decision-expiry" indexes them by expiry,
+// so expiring reads only what has expired.
+var (
+	bucketDecisions      = []byte("decisions")
+	bucketDecisionExpiry = []byte("decision-expiry")
+)
+
+func decisionPrefix(group, id string) []byte {
+	return []byte(group + "\x00" + id + "\x00")
+}
+
+func decisionKey(d store.Decision) []byte {
+	return append(decisionPrefix(d.HookGroupID, d.HookID), d.ID...)
+}
+
+func expiryKey(d store.Decision) []byte {
+	k := binary.BigEndian.AppendUint64(nil, uint64(d.ExpiresAt.UnixNano()))
+	return append(k, decisionKey(d)...)
+}
+
+func encodeDecisionValue(d store.Decision) []byte {
+	var exp uint64
+	if !d.ExpiresAt.IsZero() {
+		exp = uint64(d.ExpiresAt.UnixNano())
+	}
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(d.Body)), exp)
+	return append(v, d.Body...)
+}
+
+func decodeDecisionValue(group, id string, key, v []byte) (store.Decision, error) {
+	if len(v) < 8 {
+		return store.Decision{}, fmt.Errorf("embedded: decision record %q is %d bytes", key, len(v))
+	}
+	d := store.Decision{HookGroupID: group, HookID: id, ID: string(key[len(decisionPrefix(group, id)):])}
+	if exp := binary.BigEndian.Uint64(v[:8]); exp != 0 {
+		d.ExpiresAt = time.Unix(0, int64(exp)).UTC()
+	}
+	// bbolt's bytes are valid only inside the transaction.
+	d.Body = json.RawMessage(bytes.Clone(v[8:]))
+	return d, nil
+}
+
+// PutDecision implements store.Store: the decision, its expiry entry and
+// the fire record, if any, commit in one transaction (one fsync, shared
+// with concurrent writers by the group committer).
+func (s *Store) PutDecision(ctx context.Context, d store.Decision, fire *store.LastFire) error {
+	var fireData []byte
+	if fire != nil {
+		var err error
+		if fireData, err = encodeFire(*fire); err != nil {
+			return err
+		}
+	}
+	value := encodeDecisionValue(d)
+	err := s.write(ctx, func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketDecisions).Put(decisionKey(d), value); err != nil {
+			return err
+		}
+		if !d.ExpiresAt.IsZero() {
+			if err := tx.Bucket(bucketDecisionExpiry).Put(expiryKey(d), nil); err != nil {
+				return err
+			}
+		}
+		if fire != nil {
+			return tx.Bucket(bucketFires).Put(fireKey(*fire), fireData)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: put decision %s of %s/%s: %w", d.ID, d.HookGroupID, d.HookID, err)
+	}
+	return nil
+}
+
+// GetDecision implements store.Store.
+func (s *Store) GetDecision(ctx context.Context, hookGroupID, hookID, id string) (store.Decision, error) {
+	var d store.Decision
+	key := decisionKey(store.Decision{HookGroupID: hookGroupID, HookID: hookID, ID: id})
+	err := s.read(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketDecisions).Get(key)
+		if v == nil {
+			return store.ErrNotFound
+		}
+		var err error
+		d, err = decodeDecisionValue(hookGroupID, hookID, key, v)
+		return err
+	})
+	if err != nil {
+		return store.Decision{}, fmt.Errorf("embedded: get decision %s of %s/%s: %w", id, hookGroupID, hookID, err)
+	}
+	return d, nil
+}
+
+// ListDecisions implements store.Store: newest (greatest id) first. The
+// continuation token is the last id returned.
+func (s *Store) ListDecisions(ctx context.Context, hookGroupID, hookID string, p store.Page) ([]store.Decision, string, error) {
+	scope := "decisions\x00" + hookGroupID + "\x00" + hookID
+	after, err := decodeToken(p.Token, scope)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := pageLimit(p)
+	prefix := decisionPrefix(hookGroupID, hookID)
+	var out []store.Decision
+	var next string
+	err = s.read(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDecisions).Cursor()
+		// Position on the greatest key of the range (or, with a token, on
+		// the greatest key below the last one returned), then walk down.
+		var k, v []byte
+		if after == "" {
+			// 0xff sorts after every id character.
+			k, v = c.Seek(append(bytes.Clone(prefix), 0xff))
+		} else {
+			k, v = c.Seek(append(bytes.Clone(prefix), after...))
+		}
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+			if len(out) == limit {
+				next = encodeToken(scope, out[len(out)-1].ID)
+				break
+			}
+			d, err := decodeDecisionValue(hookGroupID, hookID, k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("embedded: list decisions of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return out, next, nil
+}
+
+// DeleteDecisions implements store.Store. Their expiry entries stay until
+// they expire; ExpireDecisions drops them then.
+func (s *Store) DeleteDecisions(ctx context.Context, hookGroupID, hookID string) error {
+	prefix := decisionPrefix(hookGroupID, hookID)
+	err := s.write(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDecisions).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: delete decisions of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return nil
+}
+
+// ExpireDecisions implements store.Expirer. It reads the expiry index up
+// to now, so its cost follows the expired decisions, not the stored ones.
+// A decision replaced with a later expiry keeps its record.
+func (s *Store) ExpireDecisions(ctx context.Context, now time.Time) (int, error) {
+	deleted := 0
+	limit := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		deleted = 0
+		decisions := tx.Bucket(bucketDecisions)
+		c := tx.Bucket(bucketDecisionExpiry).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], limit) <= 0; k, _ = c.First() {
+			key := bytes.Clone(k[8:])
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			v := decisions.Get(key)
+			if v == nil || len(v) < 8 {
+				continue
+			}
+			if exp := binary.BigEndian.Uint64(v[:8]); exp != 0 && exp <= binary.BigEndian.Uint64(limit) {
+				if err := decisions.Delete(key); err != nil {
+					return err
+				}
+				deleted++
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("embedded: expire decisions: %w", err)
+	}
+	return deleted, nil
+}
