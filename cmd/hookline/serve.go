@@ -222,8 +222,8 @@ func runScheduler(ctx context.Context, parts *app.Parts, interval time.Duration,
 	}
 }
 
-// runExpiry deletes fire records older than their retention once a day,
-// for stores without a TTL of their own.
+// runExpiry deletes fire records and decisions older than their retention
+// once a day, for stores without a TTL of their own.
 func runExpiry(ctx context.Context, parts *app.Parts, log *slog.Logger) {
 	exp, ok := parts.Store.(store.Expirer)
 	if !ok {
@@ -236,6 +236,11 @@ func runExpiry(ctx context.Context, parts *app.Parts, log *slog.Logger) {
 			log.Error("expire last fires", "err", err)
 		} else if n > 0 {
 			log.Info("expired last fires", "deleted", n)
+		}
+		if n, err := exp.ExpireDecisions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Error("expire decisions", "err", err)
+		} else if n > 0 {
+			log.Info("expired decisions", "deleted", n)
 		}
 		select {
 		case <-ctx.Done():

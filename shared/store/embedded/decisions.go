@@ -17,12 +17,14 @@ import (
 // so one hook's log is one contiguous key range, read backwards for newest
 // first. The value is the expiry (8 bytes, big-endian unix nanoseconds, 0
 // for none) followed by the body as is: no re-encoding of payloads of up to
-// a few hundred kilobytes. Bucket "decision-expiry" indexes them by expiry,
-// so expiring reads only what has expired.
-var (
-	bucketDecisions      = []byte("decisions")
-	bucketDecisionExpiry = []byte("decision-expiry")
-)
+// a few hundred kilobytes.
+//
+// There is no expiry index: a second bucket written by every fire cost
+// about a fifth more per commit (more dirty pages to write and sync). Ids
+// sort by time and the retention is one setting, so within a hook's range
+// the oldest decisions are the first to expire, and ExpireDecisions reads
+// each range from its old end only as far as the first live decision.
+var bucketDecisions = []byte("decisions")
 
 func decisionPrefix(group, id string) []byte {
 	return []byte(group + "\x00" + id + "\x00")
@@ -30,11 +32,6 @@ func decisionPrefix(group, id string) []byte {
 
 func decisionKey(d store.Decision) []byte {
 	return append(decisionPrefix(d.HookGroupID, d.HookID), d.ID...)
-}
-
-func expiryKey(d store.Decision) []byte {
-	k := binary.BigEndian.AppendUint64(nil, uint64(d.ExpiresAt.UnixNano()))
-	return append(k, decisionKey(d)...)
 }
 
 func encodeDecisionValue(d store.Decision) []byte {
@@ -59,8 +56,8 @@ func decodeDecisionValue(group, id string, key, v []byte) (store.Decision, error
 	return d, nil
 }
 
-// PutDecision implements store.Store: the decision, its expiry entry and
-// the fire record, if any, commit in one transaction (one fsync, shared
+// PutDecision implements store.Store: the decision and the fire record, if
+// any, commit in one transaction (one fsync, shared
 // with concurrent writers by the group committer).
 func (s *Store) PutDecision(ctx context.Context, d store.Decision, fire *store.LastFire) error {
 	var fireData []byte
@@ -74,11 +71,6 @@ func (s *Store) PutDecision(ctx context.Context, d store.Decision, fire *store.L
 	err := s.write(ctx, func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketDecisions).Put(decisionKey(d), value); err != nil {
 			return err
-		}
-		if !d.ExpiresAt.IsZero() {
-			if err := tx.Bucket(bucketDecisionExpiry).Put(expiryKey(d), nil); err != nil {
-				return err
-			}
 		}
 		if fire != nil {
 			return tx.Bucket(bucketFires).Put(fireKey(*fire), fireData)
@@ -157,8 +149,7 @@ func (s *Store) ListDecisions(ctx context.Context, hookGroupID, hookID string, p
 	return out, next, nil
 }
 
-// DeleteDecisions implements store.Store. Their expiry entries stay until
-// they expire; ExpireDecisions drops them then.
+// DeleteDecisions implements store.Store.
 func (s *Store) DeleteDecisions(ctx context.Context, hookGroupID, hookID string) error {
 	prefix := decisionPrefix(hookGroupID, hookID)
 	err := s.write(ctx, func(tx *bolt.Tx) error {
@@ -176,31 +167,40 @@ func (s *Store) DeleteDecisions(ctx context.Context, hookGroupID, hookID string)
 	return nil
 }
 
-// ExpireDecisions implements store.Expirer. It reads the expiry index up
-// to now, so its cost follows the expired decisions, not the stored ones.
-// A decision replaced with a later expiry keeps its record.
+// ExpireDecisions implements store.Expirer. For each hook's range it deletes
+// from the oldest decision up to the first that is still live, then skips
+// to the next hook: its cost follows the hooks with decisions and the
+// expired decisions, not every stored one. After the retention is
+// shortened, decisions kept under the longer one hold back newer ones
+// behind them until they expire too.
 func (s *Store) ExpireDecisions(ctx context.Context, now time.Time) (int, error) {
 	deleted := 0
-	limit := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	limit := uint64(now.UnixNano())
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		deleted = 0
-		decisions := tx.Bucket(bucketDecisions)
-		c := tx.Bucket(bucketDecisionExpiry).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], limit) <= 0; k, _ = c.First() {
-			key := bytes.Clone(k[8:])
-			if err := c.Delete(); err != nil {
-				return err
+		c := tx.Bucket(bucketDecisions).Cursor()
+		k, v := c.First()
+		for k != nil {
+			prefix := hookPrefixOf(k)
+			if prefix == nil {
+				return fmt.Errorf("decision key %q has no hook prefix", k)
 			}
-			v := decisions.Get(key)
-			if v == nil || len(v) < 8 {
-				continue
-			}
-			if exp := binary.BigEndian.Uint64(v[:8]); exp != 0 && exp <= binary.BigEndian.Uint64(limit) {
-				if err := decisions.Delete(key); err != nil {
+			for k != nil && bytes.HasPrefix(k, prefix) {
+				if len(v) < 8 {
+					return fmt.Errorf("decision record %q is %d bytes", k, len(v))
+				}
+				if exp := binary.BigEndian.Uint64(v[:8]); exp == 0 || exp > limit {
+					break
+				}
+				if err := c.Delete(); err != nil {
 					return err
 				}
 				deleted++
+				// After a delete the cursor points at the next item.
+				k, v = c.Seek(k)
 			}
+			// 0xff sorts after every id character: the next hook's range.
+			k, v = c.Seek(append(prefix, 0xff))
 		}
 		return ctx.Err()
 	})
@@ -208,4 +208,18 @@ func (s *Store) ExpireDecisions(ctx context.Context, now time.Time) (int, error)
 		return 0, fmt.Errorf("embedded: expire decisions: %w", err)
 	}
 	return deleted, nil
+}
+
+// hookPrefixOf returns the "<group>\x00<hook>\x00" prefix of a decision
+// key (ids contain no NUL), or nil.
+func hookPrefixOf(key []byte) []byte {
+	first := bytes.IndexByte(key, 0)
+	if first < 0 {
+		return nil
+	}
+	second := bytes.IndexByte(key[first+1:], 0)
+	if second < 0 {
+		return nil
+	}
+	return bytes.Clone(key[:first+1+second+1])
 }

@@ -8,8 +8,8 @@
 // time (key: time, group, hookId), updated in the same transaction as the
 // hook, so finding due hooks reads only the due ones. Bucket "fires" holds
 // fire records keyed by hook, then newest first. Bucket "settings" holds
-// each hook's settings record, keyed by hook. Buckets "decisions" and
-// "decision-expiry" hold the decision logs (decisions.go).
+// each hook's settings record, keyed by hook. Bucket "decisions" holds
+// the decision logs (decisions.go).
 //
 // Every write goes through a group committer (shared/boltcommit): writes
 // that arrive while a commit runs share the next transaction and fsync, so
@@ -72,7 +72,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketHooks, bucketClaims, bucketDue, bucketFires, bucketSettings, bucketDecisions, bucketDecisionExpiry} {
+		for _, name := range [][]byte{bucketHooks, bucketClaims, bucketDue, bucketFires, bucketSettings, bucketDecisions} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

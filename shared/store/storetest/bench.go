@@ -67,4 +67,34 @@ func Bench(b *testing.B, newStore NewStore) {
 			i++
 		}
 	})
+	// A fire writes its fire record alone (decision log off) or with its
+	// decision in the same write: the difference is the log's cost.
+	b.Run("PutLastFire", func(b *testing.B) {
+		s := newStore(b)
+		ctx := context.Background()
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := s.PutLastFire(ctx, fire("bench", "h", fmt.Sprintf("t%09d", i), epoch.Add(time.Duration(i)), "success")); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("PutDecisionWithFire", func(b *testing.B) {
+		s := newStore(b)
+		ctx := context.Background()
+		body := []byte(`{"decisionId":"x","hookGroupId":"bench","hookId":"h","time":"2026-01-02T03:04:05Z","firedBy":"triggerHook","outcome":"created","taskId":"t","clientId":"c","payload":{"n":1}}`)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			at := epoch.Add(time.Duration(i))
+			f := fire("bench", "h", fmt.Sprintf("t%09d", i), at, "success")
+			d := store.Decision{HookGroupID: "bench", HookID: "h", ID: decisionID(at, fmt.Sprintf("%08x", i)), Body: body, ExpiresAt: at.Add(30 * 24 * time.Hour)}
+			if err := s.PutDecision(ctx, d, &f); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 }

@@ -22,7 +22,7 @@ type NewStore func(tb testing.TB) store.Store
 // Run checks that a backend honours the store.Store contract.
 func Run(t *testing.T, newStore NewStore) {
 	t.Helper()
-	for _, tc := range []struct {
+	cases := []struct {
 		name string
 		fn   func(*testing.T, store.Store)
 	}{
@@ -57,7 +57,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SettingsStalePutRefused", testSettingsStalePut},
 		{"SettingsConcurrentFirstPutsOneWins", testSettingsConcurrentFirstPuts},
 		{"SettingsDelete", testSettingsDelete},
-	} {
+	}
+	for _, tc := range append(cases, decisionCases...) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.fn(t, newStore(t))

@@ -1,0 +1,214 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/shared/store"
+)
+
+// decisionCases are the decision-log cases of Run.
+var decisionCases = []struct {
+	name string
+	fn   func(*testing.T, store.Store)
+}{
+	{"DecisionPutGet", testDecisionPutGet},
+	{"DecisionReplace", testDecisionReplace},
+	{"DecisionsNewestFirstPaged", testDecisionsPaged},
+	{"DecisionsOfHooksDoNotMix", testDecisionsDoNotMix},
+	{"DecisionWithFire", testDecisionWithFire},
+	{"DeleteDecisions", testDeleteDecisions},
+	{"ExpireDecisions", testExpireDecisions},
+}
+
+// decisionID sorts like the domain's ids: by time, then a suffix.
+func decisionID(at time.Time, suffix string) string {
+	return at.UTC().Format("20060102T150405.000000000Z") + "-" + suffix
+}
+
+func decision(group, id string, at time.Time, suffix string) store.Decision {
+	return store.Decision{HookGroupID: group, HookID: id, ID: decisionID(at, suffix),
+		Body: []byte(fmt.Sprintf(`{"outcome":"created","n":%q}`, suffix)), ExpiresAt: at.Add(30 * 24 * time.Hour)}
+}
+
+func putDecision(t *testing.T, s store.Store, d store.Decision, f *store.LastFire) {
+	t.Helper()
+	if err := s.PutDecision(context.Background(), d, f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func decisionIDs(t *testing.T, s store.Store, group, id string, p store.Page) ([]string, string) {
+	t.Helper()
+	ds, next, err := s.ListDecisions(context.Background(), group, id, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range ds {
+		if d.HookGroupID != group || d.HookID != id {
+			t.Fatalf("listing %s/%s returned a decision of %s/%s", group, id, d.HookGroupID, d.HookID)
+		}
+		ids = append(ids, d.ID[len(d.ID)-2:])
+	}
+	return ids, next
+}
+
+func testDecisionPutGet(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	_, err := s.GetDecision(ctx, "g", "h", decisionID(epoch, "aa"))
+	wantErr(t, "missing decision", err, store.ErrNotFound)
+	// Large bodies (payloads are kept up to 256 KiB) come back intact.
+	d := decision("g", "h", epoch, "aa")
+	d.Body = []byte(`{"payload":"` + strings.Repeat("x", 280<<10) + `"}`)
+	putDecision(t, s, d, nil)
+	got, err := s.GetDecision(ctx, "g", "h", d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.HookGroupID != "g" || got.HookID != "h" || got.ID != d.ID || string(got.Body) != string(d.Body) || !got.ExpiresAt.Equal(d.ExpiresAt) {
+		t.Fatalf("got %s/%s %s (%d bytes, expires %s)", got.HookGroupID, got.HookID, got.ID, len(got.Body), got.ExpiresAt)
+	}
+}
+
+func testDecisionReplace(t *testing.T, s store.Store) {
+	d := decision("g", "h", epoch, "aa")
+	putDecision(t, s, d, nil)
+	d.Body = []byte(`{"outcome":"queue-error"}`)
+	putDecision(t, s, d, nil)
+	ds, _, err := s.ListDecisions(context.Background(), "g", "h", store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || string(ds[0].Body) != `{"outcome":"queue-error"}` {
+		t.Fatalf("replaced decision: %+v", ds)
+	}
+}
+
+func testDecisionsPaged(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := range 7 {
+		putDecision(t, s, decision("g", "h", epoch.Add(time.Duration(i)*time.Second), fmt.Sprintf("d%d", i)), nil)
+	}
+	var all []string
+	page := store.Page{Limit: 3}
+	for range 10 {
+		ids, next := decisionIDs(t, s, "g", "h", page)
+		all = append(all, ids...)
+		if next == "" {
+			break
+		}
+		page.Token = next
+	}
+	if fmt.Sprint(all) != "[d6 d5 d4 d3 d2 d1 d0]" {
+		t.Fatalf("paged decisions = %v", all)
+	}
+	if ids, next := decisionIDs(t, s, "g", "h", store.Page{}); len(ids) != 7 || next != "" {
+		t.Fatalf("one page: %v, next %q", ids, next)
+	}
+	_, _, err := s.ListDecisions(ctx, "g", "h", store.Page{Token: "garbage!!"})
+	wantErr(t, "bad token", err, store.ErrBadToken)
+	_, tok := decisionIDs(t, s, "g", "h", store.Page{Limit: 1})
+	_, _, err = s.ListDecisions(ctx, "g", "other", store.Page{Token: tok})
+	wantErr(t, "token of another hook", err, store.ErrBadToken)
+	// A fire-record token does not page decisions either.
+	s.PutLastFire(ctx, fire("g", "h", "t1", epoch, "success"))
+	s.PutLastFire(ctx, fire("g", "h", "t2", epoch.Add(time.Second), "success"))
+	_, fireTok := listFires(t, s, "g", "h", store.Page{Limit: 1})
+	_, _, err = s.ListDecisions(ctx, "g", "h", store.Page{Token: fireTok})
+	wantErr(t, "token of the fire listing", err, store.ErrBadToken)
+}
+
+func testDecisionsDoNotMix(t *testing.T, s store.Store) {
+	// Groups and hooks whose ids are prefixes of each other, and a hookId
+	// with a slash, must each see their own decisions only.
+	for _, h := range [][2]string{{"g", "h"}, {"g", "h/x"}, {"g", "hx"}, {"gx", "h"}, {"g", "h/"}} {
+		putDecision(t, s, decision(h[0], h[1], epoch, "d1"), nil)
+		putDecision(t, s, decision(h[0], h[1], epoch.Add(time.Second), "d2"), nil)
+	}
+	for _, h := range [][2]string{{"g", "h"}, {"g", "h/x"}, {"gx", "h"}, {"g", "h/"}} {
+		if ids, _ := decisionIDs(t, s, h[0], h[1], store.Page{}); fmt.Sprint(ids) != "[d2 d1]" {
+			t.Fatalf("%s/%s: %v", h[0], h[1], ids)
+		}
+	}
+	if ids, _ := decisionIDs(t, s, "g", "nobody", store.Page{}); len(ids) != 0 {
+		t.Fatalf("a hook without decisions lists %v", ids)
+	}
+}
+
+func testDecisionWithFire(t *testing.T, s store.Store) {
+	f := fire("g", "h", "t1", epoch, "success")
+	putDecision(t, s, decision("g", "h", epoch, "d1"), &f)
+	fires, _ := listFires(t, s, "g", "h", store.Page{})
+	if len(fires) != 1 || fires[0].TaskID != "t1" || fires[0].Result != "success" {
+		t.Fatalf("the fire written with a decision: %+v", fires)
+	}
+	// A retry writes the same pair again: both are replaced, not doubled.
+	f.Result, f.Error = "error", "queue said 500"
+	putDecision(t, s, decision("g", "h", epoch, "d1"), &f)
+	fires, _ = listFires(t, s, "g", "h", store.Page{})
+	if ids, _ := decisionIDs(t, s, "g", "h", store.Page{}); len(ids) != 1 || len(fires) != 1 || fires[0].Result != "error" {
+		t.Fatalf("after the retry: decisions %v, fires %+v", ids, fires)
+	}
+}
+
+func testDeleteDecisions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := range 3 {
+		putDecision(t, s, decision("g", "h", epoch.Add(time.Duration(i)*time.Second), fmt.Sprintf("d%d", i)), nil)
+	}
+	putDecision(t, s, decision("g", "h/sub", epoch, "k1"), nil)
+	putDecision(t, s, decision("g", "h2", epoch, "k2"), nil)
+	if err := s.DeleteDecisions(ctx, "g", "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteDecisions(ctx, "g", "never"); err != nil {
+		t.Fatalf("deleting an empty log: %v", err)
+	}
+	if ids, _ := decisionIDs(t, s, "g", "h", store.Page{}); len(ids) != 0 {
+		t.Fatalf("decisions left: %v", ids)
+	}
+	for _, h := range []string{"h/sub", "h2"} {
+		if ids, _ := decisionIDs(t, s, "g", h, store.Page{}); len(ids) != 1 {
+			t.Fatalf("deleting g/h's decisions touched g/%s's", h)
+		}
+	}
+}
+
+func testExpireDecisions(t *testing.T, s store.Store) {
+	exp, ok := s.(store.Expirer)
+	if !ok {
+		t.Skip("the backend expires records itself (DynamoDB TTL)")
+	}
+	ctx := context.Background()
+	old := decision("g", "h", epoch, "d1")
+	old.ExpiresAt = epoch.Add(time.Hour)
+	fresh := decision("g", "h", epoch.Add(time.Second), "d2")
+	fresh.ExpiresAt = epoch.Add(48 * time.Hour)
+	// Replaced with a later expiry: the first expiry must not drop it.
+	renewed := decision("g", "h", epoch.Add(2*time.Second), "d3")
+	renewed.ExpiresAt = epoch.Add(time.Hour)
+	for _, d := range []store.Decision{old, fresh, renewed} {
+		putDecision(t, s, d, nil)
+	}
+	renewed.ExpiresAt = epoch.Add(72 * time.Hour)
+	putDecision(t, s, renewed, nil)
+	putDecision(t, s, decision("g", "gone", epoch, "d9"), nil)
+	if err := s.DeleteDecisions(ctx, "g", "gone"); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := exp.ExpireDecisions(ctx, epoch.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := decisionIDs(t, s, "g", "h", store.Page{}); n != 1 || fmt.Sprint(ids) != "[d3 d2]" {
+		t.Fatalf("expired %d, left %v; want 1 and [d3 d2]", n, ids)
+	}
+	if n, err := exp.ExpireDecisions(ctx, epoch.Add(24*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("a second expiry: %d, %v", n, err)
+	}
+}
