@@ -55,6 +55,8 @@ const (
 	PauseStatus           = "/schemas/hookline/v1/pause-status.json#"
 	Decision              = "/schemas/hookline/v1/decision.json#"
 	ListDecisionsResponse = "/schemas/hookline/v1/list-decisions-response.json#"
+	CheckHookRequest      = "/schemas/hookline/v1/check-hook-request.json#"
+	CheckHookResponse     = "/schemas/hookline/v1/check-hook-response.json#"
 )
 
 // Registry holds every embedded schema, compiled on first use: a Lambda

@@ -2,6 +2,7 @@
 //
 //	hookline serve                       the whole service with an embedded store
 //	hookline validate FILE               check a hook definition offline
+//	hookline validate --hook FILE ...    and pre-check a sample fire
 //	hookline render --template F --context F   preview a JSON-e render
 //	hookline version
 package main
@@ -59,6 +60,8 @@ func usage(w io.Writer) {
 commands:
   serve                                     run the service locally (settings from HOOKLINE_* variables; see README)
   validate FILE                             check a hook definition (create-hook-request JSON; - for stdin)
+  validate --hook FILE [--payload FILE]     also pre-check a sample fire: render, task schema, next schedule
+           [--fired-by KIND] [--hook-id G/H]   times, missing scopes (exit 3 when it has warnings)
   render --template FILE --context FILE     render a JSON-e template and print the result
   version                                   print the version
 `)

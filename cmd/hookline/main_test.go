@@ -183,3 +183,70 @@ func signed(t *testing.T, creds auth.Credentials, method, url, body string) (int
 	data, _ := io.ReadAll(res.Body)
 	return res.StatusCode, fmt.Sprint(string(data))
 }
+
+func TestValidatePrecheck(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	hook := write("hook.json", `{
+  "metadata": {"name": "n", "description": "d", "owner": "o@example.com"},
+  "schedule": ["0 0 2 * * *"],
+  "triggerSchema": {"type": "object", "required": ["branch"]},
+  "task": {"$if": "firedBy == 'schedule' || payload.branch == 'main'", "then": {
+    "provisionerId": "p", "workerType": "w", "payload": {},
+    "metadata": {"name": "n", "description": "d", "owner": "o@example.com", "source": "https://example.com/"}}}
+}`)
+	main := write("main.json", `{"branch": "main"}`)
+	dev := write("dev.json", `{"branch": "dev"}`)
+	roles := `{"roles":[{"roleId":"hook-id:g/h","scopes":["queue:create-task:*","queue:scheduler-id:-"]}]}`
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantCode int
+		codes    []string
+	}{
+		{"fires, roles unknown", []string{"--hook", hook, "--payload", main}, nil, 0, []string{"roles-unknown"}},
+		{"fires, roles known", []string{"--hook", hook, "--payload", main, "--hook-id", "g/h"}, map[string]string{"HOOKLINE_CLIENTS": roles}, 0, nil},
+		{"missing scopes", []string{"--hook", hook, "--payload", main, "--hook-id", "g/other"}, map[string]string{"HOOKLINE_CLIENTS": roles}, 3, []string{"missing-scopes"}},
+		{"declined", []string{"--hook", hook, "--payload", dev}, nil, 3, []string{"declined"}},
+		{"payload schema", []string{"--hook", hook}, nil, 3, []string{"payload-schema", "render-error"}},
+		{"schedule", []string{"--hook", hook, "--fired-by", "schedule"}, nil, 0, []string{"roles-unknown"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(append([]string{"validate"}, tt.args...), nil, &out, &errOut, envFrom(tt.env))
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tt.wantCode, out.String(), errOut.String())
+			}
+			var rep struct {
+				NextScheduledDates []string `json:"nextScheduledDates"`
+				Warnings           []struct{ Code string }
+			}
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatalf("not a JSON report: %v\n%s", err, out.String())
+			}
+			var codes []string
+			for _, w := range rep.Warnings {
+				codes = append(codes, w.Code)
+			}
+			if fmt.Sprint(codes) != fmt.Sprint(tt.codes) || len(rep.NextScheduledDates) != 5 {
+				t.Fatalf("warnings %v, want %v; next dates %v", codes, tt.codes, rep.NextScheduledDates)
+			}
+		})
+	}
+	for _, args := range [][]string{{"--payload", main}, {"--hook", hook, "--hook-id", "nogroup"}, {"--hook", filepath.Join(dir, "missing.json")}} {
+		if code := run(append([]string{"validate"}, args...), nil, io.Discard, io.Discard, envFrom(nil)); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	bad := write("bad.json", `{"metadata":{}}`)
+	if code := run([]string{"validate", "--hook", bad}, nil, io.Discard, io.Discard, envFrom(nil)); code != 1 {
+		t.Errorf("invalid definition: exit %d, want 1", code)
+	}
+}

@@ -20,8 +20,12 @@ import (
 // triggerSchema, exchange denylist). It prints each problem and exits 1 when
 // there is any.
 func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
+		return runPrecheck(args, stdout, stderr, getenv)
+	}
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, "usage: hookline validate FILE   (- reads standard input)")
+		fmt.Fprintln(stderr, "       hookline validate --hook FILE [--payload FILE] [--fired-by KIND] [--hook-id GROUP/HOOK]")
 		return 2
 	}
 	var data []byte
@@ -58,29 +62,36 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer, geten
 }
 
 func validateDefinition(reg *schemas.Registry, denylist []string, data []byte) []string {
+	_, problems := parseDefinition(reg, denylist, data)
+	return problems
+}
+
+// parseDefinition checks a create-hook-request document as validate does
+// and returns it as hooks.Input, or the problems found.
+func parseDefinition(reg *schemas.Registry, denylist []string, data []byte) (hooks.Input, []string) {
 	var doc map[string]any
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return []string{"not a JSON object: " + err.Error()}
+		return hooks.Input{}, []string{"not a JSON object: " + err.Error()}
 	}
 	if err := reg.Validate(schemas.CreateHookRequest, doc); err != nil {
 		var ve *schemas.ValidationError
 		if errors.As(err, &ve) {
-			return ve.Problems
+			return hooks.Input{}, ve.Problems
 		}
-		return []string{err.Error()}
+		return hooks.Input{}, []string{err.Error()}
 	}
 	reg.ApplyDefaults(schemas.CreateHookRequest, doc)
 	normalized, err := json.Marshal(doc)
 	if err != nil {
-		return []string{err.Error()}
+		return hooks.Input{}, []string{err.Error()}
 	}
 	var in hooks.Input
 	if err := json.Unmarshal(normalized, &in); err != nil {
-		return []string{err.Error()}
+		return hooks.Input{}, []string{err.Error()}
 	}
 	svc, err := hooks.NewService(nil, reg, hooks.Options{Denylist: denylist, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		return []string{err.Error()}
+		return hooks.Input{}, []string{err.Error()}
 	}
 	var problems []string
 	if err := svc.CheckInput(in); err != nil {
@@ -95,12 +106,12 @@ func validateDefinition(reg *schemas.Registry, denylist []string, data []byte) [
 	// JSON-e errors when the hook fires; here they are worth saying now.
 	tmpl, err := jsone.Compile(doc["task"])
 	if err != nil {
-		return append(problems, "task template: "+err.Error())
+		return in, append(problems, "task template: "+err.Error())
 	}
 	if err := tmpl.Validate(); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			problems = append(problems, "task template: "+line)
 		}
 	}
-	return problems
+	return in, problems
 }

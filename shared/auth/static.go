@@ -381,3 +381,9 @@ func (x *Static) applyCertificate(c *staticClient, id, issuer string, named bool
 	}
 	return resolved{key: temporaryAccessToken(c.token, seed), scopes: scopes, expires: expires}, ""
 }
+
+// ExpandScopes expands the configured roles in scopes, as Taskcluster's
+// expandScopes does; the error is always nil (the roles are in memory).
+func (x *Static) ExpandScopes(_ context.Context, scopes []string) ([]string, error) {
+	return x.roles.Expand(scopes), nil
+}

@@ -25,6 +25,7 @@ const (
 	RouteListDecisions      = "listDecisions"
 	RouteDecision           = "decision"
 	RouteReplayDecision     = "replayDecision"
+	RouteCheckHook          = "checkHook"
 	decisionIDPattern       = `^[A-Za-z0-9._:-]{1,64}$`
 	maxDecisionsPage        = 1000
 	defaultDecisionsPageLen = 100
@@ -73,6 +74,9 @@ func (rt *Router) operateRoutes() []*route {
 			scopes: readDecisions, output: schemas.Decision, handle: rt.decision},
 		{name: RouteReplayDecision, method: http.MethodPost, base: HooklineBasePath, segments: sub(hookPath, "decisions", "<decisionId>", "replay"),
 			scopes: auth.Scope("hooks:trigger-hook:<hookGroupId>/<hookId>"), output: schemas.Decision, handle: rt.replayDecision},
+		// Reading what a fire would render is like reading the hook.
+		{name: RouteCheckHook, method: http.MethodPost, base: HooklineBasePath, segments: sub(hookPath, "check"),
+			scopes: auth.Scope("hooks:get:<hookGroupId>:<hookId>"), input: schemas.CheckHookRequest, output: schemas.CheckHookResponse, handle: rt.checkHook},
 	}
 }
 
@@ -119,4 +123,20 @@ func (rt *Router) replayDecision(r *request) (any, error) {
 		return nil, err
 	}
 	return res.Decision, nil
+}
+
+// checkHook pre-checks a hook for a sample fire. The roles are known when
+// the authorizer holds them (static clients and roles).
+func (rt *Router) checkHook(r *request) (any, error) {
+	in := hooks.CheckInput{Payload: map[string]any{}} // a trigger without a body sends {}
+	if p, ok := r.body["payload"]; ok {
+		in.Payload = p
+	}
+	in.FiredBy, _ = r.body["firedBy"].(string)
+	in.ClientID, _ = r.body["clientId"].(string)
+	if in.ClientID == "" {
+		in.ClientID = r.caller.ClientID
+	}
+	roles, _ := rt.authz.(hooks.ScopeExpander)
+	return rt.svc.CheckHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], in, roles)
 }

@@ -194,6 +194,7 @@ func TestOperateRouteScopes(t *testing.T) {
 		{RouteListDecisions, "GET", HooklineBasePath + "/hooks/foo/bar/decisions", "", []string{"hooks:list-last-fires:foo:bar"}, []string{"hooks:list-last-fires:foo:other"}, 200},
 		{RouteDecision, "GET", unknownDecision, "", []string{"hooks:list-last-fires:foo:bar"}, []string{"hooks:get:foo:bar"}, 404},
 		{RouteReplayDecision, "POST", unknownDecision + "/replay", "", []string{"hooks:trigger-hook:foo/bar"}, []string{"hooks:list-last-fires:foo:bar"}, 404},
+		{RouteCheckHook, "POST", HooklineBasePath + "/hooks/foo/bar/check", `{"payload":{}}`, []string{"hooks:get:foo:bar"}, []string{"hooks:get:foo:other"}, 200},
 	} {
 		t.Run(tt.route, func(t *testing.T) {
 			e := newAuthEnv(t,
@@ -212,5 +213,52 @@ func TestOperateRouteScopes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCheckRoute(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.mustCreate(t, "/g/h", hookBody(func(h map[string]any) {
+		h["schedule"] = []any{"0 0 * * * *"}
+		h["triggerSchema"] = map[string]any{"type": "object", "required": []any{"n"}}
+	}))
+	r := e.do(t, "POST", settingsURL+"/g/h/check", `{"payload":{"n":1}}`)
+	if r.status != 200 || r.body["task"] == nil || len(r.body["nextScheduledDates"].([]any)) != 5 || r.body["requiredScopes"] == nil {
+		t.Fatalf("check: %d %s", r.status, r.raw)
+	}
+	// grantAll holds no roles: the scopes are not compared.
+	if ws := r.body["warnings"].([]any); len(ws) != 1 || ws[0].(map[string]any)["code"] != "roles-unknown" {
+		t.Fatalf("warnings %s", r.raw)
+	}
+	r = e.do(t, "POST", settingsURL+"/g/h/check", `{"payload":{}}`)
+	if ws := r.body["warnings"].([]any); r.status != 200 || ws[0].(map[string]any)["code"] != "payload-schema" {
+		t.Fatalf("bad payload: %d %s", r.status, r.raw)
+	}
+	for body, want := range map[string]int{`{"firedBy":"cron"}`: 400, `{"other":1}`: 400, `[]`: 400} {
+		if r := e.do(t, "POST", settingsURL+"/g/h/check", body); r.status != want {
+			t.Errorf("%s: %d %s", body, r.status, r.raw)
+		}
+	}
+	if r := e.do(t, "POST", settingsURL+"/g/nope/check", `{}`); r.status != 404 {
+		t.Fatalf("missing hook: %d %s", r.status, r.raw)
+	}
+	if e.queue.count() != 0 {
+		t.Fatal("a check created a task")
+	}
+}
+
+// With static roles the check says which scopes the hook's role lacks.
+func TestCheckRouteWithRoles(t *testing.T) {
+	e := newAuthEnv(t, auth.Client{ClientID: "reader", AccessToken: testToken, Scopes: []string{"hooks:get:foo:bar"}})
+	if r := signedDo(t, e, "admin", "PUT", hooksURL+"/foo/bar", hookBody(nil)); r.status != 200 {
+		t.Fatalf("setup: %d %s", r.status, r.raw)
+	}
+	r := signedDo(t, e, "reader", "POST", HooklineBasePath+"/hooks/foo/bar/check", `{}`)
+	if r.status != 200 {
+		t.Fatalf("check: %d %s", r.status, r.raw)
+	}
+	ws := r.body["warnings"].([]any)
+	if len(ws) != 1 || ws[0].(map[string]any)["code"] != "missing-scopes" || !strings.Contains(r.raw, "queue:create-task:") {
+		t.Fatalf("warnings %s", r.raw)
 	}
 }

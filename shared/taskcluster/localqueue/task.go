@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -24,9 +23,6 @@ const (
 	clockDrift  = 15 * time.Minute
 	maxDeadline = 5 * 24 * time.Hour
 )
-
-// priorities from highest to lowest, as the queue orders them.
-var priorities = []string{"highest", "very-high", "high", "medium", "low", "very-low", "lowest"}
 
 // definition is a task as the queue stores and returns it (task.json), in
 // upstream's field order. Payload, metadata, tags and extra are decoded
@@ -191,25 +187,10 @@ func buildDefinition(doc map[string]any) (definition, *failure) {
 
 // requiredScopes is createTask's scope expression for d.
 func (d *definition) requiredScopes() auth.Expr {
-	all := make([]auth.Expr, 0, len(d.Scopes)+len(d.Routes)+3)
-	for _, s := range d.Scopes {
-		all = append(all, auth.Scope(s))
-	}
-	for _, r := range d.Routes {
-		all = append(all, auth.Scope("queue:route:"+r))
-	}
-	all = append(all,
-		auth.Scope("queue:create-task:project:"+d.ProjectID),
-		auth.Scope("queue:scheduler-id:"+d.SchedulerID))
-	i := slices.Index(priorities, d.Priority)
-	if i < 0 {
-		i = len(priorities) - 1 // the schema only lets known priorities through
-	}
-	anyOf := make([]auth.Expr, 0, i+1)
-	for _, p := range priorities[:i+1] {
-		anyOf = append(anyOf, auth.Scope("queue:create-task:"+p+":"+d.ProvisionerID+"/"+d.WorkerType))
-	}
-	return auth.AllOf(append(all, auth.AnyOf(anyOf...))...)
+	return taskcluster.CreateTaskScopes(taskcluster.TaskScopeFields{
+		Scopes: d.Scopes, Routes: d.Routes, ProjectID: d.ProjectID, SchedulerID: d.SchedulerID,
+		Priority: d.Priority, ProvisionerID: d.ProvisionerID, WorkerType: d.WorkerType,
+	})
 }
 
 // patch fills taskGroupId and expires and checks the dates against now, as

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/app"
+	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/hooks"
+)
+
+// Exit statuses of `hookline validate --hook`.
+const (
+	precheckClean    = 0 // the sample fire would create its task
+	precheckInvalid  = 1 // the definition itself is invalid
+	precheckUsage    = 2
+	precheckWarnings = 3 // the definition is valid, but the sample fire has warnings
+)
+
+// runPrecheck is `hookline validate --hook FILE [--payload FILE]`: the
+// definition checks of validate, then the pre-check of
+// POST .../check for a sample fire, printed as the same JSON report. Roles
+// come from HOOKLINE_CLIENTS / HOOKLINE_CLIENTS_FILE when set; otherwise the
+// report says they are unknown, which is not counted as a warning.
+func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("hookline validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	hookFile := fs.String("hook", "", "hook definition (create-hook-request JSON)")
+	payloadFile := fs.String("payload", "", "sample payload JSON (default {})")
+	firedBy := fs.String("fired-by", hooks.FiredByTriggerHook, "schedule, triggerHook, triggerHookWithToken or pulseMessage")
+	hookID := fs.String("hook-id", "local/hook", "GROUP/HOOK the definition is for: its role is hook-id:GROUP/HOOK")
+	if err := fs.Parse(args); err != nil {
+		return precheckUsage
+	}
+	group, id, ok := strings.Cut(*hookID, "/")
+	if *hookFile == "" || fs.NArg() > 0 || !ok || group == "" || id == "" {
+		fmt.Fprintln(stderr, "usage: hookline validate --hook FILE [--payload FILE] [--fired-by KIND] [--hook-id GROUP/HOOK]")
+		return precheckUsage
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "hookline validate:", err)
+		return precheckUsage
+	}
+	data, err := os.ReadFile(*hookFile)
+	if err != nil {
+		return fail(err)
+	}
+	var payload any = map[string]any{}
+	if *payloadFile != "" {
+		raw, err := os.ReadFile(*payloadFile)
+		if err != nil {
+			return fail(err)
+		}
+		if err := json.Unmarshal(raw, &payload); err != nil {
+			return fail(fmt.Errorf("%s is not JSON: %w", *payloadFile, err))
+		}
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fail(err)
+	}
+	reg, err := schemas.New()
+	if err != nil {
+		return fail(err)
+	}
+	in, problems := parseDefinition(reg, cfg.Denylist, data)
+	if len(problems) > 0 {
+		fmt.Fprintf(stdout, "%s: invalid hook definition:\n", *hookFile)
+		for _, p := range problems {
+			fmt.Fprintf(stdout, "  - %s\n", p)
+		}
+		return precheckInvalid
+	}
+	var roles hooks.ScopeExpander
+	if cfg.Auth.Mode == config.AuthStatic && len(cfg.Auth.Clients) > 0 {
+		authz, err := app.NewAuthorizer(cfg.Auth, nil)
+		if err != nil {
+			return fail(err)
+		}
+		roles, _ = authz.(hooks.ScopeExpander)
+	}
+	svc, err := hooks.NewService(nil, reg, hooks.Options{Denylist: cfg.Denylist, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fail(err)
+	}
+	def := hooks.Definition{HookGroupID: group, HookID: id, Metadata: in.Metadata, Task: in.Task, Schedule: in.Schedule, TriggerSchema: in.TriggerSchema}
+	rep, err := svc.CheckDefinition(context.Background(), def, hooks.Settings{}, nil, hooks.CheckInput{FiredBy: *firedBy, Payload: payload}, roles)
+	if err != nil {
+		return fail(err)
+	}
+	out, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintln(stdout, string(out))
+	for _, w := range rep.Warnings {
+		if w.Code != hooks.WarnRolesUnknown {
+			return precheckWarnings
+		}
+	}
+	return precheckClean
+}
