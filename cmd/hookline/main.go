@@ -3,6 +3,7 @@
 //	hookline serve                       the whole service with an embedded store
 //	hookline validate FILE               check a hook definition offline
 //	hookline validate --hook FILE ...    and pre-check a sample fire
+//	hookline redrive [flags]             move failed Pulse fires back for another attempt
 //	hookline render --template F --context F   preview a JSON-e render
 //	hookline version
 package main
@@ -40,6 +41,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return 0
 	case "validate":
 		return runValidate(args[1:], stdin, stdout, stderr, getenv)
+	case "redrive":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runRedrive(ctx, args[1:], stdout, stderr, getenv)
 	case "render":
 		return runRender(args[1:], stdout, stderr, time.Now)
 	case "version", "--version":
@@ -63,6 +68,9 @@ commands:
   validate --hook FILE [--payload FILE]     also pre-check a sample fire: render, task schema, next schedule
            [--fired-by KIND] [--hook-id G/H]   times, missing scopes (exit 3 when it has warnings)
   render --template FILE --context FILE     render a JSON-e template and print the result
+  redrive [--from URL] [--to URL] [--max N] move failed Pulse fires from the trigger DLQ back to the trigger
+          [--hook G/H | --hook-group G]       queue (defaults: HOOKLINE_TRIGGER_DLQ_URL, HOOKLINE_TRIGGER_QUEUE_URL)
+          [--dry-run]
   version                                   print the version
 `)
 }

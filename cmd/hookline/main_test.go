@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/shared/auth"
+	"github.com/hookline/hookline/shared/queue/sqstest"
 )
 
 func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -248,5 +249,59 @@ func TestValidatePrecheck(t *testing.T) {
 	bad := write("bad.json", `{"metadata":{}}`)
 	if code := run([]string{"validate", "--hook", bad}, nil, io.Discard, io.Discard, envFrom(nil)); code != 1 {
 		t.Errorf("invalid definition: exit %d, want 1", code)
+	}
+}
+
+func TestRedriveCommand(t *testing.T) {
+	srv := sqstest.New(t)
+	dlq := srv.CreateQueue("dlq", 30*time.Second)
+	trigger := srv.CreateQueue("trigger", 30*time.Second)
+	ctx := context.Background()
+	for _, body := range []string{
+		`{"hookGroupId":"g","hookId":"a","exchange":"e","routingKey":"r","payload":{"n":1}}`,
+		`{"hookGroupId":"g","hookId":"a","exchange":"e","routingKey":"r","payload":{"n":2}}`,
+		`{"hookGroupId":"g","hookId":"b","exchange":"e","routingKey":"r","payload":{}}`,
+		`{"hookGroupId":"other","hookId":"a","exchange":"e","routingKey":"r","payload":{}}`,
+		`not a pulse message`,
+	} {
+		srv.Queue(dlq).Send(ctx, []byte(body))
+	}
+	t.Setenv("AWS_ENDPOINT_URL_SQS", srv.URL)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	env := envFrom(map[string]string{"HOOKLINE_TRIGGER_DLQ_URL": dlq, "HOOKLINE_TRIGGER_QUEUE_URL": trigger})
+
+	redrive := func(args ...string) (int, map[string]any) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := run(append([]string{"redrive"}, args...), nil, &out, &errOut, env)
+		var sum map[string]any
+		if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+			t.Fatalf("exit %d, output %q %q: %v", code, out.String(), errOut.String(), err)
+		}
+		return code, sum
+	}
+	if code, sum := redrive("--dry-run", "--hook-group", "g"); code != 0 || sum["moved"] != 3.0 || srv.Queue(trigger).Len() != 0 {
+		t.Fatalf("dry run: exit %d %v", code, sum)
+	}
+	if code, sum := redrive("--hook", "g/a"); code != 0 || sum["moved"] != 2.0 || sum["skipped"] != 3.0 || sum["byHook"].(map[string]any)["g/a"] != 2.0 {
+		t.Fatalf("one hook: exit %d %v", code, sum)
+	}
+	if code, sum := redrive(); code != 0 || sum["moved"] != 2.0 || sum["skipped"] != 1.0 {
+		t.Fatalf("the rest: exit %d %v", code, sum)
+	}
+	if srv.Queue(trigger).Len() != 4 || srv.Queue(dlq).Len() != 1 {
+		t.Fatalf("trigger %d, dlq %d", srv.Queue(trigger).Len(), srv.Queue(dlq).Len())
+	}
+	var errOut bytes.Buffer
+	if code := run([]string{"redrive"}, nil, io.Discard, &errOut, envFrom(nil)); code != 2 || !strings.Contains(errOut.String(), "HOOKLINE_TRIGGER_DLQ_URL") {
+		t.Fatalf("without queues: exit %d %s", code, errOut.String())
+	}
+	if code := run([]string{"redrive", "--hook", "g/a", "--hook-group", "g"}, nil, io.Discard, io.Discard, env); code != 2 {
+		t.Fatalf("both filters: exit %d", code)
 	}
 }

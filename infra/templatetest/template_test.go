@@ -67,11 +67,18 @@ var functionGrants = map[string][]string{
 	},
 }
 
+// redriveGrants are the statements of RedrivePolicy: `hookline redrive`
+// and nothing more.
+var redriveGrants = []string{
+	"Allow sqs:ReceiveMessage,sqs:DeleteMessage,sqs:ChangeMessageVisibility,sqs:GetQueueAttributes on TriggerDLQ.Arn",
+	"Allow sqs:SendMessage,sqs:GetQueueAttributes on TriggerQueue.Arn",
+}
+
 // bridgeGrants are the statements of BridgePolicy.
 var bridgeGrants = []string{
 	"Allow sqs:SendMessage,sqs:GetQueueAttributes,sqs:GetQueueUrl on TriggerQueue.Arn",
 	"Allow sqs:ReceiveMessage,sqs:DeleteMessage,sqs:ChangeMessageVisibility,sqs:GetQueueAttributes,sqs:GetQueueUrl on ChangesQueue.Arn",
-	"Allow dynamodb:GetItem,dynamodb:Query,dynamodb:PutItem on HooksTable.Arn",
+	"Allow dynamodb:GetItem,dynamodb:Query,dynamodb:PutItem,dynamodb:BatchWriteItem on HooksTable.Arn",
 	"if HasPulseUrl: Allow secretsmanager:GetSecretValue on BridgePulseSecret",
 }
 
@@ -745,6 +752,10 @@ func TestTemplate_Policies(t *testing.T) {
 	if diff := cmp.Diff(bridgeGrants, statementGrants(t, "BridgePolicy", bridge)); diff != "" {
 		t.Errorf("BridgePolicy (-want +got):\n%s", diff)
 	}
+	redrive := get(tpl.resource("RedrivePolicy"), "Properties", "PolicyDocument")
+	if diff := cmp.Diff(redriveGrants, statementGrants(t, "RedrivePolicy", redrive)); diff != "" {
+		t.Errorf("RedrivePolicy (-want +got):\n%s", diff)
+	}
 	for _, id := range tpl.resources("AWS::IAM::Role") {
 		t.Errorf("%s: roles are SAM's to generate from each function's Policies", id)
 	}
@@ -813,11 +824,12 @@ func TestTemplate_ParametersAndOutputs(t *testing.T) {
 	}
 	outputs := tpl.section("Outputs")
 	for name, want := range map[string]string{
-		"HooksTableName":  "HooksTable",
-		"TriggerQueueUrl": "TriggerQueue",
-		"ChangesQueueUrl": "ChangesQueue",
-		"TriggerDLQUrl":   "TriggerDLQ",
-		"BridgePolicyArn": "BridgePolicy",
+		"HooksTableName":   "HooksTable",
+		"TriggerQueueUrl":  "TriggerQueue",
+		"ChangesQueueUrl":  "ChangesQueue",
+		"TriggerDLQUrl":    "TriggerDLQ",
+		"BridgePolicyArn":  "BridgePolicy",
+		"RedrivePolicyArn": "RedrivePolicy",
 	} {
 		if id, attr, ok := ref(get(outputs, name, "Value")); !ok || id != want || attr != "" {
 			t.Errorf("output %s = %v, want !Ref %s", name, get(outputs, name, "Value"), want)

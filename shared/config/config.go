@@ -108,6 +108,9 @@ type PulseConfig struct {
 	// and the bridge consumes (HOOKLINE_CHANGES_QUEUE_URL); empty: the API
 	// announces nothing.
 	ChangesQueueURL string
+	// TriggerDLQURL is the trigger queue's dead-letter queue, which
+	// `hookline redrive` moves messages out of (HOOKLINE_TRIGGER_DLQ_URL).
+	TriggerDLQURL string
 }
 
 // WebhookConfig limits the signed webhook route
@@ -296,6 +299,7 @@ func loadPulse(get func(name, def string) string) (PulseConfig, error) {
 		BridgeAddr:      get("HOOKLINE_BRIDGE_ADDR", "127.0.0.1:9090"),
 		TriggerQueueURL: get("HOOKLINE_TRIGGER_QUEUE_URL", ""),
 		ChangesQueueURL: get("HOOKLINE_CHANGES_QUEUE_URL", ""),
+		TriggerDLQURL:   get("HOOKLINE_TRIGGER_DLQ_URL", ""),
 	}
 	if p.URL != "" {
 		// The URL holds credentials: errors name the variable, never the value.
@@ -320,7 +324,7 @@ func loadPulse(get func(name, def string) string) (PulseConfig, error) {
 	if _, _, err := net.SplitHostPort(p.BridgeAddr); err != nil {
 		return PulseConfig{}, fmt.Errorf("config: HOOKLINE_BRIDGE_ADDR %q must be host:port: %w", p.BridgeAddr, err)
 	}
-	for _, q := range []struct{ name, value string }{{"HOOKLINE_TRIGGER_QUEUE_URL", p.TriggerQueueURL}, {"HOOKLINE_CHANGES_QUEUE_URL", p.ChangesQueueURL}} {
+	for _, q := range []struct{ name, value string }{{"HOOKLINE_TRIGGER_QUEUE_URL", p.TriggerQueueURL}, {"HOOKLINE_CHANGES_QUEUE_URL", p.ChangesQueueURL}, {"HOOKLINE_TRIGGER_DLQ_URL", p.TriggerDLQURL}} {
 		if q.value == "" {
 			continue
 		}

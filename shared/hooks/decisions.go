@@ -182,6 +182,16 @@ func (s *Service) decisionsEnabled() bool { return s.decisionRetention > 0 }
 // not returned: the task was (or was not) created either way, and the
 // caller's answer must say which. It returns the decision as recorded.
 func (s *Service) record(ctx context.Context, d Decision, fire *store.LastFire) Decision {
+	d, err := s.writeDecision(ctx, d, fire)
+	if err != nil {
+		s.log.ErrorContext(ctx, "record decision", "hookGroupId", d.HookGroupID, "hookId", d.HookID, "outcome", d.Outcome, "taskId", d.TaskID, "err", err)
+	}
+	return d
+}
+
+// writeDecision is record's write, returning its error. With the decision
+// log off it writes only the fire record.
+func (s *Service) writeDecision(ctx context.Context, d Decision, fire *store.LastFire) (Decision, error) {
 	if d.Time.IsZero() {
 		d.Time = s.now()
 	}
@@ -190,12 +200,10 @@ func (s *Service) record(ctx context.Context, d Decision, fire *store.LastFire) 
 		d.Error = d.Error[:maxDecisionError]
 	}
 	if !s.decisionsEnabled() {
-		if fire != nil {
-			if err := s.store.PutLastFire(ctx, *fire); err != nil {
-				s.log.ErrorContext(ctx, "record last fire", "hookGroupId", d.HookGroupID, "hookId", d.HookID, "taskId", d.TaskID, "err", err)
-			}
+		if fire == nil {
+			return d, nil
 		}
-		return d
+		return d, s.store.PutLastFire(ctx, *fire)
 	}
 	d.DecisionID = newDecisionID(d.Time)
 	body, err := json.Marshal(d)
@@ -206,14 +214,10 @@ func (s *Service) record(ctx context.Context, d Decision, fire *store.LastFire) 
 		body, err = json.Marshal(d)
 	}
 	if err != nil {
-		s.log.ErrorContext(ctx, "encode decision", "hookGroupId", d.HookGroupID, "hookId", d.HookID, "err", err)
-		return d
+		return d, fmt.Errorf("hooks: encode decision: %w", err)
 	}
 	rec := store.Decision{HookGroupID: d.HookGroupID, HookID: d.HookID, ID: d.DecisionID, Body: body, ExpiresAt: d.Time.Add(s.decisionRetention)}
-	if err := s.store.PutDecision(ctx, rec, fire); err != nil {
-		s.log.ErrorContext(ctx, "record decision", "hookGroupId", d.HookGroupID, "hookId", d.HookID, "outcome", d.Outcome, "taskId", d.TaskID, "err", err)
-	}
-	return d
+	return d, s.store.PutDecision(ctx, rec, fire)
 }
 
 // newDecision starts the decision of a fire request.

@@ -92,16 +92,23 @@ func (s *Service) RecordPulseFailure(ctx context.Context, msg PulseMessage, reas
 	}
 	at := s.now()
 	taskID := msg.TaskID()
-	err := s.store.PutLastFire(ctx, store.LastFire{
+	text := fmt.Sprintf("pulse message from exchange %q with routing key %q was not delivered to the hook and no task was created: %s", msg.Exchange, msg.RoutingKey, reason)
+	fire := &store.LastFire{
 		HookGroupID:    msg.HookGroupID,
 		HookID:         msg.HookID,
 		FiredBy:        FiredByPulseMessage,
 		TaskID:         taskID,
 		TaskCreateTime: at,
 		Result:         "error",
-		Error:          fmt.Sprintf("pulse message from exchange %q with routing key %q was not delivered to the hook and no task was created: %s", msg.Exchange, msg.RoutingKey, reason),
+		Error:          text,
 		ExpiresAt:      at.Add(lastFireRetention),
-	})
+	}
+	// The body is not kept: it is what could not be delivered.
+	_, err := s.writeDecision(ctx, Decision{
+		HookGroupID: msg.HookGroupID, HookID: msg.HookID, FiredBy: FiredByPulseMessage, TaskID: taskID, Time: at,
+		Pulse: &PulseSource{Exchange: msg.Exchange, RoutingKey: msg.RoutingKey}, Outcome: OutcomeRejected,
+		Reason: "the bridge could not deliver the message to the hook", Error: reason, PayloadOmitted: true,
+	}, fire)
 	if err != nil {
 		return fmt.Errorf("hooks: record pulse failure of %s/%s: %w", msg.HookGroupID, msg.HookID, err)
 	}

@@ -338,6 +338,13 @@ func TestRecordPulseFailure(t *testing.T) {
 		!strings.Contains(fires[0].Error, "300000 bytes") || !strings.Contains(fires[0].Error, `exchange "e"`) {
 		t.Fatalf("record: %+v", fires)
 	}
+	page, err := e.svc.ListDecisions(context.Background(), "g", "h", store.Page{})
+	if err != nil || len(page.Decisions) != 1 {
+		t.Fatalf("decisions %+v, %v", page, err)
+	}
+	if d := page.Decisions[0]; d.Outcome != OutcomeRejected || !d.PayloadOmitted || d.Pulse == nil || d.Pulse.Exchange != "e" || !strings.Contains(d.Error, "300000 bytes") {
+		t.Fatalf("decision %+v", d)
+	}
 	if err := e.svc.RecordPulseFailure(context.Background(), message("gone", `{}`), "x"); err != nil {
 		t.Fatalf("a missing hook is not an error: %v", err)
 	}

@@ -99,7 +99,16 @@ func (q *Memory) wake() {
 // Receive returns up to n visible messages (at most 10), waiting up to wait
 // for the first one; none after wait is not an error.
 func (q *Memory) Receive(ctx context.Context, n int, wait time.Duration) ([]Message, error) {
+	return q.ReceiveHidden(ctx, n, wait, -1)
+}
+
+// ReceiveHidden is Receive with the time received messages stay hidden
+// (SQS's per-request VisibilityTimeout); a negative hide means the queue's.
+func (q *Memory) ReceiveHidden(ctx context.Context, n int, wait, hide time.Duration) ([]Message, error) {
 	n = min(max(n, 1), 10)
+	if hide < 0 {
+		hide = q.visibility
+	}
 	deadline := q.now().Add(wait)
 	for {
 		q.mu.Lock()
@@ -119,7 +128,7 @@ func (q *Memory) Receive(ctx context.Context, n int, wait time.Duration) ([]Mess
 			q.seq++
 			m.received++
 			m.receipt = m.id + "/" + strconv.FormatInt(q.seq, 10)
-			m.visibleAt = now.Add(q.visibility)
+			m.visibleAt = now.Add(hide)
 			out = append(out, Message{ID: m.id, Receipt: m.receipt, Body: append([]byte(nil), m.body...), ReceiveCount: m.received})
 		}
 		arrived := q.arrived
@@ -159,6 +168,24 @@ func (q *Memory) Delete(_ context.Context, receipt string) error {
 		}
 	}
 	return nil
+}
+
+// ChangeVisibility hides the message received with receipt for d from now
+// (0 makes it visible at once). It reports false when the receipt is not
+// current.
+func (q *Memory) ChangeVisibility(receipt string, d time.Duration) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, m := range q.msgs {
+		if m.receipt == receipt {
+			m.visibleAt = q.now().Add(d)
+			if d == 0 {
+				q.wake()
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // Len is how many messages the queue holds, visible or not.

@@ -1,6 +1,7 @@
 // Package sqstest is an in-test SQS endpoint: an HTTP server speaking the
 // subset of the AWS JSON 1.0 protocol Hookline uses (X-Amz-Target
-// AmazonSQS.SendMessage, SendMessageBatch, ReceiveMessage, DeleteMessage),
+// AmazonSQS.SendMessage, SendMessageBatch, ReceiveMessage, DeleteMessage,
+// ChangeMessageVisibility),
 // over queue.Memory queues. It applies SQS's rules where a client can get
 // them wrong (batch size and ids, total bytes, the characters a body may
 // hold) and answers with the MD5 digests the SDK verifies. Faults can be
@@ -122,6 +123,9 @@ type request struct {
 	MaxNumberOfMessages int     `json:"MaxNumberOfMessages"`
 	WaitTimeSeconds     int     `json:"WaitTimeSeconds"`
 	ReceiptHandle       string  `json:"ReceiptHandle"`
+	// VisibilityTimeout is ReceiveMessage's (nil: the queue's) and
+	// ChangeMessageVisibility's.
+	VisibilityTimeout *int `json:"VisibilityTimeout"`
 }
 
 // apiError is an error answer.
@@ -192,7 +196,11 @@ func (s *Server) handle(ctx context.Context, op string, r *http.Request) (any, *
 	case "SendMessageBatch":
 		return s.sendBatch(ctx, q, in.Entries, fault)
 	case "ReceiveMessage":
-		msgs, err := q.Receive(ctx, max(in.MaxNumberOfMessages, 1), time.Duration(in.WaitTimeSeconds)*time.Second)
+		hide := time.Duration(-1)
+		if in.VisibilityTimeout != nil {
+			hide = time.Duration(*in.VisibilityTimeout) * time.Second
+		}
+		msgs, err := q.ReceiveHidden(ctx, max(in.MaxNumberOfMessages, 1), time.Duration(in.WaitTimeSeconds)*time.Second, hide)
 		if err != nil {
 			return nil, &apiError{500, "InternalError", err.Error()}
 		}
@@ -209,6 +217,14 @@ func (s *Server) handle(ctx context.Context, op string, r *http.Request) (any, *
 			return nil, &apiError{400, "MissingParameter", "ReceiptHandle"}
 		}
 		q.Delete(ctx, in.ReceiptHandle)
+		return map[string]any{}, nil
+	case "ChangeMessageVisibility":
+		if in.ReceiptHandle == "" || in.VisibilityTimeout == nil {
+			return nil, &apiError{400, "MissingParameter", "ReceiptHandle and VisibilityTimeout"}
+		}
+		if !q.ChangeVisibility(in.ReceiptHandle, time.Duration(*in.VisibilityTimeout)*time.Second) {
+			return nil, &apiError{400, "ReceiptHandleIsInvalid", "not a current receipt: " + in.ReceiptHandle}
+		}
 		return map[string]any{}, nil
 	}
 	return nil, &apiError{400, "InvalidAction", "not supported here: " + op}
