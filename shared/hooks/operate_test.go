@@ -634,3 +634,41 @@ func TestDecisionsNewestFirstAndRemovedWithTheHook(t *testing.T) {
 		t.Fatalf("decisions of a removed hook: %v", err)
 	}
 }
+
+// Pulse messages that fail the triggerSchema, or a filter, create nothing
+// and are acknowledged, as upstream, but now leave a decision saying why.
+func TestPulseDecisions(t *testing.T) {
+	ctx := context.Background()
+	e := newOperateEnv(t)
+	in := input("h")
+	in.TriggerSchema = json.RawMessage(`{"type":"object","required":["build"]}`)
+	if _, err := e.svc.CreateHook(ctx, "g", "h", in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.PutSettings(ctx, "g", "h", Settings{Filters: []string{`payload.build > 5`}}); err != nil {
+		t.Fatal(err)
+	}
+	l := NewPulseListener(e.svc)
+	for _, tt := range []struct {
+		payload string
+		outcome PulseOutcome
+		want    string
+	}{
+		{`{"other":1}`, PulseDiscarded, OutcomeRejected},
+		{`not json`, PulseDiscarded, OutcomeRejected},
+		{`{"build":3}`, PulseFiltered, OutcomeFiltered},
+		{`{"build":9}`, PulseFired, OutcomeCreated},
+	} {
+		res, err := l.FirePulseMessage(ctx, PulseMessage{HookGroupID: "g", HookID: "h", Exchange: "exchange/x", RoutingKey: "r", Payload: json.RawMessage(tt.payload)})
+		if err != nil || res.Outcome != tt.outcome {
+			t.Fatalf("%s: %+v, %v", tt.payload, res, err)
+		}
+		d := e.lastDecision(t, "g", "h")
+		if d.Outcome != tt.want || d.Pulse == nil || d.Pulse.RoutingKey != "r" || d.TaskID != res.TaskID {
+			t.Fatalf("%s: decision %+v", tt.payload, d)
+		}
+	}
+	if c := l.Counts(); c.Discarded != 2 || c.Filtered != 1 || c.Fired != 1 {
+		t.Fatalf("counts %+v", c)
+	}
+}

@@ -187,18 +187,20 @@ func (l *PulseListener) Counts() PulseCounts {
 }
 
 // FirePulseMessage handles one Pulse message for its hook, as upstream's
-// listener does: the hook is loaded fresh (gone: the message is dropped),
-// the payload is checked against the hook's triggerSchema (failing: the
-// message is discarded with no task and no record, the counter goes up and
-// hook-pulse-message-discarded is logged for the 1st and every 100th
-// discard), then the hook fires with firedBy pulseMessage, the payload as
-// its only input, and the message's derived taskId, so handling the same
-// message twice creates one task.
+// listener does: the hook is loaded fresh (gone: the message is dropped);
+// a pause in force acknowledges the message with a paused decision and no
+// task; the payload is checked against the hook's triggerSchema (failing:
+// the message is discarded with no task and no last fire, but a rejected
+// decision; the counter goes up and hook-pulse-message-discarded is logged
+// for the 1st and every 100th discard); the hook's filters may stop it;
+// then the hook fires with firedBy pulseMessage, the payload as its only
+// input, and the message's derived taskId, so handling the same message
+// twice creates one task.
 //
 // It returns an error only when trying the same message again may succeed:
 // the store failed, or the queue answered 5xx or could not be reached. Every
-// other outcome is final and reported in the result; failed fires are
-// recorded as last fires by the fire protocol.
+// other outcome is final and reported in the result; every outcome past
+// the hook lookup is a decision, and failed fires are also last fires.
 func (l *PulseListener) FirePulseMessage(ctx context.Context, msg PulseMessage) (PulseResult, error) {
 	s := l.svc
 	rec, err := s.store.GetHook(ctx, msg.HookGroupID, msg.HookID)

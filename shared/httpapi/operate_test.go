@@ -262,3 +262,47 @@ func TestCheckRouteWithRoles(t *testing.T) {
 		t.Fatalf("warnings %s", r.raw)
 	}
 }
+
+// A paused hook refuses signed webhook deliveries too; its decision keeps
+// the delivery (body and webhook context), and a replay after the pause
+// fires it as the sender sent it.
+func TestWebhookWhilePausedThenReplayed(t *testing.T) {
+	e := newWebhookEnv(t, nil, WebhookOptions{})
+	e.mustCreate(t, "/foo/bar", webhookHook())
+	e.putSettings(t, "/foo/bar", `{"webhook":{"scheme":"github","secrets":["`+secretA+`"]}}`)
+	if r := e.do(t, "PUT", settingsURL+"/foo/bar/pause", `{"reason":"repo migration"}`); r.status != 200 {
+		t.Fatalf("pause: %d %s", r.status, r.raw)
+	}
+	// Pausing through its own route keeps the webhook settings.
+	if r := e.do(t, "GET", settingsURL+"/foo/bar/settings", ""); r.body["webhook"] == nil || r.body["paused"] == nil {
+		t.Fatalf("settings after pause: %s", r.raw)
+	}
+	body := githubPushPayload(1 << 10)
+	r := e.post(t, settingsURL+"/foo/bar/webhook", "application/json", body, githubHeaders(secretA, body, "delivery-1"))
+	if r.status != 409 || !strings.Contains(r.message(), "repo migration") || e.queue.count() != 0 {
+		t.Fatalf("delivery while paused: %d %s", r.status, r.raw)
+	}
+	ds := e.do(t, "GET", settingsURL+"/foo/bar/decisions", "").body["decisions"].([]any)
+	paused := ds[0].(map[string]any)
+	if paused["outcome"] != "paused" || paused["context"].(map[string]any)["webhook"] == nil {
+		t.Fatalf("decision %v", paused)
+	}
+	if r := e.do(t, "DELETE", settingsURL+"/foo/bar/pause", ""); r.status != 200 {
+		t.Fatalf("resume: %d %s", r.status, r.raw)
+	}
+	replay := e.do(t, "POST", settingsURL+"/foo/bar/decisions/"+paused["decisionId"].(string)+"/replay", "")
+	if replay.status != 200 || replay.body["outcome"] != "created" {
+		t.Fatalf("replay: %d %s", replay.status, replay.raw)
+	}
+	extra := e.queue.task(t, replay.body["taskId"].(string))["extra"].(map[string]any)
+	if extra["webhook"].(map[string]any)["deliveryId"] != "delivery-1" || !jsonEqual(decoded(t, body), extra["payload"]) {
+		t.Fatalf("replayed task extra %v", extra)
+	}
+}
+
+func decoded(t *testing.T, data []byte) any {
+	t.Helper()
+	var v any
+	mustDecode(t, data, &v)
+	return v
+}
