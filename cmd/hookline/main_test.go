@@ -21,6 +21,16 @@ import (
 
 func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
+// writeFile writes body to dir/name and returns the path.
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 const validHook = `{
   "metadata": {"name": "n", "description": "d", "owner": "o@example.com"},
   "schedule": ["0 0 2 * * *"],
@@ -29,13 +39,7 @@ const validHook = `{
 
 func TestValidate(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return writeFile(t, dir, name, body) }
 	for _, tt := range []struct {
 		name, body string
 		wantCode   int
@@ -187,13 +191,7 @@ func signed(t *testing.T, creds auth.Credentials, method, url, body string) (int
 
 func TestValidatePrecheck(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return writeFile(t, dir, name, body) }
 	hook := write("hook.json", `{
   "metadata": {"name": "n", "description": "d", "owner": "o@example.com"},
   "schedule": ["0 0 2 * * *"],

@@ -6,14 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/store"
-	"github.com/hookline/hookline/shared/store/embedded"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
 
@@ -564,19 +561,7 @@ func TestReplay(t *testing.T) {
 
 func TestDecisionLogOff(t *testing.T) {
 	ctx := context.Background()
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	reg, err := schemas.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := NewService(st, reg, Options{Queue: &fakeQueue{}, Logger: slog.New(slog.DiscardHandler), DecisionRetention: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, st := newServiceWith(t, Options{Queue: &fakeQueue{}, Logger: slog.New(slog.DiscardHandler), DecisionRetention: -1})
 	in := input("h")
 	in.TriggerSchema = json.RawMessage(`{"type":"object"}`)
 	if _, err := svc.CreateHook(ctx, "g", "h", in); err != nil {

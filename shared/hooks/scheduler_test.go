@@ -6,15 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/store"
-	"github.com/hookline/hookline/shared/store/embedded"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
 
@@ -98,20 +95,8 @@ type schedEnv struct {
 
 func newSchedEnv(t *testing.T) *schedEnv {
 	t.Helper()
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	reg, err := schemas.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &schedEnv{store: st, queue: &fakeQueue{}, mailer: &fakeMailer{}, clock: &clock{t: time.Date(2026, 3, 4, 9, 58, 10, 0, time.UTC)}, logs: &bytes.Buffer{}}
-	e.svc, err = NewService(st, reg, Options{Now: e.clock.Now, Queue: e.queue, Mailer: e.mailer, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := &schedEnv{queue: &fakeQueue{}, mailer: &fakeMailer{}, clock: &clock{t: time.Date(2026, 3, 4, 9, 58, 10, 0, time.UTC)}, logs: &bytes.Buffer{}}
+	e.svc, e.store = newServiceWith(t, Options{Now: e.clock.Now, Queue: e.queue, Mailer: e.mailer, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))})
 	return e
 }
 

@@ -20,6 +20,12 @@ var now = time.Date(2026, 3, 4, 10, 0, 30, 0, time.UTC)
 
 func newService(t *testing.T) (*Service, store.Store) {
 	t.Helper()
+	return newServiceWith(t, Options{Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+}
+
+// newServiceWith is a service over a fresh embedded store.
+func newServiceWith(t *testing.T, opts Options) (*Service, store.Store) {
+	t.Helper()
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +35,7 @@ func newService(t *testing.T) (*Service, store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := NewService(st, reg, Options{Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	svc, err := NewService(st, reg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

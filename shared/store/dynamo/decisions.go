@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -67,20 +66,11 @@ func (s *Store) GetDecision(ctx context.Context, hookGroupID, hookID, id string)
 // ListDecisions implements store.Store: newest first. Decisions past their
 // expiry are listed until DynamoDB's TTL removes them.
 func (s *Store) ListDecisions(ctx context.Context, hookGroupID, hookID string, p store.Page) ([]store.Decision, string, error) {
-	pk := decisionPK(hookGroupID, hookID)
-	in := s.partitionQuery(pk)
-	in.ScanIndexForward = aws.Bool(false)
-	items, next, err := s.queryPage(ctx, in, pk, p)
+	out, next, err := listNewestFirst(ctx, s, decisionPK(hookGroupID, hookID), p, func(item map[string]types.AttributeValue) (store.Decision, error) {
+		return decodeDecision(hookGroupID, hookID, item)
+	})
 	if err != nil {
 		return nil, "", fmt.Errorf("dynamo: list decisions of %s/%s: %w", hookGroupID, hookID, err)
-	}
-	out := make([]store.Decision, 0, len(items))
-	for _, item := range items {
-		d, err := decodeDecision(hookGroupID, hookID, item)
-		if err != nil {
-			return nil, "", fmt.Errorf("dynamo: list decisions of %s/%s: %w", hookGroupID, hookID, err)
-		}
-		out = append(out, d)
 	}
 	return out, next, nil
 }

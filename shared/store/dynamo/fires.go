@@ -42,22 +42,33 @@ func fireItem(f store.LastFire) map[string]types.AttributeValue {
 // ListLastFires implements store.Store: newest first. Records past their
 // expiry are listed until DynamoDB's TTL removes them.
 func (s *Store) ListLastFires(ctx context.Context, hookGroupID, hookID string, p store.Page) ([]store.LastFire, string, error) {
-	pk := firePK(hookGroupID, hookID)
+	fires, next, err := listNewestFirst(ctx, s, firePK(hookGroupID, hookID), p, func(item map[string]types.AttributeValue) (store.LastFire, error) {
+		return decodeFire(hookGroupID, hookID, item)
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("dynamo: list last fires of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return fires, next, nil
+}
+
+// listNewestFirst reads a page of one partition in descending sort-key
+// order and decodes each item.
+func listNewestFirst[T any](ctx context.Context, s *Store, pk string, p store.Page, decode func(map[string]types.AttributeValue) (T, error)) ([]T, string, error) {
 	in := s.partitionQuery(pk)
 	in.ScanIndexForward = aws.Bool(false)
 	items, next, err := s.queryPage(ctx, in, pk, p)
 	if err != nil {
-		return nil, "", fmt.Errorf("dynamo: list last fires of %s/%s: %w", hookGroupID, hookID, err)
+		return nil, "", err
 	}
-	fires := make([]store.LastFire, 0, len(items))
+	out := make([]T, 0, len(items))
 	for _, item := range items {
-		f, err := decodeFire(hookGroupID, hookID, item)
+		v, err := decode(item)
 		if err != nil {
-			return nil, "", fmt.Errorf("dynamo: list last fires of %s/%s: %w", hookGroupID, hookID, err)
+			return nil, "", err
 		}
-		fires = append(fires, f)
+		out = append(out, v)
 	}
-	return fires, next, nil
+	return out, next, nil
 }
 
 func decodeFire(hookGroupID, hookID string, item map[string]types.AttributeValue) (store.LastFire, error) {

@@ -26,12 +26,8 @@ import (
 // each range from its old end only as far as the first live decision.
 var bucketDecisions = []byte("decisions")
 
-func decisionPrefix(group, id string) []byte {
-	return []byte(group + "\x00" + id + "\x00")
-}
-
 func decisionKey(d store.Decision) []byte {
-	return append(decisionPrefix(d.HookGroupID, d.HookID), d.ID...)
+	return append(hookPrefix(d.HookGroupID, d.HookID), d.ID...)
 }
 
 func encodeDecisionValue(d store.Decision) []byte {
@@ -47,7 +43,7 @@ func decodeDecisionValue(group, id string, key, v []byte) (store.Decision, error
 	if len(v) < 8 {
 		return store.Decision{}, fmt.Errorf("embedded: decision record %q is %d bytes", key, len(v))
 	}
-	d := store.Decision{HookGroupID: group, HookID: id, ID: string(key[len(decisionPrefix(group, id)):])}
+	d := store.Decision{HookGroupID: group, HookID: id, ID: string(key[len(hookPrefix(group, id)):])}
 	if exp := binary.BigEndian.Uint64(v[:8]); exp != 0 {
 		d.ExpiresAt = time.Unix(0, int64(exp)).UTC()
 	}
@@ -111,7 +107,7 @@ func (s *Store) ListDecisions(ctx context.Context, hookGroupID, hookID string, p
 		return nil, "", err
 	}
 	limit := pageLimit(p)
-	prefix := decisionPrefix(hookGroupID, hookID)
+	prefix := hookPrefix(hookGroupID, hookID)
 	var out []store.Decision
 	var next string
 	err = s.read(ctx, func(tx *bolt.Tx) error {
@@ -151,17 +147,7 @@ func (s *Store) ListDecisions(ctx context.Context, hookGroupID, hookID string, p
 
 // DeleteDecisions implements store.Store.
 func (s *Store) DeleteDecisions(ctx context.Context, hookGroupID, hookID string) error {
-	prefix := decisionPrefix(hookGroupID, hookID)
-	err := s.write(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketDecisions).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.deletePrefix(ctx, bucketDecisions, hookPrefix(hookGroupID, hookID)); err != nil {
 		return fmt.Errorf("embedded: delete decisions of %s/%s: %w", hookGroupID, hookID, err)
 	}
 	return nil

@@ -534,7 +534,9 @@ type fireRecord struct {
 	ExpiresAt      time.Time `json:"expiresAt,omitzero"`
 }
 
-func firePrefix(group, id string) []byte {
+// hookPrefix starts the keys of one hook's fire records and decisions
+// (hook ids contain no NUL).
+func hookPrefix(group, id string) []byte {
 	return []byte(group + "\x00" + id + "\x00")
 }
 
@@ -542,7 +544,7 @@ func firePrefix(group, id string) []byte {
 // distance from the far future.
 func fireKey(f store.LastFire) []byte {
 	inverted := uint64(math.MaxInt64 - f.TaskCreateTime.UnixNano())
-	return append(firePrefix(f.HookGroupID, f.HookID), []byte(fmt.Sprintf("%020d\x00%s", inverted, f.TaskID))...)
+	return append(hookPrefix(f.HookGroupID, f.HookID), []byte(fmt.Sprintf("%020d\x00%s", inverted, f.TaskID))...)
 }
 
 func encodeFire(f store.LastFire) ([]byte, error) {
@@ -576,7 +578,7 @@ func (s *Store) ListLastFires(ctx context.Context, hookGroupID, hookID string, p
 		return nil, "", err
 	}
 	limit := pageLimit(p)
-	prefix := firePrefix(hookGroupID, hookID)
+	prefix := hookPrefix(hookGroupID, hookID)
 	var fires []store.LastFire
 	var next string
 	err = s.read(ctx, func(tx *bolt.Tx) error {
@@ -613,9 +615,16 @@ func (s *Store) ListLastFires(ctx context.Context, hookGroupID, hookID string, p
 
 // DeleteLastFires implements store.Store.
 func (s *Store) DeleteLastFires(ctx context.Context, hookGroupID, hookID string) error {
-	prefix := firePrefix(hookGroupID, hookID)
-	err := s.write(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketFires).Cursor()
+	if err := s.deletePrefix(ctx, bucketFires, hookPrefix(hookGroupID, hookID)); err != nil {
+		return fmt.Errorf("embedded: delete last fires of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return nil
+}
+
+// deletePrefix deletes every key of bucket that starts with prefix.
+func (s *Store) deletePrefix(ctx context.Context, bucket, prefix []byte) error {
+	return s.write(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
 			if err := c.Delete(); err != nil {
 				return err
@@ -623,10 +632,6 @@ func (s *Store) DeleteLastFires(ctx context.Context, hookGroupID, hookID string)
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("embedded: delete last fires of %s/%s: %w", hookGroupID, hookID, err)
-	}
-	return nil
 }
 
 var _ store.Expirer = (*Store)(nil)
