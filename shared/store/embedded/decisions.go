@@ -13,21 +13,39 @@ import (
 	"github.com/hookline/hookline/shared/store"
 )
 
-// Decisions live in bucket "decisions" under group, hook and decision id,
-// so one hook's log is one contiguous key range, read backwards for newest
-// first. The value is the expiry (8 bytes, big-endian unix nanoseconds, 0
-// for none) followed by the body as is: no re-encoding of payloads of up to
-// a few hundred kilobytes.
+// Decisions live in bucket "fires" beside the fire records, under
+// "<group>\x00<hook>\x00!<decision id>". '!' sorts before the digits that
+// start a fire record's key, and both are ordered so that a hook's newest
+// decision sits right before its newest fire record: a fire and its
+// decision then dirty the same leaf page, and a commit writes one page
+// fewer than with a bucket of their own (measured: about a tenth of a
+// durable write). One hook's log is one contiguous range, read backwards
+// for newest first. The value is the expiry (8 bytes, big-endian unix
+// nanoseconds, 0 for none) followed by the body as is: no re-encoding of
+// payloads of up to a few hundred kilobytes.
 //
-// There is no expiry index: a second bucket written by every fire cost
-// about a fifth more per commit (more dirty pages to write and sync). Ids
+// There is no expiry index, which would cost another page per fire. Ids
 // sort by time and the retention is one setting, so within a hook's range
 // the oldest decisions are the first to expire, and ExpireDecisions reads
 // each range from its old end only as far as the first live decision.
-var bucketDecisions = []byte("decisions")
+
+// decisionMark separates a hook's decisions from its fire records.
+const decisionMark = '!'
+
+// decisionPrefix starts the keys of one hook's decisions.
+func decisionPrefix(group, id string) []byte {
+	return append(hookPrefix(group, id), decisionMark)
+}
 
 func decisionKey(d store.Decision) []byte {
-	return append(hookPrefix(d.HookGroupID, d.HookID), d.ID...)
+	return append(decisionPrefix(d.HookGroupID, d.HookID), d.ID...)
+}
+
+// isDecisionKey tells a decision's key from a fire record's in bucket
+// "fires".
+func isDecisionKey(k []byte) bool {
+	p := hookPrefixOf(k)
+	return p != nil && len(k) > len(p) && k[len(p)] == decisionMark
 }
 
 func encodeDecisionValue(d store.Decision) []byte {
@@ -43,7 +61,7 @@ func decodeDecisionValue(group, id string, key, v []byte) (store.Decision, error
 	if len(v) < 8 {
 		return store.Decision{}, fmt.Errorf("embedded: decision record %q is %d bytes", key, len(v))
 	}
-	d := store.Decision{HookGroupID: group, HookID: id, ID: string(key[len(hookPrefix(group, id)):])}
+	d := store.Decision{HookGroupID: group, HookID: id, ID: string(key[len(decisionPrefix(group, id)):])}
 	if exp := binary.BigEndian.Uint64(v[:8]); exp != 0 {
 		d.ExpiresAt = time.Unix(0, int64(exp)).UTC()
 	}
@@ -65,7 +83,7 @@ func (s *Store) PutDecision(ctx context.Context, d store.Decision, fire *store.L
 	}
 	value := encodeDecisionValue(d)
 	err := s.write(ctx, func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketDecisions).Put(decisionKey(d), value); err != nil {
+		if err := tx.Bucket(bucketFires).Put(decisionKey(d), value); err != nil {
 			return err
 		}
 		if fire != nil {
@@ -84,7 +102,7 @@ func (s *Store) GetDecision(ctx context.Context, hookGroupID, hookID, id string)
 	var d store.Decision
 	key := decisionKey(store.Decision{HookGroupID: hookGroupID, HookID: hookID, ID: id})
 	err := s.read(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketDecisions).Get(key)
+		v := tx.Bucket(bucketFires).Get(key)
 		if v == nil {
 			return store.ErrNotFound
 		}
@@ -107,11 +125,11 @@ func (s *Store) ListDecisions(ctx context.Context, hookGroupID, hookID string, p
 		return nil, "", err
 	}
 	limit := pageLimit(p)
-	prefix := hookPrefix(hookGroupID, hookID)
+	prefix := decisionPrefix(hookGroupID, hookID)
 	var out []store.Decision
 	var next string
 	err = s.read(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketDecisions).Cursor()
+		c := tx.Bucket(bucketFires).Cursor()
 		// Position on the greatest key of the range (or, with a token, on
 		// the greatest key below the last one returned), then walk down.
 		var k, v []byte
@@ -147,31 +165,33 @@ func (s *Store) ListDecisions(ctx context.Context, hookGroupID, hookID string, p
 
 // DeleteDecisions implements store.Store.
 func (s *Store) DeleteDecisions(ctx context.Context, hookGroupID, hookID string) error {
-	if err := s.deletePrefix(ctx, bucketDecisions, hookPrefix(hookGroupID, hookID)); err != nil {
+	prefix := decisionPrefix(hookGroupID, hookID)
+	if err := s.deleteRange(ctx, bucketFires, prefix, prefix); err != nil {
 		return fmt.Errorf("embedded: delete decisions of %s/%s: %w", hookGroupID, hookID, err)
 	}
 	return nil
 }
 
-// ExpireDecisions implements store.Expirer. For each hook's range it deletes
-// from the oldest decision up to the first that is still live, then skips
-// to the next hook: its cost follows the hooks with decisions and the
-// expired decisions, not every stored one. After the retention is
-// shortened, decisions kept under the longer one hold back newer ones
-// behind them until they expire too.
+// ExpireDecisions implements store.Expirer. For each hook it deletes from
+// its oldest decision up to the first that is still live, then skips to the
+// next hook: its cost follows the hooks and the expired decisions, not the
+// stored records. After the retention is shortened, decisions kept under
+// the longer one hold back newer ones behind them until they expire too.
 func (s *Store) ExpireDecisions(ctx context.Context, now time.Time) (int, error) {
 	deleted := 0
 	limit := uint64(now.UnixNano())
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		deleted = 0
-		c := tx.Bucket(bucketDecisions).Cursor()
-		k, v := c.First()
+		c := tx.Bucket(bucketFires).Cursor()
+		k, _ := c.First()
 		for k != nil {
-			prefix := hookPrefixOf(k)
-			if prefix == nil {
-				return fmt.Errorf("decision key %q has no hook prefix", k)
+			hook := hookPrefixOf(k)
+			if hook == nil {
+				return fmt.Errorf("record key %q has no hook prefix", k)
 			}
-			for k != nil && bytes.HasPrefix(k, prefix) {
+			prefix := append(bytes.Clone(hook), decisionMark)
+			var v []byte
+			for k, v = c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
 				if len(v) < 8 {
 					return fmt.Errorf("decision record %q is %d bytes", k, len(v))
 				}
@@ -182,11 +202,9 @@ func (s *Store) ExpireDecisions(ctx context.Context, now time.Time) (int, error)
 					return err
 				}
 				deleted++
-				// After a delete the cursor points at the next item.
-				k, v = c.Seek(k)
 			}
-			// 0xff sorts after every id character: the next hook's range.
-			k, v = c.Seek(append(prefix, 0xff))
+			// 0xff sorts after every key character: the next hook.
+			k, _ = c.Seek(append(hook, 0xff))
 		}
 		return ctx.Err()
 	})

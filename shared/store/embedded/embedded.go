@@ -8,8 +8,8 @@
 // time (key: time, group, hookId), updated in the same transaction as the
 // hook, so finding due hooks reads only the due ones. Bucket "fires" holds
 // fire records keyed by hook, then newest first. Bucket "settings" holds
-// each hook's settings record, keyed by hook. Bucket "decisions" holds
-// the decision logs (decisions.go).
+// each hook's settings record, keyed by hook. Decision logs
+// share bucket "fires" (decisions.go).
 //
 // Every write goes through a group committer (shared/boltcommit): writes
 // that arrive while a commit runs share the next transaction and fsync, so
@@ -72,7 +72,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketHooks, bucketClaims, bucketDue, bucketFires, bucketSettings, bucketDecisions} {
+		for _, name := range [][]byte{bucketHooks, bucketClaims, bucketDue, bucketFires, bucketSettings} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -586,7 +586,7 @@ func (s *Store) ListLastFires(ctx context.Context, hookGroupID, hookID string, p
 		c := tx.Bucket(bucketFires).Cursor()
 		var k, v []byte
 		if after == "" {
-			k, v = c.Seek(prefix)
+			k, v = c.Seek(firesStart(prefix))
 		} else {
 			k, v = seekAfter(c, string(prefix)+after)
 		}
@@ -615,17 +615,25 @@ func (s *Store) ListLastFires(ctx context.Context, hookGroupID, hookID string, p
 
 // DeleteLastFires implements store.Store.
 func (s *Store) DeleteLastFires(ctx context.Context, hookGroupID, hookID string) error {
-	if err := s.deletePrefix(ctx, bucketFires, hookPrefix(hookGroupID, hookID)); err != nil {
+	prefix := hookPrefix(hookGroupID, hookID)
+	if err := s.deleteRange(ctx, bucketFires, firesStart(prefix), prefix); err != nil {
 		return fmt.Errorf("embedded: delete last fires of %s/%s: %w", hookGroupID, hookID, err)
 	}
 	return nil
 }
 
-// deletePrefix deletes every key of bucket that starts with prefix.
-func (s *Store) deletePrefix(ctx context.Context, bucket, prefix []byte) error {
+// firesStart is where a hook's fire records start: after its decisions,
+// at the first key whose time digits follow the hook prefix.
+func firesStart(prefix []byte) []byte {
+	return append(bytes.Clone(prefix), '0')
+}
+
+// deleteRange deletes the keys of bucket from start on that start with
+// prefix.
+func (s *Store) deleteRange(ctx context.Context, bucket, start, prefix []byte) error {
 	return s.write(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucket).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+		for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(start) {
 			if err := c.Delete(); err != nil {
 				return err
 			}
@@ -636,14 +644,18 @@ func (s *Store) deletePrefix(ctx context.Context, bucket, prefix []byte) error {
 
 var _ store.Expirer = (*Store)(nil)
 
-// ExpireLastFires implements store.Expirer. It scans every fire record;
-// it runs once a day in `hookline serve`.
+// ExpireLastFires implements store.Expirer. It scans every fire record,
+// skipping each hook's decisions; it runs once a day in `hookline serve`.
 func (s *Store) ExpireLastFires(ctx context.Context, now time.Time) (int, error) {
 	deleted := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		deleted = 0
 		c := tx.Bucket(bucketFires).Cursor()
 		for k, v := c.First(); k != nil; {
+			if isDecisionKey(k) {
+				k, v = c.Seek(firesStart(hookPrefixOf(k)))
+				continue
+			}
 			var rec fireRecord
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return fmt.Errorf("decode fire record: %w", err)

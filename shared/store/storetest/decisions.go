@@ -22,6 +22,8 @@ var decisionCases = []struct {
 	{"DecisionWithFire", testDecisionWithFire},
 	{"DeleteDecisions", testDeleteDecisions},
 	{"ExpireDecisions", testExpireDecisions},
+	{"FiresAndDecisionsApart", testFiresAndDecisionsApart},
+	{"ExpireFiresSparesDecisions", testExpireFiresSparesDecisions},
 }
 
 // decisionID sorts like the domain's ids: by time, then a suffix.
@@ -210,5 +212,78 @@ func testExpireDecisions(t *testing.T, s store.Store) {
 	}
 	if n, err := exp.ExpireDecisions(ctx, epoch.Add(24*time.Hour)); err != nil || n != 0 {
 		t.Fatalf("a second expiry: %d, %v", n, err)
+	}
+}
+
+// putPairs writes n fires of g/h, each with its decision, expiring an hour
+// after epoch.
+func putPairs(t *testing.T, s store.Store, n int) {
+	t.Helper()
+	for i := range n {
+		at := epoch.Add(time.Duration(i) * time.Second)
+		f := fire("g", "h", fmt.Sprintf("t%d", i), at, "success")
+		f.ExpiresAt = epoch.Add(time.Hour)
+		d := decision("g", "h", at, fmt.Sprintf("d%d", i))
+		d.ExpiresAt = epoch.Add(time.Hour)
+		putDecision(t, s, d, &f)
+	}
+}
+
+// A hook's fire records and decisions may share storage (the embedded
+// store keeps them side by side): each operation touches only its own.
+func testFiresAndDecisionsApart(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	putPairs(t, s, 3)
+	var firesSeen []string
+	page := store.Page{Limit: 2}
+	for range 5 {
+		fires, next := listFires(t, s, "g", "h", page)
+		for _, f := range fires {
+			firesSeen = append(firesSeen, f.TaskID)
+		}
+		if next == "" {
+			break
+		}
+		page.Token = next
+	}
+	if fmt.Sprint(firesSeen) != "[t2 t1 t0]" {
+		t.Fatalf("fires listed among decisions: %v", firesSeen)
+	}
+	if err := s.DeleteLastFires(ctx, "g", "h"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := decisionIDs(t, s, "g", "h", store.Page{}); len(ids) != 3 {
+		t.Fatalf("deleting fires deleted decisions: %v", ids)
+	}
+	putPairs(t, s, 1)
+	if err := s.DeleteDecisions(ctx, "g", "h"); err != nil {
+		t.Fatal(err)
+	}
+	if fires, _ := listFires(t, s, "g", "h", store.Page{}); len(fires) != 1 {
+		t.Fatalf("deleting decisions deleted fires: %v", fires)
+	}
+}
+
+func testExpireFiresSparesDecisions(t *testing.T, s store.Store) {
+	exp, ok := s.(store.Expirer)
+	if !ok {
+		t.Skip("the backend expires records itself (DynamoDB TTL)")
+	}
+	ctx := context.Background()
+	putPairs(t, s, 3)
+	fresh := decision("g", "h", epoch.Add(time.Minute), "d9")
+	fresh.ExpiresAt = epoch.Add(48 * time.Hour)
+	putDecision(t, s, fresh, nil)
+	if n, err := exp.ExpireLastFires(ctx, epoch.Add(2*time.Hour)); err != nil || n != 3 {
+		t.Fatalf("expire fires: %d, %v", n, err)
+	}
+	if ids, _ := decisionIDs(t, s, "g", "h", store.Page{}); len(ids) != 4 {
+		t.Fatalf("expiring fires touched decisions: %v", ids)
+	}
+	if n, err := exp.ExpireDecisions(ctx, epoch.Add(2*time.Hour)); err != nil || n != 3 {
+		t.Fatalf("expire decisions: %d, %v", n, err)
+	}
+	if ids, _ := decisionIDs(t, s, "g", "h", store.Page{}); fmt.Sprint(ids) != "[d9]" {
+		t.Fatalf("left %v", ids)
 	}
 }
