@@ -45,7 +45,7 @@ func (rt *Router) operateRoutes() []*route {
 	pauseHook := auth.AnyOf(auth.Scope("hooks:modify-hook:<hookGroupId>/<hookId>"), auth.Scope("hookline:pause:<hookGroupId>/<hookId>"))
 	pauseGroup := auth.AnyOf(auth.Scope("hooks:modify-hook:<hookGroupId>/*"), auth.Scope("hookline:pause:<hookGroupId>/*"))
 	killSwitch := auth.Scope("hookline:kill-switch")
-	readDecisions := auth.Scope("hooks:list-last-fires:<hookGroupId>:<hookId>")
+	readDecisions := auth.Scope("hooks:list-last-fires:<hookGroupId>/<hookId>")
 	return []*route{
 		{name: RouteHookPause, method: http.MethodGet, base: HooklineBasePath, segments: sub(hookPath, "pause"),
 			scopes: auth.Scope("hooks:get:<hookGroupId>:<hookId>"), output: schemas.PauseStatus, handle: rt.getPause},
@@ -62,7 +62,7 @@ func (rt *Router) operateRoutes() []*route {
 			scopes: pauseGroup, output: schemas.PauseStatus, handle: rt.setPause(false)},
 
 		{name: RouteKillSwitch, method: http.MethodGet, base: HooklineBasePath, segments: []string{"pause"},
-			scopes: auth.Scope("hooks:list-hook-groups"), output: schemas.PauseStatus, handle: rt.getPause},
+			scopes: auth.Scope("hooks:list-hooks:"), output: schemas.PauseStatus, handle: rt.getPause},
 		{name: RouteEngageKillSwitch, method: http.MethodPut, base: HooklineBasePath, segments: []string{"pause"},
 			scopes: killSwitch, input: schemas.PauseRequest, output: schemas.PauseStatus, handle: rt.setPause(true)},
 		{name: RouteReleaseKillSwitch, method: http.MethodDelete, base: HooklineBasePath, segments: []string{"pause"},

@@ -188,12 +188,12 @@ func TestOperateRouteScopes(t *testing.T) {
 		{RouteHookGroupPause, "GET", HooklineBasePath + "/hook-groups/foo/pause", "", []string{"hooks:list-hooks:foo"}, []string{"hooks:list-hooks:other"}, 200},
 		{RoutePauseHookGroup, "PUT", HooklineBasePath + "/hook-groups/foo/pause", `{"reason":"r"}`, []string{"hooks:modify-hook:foo/*"}, []string{"hooks:modify-hook:foo/bar"}, 200},
 		{RouteResumeHookGroup, "DELETE", HooklineBasePath + "/hook-groups/foo/pause", "", []string{"hookline:pause:foo/*"}, []string{"hookline:pause:foo/bar"}, 200},
-		{RouteKillSwitch, "GET", HooklineBasePath + "/pause", "", []string{"hooks:list-hook-groups"}, []string{"hooks:list-hooks:foo"}, 200},
+		{RouteKillSwitch, "GET", HooklineBasePath + "/pause", "", []string{"hooks:list-hooks:"}, []string{"hooks:list-hooks:foo"}, 200},
 		{RouteEngageKillSwitch, "PUT", HooklineBasePath + "/pause", `{"reason":"r"}`, []string{"hookline:kill-switch"}, []string{"hooks:modify-hook:*"}, 200},
 		{RouteReleaseKillSwitch, "DELETE", HooklineBasePath + "/pause", "", []string{"hookline:kill-switch"}, []string{"hookline:pause:*"}, 200},
-		{RouteListDecisions, "GET", HooklineBasePath + "/hooks/foo/bar/decisions", "", []string{"hooks:list-last-fires:foo:bar"}, []string{"hooks:list-last-fires:foo:other"}, 200},
-		{RouteDecision, "GET", unknownDecision, "", []string{"hooks:list-last-fires:foo:bar"}, []string{"hooks:get:foo:bar"}, 404},
-		{RouteReplayDecision, "POST", unknownDecision + "/replay", "", []string{"hooks:trigger-hook:foo/bar"}, []string{"hooks:list-last-fires:foo:bar"}, 404},
+		{RouteListDecisions, "GET", HooklineBasePath + "/hooks/foo/bar/decisions", "", []string{"hooks:list-last-fires:foo/bar"}, []string{"hooks:list-last-fires:foo/other"}, 200},
+		{RouteDecision, "GET", unknownDecision, "", []string{"hooks:list-last-fires:foo/bar"}, []string{"hooks:get:foo:bar"}, 404},
+		{RouteReplayDecision, "POST", unknownDecision + "/replay", "", []string{"hooks:trigger-hook:foo/bar"}, []string{"hooks:list-last-fires:foo/bar"}, 404},
 		{RouteCheckHook, "POST", HooklineBasePath + "/hooks/foo/bar/check", `{"payload":{}}`, []string{"hooks:get:foo:bar"}, []string{"hooks:get:foo:other"}, 200},
 	} {
 		t.Run(tt.route, func(t *testing.T) {
