@@ -34,7 +34,7 @@ var functions = map[string]string{
 }
 
 // globalEnv are the variables every function gets from Globals.
-var globalEnv = []string{"HOOKLINE_STORE", "TASKCLUSTER_ROOT_URL", "TASKCLUSTER_CLIENT_ID", "TASKCLUSTER_ACCESS_TOKEN"}
+var globalEnv = []string{"HOOKLINE_STORE", "HOOKLINE_DECISION_RETENTION", "TASKCLUSTER_ROOT_URL", "TASKCLUSTER_CLIENT_ID", "TASKCLUSTER_ACCESS_TOKEN"}
 
 // functionEnv are the variables each function gets: the globals plus what
 // only it needs (clients only where requests are authenticated, the
@@ -817,7 +817,7 @@ func TestTemplate_References(t *testing.T) {
 func TestTemplate_ParametersAndOutputs(t *testing.T) {
 	tpl, _ := load(t)
 	params := tpl.section("Parameters")
-	for _, p := range []string{"TaskclusterRootUrl", "TaskclusterCredentialsSecretArn", "ClientsJson", "AuthMode", "PulseUrl", "EmailSender", "WebhookConcurrency"} {
+	for _, p := range []string{"TaskclusterRootUrl", "TaskclusterCredentialsSecretArn", "ClientsJson", "AuthMode", "PulseUrl", "EmailSender", "WebhookConcurrency", "DecisionRetention"} {
 		if params[p] == nil {
 			t.Errorf("parameter %s is missing", p)
 		}
