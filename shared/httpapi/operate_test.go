@@ -78,7 +78,8 @@ func TestSettingsCarryPauseAndFilters(t *testing.T) {
 		{`{"filters":["payload."]}`, CodeInputError, "filters[0] is not a JSON-e expression"},
 		{`{"filters":[""]}`, CodeInputValidationError, "filters"},
 		{`{"paused":{}}`, CodeInputValidationError, "reason"},
-		{`{"paused":{"reason":"x","since":"2020-01-01T00:00:00Z"}}`, CodeInputValidationError, "since"},
+		{`{"paused":{"reason":"x","level":"global"}}`, CodeInputValidationError, "level"},
+		{`{"paused":{"reason":"x","until":"Monday"}}`, CodeInputValidationError, "until"},
 	} {
 		if r := e.do(t, "PUT", settingsURL+"/g/h/settings", tt.body); r.status != 400 || r.code() != tt.code || !strings.Contains(r.message(), tt.want) {
 			t.Errorf("%s: %d %s", tt.body, r.status, r.raw)
@@ -98,6 +99,27 @@ func TestSettingsCarryPauseAndFilters(t *testing.T) {
 	}
 	if r := e.do(t, "POST", hooksURL+"/g/h/trigger", `{"branch":"main"}`); r.status != 200 || r.body["taskId"] == nil {
 		t.Fatalf("passing trigger: %d %s", r.status, r.raw)
+	}
+}
+
+// A GET reply, edited or not, can be PUT back: its read-only parts are
+// ignored, so the pause keeps its time and setter and the secrets stay.
+func TestSettingsGetReplyPutsBack(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.mustCreate(t, "/g/h", contextHook(openSchema))
+	e.putSettings(t, "/g/h", `{"webhook":{"scheme":"github","secrets":["0123456789abcdef"]},"paused":{"reason":"INC-9"},"filters":["true"]}`)
+	before := e.do(t, "GET", settingsURL+"/g/h/settings", "")
+	if before.status != 200 {
+		t.Fatalf("GET: %d %s", before.status, before.raw)
+	}
+	after := e.do(t, "PUT", settingsURL+"/g/h/settings", before.raw)
+	if after.status != 200 || string(after.raw) != before.raw {
+		t.Fatalf("PUT of the GET reply: %d\n got %s\nwant %s", after.status, after.raw, before.raw)
+	}
+	// A forged since or by is not taken.
+	after = e.do(t, "PUT", settingsURL+"/g/h/settings", `{"paused":{"reason":"INC-9","since":"2001-01-01T00:00:00Z","by":"someone-else"}}`)
+	if p := after.body["paused"].(map[string]any); p["since"] != before.body["paused"].(map[string]any)["since"] || p["by"] != "test-client" {
+		t.Fatalf("pause %v, want since and by of %s", p, before.raw)
 	}
 }
 
