@@ -27,8 +27,10 @@ const (
 // runPrecheck is `hookline validate --hook FILE [--payload FILE]`: the
 // definition checks of validate, then the pre-check of
 // POST .../check for a sample fire, printed as the same JSON report. Roles
-// come from HOOKLINE_CLIENTS / HOOKLINE_CLIENTS_FILE when set; otherwise the
-// report says they are unknown, which is not counted as a warning.
+// come from HOOKLINE_CLIENTS / HOOKLINE_CLIENTS_FILE when set, or from the
+// deployment's auth service (expandScopes) when HOOKLINE_AUTH_MODE is
+// taskcluster; otherwise the report says they are unknown, which is not
+// counted as a warning.
 func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("hookline validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -79,7 +81,7 @@ func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) st
 		return precheckInvalid
 	}
 	var roles hooks.ScopeExpander
-	if cfg.Auth.Mode == config.AuthStatic && len(cfg.Auth.Clients) > 0 {
+	if cfg.Auth.Mode == config.AuthTaskcluster || len(cfg.Auth.Clients) > 0 {
 		authz, err := app.NewAuthorizer(cfg.Auth, nil)
 		if err != nil {
 			return fail(err)

@@ -10,7 +10,15 @@ import (
 
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/httpapi"
+)
+
+// Both authenticators know the roles, so POST .../check and
+// `hookline validate --hook` can report the scopes a hook's role lacks.
+var (
+	_ hooks.ScopeExpander = (*auth.Static)(nil)
+	_ hooks.ScopeExpander = (*auth.Remote)(nil)
 )
 
 // NewAuthorizer builds the configured authenticator. extra, when not nil,

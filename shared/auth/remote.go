@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// maxRemoteAnswer bounds the authenticateHawk answer we read.
+// maxRemoteAnswer bounds an auth service answer we read.
 const maxRemoteAnswer = 1 << 20
 
 // Remote delegates verification to a Taskcluster deployment's auth service
@@ -59,34 +59,9 @@ func (x *Remote) Authorize(ctx context.Context, r *http.Request, body []byte, re
 // AuthenticateHawk sends req to the auth service and returns its answer.
 func (x *Remote) AuthenticateHawk(ctx context.Context, req HawkRequest) (HawkResult, error) {
 	req.Method = strings.ToLower(req.Method)
-	payload, err := json.Marshal(req)
-	if err != nil {
-		return HawkResult{}, fmt.Errorf("auth: encode authenticateHawk request: %w", err)
-	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, x.endpoint, bytes.NewReader(payload))
-	if err != nil {
-		return HawkResult{}, fmt.Errorf("auth: build authenticateHawk request: %w", err)
-	}
-	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set("Accept", "application/json")
-	resp, err := x.hc.Do(hr)
-	if err != nil {
-		return HawkResult{}, fmt.Errorf("auth: call authenticateHawk: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxRemoteAnswer+1))
-	if err != nil {
-		return HawkResult{}, fmt.Errorf("auth: read authenticateHawk answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return HawkResult{}, fmt.Errorf("auth: authenticateHawk answered HTTP %d: %w", resp.StatusCode, errBadAnswer)
-	}
-	if len(data) > maxRemoteAnswer {
-		return HawkResult{}, fmt.Errorf("auth: authenticateHawk answer exceeds %d bytes: %w", maxRemoteAnswer, errBadAnswer)
-	}
 	var res HawkResult
-	if err := json.Unmarshal(data, &res); err != nil {
-		return HawkResult{}, fmt.Errorf("auth: decode authenticateHawk answer: %w", err)
+	if err := x.call(ctx, x.endpoint, "authenticateHawk", req, &res); err != nil {
+		return HawkResult{}, err
 	}
 	switch res.Status {
 	case StatusSuccess, StatusNoAuth:
@@ -103,4 +78,63 @@ func (x *Remote) AuthenticateHawk(ctx context.Context, req HawkRequest) (HawkRes
 		return HawkResult{}, fmt.Errorf("auth: authenticateHawk answered status %q: %w", res.Status, errBadAnswer)
 	}
 	return res, nil
+}
+
+// ExpandScopes asks the auth service to expand the roles in scopes
+// (expandScopes, POST <rootURL>/api/auth/v1/scopes/expand). The call needs
+// no credentials: the deployment's roles are public to read.
+func (x *Remote) ExpandScopes(ctx context.Context, scopes []string) ([]string, error) {
+	endpoint := strings.TrimSuffix(x.endpoint, "/authenticate-hawk") + "/scopes/expand"
+	in := struct {
+		Scopes []string `json:"scopes"`
+	}{Scopes: scopes}
+	if in.Scopes == nil {
+		in.Scopes = []string{}
+	}
+	var out struct {
+		Scopes []string `json:"scopes"`
+	}
+	if err := x.call(ctx, endpoint, "expandScopes", in, &out); err != nil {
+		return nil, err
+	}
+	for _, s := range out.Scopes {
+		if !ValidScope(s) {
+			return nil, fmt.Errorf("auth: expandScopes answered an invalid scope: %w", errBadAnswer)
+		}
+	}
+	return out.Scopes, nil
+}
+
+// call posts in as JSON to endpoint and decodes a 200 answer into out; any
+// other status, or an answer over maxRemoteAnswer bytes, is errBadAnswer.
+func (x *Remote) call(ctx context.Context, endpoint, name string, in, out any) error {
+	payload, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("auth: encode %s request: %w", name, err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
+	if err != nil {
+		return fmt.Errorf("auth: build %s request: %w", name, err)
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Accept", "application/json")
+	resp, err := x.hc.Do(hr)
+	if err != nil {
+		return fmt.Errorf("auth: call %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxRemoteAnswer+1))
+	if err != nil {
+		return fmt.Errorf("auth: read %s answer: %w", name, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("auth: %s answered HTTP %d: %w", name, resp.StatusCode, errBadAnswer)
+	}
+	if len(data) > maxRemoteAnswer {
+		return fmt.Errorf("auth: %s answer exceeds %d bytes: %w", name, maxRemoteAnswer, errBadAnswer)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("auth: decode %s answer: %w", name, err)
+	}
+	return nil
 }

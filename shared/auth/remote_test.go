@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,10 @@ type fakeAuthService struct {
 }
 
 func (f *fakeAuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.URL.Path == "/api/auth/v1/scopes/expand" {
+		f.expandScopes(w, r)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/api/auth/v1/authenticate-hawk" {
 		f.t.Errorf("auth service got %s %s", r.Method, r.URL.Path)
 		http.NotFound(w, r)
@@ -47,6 +52,27 @@ func (f *fakeAuthService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(f.static.AuthenticateHawk(req))
+}
+
+// expandScopes answers as the auth service's expandScopes does, with the
+// Static's roles.
+func (f *fakeAuthService) expandScopes(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Scopes []string `json:"scopes"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil || in.Scopes == nil {
+		f.t.Errorf("decode expandScopes request: %v (scopes %v)", err, in.Scopes)
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if f.answer != nil && f.answer(w) {
+		return
+	}
+	out, _ := f.static.ExpandScopes(r.Context(), in.Scopes)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"scopes": out})
 }
 
 func (f *fakeAuthService) calls() []HawkRequest {
@@ -216,6 +242,33 @@ func TestRemote_BadAnswers(t *testing.T) {
 			t.Error("Authorize succeeded without an auth service")
 		}
 	})
+}
+
+func TestRemote_ExpandScopes(t *testing.T) {
+	x, _ := newRemote(t, nil)
+	got, err := x.ExpandScopes(context.Background(), []string{"assume:hook-id:proj/nightly"})
+	if err != nil {
+		t.Fatalf("ExpandScopes: %v", err)
+	}
+	want, _ := newTestStatic(t, nil).ExpandScopes(context.Background(), []string{"assume:hook-id:proj/nightly"})
+	if strings.Join(got, " ") != strings.Join(want, " ") || !slices.Contains(got, "queue:create-task:proj/nightly") {
+		t.Errorf("ExpandScopes = %q, want %q", got, want)
+	}
+	for _, tt := range []struct {
+		name   string
+		answer func(w http.ResponseWriter) bool
+	}{
+		{"server error", func(w http.ResponseWriter) bool { http.Error(w, "boom", http.StatusInternalServerError); return true }},
+		{"not json", func(w http.ResponseWriter) bool { _, _ = w.Write([]byte("<html>")); return true }},
+		{"invalid scope", func(w http.ResponseWriter) bool { _, _ = w.Write([]byte(`{"scopes":["a\nb"]}`)); return true }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			x, _ := newRemote(t, tt.answer)
+			if got, err := x.ExpandScopes(context.Background(), []string{"x"}); err == nil {
+				t.Errorf("ExpandScopes = %q, want an error", got)
+			}
+		})
+	}
 }
 
 // TestRemote_TaskclusterAnswer feeds Remote an answer exactly as
