@@ -234,19 +234,7 @@ func putPairs(t *testing.T, s store.Store, n int) {
 func testFiresAndDecisionsApart(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	putPairs(t, s, 3)
-	var firesSeen []string
-	page := store.Page{Limit: 2}
-	for range 5 {
-		fires, next := listFires(t, s, "g", "h", page)
-		for _, f := range fires {
-			firesSeen = append(firesSeen, f.TaskID)
-		}
-		if next == "" {
-			break
-		}
-		page.Token = next
-	}
-	if fmt.Sprint(firesSeen) != "[t2 t1 t0]" {
+	if firesSeen := allFireIDs(t, s, "g", "h", 2); fmt.Sprint(firesSeen) != "[t2 t1 t0]" {
 		t.Fatalf("fires listed among decisions: %v", firesSeen)
 	}
 	if err := s.DeleteLastFires(ctx, "g", "h"); err != nil {

@@ -606,6 +606,26 @@ func listFires(t *testing.T, s store.Store, group, id string, p store.Page) ([]s
 	return fires, next
 }
 
+// allFireIDs pages through a hook's fire records, limit at a time, and
+// returns their taskIds in the order listed.
+func allFireIDs(t *testing.T, s store.Store, group, id string, limit int) []string {
+	t.Helper()
+	var ids []string
+	page := store.Page{Limit: limit}
+	for range 100 {
+		fires, next := listFires(t, s, group, id, page)
+		for _, f := range fires {
+			ids = append(ids, f.TaskID)
+		}
+		if next == "" {
+			return ids
+		}
+		page.Token = next
+	}
+	t.Fatalf("listing fires of %s/%s did not end after 100 pages", group, id)
+	return nil
+}
+
 func testLastFires(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	if fires, _ := listFires(t, s, "g", "h", store.Page{}); len(fires) != 0 {
@@ -657,19 +677,7 @@ func testLastFiresPagination(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	var ids []string
-	page := store.Page{Limit: 3}
-	for range 10 {
-		fires, next := listFires(t, s, "g", "h", page)
-		for _, f := range fires {
-			ids = append(ids, f.TaskID)
-		}
-		if next == "" {
-			break
-		}
-		page.Token = next
-	}
-	if fmt.Sprint(ids) != "[t6 t5 t4 t3 t2 t1 t0]" {
+	if ids := allFireIDs(t, s, "g", "h", 3); fmt.Sprint(ids) != "[t6 t5 t4 t3 t2 t1 t0]" {
 		t.Fatalf("paged fires = %v", ids)
 	}
 	_, _, err := s.ListLastFires(ctx, "g", "h", store.Page{Token: "garbage!!"})
