@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"github.com/hookline/hookline/shared/testutil"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,15 +92,20 @@ func freeAddr(t *testing.T) string {
 // TestServe starts `hookline serve` as a user would, with a generated root
 // client, creates and fires a hook through the signed API, reads the task
 // back from the local queue, and shuts down gracefully.
-func TestServe(t *testing.T) {
-	dir := t.TempDir()
+// startServe runs `hookline serve` with env (plus a free address and a
+// fresh data directory) until the test ends, and returns its base URL, data
+// directory and output.
+func startServe(t *testing.T, env map[string]string) (base, dir string, stdout *syncBuffer) {
+	t.Helper()
+	dir = t.TempDir()
 	addr := freeAddr(t)
-	env := envFrom(map[string]string{"HOOKLINE_ADDR": addr, "HOOKLINE_DATA_DIR": dir, "HOOKLINE_LOG_LEVEL": "warn"})
+	vars := map[string]string{"HOOKLINE_ADDR": addr, "HOOKLINE_DATA_DIR": dir, "HOOKLINE_LOG_LEVEL": "warn"}
+	maps.Copy(vars, env)
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout := &syncBuffer{}
+	stdout = &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, env, stdout, io.Discard) }()
-	defer func() {
+	go func() { done <- serve(ctx, envFrom(vars), stdout, io.Discard) }()
+	t.Cleanup(func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -108,10 +115,14 @@ func TestServe(t *testing.T) {
 		case <-time.After(15 * time.Second):
 			t.Error("serve did not shut down")
 		}
-	}()
-
-	base := "http://" + addr
+	})
+	base = "http://" + addr
 	waitUp(t, base+"/api/hooks/v1/ping")
+	return base, dir, stdout
+}
+
+func TestServe(t *testing.T) {
+	base, dir, stdout := startServe(t, nil)
 	tokenBytes, err := os.ReadFile(filepath.Join(dir, "root-access-token"))
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +162,48 @@ func TestServe(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 403 {
 		t.Fatalf("anonymous list: %d", res.StatusCode)
+	}
+}
+
+// With roles configured, the local queue enforces them as a Taskcluster
+// queue would, and the pre-check reports what a hook's role lacks.
+func TestServeEnforcesConfiguredRoles(t *testing.T) {
+	base, _, _ := startServe(t, map[string]string{"HOOKLINE_CLIENTS": `{
+	  "clients": [{"clientId": "admin", "accessToken": "admin-token-0123456789", "scopes": ["*"]}],
+	  "roles": [{"roleId": "hook-id:g/granted", "scopes": ["queue:create-task:*", "queue:scheduler-id:-"]}]}`})
+	creds := auth.Credentials{ClientID: "admin", AccessToken: "admin-token-0123456789"}
+	hook := `{"metadata":{"name":"n","description":"d","owner":"o@example.com"},
+	  "task":{"provisionerId":"p","workerType":"w","payload":{},
+	  "metadata":{"name":"t","description":"t","owner":"o@example.com","source":"https://example.com"}}}`
+	for _, tt := range []struct {
+		hookID      string
+		wantFire    int
+		wantWarning string
+	}{
+		{"granted", 200, ""},
+		{"ungranted", 403, "missing-scopes"},
+	} {
+		t.Run(tt.hookID, func(t *testing.T) {
+			if status, body := signed(t, creds, "PUT", base+"/api/hooks/v1/hooks/g/"+tt.hookID, hook); status != 200 {
+				t.Fatalf("create: %d %s", status, body)
+			}
+			status, body := signed(t, creds, "POST", base+"/api/hookline/v1/hooks/g/"+tt.hookID+"/check", `{}`)
+			var report struct{ Warnings []struct{ Code string } }
+			if err := json.Unmarshal([]byte(body), &report); status != 200 || err != nil {
+				t.Fatalf("check: %d %s", status, body)
+			}
+			var codes []string
+			for _, w := range report.Warnings {
+				codes = append(codes, w.Code)
+			}
+			if want := strings.Fields(tt.wantWarning); !slices.Equal(codes, want) {
+				t.Fatalf("check warnings %q, want %q: %s", codes, want, body)
+			}
+			status, body = signed(t, creds, "POST", base+"/api/hooks/v1/hooks/g/"+tt.hookID+"/trigger", `{}`)
+			if status != tt.wantFire || (status != 200 && !strings.Contains(body, "queue:create-task:")) {
+				t.Fatalf("trigger: %d %s, want %d", status, body, tt.wantFire)
+			}
+		})
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/httpapi"
 )
 
 // Exit statuses of `hookline validate --hook`.
@@ -27,10 +28,10 @@ const (
 // runPrecheck is `hookline validate --hook FILE [--payload FILE]`: the
 // definition checks of validate, then the pre-check of
 // POST .../check for a sample fire, printed as the same JSON report. Roles
-// come from HOOKLINE_CLIENTS / HOOKLINE_CLIENTS_FILE when set, or from the
-// deployment's auth service (expandScopes) when HOOKLINE_AUTH_MODE is
-// taskcluster; otherwise the report says they are unknown, which is not
-// counted as a warning.
+// come from app.TaskRoles: the auth service of TASKCLUSTER_ROOT_URL, or the
+// roles of HOOKLINE_CLIENTS / HOOKLINE_CLIENTS_FILE, as `hookline serve`'s
+// local queue enforces them; otherwise the report says they are unknown,
+// which is not counted as a warning.
 func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("hookline validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -80,14 +81,13 @@ func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) st
 		}
 		return precheckInvalid
 	}
-	var roles hooks.ScopeExpander
-	if cfg.Auth.Mode == config.AuthTaskcluster || len(cfg.Auth.Clients) > 0 {
-		authz, err := app.NewAuthorizer(cfg.Auth, nil)
-		if err != nil {
+	var authz httpapi.Authorizer
+	if cfg.Auth.Mode == config.AuthStatic && len(cfg.Auth.Clients) > 0 {
+		if authz, err = app.NewAuthorizer(cfg.Auth, nil); err != nil {
 			return fail(err)
 		}
-		roles, _ = authz.(hooks.ScopeExpander)
 	}
+	roles := app.TaskRoles(cfg, authz)
 	svc, err := hooks.NewService(nil, reg, hooks.Options{Denylist: cfg.Denylist, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return fail(err)

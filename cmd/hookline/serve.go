@@ -116,7 +116,17 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 	var local *localqueue.Queue
 	var queue app.Queue
 	if cfg.Taskcluster.RootURL == "" {
-		if local, err = localqueue.Open(filepath.Join(cfg.DataDir, "queue.db")); err != nil {
+		var qopts localqueue.Options
+		if roles := app.LocalRoles(authz); roles != nil {
+			// The configured roles stand in for the deployment's: hook
+			// tasks need the scopes their hook-id role grants, as on a
+			// Taskcluster queue, and pre-checks report the same.
+			qopts.Expand = func(scopes []string) []string {
+				out, _ := roles.ExpandScopes(ctx, scopes)
+				return out
+			}
+		}
+		if local, err = localqueue.OpenWithOptions(filepath.Join(cfg.DataDir, "queue.db"), &qopts); err != nil {
 			return fail(err)
 		}
 		closers = append(closers, local.Close)

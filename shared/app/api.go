@@ -81,6 +81,7 @@ func (p *Parts) Router(cfg config.Config, log *slog.Logger, authz httpapi.Author
 		TaskStatuses: p.Queue,
 		Only:         only,
 		Webhook:      WebhookOptions(cfg.Webhook),
+		Roles:        TaskRoles(cfg, authz),
 	})
 }
 

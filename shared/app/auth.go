@@ -14,12 +14,36 @@ import (
 	"github.com/hookline/hookline/shared/httpapi"
 )
 
-// Both authenticators know the roles, so POST .../check and
-// `hookline validate --hook` can report the scopes a hook's role lacks.
-var (
-	_ hooks.ScopeExpander = (*auth.Static)(nil)
-	_ hooks.ScopeExpander = (*auth.Remote)(nil)
-)
+// TaskRoles is where pre-checks (POST .../check, `hookline validate
+// --hook`) learn the scopes of a hook's role. The queue that creates the
+// tasks decides, so the roles must be its deployment's:
+//   - with a Taskcluster queue (TASKCLUSTER_ROOT_URL), that deployment's
+//     auth service, whose expandScopes needs no credentials. Hookline's
+//     own static roles authenticate API callers and say nothing about it;
+//   - with the local queue of `hookline serve`, the static roles, when the
+//     config defines any: the local queue then enforces them (LocalRoles).
+//
+// nil means the roles are not known; the check says so.
+func TaskRoles(cfg config.Config, authz httpapi.Authorizer) hooks.ScopeExpander {
+	if cfg.Taskcluster.RootURL != "" {
+		return auth.NewRemote(cfg.Taskcluster.RootURL, &http.Client{Timeout: 10 * time.Second})
+	}
+	if roles := LocalRoles(authz); roles != nil {
+		return roles // not a nil *auth.Static inside a non-nil interface
+	}
+	return nil
+}
+
+// LocalRoles are the roles the local queue enforces: the static
+// authorizer's, when its config defines roles. Without roles (the README's
+// trial grants scopes to anonymous callers only) nil: the local queue
+// trusts the service and checks no scopes.
+func LocalRoles(authz httpapi.Authorizer) *auth.Static {
+	if st, ok := authz.(*auth.Static); ok && st.HasRoles() {
+		return st
+	}
+	return nil
+}
 
 // NewAuthorizer builds the configured authenticator. extra, when not nil,
 // is a client added to the configured ones (`hookline serve` adds its root

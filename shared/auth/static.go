@@ -22,6 +22,7 @@ const (
 type Static struct {
 	clients   map[string]*staticClient
 	roles     *Roles
+	hasRoles  bool // the config defines roles (the anonymous scopes aside)
 	anonymous []string
 	hosts     hostRule
 	now       func() time.Time
@@ -53,6 +54,7 @@ func NewStatic(cfg Config, opts *Options) (*Static, error) {
 	x := &Static{
 		clients:   make(map[string]*staticClient, len(cfg.Clients)),
 		roles:     roles,
+		hasRoles:  len(cfg.Roles) > 0,
 		anonymous: roles.Expand([]string{anonymousAssume}),
 		hosts:     hosts,
 		now:       clock(opts),
@@ -381,6 +383,10 @@ func (x *Static) applyCertificate(c *staticClient, id, issuer string, named bool
 	}
 	return resolved{key: temporaryAccessToken(c.token, seed), scopes: scopes, expires: expires}, ""
 }
+
+// HasRoles reports whether the config defines roles; anonymousScopes do
+// not count.
+func (x *Static) HasRoles() bool { return x.hasRoles }
 
 // ExpandScopes expands the configured roles in scopes, as Taskcluster's
 // expandScopes does; the error is always nil (the roles are in memory).

@@ -137,6 +137,5 @@ func (rt *Router) checkHook(r *request) (any, error) {
 	if in.ClientID == "" {
 		in.ClientID = r.caller.ClientID
 	}
-	roles, _ := rt.authz.(hooks.ScopeExpander)
-	return rt.svc.CheckHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], in, roles)
+	return rt.svc.CheckHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], in, rt.roles)
 }

@@ -54,6 +54,10 @@ type Options struct {
 	Only []string
 	// Webhook limits the signed webhook route; zero fields take defaults.
 	Webhook WebhookOptions
+	// Roles expands the roles of the deployment whose queue creates the
+	// tasks, so a pre-check can name the scopes a hook's role lacks; nil
+	// means they are not known and the check says so.
+	Roles hooks.ScopeExpander
 }
 
 // Router serves the hooks API as an http.Handler.
@@ -69,6 +73,7 @@ type Router struct {
 	routes   []*route
 
 	taskStatuses hooks.TaskStatusReader
+	roles        hooks.ScopeExpander
 	webhook      *webhookState
 }
 
@@ -139,6 +144,7 @@ func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
 		svc:      svc,
 		schemas:  svc.Schemas(),
 		authz:    opts.Authorizer,
+		roles:    opts.Roles,
 		now:      opts.Now,
 		log:      opts.Logger,
 		version:  opts.Version,

@@ -160,7 +160,10 @@ func newTestEnv(t testing.TB, authz Authorizer) *testEnv {
 	if authz == nil {
 		authz = grantAll{}
 	}
-	rt, err := NewRouter(svc, Options{Authorizer: authz, Now: clock.Now, Logger: quiet, ValidateResponses: true, TaskStatuses: q})
+	// The queue stands in for a deployment whose roles are the
+	// authorizer's, as with `hookline serve`'s local queue.
+	roles, _ := authz.(hooks.ScopeExpander)
+	rt, err := NewRouter(svc, Options{Authorizer: authz, Now: clock.Now, Logger: quiet, ValidateResponses: true, TaskStatuses: q, Roles: roles})
 	if err != nil {
 		t.Fatal(err)
 	}
