@@ -140,6 +140,14 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 func newTestEnv(t testing.TB, authz Authorizer) *testEnv {
 	t.Helper()
+	return buildTestEnv(t, authz, WebhookOptions{}, io.Discard)
+}
+
+// buildTestEnv is the router over a fresh embedded store, an in-memory
+// queue and a fake clock, with replies checked against their schemas;
+// authz nil grants every scope, and logs go to log.
+func buildTestEnv(t testing.TB, authz Authorizer, webhook WebhookOptions, log io.Writer) *testEnv {
+	t.Helper()
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "hooks.db"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -152,8 +160,8 @@ func newTestEnv(t testing.TB, authz Authorizer) *testEnv {
 	n := &recordingNotifier{}
 	q := newMemQueue()
 	clock := &fakeClock{now: testNow}
-	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	svc, err := hooks.NewService(st, reg, hooks.Options{Now: clock.Now, Notifier: n, Logger: quiet, Queue: q})
+	logger := slog.New(slog.NewJSONHandler(log, nil))
+	svc, err := hooks.NewService(st, reg, hooks.Options{Now: clock.Now, Notifier: n, Logger: logger, Queue: q})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +171,7 @@ func newTestEnv(t testing.TB, authz Authorizer) *testEnv {
 	// The queue stands in for a deployment whose roles are the
 	// authorizer's, as with `hookline serve`'s local queue.
 	roles, _ := authz.(hooks.ScopeExpander)
-	rt, err := NewRouter(svc, Options{Authorizer: authz, Now: clock.Now, Logger: quiet, ValidateResponses: true, TaskStatuses: q, Roles: roles})
+	rt, err := NewRouter(svc, Options{Authorizer: authz, Now: clock.Now, Logger: logger, ValidateResponses: true, TaskStatuses: q, Roles: roles, Webhook: webhook})
 	if err != nil {
 		t.Fatal(err)
 	}

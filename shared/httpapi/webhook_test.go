@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/hookline/hookline/shared/testutil"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,10 +16,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/hooks"
-	"github.com/hookline/hookline/shared/store/embedded"
 )
 
 const (
@@ -43,32 +39,8 @@ type webhookEnv struct {
 
 func newWebhookEnv(t *testing.T, authz Authorizer, opts WebhookOptions) *webhookEnv {
 	t.Helper()
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "hooks.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	reg, err := schemas.New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
-	n := &recordingNotifier{}
-	q := newMemQueue()
-	clock := &fakeClock{now: testNow}
-	svc, err := hooks.NewService(st, reg, hooks.Options{Now: clock.Now, Notifier: n, Logger: log, Queue: q})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if authz == nil {
-		authz = grantAll{}
-	}
-	rt, err := NewRouter(svc, Options{Authorizer: authz, Now: clock.Now, Logger: log, ValidateResponses: true, TaskStatuses: q, Webhook: opts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &webhookEnv{testEnv: &testEnv{router: rt, notifier: n, queue: q, clock: clock}, log: logs}
+	return &webhookEnv{testEnv: buildTestEnv(t, authz, opts, logs), log: logs}
 }
 
 // post sends a raw request with the given content type and headers.
