@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -12,10 +11,9 @@ import (
 	"github.com/hookline/hookline/shared/store"
 )
 
-// decisionPK is the partition of one hook's decision log; like firePK, the
-// group id's length makes it unambiguous.
+// decisionPK is the partition of one hook's decision log.
 func decisionPK(hookGroupID, hookID string) string {
-	return "DECISION#" + strconv.Itoa(len(hookGroupID)) + "#" + hookGroupID + "#" + hookID
+	return hookPartition("DECISION", hookGroupID, hookID)
 }
 
 func decisionItem(d store.Decision) map[string]types.AttributeValue {

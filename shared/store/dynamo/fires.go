@@ -12,10 +12,13 @@ import (
 	"github.com/hookline/hookline/shared/store"
 )
 
-// firePK is the partition of one hook's fire records. The group id's length
-// makes the key unambiguous whatever characters the ids contain.
-func firePK(hookGroupID, hookID string) string {
-	return "FIRE#" + strconv.Itoa(len(hookGroupID)) + "#" + hookGroupID + "#" + hookID
+// firePK is the partition of one hook's fire records.
+func firePK(hookGroupID, hookID string) string { return hookPartition("FIRE", hookGroupID, hookID) }
+
+// hookPartition is the key of one hook's partition of a kind of record. The
+// group id's length makes it unambiguous whatever characters the ids contain.
+func hookPartition(kind, hookGroupID, hookID string) string {
+	return kind + "#" + strconv.Itoa(len(hookGroupID)) + "#" + hookGroupID + "#" + hookID
 }
 
 // PutLastFire implements store.Store. The sort key is the fire's time and
