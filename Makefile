@@ -9,6 +9,9 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Lambda bootstraps: static, stripped, arm64 (provided.al2023).
 LAMBDA_GO  = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -tags lambda.norpc -ldflags='-s -w'
 FUZZTIME  ?= 10s
+# Tests run under the race detector where it can work (cgo and a C
+# compiler); RACE= turns it off.
+RACE      ?= $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v "$$($(GO) env CC)" >/dev/null && echo -race)
 
 .PHONY: help
 help: ## list the targets
@@ -28,9 +31,9 @@ run: build ## run the local service on 127.0.0.1:8080 (HOOKLINE_ADDR)
 	./$(BIN)/hookline serve
 
 .PHONY: test
-test: deps ## run every test (unit, integration against dynalite, short fuzzing)
+test: deps ## run every test (unit, integration against dynalite, short fuzzing), with -race where it works
 	$(GO) vet ./...
-	$(GO) test -tags integration -count=1 -timeout 20m ./...
+	$(GO) test $(RACE) -tags integration -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 
 .PHONY: fuzz

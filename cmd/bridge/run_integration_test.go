@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,27 +22,15 @@ import (
 	"github.com/hookline/hookline/shared/pulse"
 	"github.com/hookline/hookline/shared/queue/sqstest"
 	"github.com/hookline/hookline/shared/store/embedded"
+	"github.com/hookline/hookline/shared/testutil"
 )
-
-func brokerURL() string {
-	if u := os.Getenv("HOOKLINE_TEST_AMQP_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@127.0.0.1:5672/"
-}
 
 // The bridge command as deployed, with SQS replaced by sqstest (through
 // AWS_ENDPOINT_URL_SQS) and the embedded store: a hook's message reaches
 // the trigger queue, a change from the changes queue is published, health
 // and metrics are served, and SIGTERM (ctx) stops it cleanly.
 func TestRunBridge(t *testing.T) {
-	conn, err := amqp.Dial(brokerURL())
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("RabbitMQ is required under CI=true: %v", err)
-		}
-		t.Skipf("no RabbitMQ: %v", err)
-	}
+	conn := testutil.DialBroker(t)
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	ns := "hltest-cmd-" + hex.EncodeToString(rnd[:])
@@ -105,7 +92,7 @@ func TestRunBridge(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	env := map[string]string{
-		"HOOKLINE_PULSE_URL": brokerURL(), "HOOKLINE_PULSE_NAMESPACE": ns, "HOOKLINE_STORE": "embedded:" + path,
+		"HOOKLINE_PULSE_URL": testutil.BrokerURL(), "HOOKLINE_PULSE_NAMESPACE": ns, "HOOKLINE_STORE": "embedded:" + path,
 		"HOOKLINE_TRIGGER_QUEUE_URL": trigger, "HOOKLINE_CHANGES_QUEUE_URL": changes, "HOOKLINE_BRIDGE_ADDR": addr,
 		"HOOKLINE_LOG_LEVEL": "warn",
 	}

@@ -24,18 +24,12 @@ import (
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/pulse"
+	"github.com/hookline/hookline/shared/testutil"
 )
 
 // The Pulse path of `hookline serve`, against the RabbitMQ at
 // HOOKLINE_TEST_AMQP_URL (default the local one): skipped without one,
 // except under CI=true.
-
-func brokerURL() string {
-	if u := os.Getenv("HOOKLINE_TEST_AMQP_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@127.0.0.1:5672/"
-}
 
 // pulseEnv is a namespace and a source exchange on the broker, removed
 // with everything in them when the test ends.
@@ -49,13 +43,7 @@ type pulseEnv struct {
 
 func newPulseEnv(tb testing.TB) *pulseEnv {
 	tb.Helper()
-	conn, err := amqp.Dial(brokerURL())
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("RabbitMQ is required under CI=true: %v", err)
-		}
-		tb.Skipf("no RabbitMQ: %v", err)
-	}
+	conn := testutil.DialBroker(tb)
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	e := &pulseEnv{conn: conn, ns: "hltest-serve-" + hex.EncodeToString(rnd[:]), tb: tb}
@@ -111,7 +99,7 @@ func TestServeWithPulse(t *testing.T) {
 	addr, bridgeAddr := freeAddr(t), freeAddr(t)
 	env := envFrom(map[string]string{
 		"HOOKLINE_ADDR": addr, "HOOKLINE_DATA_DIR": dir, "HOOKLINE_LOG_LEVEL": "warn",
-		"HOOKLINE_PULSE_URL": brokerURL(), "HOOKLINE_PULSE_NAMESPACE": e.ns, "HOOKLINE_BRIDGE_ADDR": bridgeAddr,
+		"HOOKLINE_PULSE_URL": testutil.BrokerURL(), "HOOKLINE_PULSE_NAMESPACE": e.ns, "HOOKLINE_BRIDGE_ADDR": bridgeAddr,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -199,7 +187,7 @@ func BenchmarkServePulseLatency(b *testing.B) {
 	e := newPulseEnv(b)
 	dir := b.TempDir()
 	cfg, err := config.Load(envFrom(map[string]string{
-		"HOOKLINE_DATA_DIR": dir, "HOOKLINE_PULSE_URL": brokerURL(), "HOOKLINE_PULSE_NAMESPACE": e.ns, "HOOKLINE_BRIDGE_ADDR": "127.0.0.1:0",
+		"HOOKLINE_DATA_DIR": dir, "HOOKLINE_PULSE_URL": testutil.BrokerURL(), "HOOKLINE_PULSE_NAMESPACE": e.ns, "HOOKLINE_BRIDGE_ADDR": "127.0.0.1:0",
 	}))
 	if err != nil {
 		b.Fatal(err)

@@ -27,32 +27,13 @@ import (
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/store/embedded"
 	"github.com/hookline/hookline/shared/taskcluster"
+	"github.com/hookline/hookline/shared/testutil"
 )
 
 // Tests against the RabbitMQ at HOOKLINE_TEST_AMQP_URL (default the local
 // one). Without a broker they skip, except under CI=true, where they fail.
 // Every test works in a namespace of its own and deletes the queues and
 // exchanges it made.
-
-func brokerURL() string {
-	if u := os.Getenv("HOOKLINE_TEST_AMQP_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@127.0.0.1:5672/"
-}
-
-func dialOrSkip(t testing.TB) *amqp.Connection {
-	t.Helper()
-	conn, err := amqp.Dial(brokerURL())
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("RabbitMQ is required under CI=true: %v", err)
-		}
-		t.Skipf("no RabbitMQ at %s: %v", brokerURL(), err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
 
 // taskLog is a Taskcluster queue that keeps the tasks created, as the real
 // one (an identical re-create is a no-op, a different body a 409).
@@ -115,7 +96,7 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	admin := dialOrSkip(t)
+	admin := testutil.DialBroker(t)
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	h := &harness{t: t, admin: admin, ns: "hltest-" + hex.EncodeToString(rnd[:]), tasks: newTaskLog(), changes: queue.NewMemory(&queue.MemoryOptions{VisibilityTimeout: time.Second})}
@@ -204,7 +185,7 @@ func (h *harness) localSink() Sink {
 
 func (h *harness) options(sink Sink) Options {
 	return Options{
-		URL: brokerURL(), Namespace: h.ns, Hooks: h.svc, Failures: h.svc, Sink: sink, Changes: h.changes,
+		URL: testutil.BrokerURL(), Namespace: h.ns, Hooks: h.svc, Failures: h.svc, Sink: sink, Changes: h.changes,
 		ReconcileInterval: 2 * time.Second, Logger: testLogger(h.t), ConnectionName: h.ns + "-bridge",
 	}
 }

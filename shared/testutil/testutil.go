@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // SyncBuffer is a bytes.Buffer that one goroutine may write (a server's
@@ -48,4 +50,29 @@ func RepoRoot(tb testing.TB) string {
 		}
 		dir = parent
 	}
+}
+
+// BrokerURL is the RabbitMQ the Pulse tests use: HOOKLINE_TEST_AMQP_URL,
+// or the local one with RabbitMQ's default account.
+func BrokerURL() string {
+	if u := os.Getenv("HOOKLINE_TEST_AMQP_URL"); u != "" {
+		return u
+	}
+	return "amqp://guest:guest@127.0.0.1:5672/"
+}
+
+// DialBroker connects to BrokerURL and closes the connection when the test
+// ends. Without a broker the test is skipped, except under CI=true, where
+// a missing broker is a failure.
+func DialBroker(tb testing.TB) *amqp.Connection {
+	tb.Helper()
+	conn, err := amqp.Dial(BrokerURL())
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("RabbitMQ is required under CI=true: %v", err)
+		}
+		tb.Skipf("no RabbitMQ at %s: %v", BrokerURL(), err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	return conn
 }
