@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/hookline/hookline/shared/testutil"
 	"io"
 	"maps"
 	"net"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/queue/sqstest"
+	"github.com/hookline/hookline/shared/testutil"
 )
 
 func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -89,9 +89,6 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// TestServe starts `hookline serve` as a user would, with a generated root
-// client, creates and fires a hook through the signed API, reads the task
-// back from the local queue, and shuts down gracefully.
 // startServe runs `hookline serve` with env (plus a free address and a
 // fresh data directory) until the test ends, and returns its base URL, data
 // directory and output.
@@ -121,6 +118,9 @@ func startServe(t *testing.T, env map[string]string) (base, dir string, stdout *
 	return base, dir, stdout
 }
 
+// TestServe starts `hookline serve` as a user would, with a generated root
+// client, creates and fires a hook through the signed API, reads the task
+// back from the local queue, and shuts down gracefully.
 func TestServe(t *testing.T) {
 	base, dir, stdout := startServe(t, nil)
 	tokenBytes, err := os.ReadFile(filepath.Join(dir, "root-access-token"))

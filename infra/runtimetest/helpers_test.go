@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/hookline/hookline/shared/testutil"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +28,7 @@ import (
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/store/dynamo/dynamotest"
 	"github.com/hookline/hookline/shared/taskcluster/localqueue"
+	"github.com/hookline/hookline/shared/testutil"
 )
 
 func TestMain(m *testing.M) { dynamotest.Main(m) }

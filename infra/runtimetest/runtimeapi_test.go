@@ -5,7 +5,6 @@ package runtimetest
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/hookline/hookline/shared/testutil"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hookline/hookline/shared/testutil"
 )
 
 // The Lambda Runtime API paths (API version 2018-06-01).

@@ -3,7 +3,6 @@ package templatetest
 import (
 	"errors"
 	"fmt"
-	"github.com/hookline/hookline/shared/testutil"
 	"os"
 	"regexp"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hookline/hookline/shared/testutil"
 )
 
 // A template is a CloudFormation template decoded into plain values: maps,

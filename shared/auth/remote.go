@@ -18,9 +18,9 @@ const maxRemoteAnswer = 1 << 20
 // services do, then checks the payload hash and the scopes itself. It is
 // safe for concurrent use.
 type Remote struct {
-	endpoint string
-	hc       *http.Client
-	hosts    hostRule
+	api   string // <rootURL>/api/auth/v1
+	hc    *http.Client
+	hosts hostRule
 }
 
 // NewRemote returns an authenticator for the deployment at rootURL (for
@@ -30,7 +30,7 @@ func NewRemote(rootURL string, hc *http.Client) *Remote {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Remote{endpoint: strings.TrimRight(rootURL, "/") + "/api/auth/v1/authenticate-hawk", hc: hc}
+	return &Remote{api: strings.TrimRight(rootURL, "/") + "/api/auth/v1", hc: hc}
 }
 
 // WithOptions returns a copy using the host and port settings of opts
@@ -60,7 +60,7 @@ func (x *Remote) Authorize(ctx context.Context, r *http.Request, body []byte, re
 func (x *Remote) AuthenticateHawk(ctx context.Context, req HawkRequest) (HawkResult, error) {
 	req.Method = strings.ToLower(req.Method)
 	var res HawkResult
-	if err := x.call(ctx, x.endpoint, "authenticateHawk", req, &res); err != nil {
+	if err := x.call(ctx, "/authenticate-hawk", "authenticateHawk", req, &res); err != nil {
 		return HawkResult{}, err
 	}
 	switch res.Status {
@@ -84,7 +84,6 @@ func (x *Remote) AuthenticateHawk(ctx context.Context, req HawkRequest) (HawkRes
 // (expandScopes, POST <rootURL>/api/auth/v1/scopes/expand). The call needs
 // no credentials: the deployment's roles are public to read.
 func (x *Remote) ExpandScopes(ctx context.Context, scopes []string) ([]string, error) {
-	endpoint := strings.TrimSuffix(x.endpoint, "/authenticate-hawk") + "/scopes/expand"
 	in := struct {
 		Scopes []string `json:"scopes"`
 	}{Scopes: scopes}
@@ -94,7 +93,7 @@ func (x *Remote) ExpandScopes(ctx context.Context, scopes []string) ([]string, e
 	var out struct {
 		Scopes []string `json:"scopes"`
 	}
-	if err := x.call(ctx, endpoint, "expandScopes", in, &out); err != nil {
+	if err := x.call(ctx, "/scopes/expand", "expandScopes", in, &out); err != nil {
 		return nil, err
 	}
 	for _, s := range out.Scopes {
@@ -105,14 +104,15 @@ func (x *Remote) ExpandScopes(ctx context.Context, scopes []string) ([]string, e
 	return out.Scopes, nil
 }
 
-// call posts in as JSON to endpoint and decodes a 200 answer into out; any
-// other status, or an answer over maxRemoteAnswer bytes, is errBadAnswer.
-func (x *Remote) call(ctx context.Context, endpoint, name string, in, out any) error {
+// call posts in as JSON to the auth service's path and decodes a 200 answer
+// into out; any other status, or an answer over maxRemoteAnswer bytes, is
+// errBadAnswer. name is the API method, for errors.
+func (x *Remote) call(ctx context.Context, path, name string, in, out any) error {
 	payload, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("auth: encode %s request: %w", name, err)
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, x.api+path, bytes.NewReader(payload))
 	if err != nil {
 		return fmt.Errorf("auth: build %s request: %w", name, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/hookline/hookline/shared/testutil"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/testutil"
 )
 
 const (

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/hookline/hookline/shared/testutil"
 	"io"
 	"os"
 	"os/exec"
@@ -27,6 +26,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/hookline/hookline/shared/store/dynamo"
+	"github.com/hookline/hookline/shared/testutil"
 )
 
 // Timeouts of the emulator's life cycle.
