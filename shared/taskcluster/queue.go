@@ -150,7 +150,7 @@ func (q *Queue) call(ctx context.Context, method, apiName, path string, body []b
 		if err == nil {
 			return out, nil
 		}
-		if ctx.Err() != nil || !IsRetryable(err) {
+		if !IsRetryable(err) {
 			return nil, err
 		}
 		if attempt >= q.maxAttempts {
@@ -159,7 +159,13 @@ func (q *Queue) call(ctx context.Context, method, apiName, path string, body []b
 			}
 			return nil, fmt.Errorf("taskcluster: %s: giving up after %d attempts: %w", apiName, attempt, err)
 		}
-		if serr := q.sleep(ctx, q.backoff(attempt)); serr != nil {
+		// A caller that gave up while the failed attempt was answered
+		// gets the same error as one that gives up during the wait.
+		serr := ctx.Err()
+		if serr == nil {
+			serr = q.sleep(ctx, q.backoff(attempt))
+		}
+		if serr != nil {
 			// The last failure is kept as text only, so the result is
 			// neither retryable nor an HTTP status: the caller gave up.
 			return nil, fmt.Errorf("taskcluster: %s: %w (after %d attempts; last error: %v)", apiName, serr, attempt, err)
