@@ -1,0 +1,84 @@
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hookline/hookline/shared/store"
+)
+
+// settingsRecord is the stored form of a settings record.
+type settingsRecord struct {
+	Body    json.RawMessage `json:"body"`
+	Version int64           `json:"ver"`
+}
+
+// settingsKey is unambiguous whatever characters the ids contain: the
+// group id's length comes first.
+func settingsKey(hookGroupID, hookID string) []byte {
+	return fmt.Appendf(nil, "%d\x00%s\x00%s", len(hookGroupID), hookGroupID, hookID)
+}
+
+// GetSettings implements store.Store.
+func (s *Store) GetSettings(ctx context.Context, hookGroupID, hookID string) (store.Settings, error) {
+	var rec settingsRecord
+	err := s.read(ctx, func(tx *bolt.Tx) error {
+		data := tx.Bucket(bucketSettings).Get(settingsKey(hookGroupID, hookID))
+		if data == nil {
+			return store.ErrNotFound
+		}
+		return json.Unmarshal(data, &rec)
+	})
+	if err != nil {
+		return store.Settings{}, fmt.Errorf("embedded: get settings %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return store.Settings{HookGroupID: hookGroupID, HookID: hookID, Body: rec.Body, Version: rec.Version}, nil
+}
+
+// PutSettings implements store.Store.
+func (s *Store) PutSettings(ctx context.Context, st store.Settings) (store.Settings, error) {
+	expected := st.Version
+	st.Version = expected + 1
+	body := st.Body
+	if len(body) == 0 {
+		body = json.RawMessage("null")
+	}
+	data, err := json.Marshal(settingsRecord{Body: body, Version: st.Version})
+	if err != nil {
+		return store.Settings{}, err
+	}
+	k := settingsKey(st.HookGroupID, st.HookID)
+	err = s.write(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSettings)
+		var current int64
+		if old := b.Get(k); old != nil {
+			var rec settingsRecord
+			if err := json.Unmarshal(old, &rec); err != nil {
+				return err
+			}
+			current = rec.Version
+		}
+		if current != expected {
+			return store.ErrConflict
+		}
+		return b.Put(k, data)
+	})
+	if err != nil {
+		return store.Settings{}, fmt.Errorf("embedded: put settings %s/%s: %w", st.HookGroupID, st.HookID, err)
+	}
+	return st, nil
+}
+
+// DeleteSettings implements store.Store.
+func (s *Store) DeleteSettings(ctx context.Context, hookGroupID, hookID string) error {
+	err := s.write(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSettings).Delete(settingsKey(hookGroupID, hookID))
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: delete settings %s/%s: %w", hookGroupID, hookID, err)
+	}
+	return nil
+}
