@@ -44,7 +44,7 @@ func rawStore(t *testing.T) (*dynamo.Store, *dynamodb.Client, string) {
 
 func rawItem(t *testing.T, client *dynamodb.Client, table, pk, sk string) map[string]types.AttributeValue {
 	t.Helper()
-	out, err := client.GetItem(context.Background(), &dynamodb.GetItemInput{
+	out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{
 		TableName:      aws.String(table),
 		Key:            map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
 		ConsistentRead: aws.Bool(true),
@@ -57,7 +57,7 @@ func rawItem(t *testing.T, client *dynamodb.Client, table, pk, sk string) map[st
 
 func listGroups(t *testing.T, s store.Store) []string {
 	t.Helper()
-	groups, next, err := s.ListHookGroups(context.Background(), store.Page{})
+	groups, next, err := s.ListHookGroups(t.Context(), store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func listGroups(t *testing.T, s store.Store) []string {
 func TestTableDefinition_Creates(t *testing.T) {
 	client := dynamotest.Start(t)
 	table := dynamotest.NewTable(t, client)
-	out, err := client.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	out, err := client.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestTableDefinition_Creates(t *testing.T) {
 
 func TestMissingTableIsNotNotFound(t *testing.T) {
 	s := dynamo.New(dynamotest.Start(t), "hookline_no_such_table")
-	_, err := s.GetHook(context.Background(), "g", "h")
+	_, err := s.GetHook(t.Context(), "g", "h")
 	if err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("GetHook on a missing table = %v, want a backend failure", err)
 	}
@@ -106,7 +106,7 @@ func TestMissingTableIsNotNotFound(t *testing.T) {
 // land the create's writes between the delete's steps.
 func TestGroupMarkerRace(t *testing.T) {
 	s, _, _ := rawStore(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	const lanes, iterations = 2, 150
 	deadline := time.Now().Add(time.Minute)
 	var wg sync.WaitGroup
@@ -173,7 +173,7 @@ func groupListed(ctx context.Context, s store.Store, group string) (bool, error)
 // once and then checks that the marker matches the group's contents.
 func TestGroupMarkerConcurrentChurn(t *testing.T) {
 	s, _, _ := rawStore(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	const workers, rounds = 4, 25
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -208,7 +208,7 @@ func TestGroupMarkerConcurrentChurn(t *testing.T) {
 // and the next delete in the group removes it.
 func TestOrphanMarker(t *testing.T) {
 	s, client, table := rawStore(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
 		"pk": &types.AttributeValueMemberS{Value: "GROUPS"}, "sk": &types.AttributeValueMemberS{Value: "orphan"},
 	}})
@@ -237,7 +237,7 @@ func TestOrphanMarker(t *testing.T) {
 // write and its marker write: the retry is refused, yet lists the group.
 func TestCreateRetryRepairsMarker(t *testing.T) {
 	s, client, table := rawStore(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	h := store.Hook{HookGroupID: "g", HookID: "h", Definition: []byte(`{}`)}
 	if _, err := s.CreateHook(ctx, h); err != nil {
 		t.Fatal(err)
@@ -261,7 +261,7 @@ func TestCreateRetryRepairsMarker(t *testing.T) {
 
 func TestContinuationTokens(t *testing.T) {
 	s, _, _ := rawStore(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	for _, g := range []string{"a", "b"} {
 		for _, id := range []string{"1", "2", "3"} {
 			if _, err := s.CreateHook(ctx, store.Hook{HookGroupID: g, HookID: id}); err != nil {
@@ -280,7 +280,7 @@ func TestContinuationTokens(t *testing.T) {
 	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	for _, tt := range []struct {
 		name, token string
-		list        func(token string) error
+		list        func(ctx context.Context, token string) error
 	}{
 		{name: "garbage", token: "garbage!!", list: listHooksOf(s, "a")},
 		{name: "json of something else", token: b64(`{"not":"this"}`), list: listHooksOf(s, "a")},
@@ -289,13 +289,13 @@ func TestContinuationTokens(t *testing.T) {
 		{name: "forged claim key", token: b64(`{"pk":"CLAIM#secret","sk":"-"}`), list: listHooksOf(s, "a")},
 		{name: "hooks token for groups", token: tokA, list: listGroupsWith(s)},
 		{name: "groups token for hooks", token: tokGroups, list: listHooksOf(s, "a")},
-		{name: "hooks token for fires", token: tokA, list: func(tok string) error {
+		{name: "hooks token for fires", token: tokA, list: func(ctx context.Context, tok string) error {
 			_, _, err := s.ListLastFires(ctx, "a", "1", store.Page{Token: tok})
 			return err
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.list(tt.token); !errors.Is(err, store.ErrBadToken) {
+			if err := tt.list(t.Context(), tt.token); !errors.Is(err, store.ErrBadToken) {
 				t.Fatalf("got %v, want ErrBadToken", err)
 			}
 		})
@@ -310,16 +310,16 @@ func TestContinuationTokens(t *testing.T) {
 	}
 }
 
-func listHooksOf(s store.Store, group string) func(string) error {
-	return func(tok string) error {
-		_, _, err := s.ListHooks(context.Background(), group, store.Page{Token: tok})
+func listHooksOf(s store.Store, group string) func(context.Context, string) error {
+	return func(ctx context.Context, tok string) error {
+		_, _, err := s.ListHooks(ctx, group, store.Page{Token: tok})
 		return err
 	}
 }
 
-func listGroupsWith(s store.Store) func(string) error {
-	return func(tok string) error {
-		_, _, err := s.ListHookGroups(context.Background(), store.Page{Token: tok})
+func listGroupsWith(s store.Store) func(context.Context, string) error {
+	return func(ctx context.Context, tok string) error {
+		_, _, err := s.ListHookGroups(ctx, store.Page{Token: tok})
 		return err
 	}
 }
@@ -328,7 +328,7 @@ func listGroupsWith(s store.Store) func(string) error {
 // items that DynamoDB's TTL has not removed yet, and the TTL attribute.
 func TestExpiredClaimReplaceable(t *testing.T) {
 	s, client, table := rawStore(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	expires := created.Add(time.Hour + 500*time.Millisecond)
 	if err := s.CreateClaim(ctx, store.Claim{Key: "k", Body: []byte("first"), CreatedAt: created, ExpiresAt: expires}, created); err != nil {
@@ -382,7 +382,7 @@ func TestExpiredClaimReplaceable(t *testing.T) {
 // attributes, and that the index itself lists them.
 func TestDueAttributes(t *testing.T) {
 	s, client, table := rawStore(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	at := time.Date(2026, 5, 6, 7, 8, 9, 10, time.UTC)
 	h, err := s.CreateHook(ctx, store.Hook{HookGroupID: "g", HookID: "h", NextTaskID: "t", NextScheduledDate: at})
 	if err != nil {
@@ -425,7 +425,7 @@ func TestDueAttributes(t *testing.T) {
 // TestListDueManyPages lists more due hooks than one BatchGetItem call takes.
 func TestListDueManyPages(t *testing.T) {
 	s, _, _ := rawStore(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	const n = 130
 	for i := range n {
@@ -457,7 +457,7 @@ func TestListDueManyPages(t *testing.T) {
 // one query page hold.
 func TestDeleteManyLastFires(t *testing.T) {
 	s, _, _ := rawStore(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 60 {
 		f := store.LastFire{HookGroupID: "g", HookID: "h", TaskID: fmt.Sprintf("t%02d", i), TaskCreateTime: base.Add(time.Duration(i) * time.Second), Result: "success"}

@@ -1,10 +1,11 @@
 package embedded_test
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/store/embedded"
@@ -33,8 +34,10 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := s.CreateHook(ctx, store.Hook{HookGroupID: "g", HookID: "h", Definition: []byte(`{"a":1}`)}); err != nil {
+	ctx := t.Context()
+	created, err := s.CreateHook(ctx, store.Hook{HookGroupID: "g", HookID: "h", Definition: []byte(`{"a":1}`),
+		TriggerToken: "tok", NextTaskID: "task", NextScheduledDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -49,8 +52,8 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(h.Definition) != `{"a":1}` {
-		t.Fatalf("definition after reopen = %s", h.Definition)
+	if d := cmp.Diff(created, h); d != "" {
+		t.Fatalf("hook after reopen differs (-before +after):\n%s", d)
 	}
 }
 
@@ -60,21 +63,26 @@ func TestExpireLastFires(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ctx := context.Background()
+	ctx := t.Context()
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var put []store.LastFire
 	for i, exp := range []time.Duration{-time.Hour, 0, time.Hour} {
 		f := store.LastFire{HookGroupID: "g", HookID: "h", TaskID: string(rune('a' + i)), TaskCreateTime: base.Add(time.Duration(i) * time.Second), Result: "success", ExpiresAt: base.Add(exp)}
 		if err := s.PutLastFire(ctx, f); err != nil {
 			t.Fatal(err)
 		}
+		put = append(put, f)
 	}
 	n, err := s.ExpireLastFires(ctx, base)
 	if err != nil || n != 2 {
 		t.Fatalf("expired %d, err %v; want 2", n, err)
 	}
-	fires, _, _ := s.ListLastFires(ctx, "g", "h", store.Page{})
-	if len(fires) != 1 || fires[0].TaskID != "c" {
-		t.Fatalf("left: %+v", fires)
+	fires, _, err := s.ListLastFires(ctx, "g", "h", store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(put[2:], fires); d != "" {
+		t.Fatalf("fires left after the expiry (-want +got):\n%s", d)
 	}
 	if n, _ := s.ExpireLastFires(ctx, base); n != 0 {
 		t.Fatalf("second expiry deleted %d", n)

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 func Bench(b *testing.B, newStore NewStore) {
 	b.Run("CreateHook", func(b *testing.B) {
 		s := newStore(b)
-		ctx := context.Background()
+		ctx := b.Context()
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -26,7 +25,7 @@ func Bench(b *testing.B, newStore NewStore) {
 	})
 	b.Run("GetHook", func(b *testing.B) {
 		s := newStore(b)
-		ctx := context.Background()
+		ctx := b.Context()
 		if _, err := s.CreateHook(ctx, sampleHook("bench", "h")); err != nil {
 			b.Fatal(err)
 		}
@@ -39,7 +38,7 @@ func Bench(b *testing.B, newStore NewStore) {
 	})
 	b.Run("ListHooks100", func(b *testing.B) {
 		s := newStore(b)
-		ctx := context.Background()
+		ctx := b.Context()
 		for i := range 100 {
 			if _, err := s.CreateHook(ctx, sampleHook("bench", fmt.Sprintf("h%03d", i))); err != nil {
 				b.Fatal(err)
@@ -55,7 +54,7 @@ func Bench(b *testing.B, newStore NewStore) {
 	})
 	b.Run("CreateClaim", func(b *testing.B) {
 		s := newStore(b)
-		ctx := context.Background()
+		ctx := b.Context()
 		now := time.Now()
 		b.ReportAllocs()
 		i := 0
@@ -71,7 +70,7 @@ func Bench(b *testing.B, newStore NewStore) {
 	// decision in the same write: the difference is the log's cost.
 	b.Run("PutLastFire", func(b *testing.B) {
 		s := newStore(b)
-		ctx := context.Background()
+		ctx := b.Context()
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -83,7 +82,7 @@ func Bench(b *testing.B, newStore NewStore) {
 	})
 	b.Run("PutDecisionWithFire", func(b *testing.B) {
 		s := newStore(b)
-		ctx := context.Background()
+		ctx := b.Context()
 		body := []byte(`{"decisionId":"x","hookGroupId":"bench","hookId":"h","time":"2026-01-02T03:04:05Z","firedBy":"triggerHook","outcome":"created","taskId":"t","clientId":"c","payload":{"n":1}}`)
 		b.ReportAllocs()
 		i := 0

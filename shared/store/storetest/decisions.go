@@ -1,7 +1,7 @@
 package storetest
 
 import (
-	"context"
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -38,14 +38,14 @@ func decision(group, id string, at time.Time, suffix string) store.Decision {
 
 func putDecision(t *testing.T, s store.Store, d store.Decision, f *store.LastFire) {
 	t.Helper()
-	if err := s.PutDecision(context.Background(), d, f); err != nil {
+	if err := s.PutDecision(t.Context(), d, f); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func decisionIDs(t *testing.T, s store.Store, group, id string, p store.Page) ([]string, string) {
 	t.Helper()
-	ds, next, err := s.ListDecisions(context.Background(), group, id, p)
+	ds, next, err := s.ListDecisions(t.Context(), group, id, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,44 +54,58 @@ func decisionIDs(t *testing.T, s store.Store, group, id string, p store.Page) ([
 		if d.HookGroupID != group || d.HookID != id {
 			t.Fatalf("listing %s/%s returned a decision of %s/%s", group, id, d.HookGroupID, d.HookID)
 		}
+		stored, err := s.GetDecision(t.Context(), group, id, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSame(t, "listed decision", stored, d)
 		ids = append(ids, d.ID[len(d.ID)-2:])
 	}
 	return ids, next
 }
 
 func testDecisionPutGet(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	_, err := s.GetDecision(ctx, "g", "h", decisionID(epoch, "aa"))
 	wantErr(t, "missing decision", err, store.ErrNotFound)
-	// Large bodies (payloads are kept up to 256 KiB) come back intact.
 	d := decision("g", "h", epoch, "aa")
-	d.Body = []byte(`{"payload":"` + strings.Repeat("x", 280<<10) + `"}`)
+	requireEveryField(t, d)
 	putDecision(t, s, d, nil)
 	got, err := s.GetDecision(ctx, "g", "h", d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.HookGroupID != "g" || got.HookID != "h" || got.ID != d.ID || string(got.Body) != string(d.Body) || !got.ExpiresAt.Equal(d.ExpiresAt) {
-		t.Fatalf("got %s/%s %s (%d bytes, expires %s)", got.HookGroupID, got.HookID, got.ID, len(got.Body), got.ExpiresAt)
+	wantSame(t, "decision read back", d, got)
+	// Large bodies (payloads are kept up to 256 KiB) come back intact.
+	large := decision("g", "h", epoch.Add(time.Second), "bb")
+	large.Body = []byte(`{"payload":"` + strings.Repeat("x", 280<<10) + `"}`)
+	putDecision(t, s, large, nil)
+	got, err = s.GetDecision(ctx, "g", "h", large.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if !bytes.Equal(got.Body, large.Body) {
+		t.Fatalf("a body of %d bytes came back as %d bytes", len(large.Body), len(got.Body))
+	}
+	got.Body = large.Body
+	wantSame(t, "large decision read back", large, got)
 }
 
 func testDecisionReplace(t *testing.T, s store.Store) {
 	d := decision("g", "h", epoch, "aa")
 	putDecision(t, s, d, nil)
 	d.Body = []byte(`{"outcome":"queue-error"}`)
+	d.ExpiresAt = d.ExpiresAt.Add(time.Hour)
 	putDecision(t, s, d, nil)
-	ds, _, err := s.ListDecisions(context.Background(), "g", "h", store.Page{})
+	ds, _, err := s.ListDecisions(t.Context(), "g", "h", store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ds) != 1 || string(ds[0].Body) != `{"outcome":"queue-error"}` {
-		t.Fatalf("replaced decision: %+v", ds)
-	}
+	wantSame(t, "decisions after the replacement", []store.Decision{d}, ds)
 }
 
 func testDecisionsPaged(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	for i := range 7 {
 		putDecision(t, s, decision("g", "h", epoch.Add(time.Duration(i)*time.Second), fmt.Sprintf("d%d", i)), nil)
 	}
@@ -117,8 +131,8 @@ func testDecisionsPaged(t *testing.T, s store.Store) {
 	_, _, err = s.ListDecisions(ctx, "g", "other", store.Page{Token: tok})
 	wantErr(t, "token of another hook", err, store.ErrBadToken)
 	// A fire-record token does not page decisions either.
-	s.PutLastFire(ctx, fire("g", "h", "t1", epoch, "success"))
-	s.PutLastFire(ctx, fire("g", "h", "t2", epoch.Add(time.Second), "success"))
+	mustPutFire(t, s, fire("g", "h", "t1", epoch, "success"))
+	mustPutFire(t, s, fire("g", "h", "t2", epoch.Add(time.Second), "success"))
 	_, fireTok := listFires(t, s, "g", "h", store.Page{Limit: 1})
 	_, _, err = s.ListDecisions(ctx, "g", "h", store.Page{Token: fireTok})
 	wantErr(t, "token of the fire listing", err, store.ErrBadToken)
@@ -143,22 +157,25 @@ func testDecisionsDoNotMix(t *testing.T, s store.Store) {
 
 func testDecisionWithFire(t *testing.T, s store.Store) {
 	f := fire("g", "h", "t1", epoch, "success")
-	putDecision(t, s, decision("g", "h", epoch, "d1"), &f)
+	d := decision("g", "h", epoch, "d1")
+	putDecision(t, s, d, &f)
 	fires, _ := listFires(t, s, "g", "h", store.Page{})
-	if len(fires) != 1 || fires[0].TaskID != "t1" || fires[0].Result != "success" {
-		t.Fatalf("the fire written with a decision: %+v", fires)
-	}
+	wantSame(t, "the fire written with a decision", []store.LastFire{f}, fires)
 	// A retry writes the same pair again: both are replaced, not doubled.
 	f.Result, f.Error = "error", "queue said 500"
-	putDecision(t, s, decision("g", "h", epoch, "d1"), &f)
+	d.Body = []byte(`{"outcome":"queue-error"}`)
+	putDecision(t, s, d, &f)
 	fires, _ = listFires(t, s, "g", "h", store.Page{})
-	if ids, _ := decisionIDs(t, s, "g", "h", store.Page{}); len(ids) != 1 || len(fires) != 1 || fires[0].Result != "error" {
-		t.Fatalf("after the retry: decisions %v, fires %+v", ids, fires)
+	wantSame(t, "fires after the retry", []store.LastFire{f}, fires)
+	ds, _, err := s.ListDecisions(t.Context(), "g", "h", store.Page{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	wantSame(t, "decisions after the retry", []store.Decision{d}, ds)
 }
 
 func testDeleteDecisions(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	for i := range 3 {
 		putDecision(t, s, decision("g", "h", epoch.Add(time.Duration(i)*time.Second), fmt.Sprintf("d%d", i)), nil)
 	}
@@ -185,7 +202,7 @@ func testExpireDecisions(t *testing.T, s store.Store) {
 	if !ok {
 		t.Skip("the backend expires records itself (DynamoDB TTL)")
 	}
-	ctx := context.Background()
+	ctx := t.Context()
 	old := decision("g", "h", epoch, "d1")
 	old.ExpiresAt = epoch.Add(time.Hour)
 	fresh := decision("g", "h", epoch.Add(time.Second), "d2")
@@ -232,7 +249,7 @@ func putPairs(t *testing.T, s store.Store, n int) {
 // A hook's fire records and decisions may share storage (the embedded
 // store keeps them side by side): each operation touches only its own.
 func testFiresAndDecisionsApart(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	putPairs(t, s, 3)
 	if firesSeen := allFireIDs(t, s, "g", "h", 2); fmt.Sprint(firesSeen) != "[t2 t1 t0]" {
 		t.Fatalf("fires listed among decisions: %v", firesSeen)
@@ -257,7 +274,7 @@ func testExpireFiresSparesDecisions(t *testing.T, s store.Store) {
 	if !ok {
 		t.Skip("the backend expires records itself (DynamoDB TTL)")
 	}
-	ctx := context.Background()
+	ctx := t.Context()
 	putPairs(t, s, 3)
 	fresh := decision("g", "h", epoch.Add(time.Minute), "d9")
 	fresh.ExpiresAt = epoch.Add(48 * time.Hour)

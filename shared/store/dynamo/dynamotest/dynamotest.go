@@ -139,12 +139,13 @@ func unavailable(tb testing.TB, err error) {
 func NewTable(tb testing.TB, client *dynamodb.Client) string {
 	tb.Helper()
 	name := tableName(tb.Name())
-	ctx, cancel := context.WithTimeout(context.Background(), tableTimeout)
+	ctx, cancel := context.WithTimeout(tb.Context(), tableTimeout)
 	defer cancel()
 	if _, err := client.CreateTable(ctx, dynamo.TableDefinition(name)); err != nil {
 		tb.Fatalf("dynamotest: create table %s: %v", name, err)
 	}
 	tb.Cleanup(func() {
+		// tb.Context() is done by the time cleanups run.
 		ctx, cancel := context.WithTimeout(context.Background(), tableTimeout)
 		defer cancel()
 		if _, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {

@@ -19,7 +19,7 @@ func TestEndpoint_Shared(t *testing.T) {
 	}
 	client := Start(t)
 	t1, t2 := NewTable(t, client), NewTable(t, client)
-	out, err := client.ListTables(context.Background(), &dynamodb.ListTablesInput{})
+	out, err := client.ListTables(t.Context(), &dynamodb.ListTablesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestEmulator_ExitsWhenStdinCloses(t *testing.T) {
 		e.cmd.Process.Kill()
 		t.Fatal("emulator still running after its stdin closed")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 	defer cancel()
 	client := NewClient(e.endpoint)
 	if _, err := client.ListTables(ctx, &dynamodb.ListTablesInput{}); err == nil {
