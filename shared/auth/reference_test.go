@@ -9,18 +9,18 @@ import (
 	"time"
 )
 
-// referenceDir holds the Taskcluster reference data: /work/shared beside the
-// repository at /work/main.
-const referenceDir = "../../../shared/reference/taskcluster-auth"
+// referenceDir holds the Taskcluster test vectors and scope cases, copied
+// unchanged from the reference set (testdata/README.md says where each
+// came from).
+const referenceDir = "testdata"
 
-// loadReference decodes a reference JSON file, failing the test clearly
-// when it is missing.
+// loadReference decodes a reference JSON file of testdata/.
 func loadReference(t testing.TB, name string, v any) {
 	t.Helper()
 	path := filepath.Join(referenceDir, name)
 	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("reference data %s is missing (expected the shared reference folder beside the repository): %v", path, err)
+		t.Fatalf("read reference data: %v", err)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("decode %s: %v", path, err)
