@@ -49,8 +49,13 @@ fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 bench: deps ## run every benchmark
 	$(GO) test -tags integration -run '^$$' -bench . -benchmem ./...
 
+# Tracked paths exempt from the no-binaries, no-files-over-1-MB check
+# (space-separated). Keep it empty unless such a file truly belongs in git.
+LINT_ALLOW ?=
+
 .PHONY: lint
-lint: ## gofmt, go vet and a go.mod tidiness check
+lint: ## gofmt, go vet, a go.mod tidiness check, and no binaries or files over 1 MB in git (LINT_ALLOW)
+	@bash .ci/check-tracked-files $(LINT_ALLOW)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@cp go.mod /tmp/hookline-go.mod.bak; cp go.sum /tmp/hookline-go.sum.bak; $(GO) mod tidy; \
