@@ -564,6 +564,8 @@ func scheduled(group, id string, at time.Time) store.Hook {
 	return h
 }
 
+// dueIDs lists the hooks due at now and returns their ids, after checking
+// that each listed hook is the whole record GetHook returns.
 func dueIDs(t *testing.T, s store.Store, now time.Time, limit int) []string {
 	t.Helper()
 	hooks, err := s.ListDue(t.Context(), now, limit)
