@@ -57,6 +57,7 @@ const (
 	ListDecisionsResponse = "/schemas/hookline/v1/list-decisions-response.json#"
 	CheckHookRequest      = "/schemas/hookline/v1/check-hook-request.json#"
 	CheckHookResponse     = "/schemas/hookline/v1/check-hook-response.json#"
+	WhoAmIResponse        = "/schemas/hookline/v1/whoami-response.json#"
 )
 
 // Registry holds every embedded schema, compiled on first use: a Lambda

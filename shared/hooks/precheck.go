@@ -30,6 +30,9 @@ type CheckInput struct {
 	Payload any
 	// ClientID is triggerHook's caller in the template context.
 	ClientID string
+	// Filters, when not nil, are evaluated instead of the hook's stored
+	// filters, to try a filter before saving it.
+	Filters []string
 }
 
 // The codes of pre-check warnings: stable, for scripts to match on.
@@ -87,6 +90,12 @@ func (s *Service) CheckHook(ctx context.Context, hookGroupID, hookID string, in 
 	g, err := s.loadGates(ctx, hookGroupID, hookID)
 	if err != nil {
 		return CheckReport{}, err
+	}
+	if in.Filters != nil {
+		if err := checkFilters(in.Filters); err != nil {
+			return CheckReport{}, err
+		}
+		g.settings.Filters = in.Filters
 	}
 	return s.CheckDefinition(ctx, def, g.settings, g.pause, in, roles)
 }

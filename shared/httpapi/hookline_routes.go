@@ -76,7 +76,7 @@ func (rt *Router) hooklineRoutes() []*route {
 			output: schemas.TriggerHookResponse, anyQuery: true, maxBody: rt.webhook.maxBody,
 			handle: rt.triggerWebhook,
 		},
-	}, rt.operateRoutes()...)
+	}, append(rt.operateRoutes(), rt.whoAmIRoutes()...)...)
 }
 
 func cutParam(seg string) (string, bool) {

@@ -134,6 +134,13 @@ func (rt *Router) checkHook(r *request) (any, error) {
 	}
 	in.FiredBy, _ = r.body["firedBy"].(string)
 	in.ClientID, _ = r.body["clientId"].(string)
+	if fs, ok := r.body["filters"].([]any); ok {
+		in.Filters = make([]string, 0, len(fs))
+		for _, f := range fs {
+			s, _ := f.(string) // the schema allows only strings
+			in.Filters = append(in.Filters, s)
+		}
+	}
 	if in.ClientID == "" {
 		in.ClientID = r.caller.ClientID
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -327,4 +328,51 @@ func decoded(t *testing.T, data []byte) any {
 	var v any
 	mustDecode(t, data, &v)
 	return v
+}
+
+// A check may try filters before they are saved: they replace the stored
+// ones for that check only; a filter that does not parse is a 400.
+func TestCheckRouteTrialFilters(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.mustCreate(t, "/g/h", hookBody(func(h map[string]any) {
+		h["triggerSchema"] = map[string]any{"type": "object"}
+	}))
+	e.putSettings(t, "/g/h", `{"filters":["payload.ref == \"main\""]}`)
+	codes := func(r reply) []string {
+		var out []string
+		for _, w := range r.body["warnings"].([]any) {
+			out = append(out, w.(map[string]any)["code"].(string))
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name, body string
+		wantStatus int
+		filtered   bool
+	}{
+		{name: "stored filter false", body: `{"payload":{"ref":"dev"}}`, wantStatus: 200, filtered: true},
+		{name: "stored filter true", body: `{"payload":{"ref":"main"}}`, wantStatus: 200},
+		{name: "trial filter true", body: `{"payload":{"ref":"dev"},"filters":["payload.ref == \"dev\""]}`, wantStatus: 200},
+		{name: "trial filter false", body: `{"payload":{"ref":"main"},"filters":["payload.ref == \"dev\""]}`, wantStatus: 200, filtered: true},
+		{name: "no filters", body: `{"payload":{"ref":"dev"},"filters":[]}`, wantStatus: 200},
+		{name: "does not parse", body: `{"payload":{},"filters":["payload.ref =="]}`, wantStatus: 400},
+		{name: "empty filter", body: `{"payload":{},"filters":[""]}`, wantStatus: 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(t, "POST", settingsURL+"/g/h/check", tt.body)
+			if r.status != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %s", r.status, tt.wantStatus, r.raw)
+			}
+			if r.status != 200 {
+				return
+			}
+			if got := slices.Contains(codes(r), "filtered"); got != tt.filtered {
+				t.Fatalf("filtered = %v, want %v: %s", got, tt.filtered, r.raw)
+			}
+		})
+	}
+	// The stored filters are unchanged.
+	if r := e.do(t, "GET", settingsURL+"/g/h/settings", ""); !strings.Contains(r.raw, `payload.ref == \"main\"`) || strings.Contains(r.raw, "dev") {
+		t.Fatalf("settings after trial checks: %s", r.raw)
+	}
 }

@@ -697,6 +697,7 @@ func TestHooklineRoutes(t *testing.T) {
 		"decision GET /api/hookline/v1/hooks/{hookGroupId}/{hookId}/decisions/{decisionId} public=false",
 		"replayDecision POST /api/hookline/v1/hooks/{hookGroupId}/{hookId}/decisions/{decisionId}/replay public=false",
 		"checkHook POST /api/hookline/v1/hooks/{hookGroupId}/{hookId}/check public=false",
+		"whoami GET /api/hookline/v1/whoami public=false",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("routes:\n%s", strings.Join(got, "\n"))
