@@ -21,6 +21,7 @@ import (
 	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/console"
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/httpapi"
 	"github.com/hookline/hookline/shared/notify"
@@ -67,7 +68,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.InfoContext(ctx, "hookline serving", "addr", ln.Addr().String(), "api", "http://"+ln.Addr().String()+httpapi.BasePath, "store", cfg.Store.Path)
+	log.InfoContext(ctx, "hookline serving", "addr", ln.Addr().String(), "api", "http://"+ln.Addr().String()+httpapi.BasePath,
+		"console", "http://"+ln.Addr().String()+console.Path, "store", cfg.Store.Path)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -154,7 +156,13 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 	if err != nil {
 		return fail(err)
 	}
-	out := &localServer{handler: router, parts: parts, cleanup: cleanup}
+	// The web console, in front of the API (/console/).
+	cons, err := console.New(console.Options{TaskclusterRootURL: cfg.Taskcluster.RootURL, LocalQueue: local != nil, Version: cfg.Version})
+	if err != nil {
+		return fail(err)
+	}
+	api := console.Mount(router, cons)
+	out := &localServer{handler: api, parts: parts, cleanup: cleanup}
 	if changes != nil {
 		if out.bridge, err = localBridge(cfg, log, parts, changes); err != nil {
 			return fail(err)
@@ -163,7 +171,7 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 	if local != nil {
 		mux := http.NewServeMux()
 		mux.Handle("/api/queue/v1/", local.Handler(authz))
-		mux.Handle("/", router)
+		mux.Handle("/", api)
 		out.handler = mux
 		log.Info("local queue serving", "api", "/api/queue/v1/", "file", filepath.Join(cfg.DataDir, "queue.db"))
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/console"
 	"github.com/hookline/hookline/shared/httpapi"
 	"github.com/hookline/hookline/shared/store/dynamo"
 )
@@ -287,7 +288,8 @@ func TestTemplate_HTTPRoutes(t *testing.T) {
 	tpl, root := load(t)
 	routes := apiRoutes(t, root)
 	want := map[string][]string{
-		"ApiFunction":       {"HttpApi ANY " + httpapi.BasePath + "/{proxy+}", "HttpApi ANY " + httpapi.HooklineBasePath + "/{proxy+}"},
+		"ApiFunction": {"HttpApi ANY " + httpapi.BasePath + "/{proxy+}", "HttpApi ANY " + httpapi.HooklineBasePath + "/{proxy+}",
+			"HttpApi GET " + console.Path + "{proxy+}", "HttpApi GET " + strings.TrimSuffix(console.Path, "/")},
 		"WebhookFunction":   nil,
 		"SchedulerFunction": {"Schedule rate(1 minute)"},
 		"TriggerFunction":   nil,

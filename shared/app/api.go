@@ -11,6 +11,7 @@ import (
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/console"
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/httpapi"
 	"github.com/hookline/hookline/shared/store"
@@ -151,5 +152,13 @@ func lambdaHTTP(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.Lambda(router), nil
+	if len(only) > 0 {
+		return httpapi.Lambda(router), nil
+	}
+	// The api function serves every route, and the web console beside them.
+	cons, err := console.New(console.Options{TaskclusterRootURL: cfg.Taskcluster.RootURL, Version: cfg.Version})
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.Lambda(console.Mount(router, cons)), nil
 }

@@ -1,0 +1,367 @@
+package console
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"maps"
+	"mime"
+	"net/http"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+//go:embed assets
+var embedded embed.FS
+
+// Path is where the console is served.
+const Path = "/console/"
+
+// ContentSecurityPolicy is sent with every console answer. Scripts, styles,
+// images and API calls come from the console's own origin only; nothing
+// inline, no plugins, no framing, no <base> tricks, no form posts (forms
+// are handled by script), and Trusted Types are required so that no HTML
+// string ever reaches the DOM. Task links are plain navigations, which
+// connect-src does not govern.
+const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'; " +
+	"require-trusted-types-for 'script'; trusted-types 'none'"
+
+// hashLen is how many hex digits of a file's SHA-256 go into its URL.
+const hashLen = 12
+
+// Options configure the console.
+type Options struct {
+	// TaskclusterRootURL is the deployment whose queue creates the tasks;
+	// task links then open <root>/tasks/<taskId> in its web UI.
+	TaskclusterRootURL string
+	// LocalQueue says tasks are kept by the local queue of `hookline
+	// serve` at /api/queue/v1/; task links then open the task's JSON
+	// there. Ignored when TaskclusterRootURL is set.
+	LocalQueue bool
+	// Version is shown at the foot of every page.
+	Version string
+}
+
+// Handler serves the console's files below Path. It is safe for
+// concurrent use.
+type Handler struct {
+	// files by their URL below Path: hashed names, plus "" and
+	// "index.html" for the index page.
+	files map[string]*file
+	// hashed maps a source name (js/api.js) to its URL below Path.
+	hashed map[string]string
+}
+
+// file is one answer: a body, its content type and its caching.
+type file struct {
+	body         []byte
+	contentType  string
+	etag         string
+	cacheControl string
+
+	gzipOnce sync.Once
+	gzipped  []byte // nil when gzip would not make it smaller
+}
+
+// New reads the embedded assets, hashes and links them, and renders the
+// index page for opts.
+func New(opts Options) (*Handler, error) {
+	src := map[string][]byte{}
+	err := fs.WalkDir(embedded, "assets", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := embedded.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		src[strings.TrimPrefix(name, "assets/")] = data
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("console: read assets: %w", err)
+	}
+	h := &Handler{files: map[string]*file{}, hashed: map[string]string{}}
+	l := &linker{src: src, out: h, busy: map[string]bool{}}
+	for _, name := range slices.Sorted(maps.Keys(src)) {
+		if name == "index.html" {
+			continue
+		}
+		if _, err := l.link(name); err != nil {
+			return nil, err
+		}
+	}
+	index, err := renderIndex(src["index.html"], h.hashed, opts)
+	if err != nil {
+		return nil, err
+	}
+	f := &file{body: index, contentType: "text/html; charset=utf-8", etag: etagOf(index), cacheControl: "no-cache"}
+	h.files[""], h.files["index.html"] = f, f
+	return h, nil
+}
+
+// importPattern finds the relative module specifiers of static imports,
+// re-exports and dynamic imports: from "./x.js", import "./x.js",
+// import("../x.js").
+var importPattern = regexp.MustCompile(`(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.\.?/[^"'\s]+)(["'])`)
+
+// linker gives every asset its hashed URL, rewriting module imports first
+// so that a module's hash covers the hashes of what it imports.
+type linker struct {
+	src  map[string][]byte
+	out  *Handler
+	busy map[string]bool // modules being linked, to refuse import cycles
+}
+
+func (l *linker) link(name string) (string, error) {
+	if u, ok := l.out.hashed[name]; ok {
+		return u, nil
+	}
+	data, ok := l.src[name]
+	if !ok {
+		return "", fmt.Errorf("console: no asset %s", name)
+	}
+	if l.busy[name] {
+		return "", fmt.Errorf("console: import cycle through %s", name)
+	}
+	l.busy[name] = true
+	defer delete(l.busy, name)
+	if path.Ext(name) == ".js" {
+		var failed error
+		data = importPattern.ReplaceAllFunc(data, func(m []byte) []byte {
+			parts := importPattern.FindSubmatch(m)
+			spec := string(parts[3])
+			target := path.Join(path.Dir(name), spec)
+			u, err := l.link(target)
+			if err != nil {
+				if failed == nil {
+					failed = fmt.Errorf("console: %s imports %s: %w", name, spec, err)
+				}
+				return m
+			}
+			dir := spec[:strings.LastIndex(spec, "/")+1]
+			out := append([]byte{}, parts[1]...)
+			out = append(out, parts[2]...)
+			out = append(out, dir+path.Base(u)...)
+			return append(out, parts[4]...)
+		})
+		if failed != nil {
+			return "", failed
+		}
+	}
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:])[:hashLen]
+	ext := path.Ext(name)
+	u := strings.TrimSuffix(name, ext) + "." + hash + ext
+	l.out.hashed[name] = u
+	l.out.files[u] = &file{
+		body:         data,
+		contentType:  contentType(ext),
+		etag:         `W/"` + hash + `"`,
+		cacheControl: "public, max-age=31536000, immutable",
+	}
+	return u, nil
+}
+
+func contentType(ext string) string {
+	switch ext {
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".json":
+		return "application/json; charset=utf-8"
+	}
+	if t := mime.TypeByExtension(ext); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+func etagOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return `W/"` + hex.EncodeToString(sum[:])[:hashLen] + `"`
+}
+
+// indexData is what the index page template sees.
+type indexData struct {
+	// TaskURL is the link of a task, with {taskId} to replace; empty when
+	// tasks cannot be shown.
+	TaskURL string
+	Version string
+	// Modules are every module's URL, preloaded so that the browser
+	// fetches them in parallel instead of one import level at a time.
+	Modules []string
+}
+
+func renderIndex(src []byte, hashed map[string]string, opts Options) ([]byte, error) {
+	if src == nil {
+		return nil, fmt.Errorf("console: no index.html")
+	}
+	var missing []string
+	tmpl, err := template.New("index.html").Funcs(template.FuncMap{
+		"asset": func(name string) string {
+			u, ok := hashed[name]
+			if !ok {
+				missing = append(missing, name)
+			}
+			return u
+		},
+	}).Parse(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("console: index.html: %w", err)
+	}
+	data := indexData{Version: opts.Version}
+	switch {
+	case opts.TaskclusterRootURL != "":
+		data.TaskURL = strings.TrimRight(opts.TaskclusterRootURL, "/") + "/tasks/{taskId}"
+	case opts.LocalQueue:
+		data.TaskURL = "../api/queue/v1/task/{taskId}"
+	}
+	for name, u := range hashed {
+		if path.Ext(name) == ".js" {
+			data.Modules = append(data.Modules, u)
+		}
+	}
+	slices.Sort(data.Modules)
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, data); err != nil {
+		return nil, fmt.Errorf("console: index.html: %w", err)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("console: index.html names missing assets %v", missing)
+	}
+	return buf.Bytes(), nil
+}
+
+// AssetPath returns the URL path of the asset with source name name
+// (js/hawk.js), and whether there is one.
+func (h *Handler) AssetPath(name string) (string, bool) {
+	u, ok := h.hashed[name]
+	return Path + u, ok
+}
+
+// ServeHTTP serves the index page at Path and Path+"index.html", and every
+// asset at its hashed URL.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		hd.Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name, ok := strings.CutPrefix(r.URL.Path, Path)
+	f := h.files[name]
+	if !ok || f == nil {
+		hd.Set("Cache-Control", "no-cache")
+		http.Error(w, "not found: the console's files have hashed names; reload "+Path, http.StatusNotFound)
+		return
+	}
+	hd.Set("Content-Type", f.contentType)
+	hd.Set("Cache-Control", f.cacheControl)
+	hd.Set("Vary", "Accept-Encoding")
+	hd.Set("ETag", f.etag)
+	if matchETag(r.Header.Get("If-None-Match"), f.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := f.body
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if gz := f.gzip(); gz != nil {
+			body = gz
+			hd.Set("Content-Encoding", "gzip")
+		}
+	}
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		w.Write(body)
+	}
+}
+
+func (f *file) gzip() []byte {
+	f.gzipOnce.Do(func() {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(f.body)
+		zw.Close()
+		if buf.Len() < len(f.body) {
+			f.gzipped = buf.Bytes()
+		}
+	})
+	return f.gzipped
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip: named
+// (or *) without q=0.
+func acceptsGzip(header string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		if coding != "gzip" && coding != "*" {
+			continue
+		}
+		q := 1.0
+		for p := range strings.SplitSeq(params, ";") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "q="); ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+		}
+		return q > 0
+	}
+	return false
+}
+
+// matchETag reports whether an If-None-Match header names etag (weak
+// comparison, as for GET).
+func matchETag(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	want := strings.TrimPrefix(etag, "W/")
+	for tag := range strings.SplitSeq(header, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" || strings.TrimPrefix(tag, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// Mount serves the console at Path in front of next, which gets every
+// other request. /console itself redirects to the index page; the
+// redirect names index.html because an API Gateway route
+// /console/{proxy+} needs a non-empty segment after the slash.
+func Mount(next http.Handler, c *Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, Path):
+			c.ServeHTTP(w, r)
+		case r.URL.Path == strings.TrimSuffix(Path, "/"):
+			w.Header().Set("Location", "console/index.html")
+			w.WriteHeader(http.StatusFound)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
