@@ -49,6 +49,11 @@ fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 bench: deps ## run every benchmark
 	$(GO) test -tags integration -run '^$$' -bench . -benchmem ./...
 
+.PHONY: screenshots
+screenshots: ## refresh the console screenshots in docs/ (runs the browser tests; needs chromium)
+	mkdir -p docs
+	HOOKLINE_SCREENSHOTS=$(CURDIR)/docs $(GO) test -tags integration -count=1 -run '^TestBrowser_(Scenario|ForbiddenEdit)$$' ./shared/console/
+
 # Tracked paths exempt from the no-binaries, no-files-over-1-MB check
 # (space-separated). Keep it empty unless such a file truly belongs in git.
 LINT_ALLOW ?=

@@ -349,6 +349,18 @@ func jsString(s string) string {
 	return string(data)
 }
 
+// checkLabels fails the test if a form control on the page has no label.
+func (b *browser) checkLabels(page string) {
+	b.t.Helper()
+	var unlabelled []string
+	b.eval("labels on "+page, `[...document.querySelectorAll("input, select, textarea")]
+	  .filter((e) => e.type !== "hidden" && !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
+	  .map((e) => e.outerHTML.slice(0, 120))`, &unlabelled)
+	if len(unlabelled) > 0 {
+		b.t.Errorf("%s: controls without a label: %v", page, unlabelled)
+	}
+}
+
 // count counts the elements matching a CSS selector.
 func (b *browser) count(sel string) int {
 	b.t.Helper()

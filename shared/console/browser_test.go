@@ -67,10 +67,10 @@ func TestBrowser_Scenario(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("signin-token"), s.root.AccessToken),
 		chromedp.Click(chromedp.ID("signin-submit")))
 	b.waitText("signed in", "#who-client", "root")
-	var stored string
-	b.eval("credentials in sessionStorage", `sessionStorage.getItem("hookline.credentials") || ""`, &stored)
-	if !strings.Contains(stored, `"clientId":"root"`) {
-		t.Fatalf("sessionStorage holds %q", stored)
+	var session string
+	b.eval("credentials in sessionStorage", `sessionStorage.getItem("hookline.credentials") || ""`, &session)
+	if !strings.Contains(session, `"clientId":"root"`) {
+		t.Fatalf("sessionStorage holds %q", session)
 	}
 	var cookies string
 	b.eval("no cookies", `document.cookie`, &cookies)
@@ -100,7 +100,29 @@ func TestBrowser_Scenario(t *testing.T) {
 	b.waitJS("hook page", `location.hash === "#/hooks/ci/build"`)
 	b.waitText("overview", "main h1", "build")
 	b.waitJS("next times listed", `document.querySelectorAll("main .facts ol li time").length === 5`)
+	b.waitJS("focus moves to the page heading", `document.activeElement?.tagName === "H1"`)
+	b.checkLabels("hook")
 	b.screenshot("hook")
+
+	// Update it: the change is shown before it is saved.
+	b.do("edit tab", chromedp.Click(chromedp.CSS(`a[href="#/hooks/ci/build/edit"]`)))
+	b.waitJS("editor", `document.getElementById("definition")?.value.includes("Builds a branch")`)
+	b.checkLabels("edit")
+	var def string
+	b.eval("definition", `document.getElementById("definition").value`, &def)
+	b.setText("edit", "#definition", strings.Replace(def, `"Builds a branch"`, `"Builds a branch on demand"`, 1))
+	b.do("review", chromedp.Click(chromedp.ID("save-hook")), chromedp.WaitVisible(chromedp.CSS("dialog .diff")))
+	b.waitText("removed line", "dialog .diff-del", `"description": "Builds a branch",`)
+	b.waitText("added line", "dialog .diff-add", `"description": "Builds a branch on demand",`)
+	b.do("save", chromedp.Click(chromedp.CSS(`dialog button[data-value="save"]`)))
+	b.waitText("saved", "#status", "Saved ci/build")
+	var stored struct {
+		Metadata struct{ Description string } `json:"metadata"`
+	}
+	s.call(t, s.root, "GET", "/api/hooks/v1/hooks/ci/build", nil, &stored)
+	if stored.Metadata.Description != "Builds a branch on demand" {
+		t.Fatalf("saved description %q", stored.Metadata.Description)
+	}
 
 	// Fire it through the generated form.
 	b.do("fire tab", chromedp.Click(chromedp.CSS(`a[href="#/hooks/ci/build/fire"]`)), chromedp.WaitVisible(chromedp.CSS(`select[name="branch"]`)))
@@ -117,6 +139,7 @@ func TestBrowser_Scenario(t *testing.T) {
 	b.do("check", chromedp.Click(chromedp.ID("check-hook")))
 	b.waitText("check report", "#check-result", "Rendered task")
 	b.waitText("rendered payload", "#check-result", `"branch": "main"`)
+	b.checkLabels("fire")
 	b.screenshot("fire")
 	b.do("fire", chromedp.Click(chromedp.ID("fire-hook")))
 	b.waitJS("fired", `!!document.getElementById("fired-task")`)
@@ -158,6 +181,7 @@ func TestBrowser_Scenario(t *testing.T) {
 	b.waitText("refusal names the pause", "#fire-result", "INC-7")
 	b.do("decisions", chromedp.Click(chromedp.CSS(`a[href="#/hooks/ci/build/decisions"]`)))
 	b.waitJS("paused decision", `!!document.querySelector('#decision-list li[data-outcome="paused"]')`)
+	b.checkLabels("decisions")
 	b.screenshot("decisions")
 
 	// Filtering by outcome hides the others.
@@ -219,7 +243,41 @@ func TestBrowser_Scenario(t *testing.T) {
 	if settings.Webhook.Scheme != "github" || len(settings.Webhook.Fingerprints) != 1 || settings.Webhook.Fingerprints[0] != fp {
 		t.Fatalf("settings after save: %+v", settings)
 	}
+	// Filters, each evaluated against a sample payload by the server.
+	b.do("add a filter", chromedp.Click(chromedp.ID("add-filter")))
+	b.do("type it", chromedp.SendKeys(chromedp.CSS(".filter-input"), `payload.branch == "main"`))
+	b.setText("sample", "#filter-sample", `{"branch": "dev", "count": 1}`)
+	b.waitText("false for dev", "#filter-list .verdict", "would not fire")
+	b.setText("sample", "#filter-sample", `{"branch": "main", "count": 1}`)
+	b.waitText("true for main", "#filter-list .verdict", "true for this sample")
+	b.do("a filter that does not parse", chromedp.SendKeys(chromedp.CSS(".filter-input"), " &&"))
+	b.waitText("parse error shown", "#filter-list .verdict", "InputError")
+	b.setText("fix it", ".filter-input", `payload.branch == "main"`)
+	b.waitText("true again", "#filter-list .verdict", "true for this sample")
+	b.do("save filters", chromedp.Click(chromedp.ID("save-filters")))
+	b.waitText("filters saved", "#filters-form", "Saved 1 filter")
+	var saved struct {
+		Filters []string `json:"filters"`
+		Webhook struct {
+			Fingerprints []string `json:"secretFingerprints"`
+		} `json:"webhook"`
+	}
+	s.call(t, s.root, "GET", "/api/hookline/v1/hooks/ci/build/settings", nil, &saved)
+	if len(saved.Filters) != 1 || saved.Filters[0] != `payload.branch == "main"` || len(saved.Webhook.Fingerprints) != 1 {
+		t.Fatalf("settings after saving filters: %+v", saved)
+	}
+	b.checkLabels("operate")
 	b.screenshot("operate")
+
+	// The kill switch: a banner on every page while it is on.
+	b.do("operate everything", chromedp.Click(chromedp.CSS(`a[data-nav="operate"]`)), chromedp.WaitVisible(chromedp.CSS(".pause-form input")))
+	b.checkLabels("operate everything")
+	b.do("engage", chromedp.SendKeys(chromedp.CSS(".pause-form input"), "queue outage"), chromedp.Click(chromedp.CSS(".pause-form button[type=submit]")))
+	b.waitText("banner", "#banner .killswitch", "queue outage")
+	b.waitText("banner names who", "#banner .killswitch", "root")
+	b.screenshot("killswitch")
+	b.do("release", chromedp.Click(chromedp.CSS(".pause-form button[type=button]")))
+	b.waitJS("banner gone", `document.getElementById("banner").children.length === 0`)
 
 	// The list shows the hook with its last fire and next date.
 	b.do("list", chromedp.Navigate(s.base+"/console/#/"), chromedp.WaitVisible(chromedp.CSS("#hook-list .hooks")))
@@ -235,12 +293,29 @@ func TestBrowser_Scenario(t *testing.T) {
 	b.screenshot("list-dark")
 	b.colorScheme("light")
 
+	// Delete it, after a confirmation that names it.
+	b.do("edit", chromedp.Click(chromedp.CSS(`[data-hook="build"] a`)), chromedp.WaitVisible(chromedp.CSS(`a[href="#/hooks/ci/build/edit"]`)),
+		chromedp.Click(chromedp.CSS(`a[href="#/hooks/ci/build/edit"]`)), chromedp.WaitVisible(chromedp.ID("delete-hook")))
+	b.do("delete", chromedp.Click(chromedp.ID("delete-hook")))
+	b.waitText("confirmation names the hook", `dialog button[data-value="delete"]`, "Delete ci/build")
+	b.do("cancel", chromedp.Click(chromedp.CSS(`dialog button[data-value="cancel"]`)))
+	if s.call(t, s.root, "GET", "/api/hooks/v1/hooks/ci/build", nil, nil) != 200 {
+		t.Fatal("cancelling deleted the hook")
+	}
+	b.waitJS("focus back on the button", `document.activeElement?.id === "delete-hook"`)
+	b.do("delete", chromedp.Click(chromedp.ID("delete-hook")), chromedp.Click(chromedp.CSS(`dialog button[data-value="delete"]`)))
+	b.waitJS("back to the list", `location.hash === "#/"`)
+	b.waitText("deleted", "#status", "Deleted hook ci/build")
+	if status := s.call(t, s.root, "GET", "/api/hooks/v1/hooks/ci/build", nil, nil); status != 404 {
+		t.Fatalf("hook after delete: %d", status)
+	}
+
 	// Sign out: the credentials leave the tab.
 	b.do("sign out", chromedp.Click(chromedp.ID("sign-out")))
 	b.waitText("signed out", "#who-client", "Not signed in")
-	b.eval("credentials gone", `sessionStorage.getItem("hookline.credentials") || ""`, &stored)
-	if stored != "" {
-		t.Fatalf("sessionStorage still holds %q", stored)
+	b.eval("credentials gone", `sessionStorage.getItem("hookline.credentials") || ""`, &session)
+	if session != "" {
+		t.Fatalf("sessionStorage still holds %q", session)
 	}
 	b.waitJS("anonymous list refused", `!!document.querySelector("#hook-list .error")`)
 	b.waitText("403 explained", "#hook-list .error", "hooks:list-hooks:")
@@ -269,10 +344,27 @@ func TestBrowser_ForbiddenEdit(t *testing.T) {
 	}
 
 	b := newBrowser(t)
-	// Credentials can also be pasted as the JSON Taskcluster hands out.
+	// Credentials kept in the tab that the server no longer accepts are
+	// dropped, with a word why.
+	b.do("seed the session", chromedp.Navigate(s.base+"/console/nothing-here"))
+	b.eval("stale credentials", `sessionStorage.setItem("hookline.credentials", '{"clientId":"viewer","accessToken":"rotated-token-0123456789abc"}'); true`, nil)
 	b.do("open", chromedp.Navigate(s.base+"/console/#/hooks/team/nightly/edit"), chromedp.WaitVisible(chromedp.ID("sign-in")))
+	b.waitText("stale credentials refused", "#status", "saved credentials were refused")
+	b.waitText("anonymous again", "#who-client", "Not signed in")
+	b.waitText("the page explains the 403", "main .error", "Without credentials you lack the scopes")
+
+	// A wrong token is refused in the dialog, which keeps what was typed.
 	b.do("sign in", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("signin-client")),
-		chromedp.Click(chromedp.CSS("#signin-dialog details summary")))
+		chromedp.SendKeys(chromedp.ID("signin-client"), "viewer"), chromedp.SendKeys(chromedp.ID("signin-token"), "not-the-token-0123456789"),
+		chromedp.Click(chromedp.ID("signin-submit")))
+	b.waitText("refused", "#signin-dialog .dialog-problem", "The server refused these credentials")
+	var typed string
+	b.eval("kept", `document.getElementById("signin-client").value`, &typed)
+	if typed != "viewer" {
+		t.Fatalf("the dialog lost the clientId: %q", typed)
+	}
+	// Credentials can also be pasted as the JSON Taskcluster hands out.
+	b.do("paste", chromedp.Click(chromedp.CSS("#signin-dialog details summary")))
 	b.setText("paste", "#signin-json", `{"clientId": "viewer", "accessToken": "`+viewerToken+`"}`)
 	b.do("submit", chromedp.Click(chromedp.ID("signin-submit")))
 	b.waitText("signed in", "#who-client", "viewer")

@@ -34,10 +34,11 @@ export function diffLines(a, b) {
         out.push({op: " ", line: xs[i]});
         i++;
         j++;
-      } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-        out.push({op: "+", line: ys[j++]});
-      } else {
+      } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+        // Removed lines come before the lines that replace them.
         out.push({op: "-", line: xs[i++]});
+      } else {
+        out.push({op: "+", line: ys[j++]});
       }
     }
   }

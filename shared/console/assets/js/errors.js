@@ -21,8 +21,8 @@ export function errorBox(err, what) {
       h("button", {type: "button", onclick: () => document.dispatchEvent(new CustomEvent("hookline:signin"))}, "Sign in again"));
   } else if (err.status === 403 && err.code === "InsufficientScopes") {
     const lacking = err.missingScopes;
-    const who = session.who.authenticated ? `Your client ${session.who.clientId}` : "Without credentials you";
-    box.append(h("p", null, `${who} lacks the scopes this needs.`, lacking.length ? " Missing:" : ""));
+    const who = session.who.authenticated ? `Your client ${session.who.clientId} lacks` : "Without credentials you lack";
+    box.append(h("p", null, `${who} the scopes this needs.`, lacking.length ? " Missing:" : ""));
     if (lacking.length) box.append(h("ul", {class: "scopes"}, lacking.map((s) => h("li", null, h("code", null, s)))));
     box.append(h("p", null, session.who.authenticated
       ? "Ask whoever manages your client or roles for them, or sign in with credentials that have them."
