@@ -3,11 +3,15 @@
 package console_test
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/hookline/hookline/shared/auth"
 )
 
 // hawkVectorCheck runs in the console page: it imports the console's own
@@ -93,4 +97,37 @@ func TestBrowser_HawkVectors(t *testing.T) {
 		t.Errorf("only %d checks ran", res.Checked)
 	}
 	t.Logf("%d checks of the browser signer against the Hawk vectors", res.Checked)
+}
+
+// Temporary credentials, as a Taskcluster deployment hands them out, sign
+// the console's requests (the certificate goes in ext), and restricting
+// them to fewer scopes (authorizedScopes) is what the server then sees.
+func TestBrowser_TemporaryCredentials(t *testing.T) {
+	s := startServe(t, nil)
+	now := time.Now()
+	temp, err := auth.CreateNamedTemporaryCredentials(s.root, "root/console-test", []string{"hooks:list-hooks:*", "hooks:get:*", "hookline:kill-switch"}, now.Add(-time.Minute), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pasted, _ := json.Marshal(map[string]string{"clientId": temp.ClientID, "accessToken": temp.AccessToken, "certificate": temp.Certificate})
+	b := newBrowser(t)
+	b.do("open", chromedp.Navigate(s.base+"/console/"), chromedp.WaitVisible(chromedp.ID("sign-in")))
+	b.do("sign in", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("signin-client")),
+		chromedp.Click(chromedp.CSS("#signin-dialog details summary")))
+	b.setText("paste", "#signin-json", string(pasted))
+	b.waitJS("certificate filled in", `document.getElementById("signin-certificate").value.includes('"issuer":"root"')`)
+	b.setText("restrict", "#signin-scopes", "hooks:list-hooks:*\nhooks:get:*")
+	b.do("submit", chromedp.Click(chromedp.ID("signin-submit")))
+	b.waitText("signed in", "#who-client", "root/console-test")
+	var scopes []string
+	b.eval("scopes", `[...document.querySelectorAll("#who .scopes li")].map((li) => li.textContent)`, &scopes)
+	if strings.Join(scopes, " ") != "assume:anonymous hooks:get:* hooks:list-hooks:*" {
+		t.Fatalf("scopes shown: %v", scopes)
+	}
+	// The list loads with them; the kill switch, left out of
+	// authorizedScopes, cannot be engaged.
+	b.waitJS("listed", `document.getElementById("hook-count")?.textContent.includes("0 hooks")`)
+	b.do("operate", chromedp.Navigate(s.base+"/console/#/operate"), chromedp.WaitVisible(chromedp.CSS(".pause-form")))
+	b.waitJS("kill switch disabled", `document.querySelector(".pause-form button[type=submit]").disabled`)
+	b.waitText("says why", ".pause-form", "Needs hookline:kill-switch")
 }

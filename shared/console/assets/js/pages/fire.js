@@ -9,7 +9,7 @@ import {api, taskURL} from "../api.js";
 import {guard} from "../session.js";
 import {need} from "../scopes.js";
 import {showError} from "../errors.js";
-import {schemaForm} from "../schemaform.js";
+import {schemaForm, kind} from "../schemaform.js";
 import {parse} from "../json.js";
 
 export async function render(panel, g, id, {signal}) {
@@ -76,9 +76,12 @@ export async function render(panel, g, id, {signal}) {
     validateNow();
   });
 
+  // A schema a form cannot express is edited as JSON already.
+  const toggle = h("div", {class: "field field-check", hidden: kind(def.triggerSchema || {}) === "json"},
+    asJSON, h("label", {for: "payload-as-json"}, "Edit the payload as JSON"));
   const fireForm = h("form", {id: "fire-form", novalidate: true},
     h("p", null, "The payload is what triggerHook sends as the body; the task template sees it as ", h("code", null, "payload"), "."),
-    h("div", {class: "field field-check"}, asJSON, h("label", {for: "payload-as-json"}, "Edit the payload as JSON")),
+    toggle,
     formBox, jsonRow, summary,
     h("div", {class: "actions"}, checkBtn, fireBtn, checkNote, fireNote), keyNote);
   panel.replaceChildren(fireForm, checkOut, fireOut);
