@@ -110,18 +110,30 @@ func HooklineWebhookRoutes() []string { return []string{httpapi.RouteTriggerWebh
 // LambdaAPI builds, from the environment, the api function's handler: every
 // route of the HTTP API.
 func LambdaAPI(ctx context.Context, getenv func(string) string, log *slog.Logger) (HTTPHandler, error) {
-	return lambdaHTTP(ctx, getenv, log, lambdaChangeNotifier)
+	return lambdaHTTP(ctx, getenv, log, lambdaChangeNotifier, withConsole)
+}
+
+// withConsole serves the web console in front of the API: the api
+// function's. (Passed as a function so that only that binary links it.)
+func withConsole(cfg config.Config, api http.Handler) (http.Handler, error) {
+	cons, err := console.New(console.Options{TaskclusterRootURL: cfg.Taskcluster.RootURL, Version: cfg.Version})
+	if err != nil {
+		return nil, err
+	}
+	return console.Mount(api, cons), nil
 }
 
 // LambdaWebhook builds the webhook function's handler: only the public
 // webhook routes.
 func LambdaWebhook(ctx context.Context, getenv func(string) string, log *slog.Logger) (HTTPHandler, error) {
-	return lambdaHTTP(ctx, getenv, log, nil, append(WebhookRoutes(), HooklineWebhookRoutes()...)...)
+	return lambdaHTTP(ctx, getenv, log, nil, nil, append(WebhookRoutes(), HooklineWebhookRoutes()...)...)
 }
 
 // lambdaHTTP builds an HTTP API function; notifier, if not nil, builds the
-// hook change notifier (only the api function changes hooks).
-func lambdaHTTP(ctx context.Context, getenv func(string) string, log *slog.Logger, notifier func(func(string) string, config.Config) (hooks.ChangeNotifier, error), only ...string) (HTTPHandler, error) {
+// hook change notifier (only the api function changes hooks), and front,
+// if not nil, wraps the router (the api function's console).
+func lambdaHTTP(ctx context.Context, getenv func(string) string, log *slog.Logger, notifier func(func(string) string, config.Config) (hooks.ChangeNotifier, error),
+	front func(config.Config, http.Handler) (http.Handler, error), only ...string) (HTTPHandler, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, err
@@ -152,13 +164,11 @@ func lambdaHTTP(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	if len(only) > 0 {
-		return httpapi.Lambda(router), nil
+	var h http.Handler = router
+	if front != nil {
+		if h, err = front(cfg, router); err != nil {
+			return nil, err
+		}
 	}
-	// The api function serves every route, and the web console beside them.
-	cons, err := console.New(console.Options{TaskclusterRootURL: cfg.Taskcluster.RootURL, Version: cfg.Version})
-	if err != nil {
-		return nil, err
-	}
-	return httpapi.Lambda(console.Mount(router, cons)), nil
+	return httpapi.Lambda(h), nil
 }

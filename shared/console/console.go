@@ -7,7 +7,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
-	"html/template"
+	"html"
 	"io/fs"
 	"maps"
 	"mime"
@@ -195,55 +195,64 @@ func etagOf(data []byte) string {
 	return `W/"` + hex.EncodeToString(sum[:])[:hashLen] + `"`
 }
 
-// indexData is what the index page template sees.
-type indexData struct {
-	// TaskURL is the link of a task, with {taskId} to replace; empty when
-	// tasks cannot be shown.
-	TaskURL string
-	Version string
-	// Modules are every module's URL, preloaded so that the browser
-	// fetches them in parallel instead of one import level at a time.
-	Modules []string
-}
+// placeholder is what index.html may ask for: {{asset "name"}} (the
+// hashed URL of an asset), {{modulepreload}} (a preload link for every
+// module, so that the browser fetches them in parallel instead of one
+// import level at a time), {{taskURL}} (a task's link with {taskId} to
+// replace; empty when tasks cannot be shown) and {{version}}. A few
+// placeholders need no template engine, and html/template would add some
+// 400 KB to the api function.
+var placeholder = regexp.MustCompile(`\{\{(?:asset "([^"]+)"|(modulepreload|taskURL|version))\}\}`)
 
 func renderIndex(src []byte, hashed map[string]string, opts Options) ([]byte, error) {
 	if src == nil {
 		return nil, fmt.Errorf("console: no index.html")
 	}
-	var missing []string
-	tmpl, err := template.New("index.html").Funcs(template.FuncMap{
-		"asset": func(name string) string {
-			u, ok := hashed[name]
-			if !ok {
-				missing = append(missing, name)
-			}
-			return u
-		},
-	}).Parse(string(src))
-	if err != nil {
-		return nil, fmt.Errorf("console: index.html: %w", err)
-	}
-	data := indexData{Version: opts.Version}
+	taskURL := ""
 	switch {
 	case opts.TaskclusterRootURL != "":
-		data.TaskURL = strings.TrimRight(opts.TaskclusterRootURL, "/") + "/tasks/{taskId}"
+		taskURL = strings.TrimRight(opts.TaskclusterRootURL, "/") + "/tasks/{taskId}"
 	case opts.LocalQueue:
-		data.TaskURL = "../api/queue/v1/task/{taskId}"
+		taskURL = "../api/queue/v1/task/{taskId}"
 	}
+	var modules []string
 	for name, u := range hashed {
 		if path.Ext(name) == ".js" {
-			data.Modules = append(data.Modules, u)
+			modules = append(modules, u)
 		}
 	}
-	slices.Sort(data.Modules)
-	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, data); err != nil {
-		return nil, fmt.Errorf("console: index.html: %w", err)
+	slices.Sort(modules)
+	var failed error
+	out := placeholder.ReplaceAllFunc(src, func(m []byte) []byte {
+		parts := placeholder.FindSubmatch(m)
+		switch string(parts[2]) {
+		case "modulepreload":
+			var b strings.Builder
+			for i, u := range modules {
+				if i > 0 {
+					b.WriteString("\n")
+				}
+				b.WriteString(`<link rel="modulepreload" href="` + html.EscapeString(u) + `">`)
+			}
+			return []byte(b.String())
+		case "taskURL":
+			return []byte(html.EscapeString(taskURL))
+		case "version":
+			return []byte(html.EscapeString(opts.Version))
+		}
+		u, ok := hashed[string(parts[1])]
+		if !ok && failed == nil {
+			failed = fmt.Errorf("console: index.html names a missing asset %s", parts[1])
+		}
+		return []byte(html.EscapeString(u))
+	})
+	if failed != nil {
+		return nil, failed
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("console: index.html names missing assets %v", missing)
+	if i := bytes.Index(out, []byte("{{")); i >= 0 {
+		return nil, fmt.Errorf("console: index.html has an unknown placeholder at %q", out[i:min(len(out), i+40)])
 	}
-	return buf.Bytes(), nil
+	return out, nil
 }
 
 // AssetPath returns the URL path of the asset with source name name

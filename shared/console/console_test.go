@@ -322,3 +322,22 @@ func TestServe_ThroughLambda(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderIndex(t *testing.T) {
+	hashed := map[string]string{"a.css": "a.0123456789ab.css", "js/m.js": "js/m.0123456789ab.js"}
+	out, err := renderIndex([]byte(`<link href="{{asset "a.css"}}">{{modulepreload}}<p>{{version}}</p><meta content="{{taskURL}}">`),
+		hashed, Options{Version: `<b>"v"</b>`, TaskclusterRootURL: "https://tc.example.com/?a=1&b=2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `<link href="a.0123456789ab.css"><link rel="modulepreload" href="js/m.0123456789ab.js"><p>&lt;b&gt;&#34;v&#34;&lt;/b&gt;</p>` +
+		`<meta content="https://tc.example.com/?a=1&amp;b=2/tasks/{taskId}">`
+	if string(out) != want {
+		t.Fatalf("got  %s\nwant %s", out, want)
+	}
+	for _, bad := range []string{`{{asset "nope.css"}}`, `{{.Version}}`, `{{ version }}`} {
+		if _, err := renderIndex([]byte(bad), hashed, Options{}); err == nil {
+			t.Errorf("%s: rendered", bad)
+		}
+	}
+}
