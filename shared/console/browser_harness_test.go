@@ -45,12 +45,13 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// hooklineBinary builds cmd/hookline once per test run.
+// hooklineBinary builds cmd/hookline once per test run, into buildDir.
 var hooklineBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "hookline-console-test")
 	if err != nil {
 		return "", err
 	}
+	buildDir = dir
 	bin := filepath.Join(dir, "hookline")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/hookline")
 	cmd.Dir = repoRoot
@@ -60,26 +61,26 @@ var hooklineBinary = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
-// repoRoot is set by TestMain (testutil.RepoRoot needs a testing.TB).
-var repoRoot string
+// repoRoot is the repository, found by TestMain; buildDir is where
+// hooklineBinary built, removed when the tests end.
+var repoRoot, buildDir string
 
 func TestMain(m *testing.M) {
 	wd, _ := os.Getwd()
 	repoRoot = filepath.Clean(filepath.Join(wd, "..", ".."))
 	code := m.Run()
-	if bin, err := hooklineBinary(); err == nil {
-		os.RemoveAll(filepath.Dir(bin))
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
 	}
 	os.Exit(code)
 }
 
 // server is a running `hookline serve`.
 type server struct {
-	base  string
-	dir   string
-	root  auth.Credentials
-	out   *testutil.SyncBuffer
-	creds map[string]auth.Credentials
+	base string
+	dir  string
+	root auth.Credentials
+	out  *testutil.SyncBuffer
 }
 
 // startServe runs the real binary on a free loopback port with a fresh
