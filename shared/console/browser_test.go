@@ -243,6 +243,21 @@ func TestBrowser_Scenario(t *testing.T) {
 	if settings.Webhook.Scheme != "github" || len(settings.Webhook.Fingerprints) != 1 || settings.Webhook.Fingerprints[0] != fp {
 		t.Fatalf("settings after save: %+v", settings)
 	}
+	// Rotation: a new secret, keeping the current one, which must be typed
+	// again (secrets are write-only) and is checked against its fingerprint.
+	const secret2 = "second-secret-for-the-rotation"
+	sum2 := sha256.Sum256([]byte(secret2))
+	fp2 := "sha256:" + hex.EncodeToString(sum2[:])[:8]
+	b.do("rotate", chromedp.SendKeys(chromedp.ID("webhook-secret"), secret2), chromedp.Click(chromedp.ID("webhook-keep-old")),
+		chromedp.SendKeys(chromedp.ID("webhook-old-secret"), "not-the-current-secret-00"), chromedp.Click(chromedp.ID("save-webhook")))
+	b.waitText("wrong current secret", "#webhook-form", "That is not a current secret")
+	b.setText("the current secret", "#webhook-old-secret", secret)
+	b.do("save", chromedp.Click(chromedp.ID("save-webhook")))
+	b.waitJS("both fingerprints", fmt.Sprintf(`(() => { const t = document.getElementById("webhook-fingerprints").textContent; return t.indexOf(%q) >= 0 && t.indexOf(%q) > t.indexOf(%q); })()`, fp2, fp, fp2))
+	b.eval("page text and values", `document.body.innerText + [...document.querySelectorAll("input, textarea")].map(e => e.value).join(" ")`, &page)
+	if strings.Contains(page, secret2) || strings.Contains(page, secret) {
+		t.Fatal("a secret is still on the page after saving")
+	}
 	// Filters, each evaluated against a sample payload by the server.
 	b.do("add a filter", chromedp.Click(chromedp.ID("add-filter")))
 	b.do("type it", chromedp.SendKeys(chromedp.CSS(".filter-input"), `payload.branch == "main"`))
@@ -263,7 +278,7 @@ func TestBrowser_Scenario(t *testing.T) {
 		} `json:"webhook"`
 	}
 	s.call(t, s.root, "GET", "/api/hookline/v1/hooks/ci/build/settings", nil, &saved)
-	if len(saved.Filters) != 1 || saved.Filters[0] != `payload.branch == "main"` || len(saved.Webhook.Fingerprints) != 1 {
+	if len(saved.Filters) != 1 || saved.Filters[0] != `payload.branch == "main"` || len(saved.Webhook.Fingerprints) != 2 {
 		t.Fatalf("settings after saving filters: %+v", saved)
 	}
 	b.checkLabels("operate")

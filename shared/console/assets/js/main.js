@@ -6,6 +6,7 @@ import {h, announce, field} from "./dom.js";
 import {api} from "./api.js";
 import {session, parseCredentials} from "./session.js";
 import {need} from "./scopes.js";
+import {errorBox} from "./errors.js";
 import * as list from "./pages/list.js";
 import * as hook from "./pages/hook.js";
 import * as editor from "./pages/editor.js";
@@ -57,7 +58,12 @@ async function show() {
   try {
     await route.page(main, match, {signal: controller.signal});
   } catch (err) {
-    if (err.name !== "AbortError") throw err;
+    // A page that fails to build (a malformed link, a bug) says so
+    // instead of loading forever.
+    if (err.name !== "AbortError" && current?.controller === controller) {
+      console.error(err);
+      main.replaceChildren(h("h1", null, "This page could not be shown"), errorBox(err, "Showing the page"));
+    }
   }
   if (current?.controller === controller) {
     focusHeading(main);

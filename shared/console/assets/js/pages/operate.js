@@ -285,9 +285,9 @@ function webhookEditor(g, id, settings, putSettings) {
       }
       wh.secrets = [s];
       if (keepOld.checked) {
-        const current = settings.webhook?.secretFingerprints?.[0];
-        if (!oldSecret.value || (await fingerprint(oldSecret.value)) !== current) {
-          oldRow.setError(`That is not the current secret (its fingerprint is not ${current || "set"}).`);
+        const current = settings.webhook?.secretFingerprints || [];
+        if (!oldSecret.value || !current.includes(await fingerprint(oldSecret.value))) {
+          oldRow.setError(current.length ? `That is not a current secret: its fingerprint is not ${current.join(" or ")}.` : "No secret is set to keep.");
           return oldSecret.focus();
         }
         if (oldSecret.value !== s) wh.secrets.push(oldSecret.value);
@@ -299,6 +299,7 @@ function webhookEditor(g, id, settings, putSettings) {
     saveBtn.disabled = true;
     try {
       const saved = await putSettings({webhook: wh});
+      settings = saved;
       secret.value = "";
       oldSecret.value = "";
       keepOld.checked = false;
