@@ -110,10 +110,56 @@ func New(opts Options) (*Handler, error) {
 	return h, nil
 }
 
-// importPattern finds the relative module specifiers of static imports,
-// re-exports and dynamic imports: from "./x.js", import "./x.js",
-// import("../x.js").
-var importPattern = regexp.MustCompile(`(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.\.?/[^"'\s]+)(["'])`)
+// importSpecs finds the relative module specifiers of static imports,
+// re-exports and dynamic imports (from "./x.js", import "./x.js",
+// import("../x.js")) and returns their offsets, quotes excluded. It is a
+// plain scan: a regular expression took 20 ms of the api function's cold
+// start on these files.
+func importSpecs(js []byte) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(js); i++ {
+		q := js[i]
+		if q != '"' && q != '\'' {
+			continue
+		}
+		rest := js[i+1:]
+		if !bytes.HasPrefix(rest, []byte("./")) && !bytes.HasPrefix(rest, []byte("../")) {
+			continue
+		}
+		n := bytes.IndexByte(rest, q)
+		if n < 0 {
+			break
+		}
+		if bytes.ContainsAny(rest[:n], " \t\r\n") || !afterImportKeyword(js[:i]) {
+			continue
+		}
+		out = append(out, [2]int{i + 1, i + 1 + n})
+		i += n + 1
+	}
+	return out
+}
+
+// afterImportKeyword reports whether before ends with "from", "import" or
+// "import(" as a word, with optional spaces.
+func afterImportKeyword(before []byte) bool {
+	b := bytes.TrimRight(before, " \t\r\n")
+	if p, ok := bytes.CutSuffix(b, []byte("(")); ok {
+		b = bytes.TrimRight(p, " \t\r\n")
+		if !bytes.HasSuffix(b, []byte("import")) {
+			return false
+		}
+	}
+	for _, kw := range []string{"from", "import"} {
+		if w, ok := bytes.CutSuffix(b, []byte(kw)); ok {
+			if len(w) == 0 {
+				return true
+			}
+			c := w[len(w)-1]
+			return !(c == '_' || c == '$' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+		}
+	}
+	return false
+}
 
 // linker gives every asset its hashed URL, rewriting module imports first
 // so that a module's hash covers the hashes of what it imports.
@@ -137,27 +183,19 @@ func (l *linker) link(name string) (string, error) {
 	l.busy[name] = true
 	defer delete(l.busy, name)
 	if path.Ext(name) == ".js" {
-		var failed error
-		data = importPattern.ReplaceAllFunc(data, func(m []byte) []byte {
-			parts := importPattern.FindSubmatch(m)
-			spec := string(parts[3])
-			target := path.Join(path.Dir(name), spec)
-			u, err := l.link(target)
+		var out []byte
+		last := 0
+		for _, sp := range importSpecs(data) {
+			spec := string(data[sp[0]:sp[1]])
+			u, err := l.link(path.Join(path.Dir(name), spec))
 			if err != nil {
-				if failed == nil {
-					failed = fmt.Errorf("console: %s imports %s: %w", name, spec, err)
-				}
-				return m
+				return "", fmt.Errorf("console: %s imports %s: %w", name, spec, err)
 			}
-			dir := spec[:strings.LastIndex(spec, "/")+1]
-			out := append([]byte{}, parts[1]...)
-			out = append(out, parts[2]...)
-			out = append(out, dir+path.Base(u)...)
-			return append(out, parts[4]...)
-		})
-		if failed != nil {
-			return "", failed
+			out = append(out, data[last:sp[0]]...)
+			out = append(out, spec[:strings.LastIndex(spec, "/")+1]+path.Base(u)...)
+			last = sp[1]
 		}
+		data = append(out, data[last:]...)
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])[:hashLen]

@@ -341,3 +341,55 @@ func TestRenderIndex(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNew is the console's share of the api function's cold start:
+// reading, linking and hashing the embedded files.
+func BenchmarkNew(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := New(Options{Version: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkServeModule serves one gzipped module, as a warm function does.
+func BenchmarkServeModule(b *testing.B) {
+	h, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	path, _ := h.AssetPath("js/main.js")
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
+
+func TestImportSpecs(t *testing.T) {
+	for _, tt := range []struct {
+		js   string
+		want []string
+	}{
+		{`import {a} from "./a.js";`, []string{"./a.js"}},
+		{`import './side.js'; export * from "../b.js";`, []string{"./side.js", "../b.js"}},
+		{`const m = await import( "./lazy.js" );`, []string{"./lazy.js"}},
+		{"import {x}\n  from\n  \"./multi.js\";", []string{"./multi.js"}},
+		{`const s = "./not-an-import.js"; reimport("./nor-this.js"); x.from("./nor.js");`, nil},
+		{`import {a} from "lib"; import b from "/abs.js";`, nil},
+	} {
+		var got []string
+		for _, sp := range importSpecs([]byte(tt.js)) {
+			got = append(got, tt.js[sp[0]:sp[1]])
+		}
+		if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("%s: got %q, want %q", tt.js, got, tt.want)
+		}
+	}
+}
