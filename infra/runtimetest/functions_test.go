@@ -3,9 +3,15 @@
 package runtimetest
 
 import (
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"os/exec"
+	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,52 +19,61 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hookline/hookline/shared/queue/sqstest"
 	"github.com/hookline/hookline/shared/store/dynamo/dynamotest"
 )
 
-// changesQueueURL stands for the stack's ChangesQueue; the SDK sends to
-// the fake SQS endpoint whatever the URL's host.
-const changesQueueURL = "https://sqs.us-east-1.amazonaws.com/123456789012/hookline-ChangesQueue-runtimetest"
-
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// TestFunctions drives every function's bootstrap through the Runtime API
-// with the sample events, against dynalite and a local Taskcluster queue:
-// the API creates a hook and announces the change on the changes queue, the
-// webhook fires it with its token, the scheduler fires it when due and the
-// trigger function fires it for Pulse messages, each creating a real task.
-func TestFunctions(t *testing.T) {
-	requireLinux(t)
-	root := repoRoot(t)
-	ids := []string{"ApiFunction", "WebhookFunction", "SchedulerFunction"}
-	hasTrigger := present(t, root, "TriggerFunction")
-	if hasTrigger {
-		ids = append(ids, "TriggerFunction")
-	}
-	bins := buildHost(t, root, t.TempDir(), ids)
+// stack is every function running under its own emulator against one
+// dynalite table, a local Taskcluster queue and an SQS endpoint with the
+// changes queue: the deployed stack, on this machine.
+type stack struct {
+	root       string
+	funcs      map[string]*function
+	queue      *localQueue
+	sqs        *sqstest.Server
+	changesURL string
+}
 
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	root := repoRoot(t)
+	rie := emulatorBinary(t)
+	bins := bootstraps(t)
 	client := dynamotest.Start(t)
 	table := dynamotest.NewTable(t, client)
-	q, queueURL := newLocalQueue(t)
-	sqs := newFakeSQS(t)
+	s := &stack{root: root, funcs: map[string]*function{}, queue: newLocalQueue(t), sqs: sqstest.New(t)}
+	s.changesURL = s.sqs.CreateQueue("hookline-ChangesQueue-runtimetest", 0)
 	replace := map[string]string{
 		"HOOKLINE_STORE":             "dynamodb:" + table,
-		"TASKCLUSTER_ROOT_URL":       queueURL,
+		"TASKCLUSTER_ROOT_URL":       s.queue.url,
 		"TASKCLUSTER_CLIENT_ID":      tcClientID,
 		"TASKCLUSTER_ACCESS_TOKEN":   tcAccessToken,
-		"HOOKLINE_CHANGES_QUEUE_URL": changesQueueURL,
+		"HOOKLINE_CHANGES_QUEUE_URL": s.changesURL,
 	}
 	sdk := sdkEnv(t, map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": dynamotest.Endpoint(t),
-		"AWS_ENDPOINT_URL_SQS":      sqs.srv.URL,
+		"AWS_ENDPOINT_URL_SQS":      s.sqs.URL,
 	})
-	procs := map[string]*process{}
-	for _, id := range ids {
-		p := startProcess(t, bins[id], id, functionEnv(t, root, id, replace, sdk))
-		t.Logf("%s: init %.1f ms (process start to first Runtime API call)", id, ms(p.waitReady(t)))
-		procs[id] = p
+	for id, bin := range bins {
+		s.funcs[id] = startFunction(t, rie, bin, id, functionEnv(t, root, id, replace, sdk))
 	}
-	api, webhook, scheduler := procs["ApiFunction"], procs["WebhookFunction"], procs["SchedulerFunction"]
+	return s
+}
+
+// TestFunctions drives every function's bootstrap through AWS's Runtime
+// Interface Emulator with API Gateway HTTP API (payload 2.0), EventBridge
+// and SQS events, against dynalite and a local Taskcluster queue: the API
+// creates hooks and announces the changes on the changes queue, the webhook
+// fires them with a token and with a signed GitHub delivery, the scheduler
+// fires a due hook, and the trigger function fires hooks for Pulse
+// messages, reporting the records to retry as batch item failures.
+func TestFunctions(t *testing.T) {
+	s := startStack(t)
+	root := s.root
+	api, webhook, scheduler := s.funcs["ApiFunction"], s.funcs["WebhookFunction"], s.funcs["SchedulerFunction"]
+	q := s.queue
 
 	createSample := readEvent(t, root, "api-create-hook.json")
 	var created map[string]any
@@ -69,9 +84,22 @@ func TestFunctions(t *testing.T) {
 	group, hook := proxy[1], proxy[2]
 	hookPath := "hooks/" + group + "/" + hook
 
-	lastFires := func(t *testing.T) []map[string]any {
+	// createHook creates another hook of the group from the sample's
+	// definition, edited, without a schedule (the scheduler tests count on
+	// the sample hook being the only one due).
+	createHook := func(t *testing.T, id string, edit func(def map[string]any)) {
 		t.Helper()
-		res := callHTTP(t, api, proxyEvent(t, createSample, "GET", hookPath+"/last-fires", ""))
+		def := clone(created)
+		def["schedule"] = []any{}
+		edit(def)
+		res := callHTTP(t, api, proxyEvent(t, createSample, "PUT", "hooks/"+group+"/"+id, string(encode(t, def))))
+		if res.Status != 200 {
+			t.Fatalf("create %s: %d %s", id, res.Status, res.Body)
+		}
+	}
+	lastFires := func(t *testing.T, hookID string) []map[string]any {
+		t.Helper()
+		res := callHTTP(t, api, proxyEvent(t, createSample, "GET", "hooks/"+group+"/"+hookID+"/last-fires", ""))
 		if res.Status != 200 {
 			t.Fatalf("last-fires: %d %s", res.Status, res.Body)
 		}
@@ -110,14 +138,14 @@ func TestFunctions(t *testing.T) {
 
 	t.Run("api/createHook announces the change", func(t *testing.T) {
 		var found bool
-		for _, m := range sqs.messages() {
+		for _, b := range s.sqs.Queue(s.changesURL).Bodies() {
 			var body any
-			if m.QueueURL == changesQueueURL && json.Unmarshal([]byte(m.Body), &body) == nil && findHookRef(body, group, hook) {
+			if json.Unmarshal(b, &body) == nil && findHookRef(body, group, hook) {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("no message naming %s/%s reached HOOKLINE_CHANGES_QUEUE_URL; sent: %+v, refused: %v", group, hook, sqs.messages(), sqs.refused)
+			t.Errorf("no message naming %s/%s reached HOOKLINE_CHANGES_QUEUE_URL; it holds %d", group, hook, s.sqs.Queue(s.changesURL).Len())
 		}
 	})
 
@@ -131,6 +159,18 @@ func TestFunctions(t *testing.T) {
 		}
 	})
 
+	t.Run("api/cookies are not echoed", func(t *testing.T) {
+		ev := readEvent(t, root, "api-get-hook.json")
+		ev["cookies"] = []any{"session=f00dcafe", "theme=dark"}
+		res := callHTTP(t, api, encode(t, ev))
+		if res.Status != 200 || res.JSON["hookId"] != hook {
+			t.Fatalf("hook with cookies: %d %s", res.Status, res.Body)
+		}
+		if len(res.Cookies) > 0 || strings.Contains(string(res.Body), "f00dcafe") {
+			t.Errorf("the response carries the request's cookies: %v %s", res.Cookies, res.Body)
+		}
+	})
+
 	t.Run("api/unknown route", func(t *testing.T) {
 		res := callHTTP(t, api, encode(t, readEvent(t, root, "api-unknown-route.json")))
 		if res.Status != 404 || res.JSON["code"] != "ResourceNotFound" || res.JSON["requestInfo"] == nil {
@@ -140,9 +180,8 @@ func TestFunctions(t *testing.T) {
 
 	t.Run("api/invocation that is not an API Gateway event", func(t *testing.T) {
 		r := api.invoke(t, []byte(`["not", "an", "event"]`))
-		var e struct{ ErrorMessage, ErrorType string }
-		if r.ok || json.Unmarshal(r.body, &e) != nil || e.ErrorMessage == "" || e.ErrorType == "" {
-			t.Fatalf("got ok=%v %s, want a Runtime API error with errorMessage and errorType", r.ok, r.body)
+		if !r.failed() {
+			t.Fatalf("got %d %s, want an error with errorMessage and errorType", r.status, r.body)
 		}
 		// The runtime goes on serving.
 		if res := callHTTP(t, api, encode(t, readEvent(t, root, "api-get-hook.json"))); res.Status != 200 {
@@ -193,15 +232,87 @@ func TestFunctions(t *testing.T) {
 		if diff := cmp.Diff(sent, payload["input"]); diff != "" {
 			t.Errorf("task payload.input (-webhook body +task):\n%s", diff)
 		}
-		if fires := firesBy(lastFires(t), "triggerHookWithToken"); len(fires) != 1 || fires[0]["taskId"] != taskID {
+		if fires := firesBy(lastFires(t, hook), "triggerHookWithToken"); len(fires) != 1 || fires[0]["taskId"] != taskID {
 			t.Errorf("last fires by token: %v, want one with task %s", fires, taskID)
 		}
 	})
 
-	t.Run("webhook/serves only the token route", func(t *testing.T) {
+	t.Run("webhook/serves only its routes", func(t *testing.T) {
 		res := callHTTP(t, webhook, encode(t, createSample))
 		if res.Status != 404 || res.JSON["code"] != "ResourceNotFound" {
 			t.Errorf("createHook through the webhook: %d %s, want 404 ResourceNotFound", res.Status, res.Body)
+		}
+	})
+
+	t.Run("webhook/signed GitHub delivery", func(t *testing.T) {
+		// A GitHub delivery in its form encoding (payload=<JSON>), which
+		// HTTP API hands over base64-encoded, with a query string that
+		// repeats a parameter and the cookies a browser might add.
+		const hookID, secret, cookieSecret = "github-push", "9d3f0c1b2a4e6d8f0a1b2c3d4e5f6a7b", "c00k1e-s3cr3t"
+		createHook(t, hookID, func(def map[string]any) {
+			def["task"].(map[string]any)["payload"] = map[string]any{
+				"firedBy": map[string]any{"$eval": "firedBy"},
+				"input":   map[string]any{"$eval": "payload"},
+				"webhook": map[string]any{"$eval": "webhook"},
+			}
+		})
+		settings := hooklineEvent(t, createSample, "PUT", "hooks/"+group+"/"+hookID+"/settings",
+			`{"webhook": {"scheme": "github", "secrets": ["`+secret+`"]}}`)
+		if res := callHTTP(t, api, settings); res.Status != 200 {
+			t.Fatalf("put settings: %d %s", res.Status, res.Body)
+		}
+
+		push := map[string]any{"ref": "refs/heads/main", "after": "9fceb02d0ae598e95dc970b74767f19372d61af8", "repository": map[string]any{"full_name": "hookline/hookline"}}
+		raw := []byte("payload=" + url.QueryEscape(string(encode(t, push))))
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(raw)
+		path := "/api/hookline/v1/hooks/" + group + "/" + hookID + "/webhook"
+		ev := clone(webhookSample)
+		ev["routeKey"] = "POST /api/hookline/v1/hooks/{hookGroupId}/{hookId}/webhook"
+		ev["rawPath"] = path
+		ev["rawQueryString"] = "env=prod&env=staging&source=github"
+		ev["queryStringParameters"] = map[string]any{"env": "prod,staging", "source": "github"}
+		ev["cookies"] = []any{"session=" + cookieSecret, "theme=dark"}
+		ev["pathParameters"] = map[string]any{"hookGroupId": group, "hookId": hookID}
+		rc := ev["requestContext"].(map[string]any)
+		rc["routeKey"] = ev["routeKey"]
+		rc["http"].(map[string]any)["path"] = path
+		headers := ev["headers"].(map[string]any)
+		headers["content-type"] = "application/x-www-form-urlencoded"
+		headers["content-length"] = fmt.Sprint(len(raw))
+		headers["x-github-event"] = "push"
+		headers["x-github-delivery"] = "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+		headers["x-hub-signature-256"] = "sha256=" + hex.EncodeToString(mac.Sum(nil))
+		ev["body"] = base64.StdEncoding.EncodeToString(raw)
+		ev["isBase64Encoded"] = true
+
+		res := callHTTP(t, webhook, encode(t, ev))
+		status, _ := res.JSON["status"].(map[string]any)
+		taskID, _ := status["taskId"].(string)
+		if res.Status != 200 || taskID == "" {
+			t.Fatalf("delivery: %d %s", res.Status, res.Body)
+		}
+		def := task(t, q, taskID)
+		payload, _ := def["payload"].(map[string]any)
+		if diff := cmp.Diff(any(push), payload["input"]); diff != "" {
+			t.Errorf("task payload.input (-delivered +task):\n%s", diff)
+		}
+		wh, _ := payload["webhook"].(map[string]any)
+		if diff := cmp.Diff(map[string]any{"env": "prod", "source": "github"}, wh["query"]); diff != "" {
+			t.Errorf("webhook.query, the first value of each parameter of rawQueryString (-want +got):\n%s", diff)
+		}
+		if wh["contentType"] != "application/x-www-form-urlencoded" || wh["event"] != "push" || wh["scheme"] != "github" {
+			t.Errorf("webhook = %v", wh)
+		}
+		if strings.Contains(string(encode(t, def)), cookieSecret) {
+			t.Error("the request's cookie reached the task: cookies are credentials")
+		}
+
+		// The flag matters: the same body taken as text is not what was
+		// signed.
+		ev["isBase64Encoded"] = false
+		if res := callHTTP(t, webhook, encode(t, ev)); res.Status != 401 || res.JSON["code"] != "AuthenticationFailed" {
+			t.Errorf("the base64 text as the body: %d %s, want 401 AuthenticationFailed", res.Status, res.Body)
 		}
 	})
 
@@ -211,7 +322,7 @@ func TestFunctions(t *testing.T) {
 		if out := scheduler.invokeOK(t, encode(t, tickSample)); string(out) != "null" {
 			t.Errorf("response %s, want null", out)
 		}
-		if fires := firesBy(lastFires(t), "schedule"); len(fires) != 0 {
+		if fires := firesBy(lastFires(t, hook), "schedule"); len(fires) != 0 {
 			t.Errorf("fires by schedule: %v, want none", fires)
 		}
 	})
@@ -229,7 +340,7 @@ func TestFunctions(t *testing.T) {
 				t.Errorf("response %s, want null", out)
 			}
 		}
-		fires := firesBy(lastFires(t), "schedule")
+		fires := firesBy(lastFires(t, hook), "schedule")
 		if len(fires) != 1 || fires[0]["result"] != "success" {
 			t.Fatalf("fires by schedule after two ticks at %s: %v, want one success", ev["time"], fires)
 		}
@@ -247,54 +358,112 @@ func TestFunctions(t *testing.T) {
 	t.Run("scheduler/event without a time", func(t *testing.T) {
 		ev := clone(tickSample)
 		delete(ev, "time")
-		r := scheduler.invoke(t, encode(t, ev))
-		if r.ok || !strings.Contains(string(r.body), "no time") {
-			t.Errorf("got ok=%v %s, want an error naming the missing time (for an async retry)", r.ok, r.body)
+		if r := scheduler.invoke(t, encode(t, ev)); !r.failed() || !strings.Contains(string(r.body), "no time") {
+			t.Errorf("got %d %s, want an error naming the missing time (for an async retry)", r.status, r.body)
 		}
 	})
 
-	t.Run("trigger/batch", func(t *testing.T) {
-		if !hasTrigger {
+	t.Run("trigger/batch with failures", func(t *testing.T) {
+		trigger, ok := s.funcs["TriggerFunction"]
+		if !ok {
 			t.Skip("functions/trigger does not exist yet (a failure under CI=true)")
 		}
-		trigger := procs["TriggerFunction"]
+		// A hook whose tasks the queue refuses with 503 for now: a
+		// Taskcluster outage.
+		createHook(t, "flaky", func(def map[string]any) {
+			def["task"].(map[string]any)["metadata"].(map[string]any)["description"] = queueFault
+		})
+		q.failing.Store(true)
+
 		sample := readEvent(t, root, "trigger-batch.json")
-		records := len(sample["Records"].([]any))
-		var taskIDs []string
-		for round := range 2 { // the second is SQS redelivering the batch
-			var res events.SQSEventResponse
-			if err := json.Unmarshal(trigger.invokeOK(t, encode(t, sample)), &res); err != nil {
-				t.Fatalf("not an SQS batch response: %v", err)
+		good := sample["Records"].([]any)
+		pulse := func(hookID string, n int) string {
+			return string(encode(t, map[string]any{
+				"hookGroupId": group, "hookId": hookID, "exchange": "exchange/taskcluster-github/v1/push",
+				"routingKey": "primary.hookline.flaky", "payload": map[string]any{"n": n},
+			}))
+		}
+		malformed := sqsRecord(t, good[0], "0b7e4c5a-1d2f-4e3a-9b8c-7d6e5f4a3b21", `{"hookGroupId": "`+group+`", "hookId"`)
+		flaky := sqsRecord(t, good[0], "1c8f5d6b-2e3a-4f4b-8c9d-8e7f6a5b4c32", pulse("flaky", 1))
+		gone := sqsRecord(t, good[0], "2d9a6e7c-3f4b-4a5c-9dae-9f8a7b6c5d43", pulse("no-such-hook", 2))
+		batch := map[string]any{"Records": append(slices.Clone(good), malformed, flaky, gone)}
+
+		var res events.SQSEventResponse
+		if err := json.Unmarshal(trigger.invokeOK(t, encode(t, batch)), &res); err != nil {
+			t.Fatalf("not an SQS batch response: %v", err)
+		}
+		var failed []string
+		for _, f := range res.BatchItemFailures {
+			failed = append(failed, f.ItemIdentifier)
+		}
+		slices.Sort(failed)
+		// The malformed body and the hook whose task the queue refused are
+		// to be delivered again; a message for a hook that is gone is done.
+		want := []string{str(malformed["messageId"]), str(flaky["messageId"])}
+		slices.Sort(want)
+		if diff := cmp.Diff(want, failed); diff != "" {
+			t.Fatalf("batch item failures (-want +got):\n%s", diff)
+		}
+		fires := firesBy(lastFires(t, hook), "pulseMessage")
+		if len(fires) != len(good) {
+			t.Fatalf("%d fires of %s by pulse messages, want %d", len(fires), hook, len(good))
+		}
+		for _, f := range fires {
+			if f["result"] != "success" {
+				t.Errorf("pulse fire %v", f)
 			}
-			if len(res.BatchItemFailures) != 0 {
-				t.Fatalf("round %d: batch item failures %v", round, res.BatchItemFailures)
-			}
-			ids := map[string]bool{}
-			for _, f := range firesBy(lastFires(t), "pulseMessage") {
-				if f["result"] != "success" {
-					t.Errorf("pulse fire %v", f)
-				}
-				ids[str(f["taskId"])] = true
-			}
-			if len(ids) != records {
-				t.Fatalf("round %d: %d distinct tasks from pulse messages, want %d (one per message, however often delivered)", round, len(ids), records)
-			}
-			taskIDs = taskIDs[:0]
-			for id := range ids {
-				taskIDs = append(taskIDs, id)
+			if payload, _ := task(t, q, str(f["taskId"]))["payload"].(map[string]any); payload["firedBy"] != "pulseMessage" {
+				t.Errorf("task %s payload %v", f["taskId"], payload)
 			}
 		}
-		for _, id := range taskIDs {
-			if payload, _ := task(t, q, id)["payload"].(map[string]any); payload["firedBy"] != "pulseMessage" {
-				t.Errorf("task %s payload %v", id, payload)
+
+		// SQS delivers the failed records again, once the queue is back:
+		// the flaky hook fires now, the malformed body fails again (until
+		// the redrive policy moves it to the dead-letter queue).
+		q.failing.Store(false)
+		for _, r := range []map[string]any{malformed, flaky} {
+			r["attributes"].(map[string]any)["ApproximateReceiveCount"] = "2"
+		}
+		res = events.SQSEventResponse{}
+		if err := json.Unmarshal(trigger.invokeOK(t, encode(t, map[string]any{"Records": []any{malformed, flaky}})), &res); err != nil {
+			t.Fatalf("not an SQS batch response: %v", err)
+		}
+		if len(res.BatchItemFailures) != 1 || res.BatchItemFailures[0].ItemIdentifier != str(malformed["messageId"]) {
+			t.Errorf("redelivery: batch item failures %v, want only the malformed record", res.BatchItemFailures)
+		}
+		var succeeded []map[string]any
+		for _, f := range firesBy(lastFires(t, "flaky"), "pulseMessage") {
+			if f["result"] == "success" {
+				succeeded = append(succeeded, f)
 			}
+		}
+		if len(succeeded) != 1 {
+			t.Fatalf("successful pulse fires of flaky: %v, want one", succeeded)
+		}
+		if def := task(t, q, str(succeeded[0]["taskId"])); def["metadata"].(map[string]any)["description"] != queueFault {
+			t.Errorf("flaky task %v", def)
+		}
+	})
+
+	t.Run("api/listLastFires with a repeated query parameter", func(t *testing.T) {
+		// HTTP API joins a repeated parameter with commas in
+		// queryStringParameters ("1,50", not a number); rawQueryString
+		// keeps both, and the first counts, as for any HTTP server.
+		ev := map[string]any{}
+		json.Unmarshal(proxyEvent(t, createSample, "GET", hookPath+"/last-fires", ""), &ev)
+		ev["rawQueryString"] = "limit=1&limit=50"
+		ev["queryStringParameters"] = map[string]any{"limit": "1,50"}
+		res := callHTTP(t, api, encode(t, ev))
+		fires, _ := res.JSON["lastFires"].([]any)
+		if res.Status != 200 || len(fires) != 1 || str(res.JSON["continuationToken"]) == "" {
+			t.Errorf("last-fires?limit=1&limit=50: %d %s, want one fire and a continuationToken", res.Status, res.Body)
 		}
 	})
 
 	t.Run("logs are JSON with request ids", func(t *testing.T) {
-		for _, id := range ids {
+		for id, f := range s.funcs {
 			var withID bool
-			for _, line := range procs[id].logLines(t) {
+			for _, line := range f.logLines(t) {
 				if str(line["requestId"]) != "" {
 					withID = true
 				}
@@ -306,42 +475,64 @@ func TestFunctions(t *testing.T) {
 	})
 }
 
+// sqsRecord derives from a sample SQS record one with another message id
+// and body (and the body's digest and a receipt handle to match).
+func sqsRecord(t testing.TB, sample any, messageID, body string) map[string]any {
+	t.Helper()
+	r := clone(sample.(map[string]any))
+	sum := md5.Sum([]byte(body))
+	r["messageId"] = messageID
+	r["body"] = body
+	r["md5OfBody"] = hex.EncodeToString(sum[:])
+	r["receiptHandle"] = "AQEB" + base64.StdEncoding.EncodeToString([]byte(messageID))
+	return r
+}
+
+// hooklineEvent derives, from an ANY /api/hooks/v1/{proxy+} sample, the
+// event of a call to Hookline's own API (ANY /api/hookline/v1/{proxy+}).
+func hooklineEvent(t *testing.T, sample map[string]any, method, path, body string) []byte {
+	t.Helper()
+	ev := map[string]any{}
+	json.Unmarshal(proxyEvent(t, sample, method, path, body), &ev)
+	full := "/api/hookline/v1/" + path
+	ev["routeKey"] = "ANY /api/hookline/v1/{proxy+}"
+	ev["rawPath"] = full
+	rc := ev["requestContext"].(map[string]any)
+	rc["routeKey"] = ev["routeKey"]
+	rc["http"].(map[string]any)["path"] = full
+	return encode(t, ev)
+}
+
 func str(v any) string {
 	s, _ := v.(string)
 	return s
 }
 
 // TestInitFailure checks that a function whose configuration is wrong fails
-// its init visibly, as the Lambda service reports it ("Runtime exited with
-// error"): a JSON log line naming the variable, exit status 1, and no
-// invocation taken.
+// its init visibly, as Lambda reports it: the emulator answers the
+// invocation with an error and logs "Runtime exited with error: exit
+// status 1" (Runtime.ExitError), and the function's JSON log line names the
+// variable.
 func TestInitFailure(t *testing.T) {
-	requireLinux(t)
 	root := repoRoot(t)
-	bins := buildHost(t, root, t.TempDir(), []string{"ApiFunction"})
+	rie := emulatorBinary(t)
+	bin := bootstraps(t)["ApiFunction"]
 	env := functionEnv(t, root, "ApiFunction", map[string]string{"HOOKLINE_STORE": "tape:/dev/null"}, sdkEnv(t, nil))
-	p := startProcess(t, bins["ApiFunction"], "ApiFunction", env)
-	select {
-	case <-p.exited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the function did not exit")
+	f := startFunction(t, rie, bin, "ApiFunction", env)
+	r := f.invoke(t, encode(t, readEvent(t, root, "api-get-hook.json")))
+	if !r.failed() {
+		t.Errorf("the invocation got %d %s, want an error", r.status, r.body)
 	}
-	var exit *exec.ExitError
-	if !errors.As(p.waitErr, &exit) || exit.ExitCode() != 1 {
-		t.Errorf("exit: %v, want status 1", p.waitErr)
-	}
-	select {
-	case <-p.api.firstNext:
-		t.Error("the function asked for an invocation despite its bad configuration")
-	default:
+	if !f.exitedWith(1) {
+		t.Errorf("the emulator (answering %d %s) did not see the bootstrap exit with status 1:\n%s", r.status, r.body, f.output.String())
 	}
 	var logged bool
-	for _, line := range p.logLines(t) {
+	for _, line := range f.logLines(t) {
 		if line["level"] == "ERROR" && strings.Contains(str(line["err"]), "HOOKLINE_STORE") {
 			logged = true
 		}
 	}
 	if !logged {
-		t.Errorf("no ERROR log line names HOOKLINE_STORE:\n%s", p.output.String())
+		t.Errorf("no ERROR log line names HOOKLINE_STORE:\n%s", f.output.String())
 	}
 }

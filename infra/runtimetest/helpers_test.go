@@ -3,11 +3,9 @@
 package runtimetest
 
 import (
+	"bytes"
 	"context"
-	"crypto/md5"
 	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,10 +15,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"sort"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -31,9 +27,25 @@ import (
 	"github.com/hookline/hookline/shared/testutil"
 )
 
-func TestMain(m *testing.M) { dynamotest.Main(m) }
+// TestMain gives the test binary a directory for what it builds once (the
+// emulator, the bootstraps). The dynalite it may start exits with the
+// binary (its stdin closes).
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hookline-runtimetest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	builds.dir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
-// The functions, by logical ID in template.yaml, and their folders.
+// functionIDs are the functions' logical IDs in template.yaml.
+var functionIDs = []string{"ApiFunction", "WebhookFunction", "SchedulerFunction", "TriggerFunction"}
+
+// functionDirs are the functions' folders under functions/.
 var functionDirs = map[string]string{
 	"ApiFunction":       "api",
 	"WebhookFunction":   "webhook",
@@ -149,9 +161,22 @@ func sdkEnv(tb testing.TB, endpoints map[string]string) map[string]string {
 	return env
 }
 
-// newLocalQueue serves a local Taskcluster queue that knows the functions'
-// client (which may assume hook-id:* roles, granting queue:*).
-func newLocalQueue(tb testing.TB) (*localqueue.Queue, string) {
+// queueFault is the marker a task definition carries to be refused by the
+// local queue with a 503 while failing is on: a Taskcluster outage for
+// that task only.
+const queueFault = "queue-answers-503-for-this-task"
+
+// localQueue is a local Taskcluster queue that knows the functions' client
+// (which may assume hook-id:* roles, granting queue:*).
+type localQueue struct {
+	*localqueue.Queue
+	url string
+	// failing makes createTask answer 503 for task definitions holding
+	// queueFault.
+	failing atomic.Bool
+}
+
+func newLocalQueue(tb testing.TB) *localQueue {
 	tb.Helper()
 	q, err := localqueue.Open(filepath.Join(tb.TempDir(), "queue.db"))
 	if err != nil {
@@ -165,15 +190,28 @@ func newLocalQueue(tb testing.TB) (*localqueue.Queue, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	lq := &localQueue{Queue: q}
 	mux := http.NewServeMux()
-	mux.Handle(localqueue.Prefix, q.Handler(authz))
+	handler := q.Handler(authz)
+	mux.Handle(localqueue.Prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if lq.failing.Load() && r.Method == http.MethodPut && bytes.Contains(body, []byte(queueFault)) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"code":"InternalServerError","message":"the queue is down for this task (test fault)","requestInfo":{}}`)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		handler.ServeHTTP(w, r)
+	}))
 	srv := httptest.NewServer(mux)
 	tb.Cleanup(srv.Close)
-	return q, srv.URL
+	lq.url = srv.URL
+	return lq
 }
 
 // task reads a task definition back from the local queue.
-func task(tb testing.TB, q *localqueue.Queue, taskID string) map[string]any {
+func task(tb testing.TB, q *localQueue, taskID string) map[string]any {
 	tb.Helper()
 	raw, err := q.Task(context.Background(), taskID)
 	if err != nil {
@@ -186,131 +224,11 @@ func task(tb testing.TB, q *localqueue.Queue, taskID string) map[string]any {
 	return def
 }
 
-// fakeSQS records the messages sent to it through the SQS JSON protocol
-// (SendMessage, SendMessageBatch), answering with the checksums the SDK
-// verifies.
-type fakeSQS struct {
-	srv *httptest.Server
-
-	mu      sync.Mutex
-	sent    []sqsMessage
-	refused []string
-}
-
-type sqsMessage struct {
-	QueueURL string
-	Body     string
-}
-
-type sqsAttribute struct {
-	DataType    string `json:"DataType"`
-	StringValue string `json:"StringValue,omitempty"`
-	BinaryValue []byte `json:"BinaryValue,omitempty"`
-}
-
-type sqsEntry struct {
-	ID                string                  `json:"Id"`
-	MessageBody       string                  `json:"MessageBody"`
-	MessageAttributes map[string]sqsAttribute `json:"MessageAttributes"`
-}
-
-func newFakeSQS(tb testing.TB) *fakeSQS {
-	f := &fakeSQS{}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	tb.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeSQS) serve(w http.ResponseWriter, r *http.Request) {
-	target := r.Header.Get("X-Amz-Target")
-	data, _ := io.ReadAll(r.Body)
-	var in struct {
-		QueueURL string `json:"QueueUrl"`
-		sqsEntry
-		Entries []sqsEntry `json:"Entries"`
-	}
-	if err := json.Unmarshal(data, &in); err != nil {
-		target = "malformed " + target
-	}
-	var out any
-	f.mu.Lock()
-	switch target {
-	case "AmazonSQS.SendMessage":
-		f.sent = append(f.sent, sqsMessage{QueueURL: in.QueueURL, Body: in.MessageBody})
-		out = receipt(in.sqsEntry, len(f.sent))
-	case "AmazonSQS.SendMessageBatch":
-		var ok []any
-		for _, e := range in.Entries {
-			f.sent = append(f.sent, sqsMessage{QueueURL: in.QueueURL, Body: e.MessageBody})
-			ok = append(ok, receipt(e, len(f.sent)))
-		}
-		out = map[string]any{"Successful": ok, "Failed": []any{}}
-	default:
-		f.refused = append(f.refused, target)
-	}
-	f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	if out == nil {
-		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.sqs#InvalidAction", "message": "not supported here: " + target})
-		return
-	}
-	json.NewEncoder(w).Encode(out)
-}
-
-func receipt(e sqsEntry, n int) map[string]any {
-	sum := md5.Sum([]byte(e.MessageBody))
-	out := map[string]any{
-		"MessageId":        fmt.Sprintf("5fea7756-0ea4-451a-a703-%012d", n),
-		"MD5OfMessageBody": hex.EncodeToString(sum[:]),
-	}
-	if e.ID != "" {
-		out["Id"] = e.ID
-	}
-	if len(e.MessageAttributes) > 0 {
-		out["MD5OfMessageAttributes"] = attributesMD5(e.MessageAttributes)
-	}
-	return out
-}
-
-// attributesMD5 is SQS's digest of message attributes: for each name in
-// order, length-prefixed name, data type, a transport byte and the value.
-func attributesMD5(attrs map[string]sqsAttribute) string {
-	names := make([]string, 0, len(attrs))
-	for n := range attrs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	h := md5.New()
-	field := func(b []byte) {
-		binary.Write(h, binary.BigEndian, uint32(len(b)))
-		h.Write(b)
-	}
-	for _, n := range names {
-		a := attrs[n]
-		field([]byte(n))
-		field([]byte(a.DataType))
-		if a.BinaryValue != nil {
-			h.Write([]byte{2})
-			field(a.BinaryValue)
-		} else {
-			h.Write([]byte{1})
-			field([]byte(a.StringValue))
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-func (f *fakeSQS) messages() []sqsMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.sent)
-}
-
 // httpResponse is an HTTP API response a function returned.
 type httpResponse struct {
 	Status  int
 	Headers map[string]string
+	Cookies []string
 	Body    []byte
 	// JSON is the body decoded, when it is a JSON object.
 	JSON map[string]any
@@ -318,13 +236,13 @@ type httpResponse struct {
 
 // callHTTP invokes an HTTP function with an API Gateway event and decodes
 // its response.
-func callHTTP(tb testing.TB, p *process, event []byte) httpResponse {
+func callHTTP(tb testing.TB, f *function, event []byte) httpResponse {
 	tb.Helper()
 	var res events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(p.invokeOK(tb, event), &res); err != nil {
-		tb.Fatalf("%s returned no API Gateway response: %v", p.name, err)
+	if err := json.Unmarshal(f.invokeOK(tb, event), &res); err != nil {
+		tb.Fatalf("%s returned no API Gateway response: %v", f.name, err)
 	}
-	out := httpResponse{Status: res.StatusCode, Headers: res.Headers, Body: []byte(res.Body)}
+	out := httpResponse{Status: res.StatusCode, Headers: res.Headers, Cookies: res.Cookies, Body: []byte(res.Body)}
 	if res.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(res.Body)
 		if err != nil {
@@ -334,7 +252,7 @@ func callHTTP(tb testing.TB, p *process, event []byte) httpResponse {
 	}
 	if strings.HasPrefix(res.Headers["Content-Type"], "application/json") {
 		if err := json.Unmarshal(out.Body, &out.JSON); err != nil {
-			tb.Errorf("%s: a JSON response that is not a JSON object: %s", p.name, out.Body)
+			tb.Errorf("%s: a JSON response that is not a JSON object: %s", f.name, out.Body)
 		}
 	}
 	return out

@@ -8,10 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"sort"
 	"testing"
-	"time"
 )
 
 // maxBootstrapBytes is the size budget of a release bootstrap (linux/arm64,
@@ -102,61 +99,6 @@ func TestReleaseBootstraps(t *testing.T) {
 					t.Errorf("build setting %s = %q, want %q", k, settings[k], want)
 				}
 			}
-		})
-	}
-}
-
-// BenchmarkColdStart measures each function's init: the time from starting
-// its bootstrap (built for this machine with the Makefile's flags) to its
-// first GET .../invocation/next, which is what Lambda bills as Init
-// Duration minus the sandbox's own start. It reports the mean, median and
-// worst, and the size of the linux/arm64 release bootstrap. The target is
-// under 30 ms.
-//
-// The stores and queues the variables name are never contacted during
-// init, so they point at a closed port here.
-func BenchmarkColdStart(b *testing.B) {
-	requireLinux(b)
-	root := repoRoot(b)
-	ids := []string{"ApiFunction", "WebhookFunction", "SchedulerFunction"}
-	if present(b, root, "TriggerFunction") {
-		ids = append(ids, "TriggerFunction")
-	}
-	bins := buildHost(b, root, b.TempDir(), ids)
-	closed := "http://127.0.0.1:9"
-	replace := map[string]string{
-		"HOOKLINE_STORE":             "dynamodb:hookline-bench",
-		"TASKCLUSTER_ROOT_URL":       closed,
-		"TASKCLUSTER_CLIENT_ID":      tcClientID,
-		"TASKCLUSTER_ACCESS_TOKEN":   tcAccessToken,
-		"HOOKLINE_CHANGES_QUEUE_URL": changesQueueURL,
-	}
-	sdk := sdkEnv(b, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": closed, "AWS_ENDPOINT_URL_SQS": closed})
-	for _, id := range ids {
-		release := buildRelease(b, root, id)
-		fi, err := os.Stat(release)
-		if err != nil {
-			b.Fatal(err)
-		}
-		env := functionEnv(b, root, id, replace, sdk)
-		b.Run(id, func(b *testing.B) {
-			var inits []time.Duration
-			for b.Loop() {
-				p := startProcess(b, bins[id], id, env)
-				inits = append(inits, p.waitReady(b))
-				p.stop()
-				p.api.close()
-			}
-			sorted := slices.Clone(inits)
-			sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-			var sum time.Duration
-			for _, d := range inits {
-				sum += d
-			}
-			b.ReportMetric(ms(sum/time.Duration(len(inits))), "init-ms")
-			b.ReportMetric(ms(sorted[len(sorted)/2]), "init-p50-ms")
-			b.ReportMetric(ms(sorted[len(sorted)-1]), "init-max-ms")
-			b.ReportMetric(float64(fi.Size())/(1<<20), "arm64-MiB")
 		})
 	}
 }

@@ -28,30 +28,29 @@ const (
 // runtimeAPI is an in-test Lambda Runtime API for one function process:
 // GET .../invocation/next hands out queued invocations with the headers the
 // Lambda service sends, and .../response, .../error and init/error record
-// the outcome.
+// the outcome. Everything else runs the functions under AWS's emulator
+// (emulator_test.go); this stays for what the emulator does not show, see
+// TestRuntimeAPI_Errors.
 type runtimeAPI struct {
 	tb        testing.TB
 	srv       *httptest.Server
 	arn       string
-	queue     chan *invocation
+	queue     chan *queued
 	closing   chan struct{}
 	closeOnce sync.Once
 
 	mu      sync.Mutex
-	pending map[string]*invocation
+	pending map[string]*queued
 	// initErrors are the bodies posted to /runtime/init/error.
 	initErrors []string
 	// unexpected lists calls outside the Runtime API.
 	unexpected []string
 
-	firstNext     chan struct{} // closed at the first GET .../next
-	firstNextAt   time.Time
-	firstNextOnce sync.Once
-	ids           atomic.Int64
+	ids atomic.Int64
 }
 
-// invocation is one queued event and where its outcome goes.
-type invocation struct {
+// queued is one queued event and where its outcome goes.
+type queued struct {
 	id       string
 	payload  []byte
 	deadline time.Time
@@ -71,12 +70,11 @@ type result struct {
 func newRuntimeAPI(tb testing.TB, name string) *runtimeAPI {
 	tb.Helper()
 	api := &runtimeAPI{
-		tb:        tb,
-		arn:       functionARN + name,
-		queue:     make(chan *invocation, 1),
-		closing:   make(chan struct{}),
-		pending:   map[string]*invocation{},
-		firstNext: make(chan struct{}),
+		tb:      tb,
+		arn:     functionARN + name,
+		queue:   make(chan *queued, 1),
+		closing: make(chan struct{}),
+		pending: map[string]*queued{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+runtimePrefix+"/invocation/next", api.next)
@@ -116,12 +114,6 @@ func (a *runtimeAPI) close() {
 }
 
 func (a *runtimeAPI) next(w http.ResponseWriter, r *http.Request) {
-	a.firstNextOnce.Do(func() {
-		a.mu.Lock()
-		a.firstNextAt = time.Now()
-		a.mu.Unlock()
-		close(a.firstNext)
-	})
 	select {
 	case inv := <-a.queue:
 		a.mu.Lock()
@@ -175,7 +167,7 @@ type process struct {
 	name    string
 	api     *runtimeAPI
 	cmd     *exec.Cmd
-	output  *syncBuffer
+	output  *testutil.SyncBuffer
 	exited  chan struct{}
 	waitErr error
 	started time.Time
@@ -186,7 +178,7 @@ type process struct {
 func startProcess(tb testing.TB, bin, name string, env map[string]string) *process {
 	tb.Helper()
 	api := newRuntimeAPI(tb, name)
-	p := &process{name: name, api: api, output: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{name: name, api: api, output: &testutil.SyncBuffer{}, exited: make(chan struct{})}
 	full := map[string]string{
 		"AWS_LAMBDA_RUNTIME_API":          api.addr(),
 		"AWS_LAMBDA_FUNCTION_NAME":        "hookline-" + name,
@@ -250,28 +242,11 @@ func (p *process) stop() {
 	<-p.exited
 }
 
-// waitReady waits for the process's first GET .../next and returns how long
-// after its start that came: the function's init time.
-func (p *process) waitReady(tb testing.TB) time.Duration {
-	tb.Helper()
-	select {
-	case <-p.api.firstNext:
-		p.api.mu.Lock()
-		defer p.api.mu.Unlock()
-		return p.api.firstNextAt.Sub(p.started)
-	case <-p.exited:
-		tb.Fatalf("%s exited during init (%v):\n%s", p.name, p.waitErr, p.output.String())
-	case <-time.After(30 * time.Second):
-		tb.Fatalf("%s did not ask for an invocation within 30s:\n%s", p.name, p.output.String())
-	}
-	return 0
-}
-
 // invoke sends payload as one invocation with a 30-second deadline and
 // returns what the function posted.
 func (p *process) invoke(tb testing.TB, payload []byte) result {
 	tb.Helper()
-	inv := &invocation{
+	inv := &queued{
 		id:       fmt.Sprintf("8f5c%04x-1d2e-4c3b-9a8f-%012x", p.api.ids.Add(1), time.Now().UnixNano()&0xffffffffffff),
 		payload:  payload,
 		deadline: time.Now().Add(30 * time.Second),
@@ -306,24 +281,52 @@ func (p *process) invokeOK(tb testing.TB, payload []byte) []byte {
 	return r.body
 }
 
-// syncBuffer is written by one goroutine while the test reads it.
-type syncBuffer = testutil.SyncBuffer
-
-// logLines decodes the JSON log lines of the output, failing on a line that
-// is not JSON: with AWS_LAMBDA_LOG_FORMAT=JSON every line must be.
-func (p *process) logLines(tb testing.TB) []map[string]any {
-	tb.Helper()
-	var lines []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(p.output.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			tb.Errorf("%s logged a line that is not JSON: %s", p.name, line)
-			continue
-		}
-		lines = append(lines, m)
+// TestRuntimeAPI_Errors covers what the emulator cannot show: that a
+// function reports a failed invocation through the Runtime API's
+// .../error endpoint rather than as a response. Lambda turns that into
+// X-Amz-Function-Error, and, for an asynchronous invocation such as
+// EventBridge's scheduler tick, into a retry. The emulator answers 200
+// with the error document either way (the Error-Type header it sets is
+// lost: its response writer keeps no headers), so through it an error is
+// told only by its shape.
+//
+// Neither failure reaches a store or a queue, so the endpoints the
+// variables name are a closed port.
+func TestRuntimeAPI_Errors(t *testing.T) {
+	root := repoRoot(t)
+	bins := bootstraps(t)
+	closed := "http://127.0.0.1:9"
+	replace := map[string]string{
+		"HOOKLINE_STORE":             "dynamodb:hookline-runtimeapi",
+		"TASKCLUSTER_ROOT_URL":       closed,
+		"TASKCLUSTER_CLIENT_ID":      tcClientID,
+		"TASKCLUSTER_ACCESS_TOKEN":   tcAccessToken,
+		"HOOKLINE_CHANGES_QUEUE_URL": closed + "/123456789012/changes",
 	}
-	return lines
+	sdk := sdkEnv(t, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": closed, "AWS_ENDPOINT_URL_SQS": closed})
+	tick := readEvent(t, root, "scheduler-tick.json")
+	delete(tick, "time")
+	for _, tt := range []struct {
+		name, id string
+		payload  []byte
+		want     string // in the error document
+	}{
+		{"api/not an API Gateway event", "ApiFunction", []byte(`["not", "an", "event"]`), "APIGatewayV2HTTPRequest"},
+		{"scheduler/tick without a time", "SchedulerFunction", encode(t, tick), "no time"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startProcess(t, bins[tt.id], tt.id, functionEnv(t, root, tt.id, replace, sdk))
+			r := p.invoke(t, tt.payload)
+			var doc struct{ ErrorMessage, ErrorType string }
+			if r.ok || json.Unmarshal(r.body, &doc) != nil || !strings.Contains(doc.ErrorMessage, tt.want) || doc.ErrorType == "" {
+				t.Fatalf("got ok=%v %s, want a POST .../error with an errorType and an errorMessage naming %q", r.ok, r.body, tt.want)
+			}
+			// The runtime takes the next invocation after an error.
+			if tt.id == "ApiFunction" {
+				if r := p.invoke(t, encode(t, readEvent(t, root, "api-unknown-route.json"))); !r.ok {
+					t.Errorf("after the error: ok=%v %s", r.ok, r.body)
+				}
+			}
+		})
+	}
 }
