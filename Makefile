@@ -7,7 +7,9 @@ BIN       := bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Lambda bootstraps: static, stripped, arm64 (provided.al2023).
-LAMBDA_GO  = GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -tags lambda.norpc -ldflags='-s -w'
+# local-invoke builds them for this machine with LAMBDA_ARCH.
+LAMBDA_ARCH ?= arm64
+LAMBDA_GO  = GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -trimpath -tags lambda.norpc -ldflags='-s -w'
 FUZZTIME  ?= 10s
 # Tests run under the race detector where it can work (cgo and a C
 # compiler); RACE= turns it off.
@@ -20,6 +22,10 @@ help: ## list the targets
 .PHONY: deps
 deps: ## install Go modules and the npm test servers (DynamoDB emulator)
 	$(GO) mod download
+	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
+
+# dynalite, for local-invoke (make deps reinstalls it every time).
+infra/local/node_modules/.package-lock.json: infra/local/package-lock.json
 	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
 
 .PHONY: build
@@ -94,6 +100,30 @@ lambdas: ## build every Lambda bootstrap (linux/arm64) into bin/lambda/<LogicalI
 	  $(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(CURDIR)/$(BIN)/lambda/$$f; \
 	done
 	@ls -l $(BIN)/lambda/*/bootstrap
+
+# AWS's Lambda Runtime Interface Emulator, the program `sam local invoke`
+# runs inside its containers, at the version go.mod pins as a tool.
+RIE_PKG := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+
+$(BIN)/aws-lambda-rie: go.mod go.sum
+	CGO_ENABLED=0 $(GO) build -o $@ $(RIE_PKG)
+
+FUNCTION ?= ApiFunction
+EVENT    ?=
+ENV_VARS ?= infra/events/env.json
+SET      ?=
+SEED     ?=
+LOCAL    := $(BIN)/local
+
+.PHONY: local-invoke
+local-invoke: $(BIN)/aws-lambda-rie infra/local/node_modules/.package-lock.json ## invoke FUNCTION with EVENT under AWS's Runtime Interface Emulator against a fresh dynalite (ENV_VARS=file, SET='NAME=VALUE ...', SEED=api events first); Linux only
+	@test -n "$(EVENT)" || { echo 'EVENT is required, e.g. make local-invoke FUNCTION=ApiFunction EVENT=infra/events/api-get-hook.json'; exit 2; }
+	@for f in $(FUNCTION) $(if $(SEED),ApiFunction); do \
+	  $(MAKE) -s --no-print-directory build-$$f ARTIFACTS_DIR=$(CURDIR)/$(LOCAL)/$$f LAMBDA_ARCH=$$($(GO) env GOARCH) || exit; \
+	done
+	@$(GO) run ./infra/localinvoke -function $(FUNCTION) -bootstrap $(LOCAL)/$(FUNCTION)/bootstrap \
+	  -emulator $(BIN)/aws-lambda-rie -env $(ENV_VARS) $(foreach s,$(SET),-set '$(s)') \
+	  $(if $(SEED),-seed-bootstrap $(LOCAL)/ApiFunction/bootstrap $(foreach e,$(SEED),-seed $(e))) $(EVENT)
 
 .PHONY: test-infra
 test-infra: deps ## template checks and the Lambda runtime tests (real bootstraps, events in infra/events)
