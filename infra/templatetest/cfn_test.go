@@ -1,7 +1,6 @@
 package templatetest
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -10,14 +9,15 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/hookline/hookline/shared/testutil"
 )
 
 // A template is a CloudFormation template decoded into plain values: maps,
-// slices, strings, ints, floats, bools and nil, with short-form intrinsic
-// functions turned into their long forms ({"Ref": "X"}, {"Fn::Sub": ...}).
+// slices, strings, float64s, bools and nil, with short-form intrinsic
+// functions turned into their long forms ({"Ref": "X"}, {"Fn::Sub": ...})
+// by goformation's reader. The wiring checks read the typed resources
+// (typedTemplate); this form serves the checks that walk every value
+// (references) and the schemas.
 type template struct {
 	doc map[string]any
 }
@@ -25,18 +25,6 @@ type template struct {
 func (t *template) section(name string) map[string]any {
 	m, _ := t.doc[name].(map[string]any)
 	return m
-}
-
-// resources returns the logical IDs of the resources of type typ, sorted.
-func (t *template) resources(typ string) []string {
-	var ids []string
-	for id, r := range t.section("Resources") {
-		if str(get(r, "Type")) == typ {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
 }
 
 func (t *template) resource(id string) map[string]any {
@@ -53,130 +41,14 @@ func (t *template) functionProperty(id, name string) any {
 	return get(t.doc, "Globals", "Function", name)
 }
 
-// functionEnv returns the environment variables of a serverless function:
-// Globals.Function's merged with the function's own, as SAM merges them.
-func (t *template) functionEnv(id string) map[string]any {
-	env := map[string]any{}
-	for _, vars := range []any{
-		get(t.doc, "Globals", "Function", "Environment", "Variables"),
-		get(t.resource(id), "Properties", "Environment", "Variables"),
-	} {
-		m, _ := vars.(map[string]any)
-		for k, v := range m {
-			env[k] = v
-		}
-	}
-	return env
-}
-
-// loadTemplate reads and decodes the template at path.
+// loadTemplate reads the template at path in long form (longForm).
 func loadTemplate(tb testing.TB, path string) *template {
 	tb.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	doc, err := decodeTemplate(data)
-	if err != nil {
-		tb.Fatalf("%s: %v", path, err)
-	}
-	return &template{doc: doc}
-}
-
-func decodeTemplate(data []byte) (map[string]any, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, err
-	}
-	v, err := decodeNode(&root)
-	if err != nil {
-		return nil, err
-	}
-	doc, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("the template is a %T, not a mapping", v)
-	}
-	return doc, nil
-}
-
-// decodeNode turns a YAML node into plain values. Tags CloudFormation
-// defines (!Ref, !GetAtt, !Sub, !If, ...) become intrinsic-function
-// objects; a duplicate mapping key is an error, as CloudFormation makes it.
-func decodeNode(n *yaml.Node) (any, error) {
-	if fn, ok := intrinsicName(n.Tag); ok {
-		plain := *n
-		plain.Tag = ""
-		plain.Style &^= yaml.TaggedStyle
-		arg, err := decodeNode(&plain)
-		if err != nil {
-			return nil, err
-		}
-		if fn == "Fn::GetAtt" {
-			if s, ok := arg.(string); ok {
-				resource, attr, _ := strings.Cut(s, ".")
-				arg = []any{resource, attr}
-			}
-		}
-		return map[string]any{fn: arg}, nil
-	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) != 1 {
-			return nil, errors.New("expected one YAML document")
-		}
-		return decodeNode(n.Content[0])
-	case yaml.AliasNode:
-		return decodeNode(n.Alias)
-	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i].Value
-			if _, dup := m[k]; dup {
-				return nil, fmt.Errorf("line %d: duplicate key %q", n.Content[i].Line, k)
-			}
-			v, err := decodeNode(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			m[k] = v
-		}
-		return m, nil
-	case yaml.SequenceNode:
-		s := make([]any, 0, len(n.Content))
-		for _, c := range n.Content {
-			v, err := decodeNode(c)
-			if err != nil {
-				return nil, err
-			}
-			s = append(s, v)
-		}
-		return s, nil
-	case yaml.ScalarNode:
-		if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-			return nil, fmt.Errorf("line %d: unknown tag %s", n.Line, n.Tag)
-		}
-		var v any
-		if err := n.Decode(&v); err != nil {
-			return nil, fmt.Errorf("line %d: %w", n.Line, err)
-		}
-		return v, nil
-	}
-	return nil, fmt.Errorf("line %d: unexpected YAML node kind %v", n.Line, n.Kind)
-}
-
-// intrinsicName maps a CloudFormation short-form tag to its long form.
-func intrinsicName(tag string) (string, bool) {
-	switch tag {
-	case "!Ref":
-		return "Ref", true
-	case "!Condition":
-		return "Condition", true
-	case "!Base64", "!Cidr", "!FindInMap", "!GetAtt", "!GetAZs", "!ImportValue",
-		"!Join", "!Select", "!Split", "!Sub", "!Transform", "!And", "!Equals",
-		"!If", "!Not", "!Or", "!ToJsonString", "!Length":
-		return "Fn::" + tag[1:], true
-	}
-	return "", false
+	return &template{doc: longForm(tb, data)}
 }
 
 // get walks nested maps by key; nil when a step is missing.
@@ -203,6 +75,8 @@ func num(v any) (int, bool) {
 	switch x := v.(type) {
 	case int:
 		return x, true
+	case float64:
+		return int(x), x == float64(int(x))
 	case string:
 		n, err := strconv.Atoi(x)
 		return n, err == nil
@@ -220,8 +94,9 @@ func ref(v any) (id, attr string, ok bool) {
 	if r, found := m["Ref"].(string); found {
 		return r, "", true
 	}
-	if ga, found := m["Fn::GetAtt"].([]any); found && len(ga) == 2 {
-		return str(ga[0]), str(ga[1]), true
+	if ga, found := m["Fn::GetAtt"]; found {
+		id, attr := getAttArgs(ga)
+		return id, attr, id != ""
 	}
 	return "", "", false
 }
@@ -333,8 +208,8 @@ func splitShell(line string) ([]string, error) {
 	return words, nil
 }
 
-func TestDecodeTemplate_ShortTags(t *testing.T) {
-	doc, err := decodeTemplate([]byte(`
+func TestLongForm_ShortTags(t *testing.T) {
+	doc := longForm(t, []byte(`
 A: !Ref Foo
 B: !GetAtt Queue.Arn
 C: !Sub "x-${Foo}-${Bar.Baz}-${!Literal}"
@@ -342,9 +217,6 @@ D: !If [Cond, 1, !Ref AWS::NoValue]
 E: {"Fn::GetAtt": [Q, QueueName]}
 F: !Sub ["${a}-${Foo}", {a: !Ref Other}]
 `))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if id, _, _ := ref(doc["A"]); id != "Foo" {
 		t.Errorf("!Ref: got %v", doc["A"])
 	}
@@ -365,12 +237,6 @@ F: !Sub ["${a}-${Foo}", {a: !Ref Other}]
 		if !slices.Equal(got, want) {
 			t.Errorf("references(%s) = %v, want %v", key, got, want)
 		}
-	}
-	if _, err := decodeTemplate([]byte("A: 1\nA: 2\n")); err == nil {
-		t.Error("a duplicate key was accepted")
-	}
-	if _, err := decodeTemplate([]byte("A: !Reff X\n")); err == nil {
-		t.Error("an unknown tag was accepted")
 	}
 }
 

@@ -41,7 +41,8 @@ func strictDecode(t *testing.T, data []byte, v any) {
 // TestEvents checks that the sample events are real payloads of the event
 // source each function has in template.yaml.
 func TestEvents(t *testing.T) {
-	tpl, root := load(t)
+	_, root := load(t)
+	tpl := typed(t)
 	dir := filepath.Join(root, "infra", "events")
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
@@ -77,8 +78,11 @@ func TestEvents(t *testing.T) {
 			case "TriggerFunction":
 				var ev events.SQSEvent
 				strictDecode(t, data, &ev)
-				esm := get(tpl.resource("TriggerEventSource"), "Properties")
-				batch, _ := num(get(esm, "BatchSize"))
+				esm, err := tpl.GetLambdaEventSourceMappingWithName("TriggerEventSource")
+				if err != nil || esm.BatchSize == nil {
+					t.Fatalf("TriggerEventSource BatchSize: %v", err)
+				}
+				batch := *esm.BatchSize
 				if len(ev.Records) == 0 || len(ev.Records) > batch {
 					t.Errorf("%d records; the event source delivers 1 to %d", len(ev.Records), batch)
 				}

@@ -100,6 +100,11 @@ type standIn struct {
 	params    map[string]any
 	resources map[string]any
 	scenario  scenario
+	// partial resolves only what picks the template's shape in a
+	// scenario (Fn::If, AWS::NoValue) and what only a number can stand
+	// for (Ref to a Number parameter), leaving the other intrinsic
+	// functions in place for goformation to keep.
+	partial bool
 }
 
 // noValue marks what Ref AWS::NoValue removes.
@@ -148,6 +153,9 @@ func (si *standIn) resolve(v any) (any, error) {
 }
 
 func (si *standIn) intrinsic(name string, arg any) (any, error) {
+	if si.partial && name != "Fn::If" && (name != "Ref" || !si.shapes(str(arg))) {
+		return map[string]any{name: arg}, nil
+	}
 	switch name {
 	case "Ref":
 		return si.ref(str(arg))
@@ -174,6 +182,12 @@ func (si *standIn) intrinsic(name string, arg any) (any, error) {
 		return si.sub(arg)
 	}
 	return nil, fmt.Errorf("no stand-in for %s (teach standIn)", name)
+}
+
+// shapes reports whether a Ref to name is resolved in partial mode.
+func (si *standIn) shapes(name string) bool {
+	p, isParam := si.params[name].(map[string]any)
+	return name == "AWS::NoValue" || (isParam && p["Type"] == "Number")
 }
 
 func getAttArgs(arg any) (id, attr string) {

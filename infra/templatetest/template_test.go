@@ -16,7 +16,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/awslabs/goformation/v7/cloudformation/lambda"
+	"github.com/awslabs/goformation/v7/cloudformation/serverless"
+	"github.com/awslabs/goformation/v7/cloudformation/sqs"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	cfndynamodb "github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 
 	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/config"
@@ -109,7 +116,8 @@ func requireCode(t *testing.T, root, name string) {
 
 func TestTemplate_FunctionsBuildWithMake(t *testing.T) {
 	tpl, root := load(t)
-	got := tpl.resources("AWS::Serverless::Function")
+	typ := typed(t)
+	got := sortedKeys(typ.GetAllServerlessFunctionResources())
 	want := sortedKeys(functions)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("serverless functions (-want +got):\n%s", diff)
@@ -134,27 +142,48 @@ func TestTemplate_FunctionsBuildWithMake(t *testing.T) {
 	for _, id := range want {
 		name := functions[id]
 		t.Run(id, func(t *testing.T) {
-			for _, c := range []struct {
-				property string
-				want     any
-			}{
-				{"Runtime", "provided.al2023"},
-				{"Handler", "bootstrap"},
-				{"CodeUri", "."},
-				{"Architectures", []any{"arm64"}},
+			fn, g := typ.function(t, id), typ.global
+			// The function's own setting, or the Globals' (as SAM merges
+			// scalar properties).
+			pick := func(own, global *string) string {
+				if own != nil {
+					return *own
+				}
+				if global != nil {
+					return *global
+				}
+				return ""
+			}
+			codeURI := func(c *serverless.Function_CodeUri) *string {
+				if c == nil {
+					return nil
+				}
+				return c.String
+			}
+			arch := fn.Architectures
+			if arch == nil && g.Architectures != nil {
+				arch = *g.Architectures
+			}
+			for _, c := range []struct{ property, got, want string }{
+				{"Runtime", pick(fn.Runtime, g.Runtime), "provided.al2023"},
+				{"Handler", pick(fn.Handler, g.Handler), "bootstrap"},
+				{"CodeUri", pick(codeURI(fn.CodeUri), codeURI(g.CodeUri)), "."},
+				{"Architectures", strings.Join(arch, ","), "arm64"},
 			} {
-				if got := tpl.functionProperty(id, c.property); !cmp.Equal(got, c.want) {
-					t.Errorf("%s = %v, want %v", c.property, got, c.want)
+				if c.got != c.want {
+					t.Errorf("%s = %q, want %q", c.property, c.got, c.want)
 				}
 			}
+			// goformation's SAM types have no LoggingConfig: read it from
+			// the long form.
 			if got := get(tpl.functionProperty(id, "LoggingConfig"), "LogFormat"); got != "JSON" {
 				t.Errorf("LoggingConfig.LogFormat = %v, want JSON", got)
 			}
-			if got := get(tpl.resource(id), "Metadata", "BuildMethod"); got != "makefile" {
+			if got := fn.AWSCloudFormationMetadata["BuildMethod"]; got != "makefile" {
 				t.Errorf("Metadata.BuildMethod = %v, want makefile", got)
 			}
-			if role := get(tpl.resource(id), "Properties", "Role"); role != nil {
-				t.Errorf("Role = %v: a function's permissions come from its Policies", role)
+			if fn.Role != nil {
+				t.Errorf("Role = %v: a function's permissions come from its Policies", plain(fn.Role))
 			}
 
 			artifacts := t.TempDir()
@@ -168,8 +197,8 @@ func TestTemplate_FunctionsBuildWithMake(t *testing.T) {
 			if len(lines) != 1 {
 				t.Fatalf("build-%s runs %d commands, want one go build:\n%s", id, len(lines), out)
 			}
-			arch := map[string]string{"arm64": "arm64", "x86_64": "amd64"}[str(firstOf(tpl.functionProperty(id, "Architectures")))]
-			checkBuildCommand(t, lines[0], arch, filepath.Join(artifacts, "bootstrap"), "./functions/"+name)
+			goarch := map[string]string{"arm64": "arm64", "x86_64": "amd64"}[arch[0]]
+			checkBuildCommand(t, lines[0], goarch, filepath.Join(artifacts, "bootstrap"), "./functions/"+name)
 
 			requireCode(t, root, name)
 			fset := token.NewFileSet()
@@ -254,30 +283,30 @@ func apiRoutes(t *testing.T, root string) map[string]string {
 	return routes
 }
 
-// samEvents describes a function's SAM events, one string each.
-func samEvents(t *testing.T, tpl *template, id string) []string {
+// samEvents describes a function's SAM events, one string each, from
+// goformation's typed events.
+func samEvents(t *testing.T, tpl *typedTemplate, id string) []string {
 	t.Helper()
-	evs, _ := get(tpl.resource(id), "Properties", "Events").(map[string]any)
 	var out []string
-	for name, ev := range evs {
-		typ := str(get(ev, "Type"))
-		props := get(ev, "Properties")
-		switch typ {
-		case "HttpApi":
-			if api, _, _ := ref(get(props, "ApiId")); api != "HttpApi" {
-				t.Errorf("%s event %s: ApiId = %v, want !Ref HttpApi", id, name, get(props, "ApiId"))
+	for name, ev := range tpl.function(t, id).Events {
+		switch {
+		case ev.Type == "HttpApi" && ev.Properties != nil && ev.Properties.HttpApiEvent != nil:
+			h := ev.Properties.HttpApiEvent
+			if api, _, _ := ref(plain(h.ApiId)); api != "HttpApi" {
+				t.Errorf("%s event %s: ApiId = %v, want !Ref HttpApi", id, name, plain(h.ApiId))
 			}
-			if v := get(props, "PayloadFormatVersion"); v != "2.0" {
+			if v := plain(h.PayloadFormatVersion); v != "2.0" {
 				t.Errorf("%s event %s: PayloadFormatVersion = %v, want \"2.0\" (httpapi.Lambda takes payload 2.0)", id, name, v)
 			}
-			out = append(out, fmt.Sprintf("HttpApi %s %s", get(props, "Method"), get(props, "Path")))
-		case "Schedule":
-			if get(props, "Enabled") == false || get(props, "State") == "DISABLED" {
+			out = append(out, fmt.Sprintf("HttpApi %s %s", plain(h.Method), plain(h.Path)))
+		case ev.Type == "Schedule" && ev.Properties != nil && ev.Properties.ScheduleEvent != nil:
+			sch := ev.Properties.ScheduleEvent
+			if sch.Enabled != nil && !*sch.Enabled {
 				t.Errorf("%s event %s is disabled", id, name)
 			}
-			out = append(out, fmt.Sprintf("Schedule %s", get(props, "Schedule")))
+			out = append(out, "Schedule "+sch.Schedule)
 		default:
-			out = append(out, typ)
+			out = append(out, ev.Type)
 		}
 	}
 	sort.Strings(out)
@@ -285,7 +314,8 @@ func samEvents(t *testing.T, tpl *template, id string) []string {
 }
 
 func TestTemplate_HTTPRoutes(t *testing.T) {
-	tpl, root := load(t)
+	_, root := load(t)
+	tpl := typed(t)
 	routes := apiRoutes(t, root)
 	want := map[string][]string{
 		"ApiFunction": {"HttpApi ANY " + httpapi.BasePath + "/{proxy+}", "HttpApi ANY " + httpapi.HooklineBasePath + "/{proxy+}",
@@ -326,87 +356,103 @@ func TestTemplate_HTTPRoutes(t *testing.T) {
 		}
 	}
 
-	api := tpl.resource("HttpApi")
-	if typ := str(get(api, "Type")); typ != "AWS::Serverless::HttpApi" {
-		t.Fatalf("HttpApi is a %q", typ)
+	api, err := tpl.GetServerlessHttpApiWithName("HttpApi")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, k := range []string{"ThrottlingRateLimit", "ThrottlingBurstLimit"} {
-		if get(api, "Properties", "DefaultRouteSettings", k) == nil {
-			t.Errorf("HttpApi has no DefaultRouteSettings.%s", k)
+	if rs := api.DefaultRouteSettings; rs == nil || rs.ThrottlingRateLimit == nil || rs.ThrottlingBurstLimit == nil {
+		t.Errorf("HttpApi DefaultRouteSettings %+v, want both throttling limits", rs)
+	}
+	// The reserved concurrency is the WebhookConcurrency parameter (its
+	// default stands for it here), or none when that is 0.
+	params := tpl.Parameters
+	for _, typ := range allScenarios(t) {
+		rc := typ.function(t, "WebhookFunction").ReservedConcurrentExecutions
+		want := fmt.Sprint(params["WebhookConcurrency"].Default)
+		switch on := typ.scenario["HasWebhookConcurrency"]; {
+		case on && (rc == nil || fmt.Sprint(*rc) != want):
+			t.Errorf("%s: WebhookFunction.ReservedConcurrentExecutions = %v, want the WebhookConcurrency parameter (%s)", typ.scenario, rc, want)
+		case !on && rc != nil:
+			t.Errorf("%s: WebhookFunction.ReservedConcurrentExecutions = %d, want none", typ.scenario, *rc)
 		}
-	}
-	rc := get(tpl.resource("WebhookFunction"), "Properties", "ReservedConcurrentExecutions")
-	if !slices.Contains(references(rc), "WebhookConcurrency") {
-		t.Errorf("WebhookFunction.ReservedConcurrentExecutions = %v, want the WebhookConcurrency parameter", rc)
 	}
 }
 
 func TestTemplate_Scheduler(t *testing.T) {
-	tpl, _ := load(t)
-	timeout, ok := num(tpl.functionProperty("SchedulerFunction", "Timeout"))
+	tpl := typed(t)
 	// A tick starts no fire after 45 s (hooks.TickOptions.Budget); the
 	// fires under way need the rest.
-	if !ok || timeout != 60 {
-		t.Errorf("SchedulerFunction Timeout = %v, want 60", tpl.functionProperty("SchedulerFunction", "Timeout"))
+	if timeout := tpl.function(t, "SchedulerFunction").Timeout; timeout == nil || *timeout != 60 {
+		t.Errorf("SchedulerFunction Timeout = %v, want 60", timeout)
 	}
 }
 
 func TestTemplate_TriggerEventSource(t *testing.T) {
-	tpl, _ := load(t)
+	tpl := typed(t)
 	for _, id := range sortedKeys(functions) {
-		evs, _ := get(tpl.resource(id), "Properties", "Events").(map[string]any)
-		for name, ev := range evs {
-			if typ := str(get(ev, "Type")); slices.Contains(pullEventTypes, typ) {
-				t.Errorf("%s event %s is a SAM %s event, which attaches an account-wide managed policy; declare an AWS::Lambda::EventSourceMapping", id, name, typ)
+		for name, ev := range tpl.function(t, id).Events {
+			if slices.Contains(pullEventTypes, ev.Type) {
+				t.Errorf("%s event %s is a SAM %s event, which attaches an account-wide managed policy; declare an AWS::Lambda::EventSourceMapping", id, name, ev.Type)
 			}
 		}
 	}
 
-	mappings := tpl.resources("AWS::Lambda::EventSourceMapping")
+	mappings := tpl.GetAllLambdaEventSourceMappingResources()
 	if len(mappings) != 1 {
-		t.Fatalf("event source mappings %v, want one for TriggerFunction", mappings)
+		t.Fatalf("event source mappings %v, want one for TriggerFunction", sortedKeys(mappings))
 	}
-	esm := get(tpl.resource(mappings[0]), "Properties")
-	if fn, _, _ := ref(get(esm, "FunctionName")); fn != "TriggerFunction" {
-		t.Errorf("FunctionName = %v, want !Ref TriggerFunction", get(esm, "FunctionName"))
+	var esm *lambda.EventSourceMapping
+	for _, m := range mappings {
+		esm = m
 	}
-	if q, attr, _ := ref(get(esm, "EventSourceArn")); q != "TriggerQueue" || attr != "Arn" {
-		t.Errorf("EventSourceArn = %v, want !GetAtt TriggerQueue.Arn", get(esm, "EventSourceArn"))
+	if fn, _, _ := ref(plain(esm.FunctionName)); fn != "TriggerFunction" {
+		t.Errorf("FunctionName = %v, want !Ref TriggerFunction", plain(esm.FunctionName))
 	}
-	if n, _ := num(get(esm, "BatchSize")); n != 10 {
-		t.Errorf("BatchSize = %v, want 10", get(esm, "BatchSize"))
+	if q, attr, _ := ref(plain(esm.EventSourceArn)); q != "TriggerQueue" || attr != "Arn" {
+		t.Errorf("EventSourceArn = %v, want !GetAtt TriggerQueue.Arn", plain(esm.EventSourceArn))
 	}
-	if got := get(esm, "FunctionResponseTypes"); !cmp.Equal(got, []any{"ReportBatchItemFailures"}) {
-		t.Errorf("FunctionResponseTypes = %v, want [ReportBatchItemFailures] (the handler returns batch item failures)", got)
+	if esm.BatchSize == nil || *esm.BatchSize != 10 {
+		t.Errorf("BatchSize = %v, want 10", esm.BatchSize)
 	}
-	if get(esm, "Enabled") == false {
+	if !slices.Equal(esm.FunctionResponseTypes, []string{"ReportBatchItemFailures"}) {
+		t.Errorf("FunctionResponseTypes = %v, want [ReportBatchItemFailures] (the handler returns batch item failures)", esm.FunctionResponseTypes)
+	}
+	if esm.Enabled != nil && !*esm.Enabled {
 		t.Error("the trigger event source is disabled")
 	}
 
-	queue := get(tpl.resource("TriggerQueue"), "Properties")
-	if dlq, attr, _ := ref(get(queue, "RedrivePolicy", "deadLetterTargetArn")); dlq != "TriggerDLQ" || attr != "Arn" {
-		t.Errorf("TriggerQueue RedrivePolicy.deadLetterTargetArn = %v, want !GetAtt TriggerDLQ.Arn", get(queue, "RedrivePolicy", "deadLetterTargetArn"))
+	queue, err := tpl.GetSQSQueueWithName("TriggerQueue")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n, _ := num(get(queue, "RedrivePolicy", "maxReceiveCount")); n != 5 {
-		t.Errorf("maxReceiveCount = %v, want 5", get(queue, "RedrivePolicy", "maxReceiveCount"))
+	redrive := asMap(plain(queue.RedrivePolicy))
+	if dlq, attr, _ := ref(redrive["deadLetterTargetArn"]); dlq != "TriggerDLQ" || attr != "Arn" {
+		t.Errorf("TriggerQueue RedrivePolicy.deadLetterTargetArn = %v, want !GetAtt TriggerDLQ.Arn", redrive["deadLetterTargetArn"])
 	}
-	timeout, ok := num(tpl.functionProperty("TriggerFunction", "Timeout"))
-	if !ok {
-		t.Fatalf("TriggerFunction Timeout = %v", tpl.functionProperty("TriggerFunction", "Timeout"))
+	if n, _ := num(redrive["maxReceiveCount"]); n != 5 {
+		t.Errorf("maxReceiveCount = %v, want 5", redrive["maxReceiveCount"])
 	}
-	if vt, _ := num(get(queue, "VisibilityTimeout")); vt < 6*timeout {
-		t.Errorf("TriggerQueue VisibilityTimeout = %v, want at least 6 × the function's %d s", get(queue, "VisibilityTimeout"), timeout)
+	timeout := tpl.function(t, "TriggerFunction").Timeout
+	if timeout == nil {
+		t.Fatal("TriggerFunction has no Timeout of its own")
 	}
-	dlq := get(tpl.resource("TriggerDLQ"), "Properties")
-	if get(dlq, "RedrivePolicy") != nil {
+	if queue.VisibilityTimeout == nil || *queue.VisibilityTimeout < 6**timeout {
+		t.Errorf("TriggerQueue VisibilityTimeout = %v, want at least 6 × the function's %d s", queue.VisibilityTimeout, *timeout)
+	}
+	dlq, err := tpl.GetSQSQueueWithName("TriggerDLQ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dlq.RedrivePolicy != nil {
 		t.Error("TriggerDLQ has a redrive policy of its own")
 	}
-	qr, _ := num(get(queue, "MessageRetentionPeriod"))
-	dr, _ := num(get(dlq, "MessageRetentionPeriod"))
-	if qr == 0 {
-		qr = 345600 // SQS's default
+	retention := func(q *sqs.Queue) int {
+		if q.MessageRetentionPeriod == nil {
+			return 345600 // SQS's default
+		}
+		return *q.MessageRetentionPeriod
 	}
-	if dr < qr {
+	if dr, qr := retention(dlq), retention(queue); dr < qr {
 		t.Errorf("TriggerDLQ keeps messages %d s, less than TriggerQueue's %d s: a redriven message could expire at once", dr, qr)
 	}
 }
@@ -447,10 +493,11 @@ func configVariables(t *testing.T, root string) map[string]bool {
 }
 
 func TestTemplate_Environment(t *testing.T) {
-	tpl, root := load(t)
+	_, root := load(t)
+	tpl := typed(t)
 	known := configVariables(t, root)
 	for _, id := range sortedKeys(functions) {
-		env := tpl.functionEnv(id)
+		env := tpl.functionEnv(t, id)
 		want := slices.Clone(functionEnv[id])
 		sort.Strings(want)
 		if diff := cmp.Diff(want, sortedKeys(env)); diff != "" {
@@ -463,7 +510,7 @@ func TestTemplate_Environment(t *testing.T) {
 		}
 	}
 
-	env := tpl.functionEnv("ApiFunction")
+	env := tpl.functionEnv(t, "ApiFunction")
 	for name, want := range map[string]any{
 		"HOOKLINE_STORE":             map[string]any{"Fn::Sub": "dynamodb:${HooksTable}"},
 		"TASKCLUSTER_ROOT_URL":       map[string]any{"Ref": "TaskclusterRootUrl"},
@@ -473,23 +520,22 @@ func TestTemplate_Environment(t *testing.T) {
 		"HOOKLINE_CLIENTS":           map[string]any{"Ref": "ClientsJson"},
 		"HOOKLINE_CHANGES_QUEUE_URL": map[string]any{"Ref": "ChangesQueue"}, // an SQS queue's Ref is its URL
 	} {
-		if diff := cmp.Diff(want, env[name]); diff != "" {
+		if diff := cmp.Diff(want, plain(env[name])); diff != "" {
 			t.Errorf("ApiFunction %s (-want +got):\n%s", name, diff)
 		}
 	}
-	if got := tpl.functionEnv("SchedulerFunction")["HOOKLINE_EMAIL_SENDER"]; !cmp.Equal(got, map[string]any{"Ref": "EmailSender"}) {
+	if got := plain(tpl.functionEnv(t, "SchedulerFunction")["HOOKLINE_EMAIL_SENDER"]); !cmp.Equal(got, map[string]any{"Ref": "EmailSender"}) {
 		t.Errorf("SchedulerFunction HOOKLINE_EMAIL_SENDER = %v, want !Ref EmailSender", got)
 	}
-	params := tpl.section("Parameters")
 	var modes []any
 	for _, m := range []config.AuthMode{config.AuthStatic, config.AuthTaskcluster} {
 		modes = append(modes, string(m))
 	}
-	if got := get(params, "AuthMode", "AllowedValues"); !cmp.Equal(got, modes) {
+	if got := tpl.Parameters["AuthMode"].AllowedValues; !cmp.Equal(got, modes) {
 		t.Errorf("AuthMode AllowedValues = %v, want config's modes %v", got, modes)
 	}
 	for _, p := range []string{"ClientsJson", "PulseUrl"} {
-		if get(params, p, "NoEcho") != true {
+		if noEcho := tpl.Parameters[p].NoEcho; noEcho == nil || !*noEcho {
 			t.Errorf("parameter %s holds secrets but is not NoEcho", p)
 		}
 	}
@@ -499,7 +545,8 @@ func TestTemplate_Environment(t *testing.T) {
 // local`: SAM applies only the variables a function declares, so it must
 // set exactly those, with values config.Load accepts.
 func TestEnvJSON(t *testing.T) {
-	tpl, root := load(t)
+	_, root := load(t)
+	tpl := typed(t)
 	data, err := os.ReadFile(filepath.Join(root, "infra", "events", "env.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -513,7 +560,7 @@ func TestEnvJSON(t *testing.T) {
 	}
 	for _, id := range sortedKeys(functions) {
 		vars := file[id]
-		if diff := cmp.Diff(sortedKeys(tpl.functionEnv(id)), sortedKeys(vars)); diff != "" {
+		if diff := cmp.Diff(sortedKeys(tpl.functionEnv(t, id)), sortedKeys(vars)); diff != "" {
 			t.Errorf("%s variables in env.json (-template +env.json):\n%s", id, diff)
 		}
 		env := map[string]string{}
@@ -531,79 +578,68 @@ func TestEnvJSON(t *testing.T) {
 }
 
 func TestTemplate_Table(t *testing.T) {
-	tpl, _ := load(t)
-	tables := tpl.resources("AWS::DynamoDB::Table")
-	if len(tables) != 1 || tables[0] != "HooksTable" {
-		t.Fatalf("tables %v, want HooksTable only", tables)
+	tpl := typed(t)
+	tables := tpl.GetAllDynamoDBTableResources()
+	if len(tables) != 1 || tables["HooksTable"] == nil {
+		t.Fatalf("tables %v, want HooksTable only", sortedKeys(tables))
 	}
-	table := tpl.resource("HooksTable")
-	if get(table, "DeletionPolicy") != "Retain" {
-		t.Error("HooksTable DeletionPolicy is not Retain")
+	table := tables["HooksTable"]
+	if table.AWSCloudFormationDeletionPolicy != "Retain" {
+		t.Errorf("HooksTable DeletionPolicy is %q, not Retain", table.AWSCloudFormationDeletionPolicy)
 	}
+
+	// The table dynamo.TableDefinition describes, as goformation's type.
 	def := dynamo.TableDefinition("x")
-	want := map[string]any{
-		"BillingMode": string(def.BillingMode),
-		"TimeToLiveSpecification": map[string]any{
-			"AttributeName": dynamo.TTLAttribute(),
-			"Enabled":       true,
-		},
-	}
-	var attrs, keys, gsis []any
-	for _, a := range def.AttributeDefinitions {
-		attrs = append(attrs, map[string]any{"AttributeName": *a.AttributeName, "AttributeType": string(a.AttributeType)})
-	}
-	for _, k := range def.KeySchema {
-		keys = append(keys, map[string]any{"AttributeName": *k.AttributeName, "KeyType": string(k.KeyType)})
-	}
-	for _, g := range def.GlobalSecondaryIndexes {
-		var gk []any
-		for _, k := range g.KeySchema {
-			gk = append(gk, map[string]any{"AttributeName": *k.AttributeName, "KeyType": string(k.KeyType)})
-		}
-		proj := map[string]any{"ProjectionType": string(g.Projection.ProjectionType)}
-		if len(g.Projection.NonKeyAttributes) > 0 {
-			var nk []any
-			for _, a := range g.Projection.NonKeyAttributes {
-				nk = append(nk, a)
-			}
-			proj["NonKeyAttributes"] = nk
-		}
-		gsis = append(gsis, map[string]any{"IndexName": *g.IndexName, "KeySchema": gk, "Projection": proj})
-	}
-	want["AttributeDefinitions"] = attrs
-	want["KeySchema"] = keys
-	want["GlobalSecondaryIndexes"] = gsis
 	if def.LocalSecondaryIndexes != nil {
 		t.Fatal("TableDefinition has local indexes; extend this test")
 	}
-
-	props, _ := get(table, "Properties").(map[string]any)
-	got := map[string]any{}
-	for k := range want {
-		if v, ok := props[k]; ok {
-			got[k] = v
+	keys := func(ks []ddbtypes.KeySchemaElement) []cfndynamodb.Table_KeySchema {
+		var out []cfndynamodb.Table_KeySchema
+		for _, k := range ks {
+			out = append(out, cfndynamodb.Table_KeySchema{AttributeName: *k.AttributeName, KeyType: string(k.KeyType)})
 		}
+		return out
+	}
+	want := &cfndynamodb.Table{
+		BillingMode: aws.String(string(def.BillingMode)),
+		KeySchema:   keys(def.KeySchema),
+		TimeToLiveSpecification: &cfndynamodb.Table_TimeToLiveSpecification{
+			AttributeName: aws.String(dynamo.TTLAttribute()),
+			Enabled:       true,
+		},
+	}
+	for _, a := range def.AttributeDefinitions {
+		want.AttributeDefinitions = append(want.AttributeDefinitions, cfndynamodb.Table_AttributeDefinition{AttributeName: *a.AttributeName, AttributeType: string(a.AttributeType)})
+	}
+	for _, g := range def.GlobalSecondaryIndexes {
+		want.GlobalSecondaryIndexes = append(want.GlobalSecondaryIndexes, cfndynamodb.Table_GlobalSecondaryIndex{
+			IndexName: *g.IndexName,
+			KeySchema: keys(g.KeySchema),
+			Projection: &cfndynamodb.Table_Projection{
+				ProjectionType:   aws.String(string(g.Projection.ProjectionType)),
+				NonKeyAttributes: g.Projection.NonKeyAttributes,
+			},
+		})
+	}
+	got := &cfndynamodb.Table{
+		BillingMode:             table.BillingMode,
+		KeySchema:               table.KeySchema,
+		TimeToLiveSpecification: table.TimeToLiveSpecification,
+		AttributeDefinitions:    table.AttributeDefinitions,
+		GlobalSecondaryIndexes:  table.GlobalSecondaryIndexes,
 	}
 	// Key schemas are ordered (HASH before RANGE); attribute definitions
 	// are a set.
-	gotAttrs, _ := got["AttributeDefinitions"].([]any)
-	sortAttrs := func(s []any) []any {
-		s = slices.Clone(s)
-		sort.Slice(s, func(i, j int) bool {
-			return str(get(s[i], "AttributeName")) < str(get(s[j], "AttributeName"))
-		})
-		return s
+	byName := func(a, b cfndynamodb.Table_AttributeDefinition) int {
+		return strings.Compare(a.AttributeName, b.AttributeName)
 	}
-	want["AttributeDefinitions"] = sortAttrs(attrs)
-	got["AttributeDefinitions"] = sortAttrs(gotAttrs)
+	slices.SortFunc(want.AttributeDefinitions, byName)
+	slices.SortFunc(got.AttributeDefinitions, byName)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("HooksTable differs from dynamo.TableDefinition/TTLAttribute (-want +got):\n%s", diff)
 	}
-	for k := range props {
-		switch k {
-		case "LocalSecondaryIndexes", "ProvisionedThroughput", "TableName":
-			t.Errorf("HooksTable sets %s, which dynamo.TableDefinition does not", k)
-		}
+	if len(table.LocalSecondaryIndexes) > 0 || table.ProvisionedThroughput != nil || table.TableName != nil {
+		t.Error("HooksTable sets LocalSecondaryIndexes, ProvisionedThroughput or TableName, which dynamo.TableDefinition does not")
 	}
 }
 
@@ -737,29 +773,95 @@ func grants(t *testing.T, id string, policies any) []string {
 	return out
 }
 
-func TestTemplate_Policies(t *testing.T) {
-	tpl, _ := load(t)
-	if p := get(tpl.doc, "Globals", "Function", "Policies"); p != nil {
-		t.Errorf("Globals set Policies %v: permissions belong to each function", p)
-	}
-	for _, id := range sortedKeys(functions) {
-		want := slices.Clone(functionGrants[id])
-		sort.Strings(want)
-		got := grants(t, id, get(tpl.resource(id), "Properties", "Policies"))
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%s permissions (-want +got):\n%s", id, diff)
+// inScenario keeps the grants that hold in scenario s: "if C: g" is g
+// when C holds, "if not C: g" when it does not.
+func inScenario(grants []string, s scenario) []string {
+	var out []string
+	for _, g := range grants {
+		if rest, ok := strings.CutPrefix(g, "if not "); ok {
+			cond, grant, _ := strings.Cut(rest, ": ")
+			if !s[cond] {
+				out = append(out, grant)
+			}
+			continue
 		}
+		if rest, ok := strings.CutPrefix(g, "if "); ok {
+			cond, grant, _ := strings.Cut(rest, ": ")
+			if s[cond] {
+				out = append(out, grant)
+			}
+			continue
+		}
+		out = append(out, g)
 	}
-	bridge := get(tpl.resource("BridgePolicy"), "Properties", "PolicyDocument")
-	if diff := cmp.Diff(bridgeGrants, statementGrants(t, "BridgePolicy", bridge)); diff != "" {
-		t.Errorf("BridgePolicy (-want +got):\n%s", diff)
+	sort.Strings(out)
+	return out
+}
+
+// typedPolicies lists a function's Policies, one plain value each (a SAM
+// policy template or a policy document), from goformation's union type.
+// A list mixing templates and documents decodes into both of its arrays,
+// each holding, at every index, the entry if it is of its kind and an
+// empty one if not.
+func typedPolicies(t *testing.T, p *serverless.Function_Policies) []any {
+	t.Helper()
+	if p == nil {
+		return nil
 	}
-	redrive := get(tpl.resource("RedrivePolicy"), "Properties", "PolicyDocument")
-	if diff := cmp.Diff(redriveGrants, statementGrants(t, "RedrivePolicy", redrive)); diff != "" {
-		t.Errorf("RedrivePolicy (-want +got):\n%s", diff)
+	var sams []serverless.Function_SAMPolicyTemplate
+	var docs []serverless.Function_IAMPolicyDocument
+	if p.SAMPolicyTemplateArray != nil {
+		sams = *p.SAMPolicyTemplateArray
 	}
-	for _, id := range tpl.resources("AWS::IAM::Role") {
-		t.Errorf("%s: roles are SAM's to generate from each function's Policies", id)
+	if p.IAMPolicyDocumentArray != nil {
+		docs = *p.IAMPolicyDocumentArray
+	}
+	var out []any
+	for i := range max(len(sams), len(docs)) {
+		if i < len(sams) {
+			b, err := json.Marshal(sams[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			json.Unmarshal(b, &m)
+			if len(m) > 0 {
+				out = append(out, plain(m))
+				continue
+			}
+		}
+		if i < len(docs) && docs[i].Statement != nil {
+			out = append(out, map[string]any{"Statement": plain(docs[i].Statement)})
+			continue
+		}
+		t.Errorf("policy %d is neither a SAM policy template nor a policy document goformation knows", i)
+	}
+	return out
+}
+
+func TestTemplate_Policies(t *testing.T) {
+	for _, tpl := range allScenarios(t) {
+		for _, id := range sortedKeys(functions) {
+			want := inScenario(functionGrants[id], tpl.scenario)
+			got := grants(t, id, typedPolicies(t, tpl.function(t, id).Policies))
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s: %s permissions (-want +got):\n%s", tpl.scenario, id, diff)
+			}
+		}
+		for name, want := range map[string][]string{"BridgePolicy": bridgeGrants, "RedrivePolicy": redriveGrants} {
+			policy, err := tpl.GetIAMManagedPolicyWithName(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := statementGrants(t, name, plain(policy.PolicyDocument))
+			sort.Strings(got)
+			if diff := cmp.Diff(inScenario(want, tpl.scenario), got); diff != "" {
+				t.Errorf("%s: %s (-want +got):\n%s", tpl.scenario, name, diff)
+			}
+		}
+		if roles := tpl.GetAllIAMRoleResources(); len(roles) > 0 {
+			t.Errorf("roles %v: roles are SAM's to generate from each function's Policies", sortedKeys(roles))
+		}
 	}
 }
 
@@ -817,14 +919,12 @@ func TestTemplate_References(t *testing.T) {
 }
 
 func TestTemplate_ParametersAndOutputs(t *testing.T) {
-	tpl, _ := load(t)
-	params := tpl.section("Parameters")
+	tpl := typed(t)
 	for _, p := range []string{"TaskclusterRootUrl", "TaskclusterCredentialsSecretArn", "ClientsJson", "AuthMode", "PulseUrl", "EmailSender", "WebhookConcurrency", "DecisionRetention"} {
-		if params[p] == nil {
+		if _, ok := tpl.Parameters[p]; !ok {
 			t.Errorf("parameter %s is missing", p)
 		}
 	}
-	outputs := tpl.section("Outputs")
 	for name, want := range map[string]string{
 		"HooksTableName":   "HooksTable",
 		"TriggerQueueUrl":  "TriggerQueue",
@@ -833,12 +933,13 @@ func TestTemplate_ParametersAndOutputs(t *testing.T) {
 		"BridgePolicyArn":  "BridgePolicy",
 		"RedrivePolicyArn": "RedrivePolicy",
 	} {
-		if id, attr, ok := ref(get(outputs, name, "Value")); !ok || id != want || attr != "" {
-			t.Errorf("output %s = %v, want !Ref %s", name, get(outputs, name, "Value"), want)
+		value := plain(tpl.Outputs[name].Value)
+		if id, attr, ok := ref(value); !ok || id != want || attr != "" {
+			t.Errorf("output %s = %v, want !Ref %s", name, value, want)
 		}
 	}
-	if sub := str(get(outputs, "ApiUrl", "Value", "Fn::Sub")); !strings.HasPrefix(sub, "https://${HttpApi}.execute-api.") {
-		t.Errorf("output ApiUrl = %v, want the HttpApi's execute-api URL", get(outputs, "ApiUrl", "Value"))
+	if sub := str(get(plain(tpl.Outputs["ApiUrl"].Value), "Fn::Sub")); !strings.HasPrefix(sub, "https://${HttpApi}.execute-api.") {
+		t.Errorf("output ApiUrl = %v, want the HttpApi's execute-api URL", plain(tpl.Outputs["ApiUrl"].Value))
 	}
 }
 
@@ -862,11 +963,4 @@ func mapValues(m map[string]string) []string {
 func asMap(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	return m
-}
-
-func firstOf(v any) any {
-	if s, ok := v.([]any); ok && len(s) > 0 {
-		return s[0]
-	}
-	return nil
 }
