@@ -134,10 +134,13 @@ test-infra: deps ## template checks and the Lambda runtime tests (real bootstrap
 # builds the same for users with Docker.
 IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
 IMAGE_TAG  ?= hookline/bridge:$(VERSION)
+IMAGE_OUT  ?= dist/bridge-image.tar
 
 .PHONY: image
-image: ## build dist/bridge-image.tar, the bridge image for `docker load -i` (IMAGE_ARCH=arm64, IMAGE_TAG=...)
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o dist/bridge/bridge ./cmd/bridge
-	$(GO) run ./infra/bridge/mkimage -binary dist/bridge/bridge -arch $(IMAGE_ARCH) \
-	  -certs /etc/ssl/certs/ca-certificates.crt -tag $(IMAGE_TAG) -o dist/bridge-image.tar
-	@ls -l dist/bridge-image.tar
+image: ## build dist/bridge-image.tar, the bridge image for `docker load -i` (IMAGE_ARCH=arm64, IMAGE_TAG=..., IMAGE_OUT=...)
+	@mkdir -p $(dir $(IMAGE_OUT))
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $(IMAGE_OUT).bridge ./cmd/bridge
+	$(GO) run ./infra/bridge/mkimage -binary $(IMAGE_OUT).bridge -arch $(IMAGE_ARCH) \
+	  -certs /etc/ssl/certs/ca-certificates.crt -tag $(IMAGE_TAG) -o $(IMAGE_OUT)
+	@rm -f $(IMAGE_OUT).bridge
+	@ls -l $(IMAGE_OUT)
