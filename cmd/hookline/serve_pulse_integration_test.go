@@ -62,10 +62,10 @@ func newPulseEnv(tb testing.TB) *pulseEnv {
 	tb.Cleanup(func() {
 		ch, err := conn.Channel()
 		if err == nil {
-			for _, q := range append(e.hookQs, pulse.DroppedQueue(e.ns)) {
+			for _, q := range append(e.hookQs, pulse.DroppedQueue(e.ns), pulse.ParkedQueue(e.ns)) {
 				ch.QueueDelete(q, false, false, false)
 			}
-			for _, x := range []string{e.ex, pulse.DroppedExchange(e.ns), pulse.ExchangeName(e.ns, hooks.HookCreated), pulse.ExchangeName(e.ns, hooks.HookUpdated), pulse.ExchangeName(e.ns, hooks.HookDeleted)} {
+			for _, x := range []string{e.ex, pulse.DroppedExchange(e.ns), pulse.ParkedExchange(e.ns), pulse.ExchangeName(e.ns, hooks.HookCreated), pulse.ExchangeName(e.ns, hooks.HookUpdated), pulse.ExchangeName(e.ns, hooks.HookDeleted)} {
 				ch.ExchangeDelete(x, false, false)
 			}
 		}

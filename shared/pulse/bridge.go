@@ -285,6 +285,7 @@ func (b *Bridge) runSession(ctx context.Context) error {
 		s.shutdown()
 		timer.Stop()
 		conn.Close()
+		s.aux.Wait()
 		b.log.InfoContext(ctx, "pulse bridge drained and disconnected")
 		return nil
 	}
@@ -293,6 +294,7 @@ func (b *Bridge) runSession(ctx context.Context) error {
 		cancelSend()
 	}
 	s.shutdown()
+	s.aux.Wait()
 	return cause
 }
 
@@ -315,6 +317,15 @@ func (b *Bridge) setSession(s *session) {
 	}
 }
 
+// checkQueue asks for a reconciliation soon that also looks at q, a hook
+// queue named by a hook change.
+func (b *Bridge) checkQueue(q string) {
+	b.mu.Lock()
+	b.checkQueues[q] = true
+	b.mu.Unlock()
+	b.requestReconcile()
+}
+
 // requestReconcile asks for a reconciliation soon; requests made while one
 // is pending are one request.
 func (b *Bridge) requestReconcile() {
@@ -330,6 +341,7 @@ func (b *Bridge) reconcileLoop(ctx context.Context, s *session) {
 	t := time.NewTicker(b.interval)
 	defer t.Stop()
 	for {
+		s.ensureAux(ctx)
 		b.reconcileOnce(ctx, s)
 		select {
 		case <-ctx.Done():
@@ -369,7 +381,7 @@ func (b *Bridge) reconcileOnce(ctx context.Context, s *session) {
 	b.mu.Unlock()
 	b.log.InfoContext(ctx, "reconciled pulse queues", "hooks", rep.Hooks, "queues", rep.Queues, "bindings", rep.Bindings,
 		"bound", rep.Bound, "unbound", rep.Unbound, "deleted", rep.Deleted, "refusedBindings", rep.SkippedBindings,
-		"failedHooks", rep.FailedHook, "waiting", rep.Waiting, "took", time.Since(start).String())
+		"failedHooks", rep.FailedHook, "waiting", rep.Waiting, "inUseElsewhere", rep.InUse, "took", time.Since(start).String())
 }
 
 // consumeChanges takes hook changes from the changes queue: each one
@@ -420,10 +432,7 @@ func (b *Bridge) handleChange(ctx context.Context, m queue.Message) {
 		b.changes.Delete(ctx, m.Receipt)
 		return
 	}
-	b.mu.Lock()
-	b.checkQueues[QueueName(b.namespace, c.HookGroupID, c.HookID)] = true
-	b.mu.Unlock()
-	b.requestReconcile()
+	b.checkQueue(QueueName(b.namespace, c.HookGroupID, c.HookID))
 
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

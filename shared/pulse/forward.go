@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -38,7 +39,11 @@ type ackable interface {
 
 // item is one delivery on its way to the sink.
 type item struct {
-	ack        ackable
+	ack ackable
+	// gone reports that the delivery's channel closed: the broker took
+	// the message back and delivers it again, so it must not be sent
+	// (nor settled) from here any more. Nil: never.
+	gone       func() bool
 	hook       hookRef
 	exchange   string
 	routingKey string
@@ -207,38 +212,47 @@ func (f *forwarder) nack(ctx context.Context, it *item) {
 	}
 }
 
-// sendAttempts is how many times a sender tries a batch (or what is left
-// of it) before it requeues the rest: holding on to deliveries for a few
-// quick retries does not spend a broker redelivery (RabbitMQ 4 quorum
-// queues give up on a message after 20), and requeueing then lets the
-// broker hand out other messages meanwhile.
-const sendAttempts = 5
-
 // send sends batches and acknowledges what the sink took. What it did not
-// take is tried again a few times with backoff, then requeued; entries the
+// take is held and tried again, with backoff, until the sink takes it:
+// never requeued because the sink is down. A requeue counts as a failed
+// delivery on quorum queues (every return before RabbitMQ 4.3, a reject
+// from 4.3), and RabbitMQ 4 dead-letters a message after 20 of them, so
+// requeueing through a long trigger-queue outage would have the broker give
+// up on the messages. Holding them instead is the flow control: once a
+// queue's prefetch window is full of held deliveries the broker sends no
+// more, and the rest wait in the queue (bounded by x-max-length).
+//
+// A held delivery whose channel closed (a lost connection, the broker's
+// consumer timeout) is let go: the broker delivers it again. Entries the
 // sink blames on themselves, which no retry would fix, are recorded as
-// failed fires and acked.
+// failed fires and acked. When ctx ends (a drain out of time, or no drain
+// at all) what is left is given back with a requeue.
 func (f *forwarder) send(ctx context.Context) {
 	backoff := time.Duration(0)
 	for batch := range f.batches {
 		pending := batch
-		for attempt := 1; ; attempt++ {
-			pending = f.sendOnce(ctx, pending)
+		for {
+			pending = slices.DeleteFunc(pending, (*item).isGone)
 			if len(pending) == 0 {
 				backoff = 0
 				break
 			}
-			if attempt >= sendAttempts || ctx.Err() != nil {
+			if ctx.Err() != nil {
 				for _, it := range pending {
 					f.nack(ctx, it)
 				}
-				backoff = f.pause(ctx, backoff)
+				break
+			}
+			if pending = f.sendOnce(ctx, pending); len(pending) == 0 {
+				backoff = 0
 				break
 			}
 			backoff = f.pause(ctx, backoff)
 		}
 	}
 }
+
+func (it *item) isGone() bool { return it.gone != nil && it.gone() }
 
 // sendOnce sends items as one batch, settles what it can and returns the
 // items to try again.

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -92,12 +94,16 @@ func (r *fakeRecorder) RecordPulseFailure(_ context.Context, msg hooks.PulseMess
 }
 
 func newTestForwarder(sink Sink, rec FailureRecorder, maxBytes int) *forwarder {
+	return newTestForwarderCtx(context.Background(), sink, rec, maxBytes)
+}
+
+func newTestForwarderCtx(ctx context.Context, sink Sink, rec FailureRecorder, maxBytes int) *forwarder {
 	f := &forwarder{
 		sink: sink, failures: rec, metrics: newMetrics(prometheus.NewRegistry()), log: quiet(),
 		maxBytes: maxBytes, senders: 2,
 		in: make(chan *item, 1000),
 	}
-	f.start(context.Background())
+	f.start(ctx)
 	return f
 }
 
@@ -210,9 +216,9 @@ func TestForwardUnforwardable(t *testing.T) {
 	}
 }
 
-// A failed send is retried while the deliveries are held, and requeued
-// after sendAttempts; per-entry failures are retried alone, and an entry
-// the sink blames on itself is recorded and acked.
+// A failed send is retried while the deliveries are held, for as long as
+// it takes; per-entry failures are retried alone, and an entry the sink
+// blames on itself is recorded and acked.
 func TestForwardRetries(t *testing.T) {
 	t.Run("a batch that fails twice is acked once it passes", func(t *testing.T) {
 		sink := &fakeSink{fail: func(call int, _ []queue.Entry) ([]queue.EntryError, error) {
@@ -230,16 +236,65 @@ func TestForwardRetries(t *testing.T) {
 			t.Errorf("%s x%d after %d sends", s, n, len(sink.sent()))
 		}
 	})
-	t.Run("a batch that keeps failing is requeued", func(t *testing.T) {
-		sink := &fakeSink{fail: func(int, []queue.Entry) ([]queue.EntryError, error) { return nil, errors.New("down") }}
-		f := newTestForwarder(sink, &fakeRecorder{}, queue.MaxBatchBytes)
-		it, a := delivery("h", `{}`)
-		f.in <- it
-		close(f.in)
-		f.wait()
-		if s, n := a.get(); s != "nack" || n != 1 || len(sink.sent()) != sendAttempts {
-			t.Errorf("%s x%d after %d sends", s, n, len(sink.sent()))
-		}
+	t.Run("a batch is held, never requeued, however long the sink fails", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			// Twelve failures over a minute: past the point where a
+			// requeueing bridge would have given the delivery back,
+			// spending one of its delivery attempts each time.
+			sink := &fakeSink{fail: func(call int, _ []queue.Entry) ([]queue.EntryError, error) {
+				if call < 12 {
+					return nil, errors.New("down")
+				}
+				return nil, nil
+			}}
+			f := newTestForwarder(sink, &fakeRecorder{}, queue.MaxBatchBytes)
+			it, a := delivery("h", `{}`)
+			f.in <- it
+			close(f.in)
+			f.wait()
+			if s, n := a.get(); s != "ack" || n != 1 || len(sink.sent()) != 13 {
+				t.Errorf("%s x%d after %d sends", s, n, len(sink.sent()))
+			}
+		})
+	})
+	t.Run("a held delivery whose channel closed is let go", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var closed atomic.Bool
+			sink := &fakeSink{fail: func(call int, _ []queue.Entry) ([]queue.EntryError, error) {
+				if call == 2 {
+					closed.Store(true) // the connection dropped meanwhile
+				}
+				return nil, errors.New("down")
+			}}
+			f := newTestForwarder(sink, &fakeRecorder{}, queue.MaxBatchBytes)
+			it, a := delivery("h", `{}`)
+			it.gone = closed.Load
+			f.in <- it
+			close(f.in)
+			f.wait()
+			if s, n := a.get(); s != "" || n != 0 || len(sink.sent()) != 3 {
+				t.Errorf("settled %q x%d after %d sends; want unsettled (the broker has it back) after 3", s, n, len(sink.sent()))
+			}
+		})
+	})
+	t.Run("what is held when the context ends is given back", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			sink := &fakeSink{fail: func(call int, _ []queue.Entry) ([]queue.EntryError, error) {
+				if call == 3 {
+					cancel() // a drain out of time
+				}
+				return nil, errors.New("down")
+			}}
+			f := newTestForwarderCtx(ctx, sink, &fakeRecorder{}, queue.MaxBatchBytes)
+			it, a := delivery("h", `{}`)
+			f.in <- it
+			close(f.in)
+			f.wait()
+			if s, n := a.get(); s != "nack" || n != 1 {
+				t.Errorf("%s x%d", s, n)
+			}
+		})
 	})
 	t.Run("entry failures", func(t *testing.T) {
 		sink := &fakeSink{fail: func(call int, entries []queue.Entry) ([]queue.EntryError, error) {

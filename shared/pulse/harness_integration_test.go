@@ -130,10 +130,10 @@ func (h *harness) cleanup() {
 	defer ch.Close()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, q := range append(h.queues, DroppedQueue(h.ns)) {
+	for _, q := range append(h.queues, DroppedQueue(h.ns), ParkedQueue(h.ns)) {
 		ch.QueueDelete(q, false, false, false)
 	}
-	for _, e := range append(h.exchanges, DroppedExchange(h.ns), ExchangeName(h.ns, hooks.HookCreated), ExchangeName(h.ns, hooks.HookUpdated), ExchangeName(h.ns, hooks.HookDeleted)) {
+	for _, e := range append(h.exchanges, DroppedExchange(h.ns), ParkedExchange(h.ns), ExchangeName(h.ns, hooks.HookCreated), ExchangeName(h.ns, hooks.HookUpdated), ExchangeName(h.ns, hooks.HookDeleted)) {
 		ch.ExchangeDelete(e, false, false)
 	}
 }

@@ -12,6 +12,7 @@ type metrics struct {
 	failed    *prometheus.CounterVec
 	requeued  prometheus.Counter
 	dropped   prometheus.Counter
+	parked    prometheus.Counter
 	latency   prometheus.Histogram
 	waiting   prometheus.Gauge
 
@@ -37,13 +38,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookline_bridge_messages_failed_total",
-			Help: "Pulse messages not forwarded, by reason: send_error and entry_error are requeued and retried; not_json, too_large and refused are recorded as failed fires.",
+			Help: "Pulse messages not forwarded, by reason: send_error and entry_error (counted per attempt) are held and retried; not_json, too_large and refused are recorded as failed fires.",
 		}, []string{"reason"}),
 		requeued: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "hookline_bridge_messages_requeued_total", Help: "Deliveries returned to their queue to be retried.",
+			Name: "hookline_bridge_messages_requeued_total", Help: "Deliveries given back to their queue: held when the bridge stopped, or unforwardable and their failure could not be recorded.",
 		}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "hookline_bridge_messages_dropped_total", Help: "Messages a full hook queue dropped from its head (x-max-length), counted from the dead-letter queue.",
+			Name: "hookline_bridge_messages_dropped_total", Help: "Messages a full hook queue dropped from its head (x-max-length) or that expired, counted from the dead-letter queue.",
+		}),
+		parked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookline_bridge_messages_parked_total", Help: "Messages the broker gave up delivering (a quorum queue's delivery limit), moved to the parked queue to be forwarded when the trigger queue takes them.",
 		}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "hookline_bridge_forward_seconds", Help: "Time from receiving a delivery to acknowledging it after the trigger queue took it.",
@@ -81,7 +85,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	for _, c := range []prometheus.Collector{
-		m.received, m.forwarded, m.failed, m.requeued, m.dropped, m.latency, m.waiting,
+		m.received, m.forwarded, m.failed, m.requeued, m.dropped, m.parked, m.latency, m.waiting,
 		m.connected, m.reconnects, m.reconciles, m.lastReconcile, m.queues, m.bindings, m.skipped,
 		m.published, m.publishFailed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -31,6 +31,30 @@ func DroppedExchange(namespace string) string { return "exchange/" + namespace +
 // it. It has no hook's name: hook queues have two more path segments.
 func DroppedQueue(namespace string) string { return "queue/" + namespace + "/dropped" }
 
+// ParkedExchange and ParkedQueue hold the messages the broker gave up
+// delivering (a quorum queue's delivery limit): the bridge moves them here
+// from DroppedQueue and forwards them to the trigger queue once it takes
+// messages again. Like DroppedQueue, ParkedQueue has no hook's name.
+func ParkedExchange(namespace string) string { return "exchange/" + namespace + "/parked" }
+
+// ParkedQueue: see ParkedExchange.
+func ParkedQueue(namespace string) string { return "queue/" + namespace + "/parked" }
+
+// changesQueuePrefix begins the name of each replica's private queue of
+// hook changes (exclusive, deleted with its connection), under the
+// namespace's queue/ prefix that Pulse lets the namespace's user declare.
+func changesQueuePrefix(namespace string) string { return "queue/" + namespace + "/changes-" }
+
+// hookOfQueue is the hook whose queue name is, if it is a hook queue of
+// namespace. Hook group ids have no "/"; hook ids may.
+func hookOfQueue(namespace, name string) (hookRef, bool) {
+	if !ownQueue(namespace, name) {
+		return hookRef{}, false
+	}
+	group, id, _ := strings.Cut(strings.TrimPrefix(name, queuePrefix(namespace)), "/")
+	return hookRef{group, id}, id != ""
+}
+
 func queuePrefix(namespace string) string { return "queue/" + namespace + "/" }
 
 // ownQueue reports whether name is a hook queue in namespace: the only

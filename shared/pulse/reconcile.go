@@ -27,9 +27,10 @@ type HookSource interface {
 type topology interface {
 	// declareQueue makes sure the hook queue exists (durable, bounded).
 	declareQueue(ctx context.Context, queue string) error
-	// queueLength reports how many messages wait in a queue; an error
-	// wrapping errNoQueue means it does not exist.
-	queueLength(ctx context.Context, queue string) (int, error)
+	// queueInfo reports how many messages wait in a queue and how many
+	// consumers it has; an error wrapping errNoQueue means it does not
+	// exist.
+	queueInfo(ctx context.Context, queue string) (messages, consumers int, err error)
 	// deleteQueue deletes a queue, whether or not it exists.
 	deleteQueue(ctx context.Context, queue string) error
 	// bind binds one binding, on a channel of its own.
@@ -73,6 +74,7 @@ type reconcileReport struct {
 	Bound, Unbound, Deleted     int // changes made
 	SkippedBindings, FailedHook int // bindings refused (404/403); hooks left unreconciled
 	Waiting                     int // messages waiting in the hook queues
+	InUse                       int // queues of removed hooks left because another consumer has them
 }
 
 // reconcile makes the broker match the hooks: for every hook with bindings,
@@ -81,6 +83,11 @@ type reconcileReport struct {
 // queues of hooks that are gone or lost their bindings are deleted, as are
 // the queues named in also (hooks a change event named, which this
 // process may never have seen). Only queues of this namespace are touched.
+//
+// Several replicas may reconcile the same namespace at once without
+// undoing each other's work: a queue is deleted only when the hook is
+// still gone on a second look at the store and no other consumer (another
+// replica) has the queue. Declaring and binding are idempotent.
 //
 // It fails as a whole, touching nothing, when the hooks cannot be listed.
 // A failure on one hook is logged and counted, and the others go on.
@@ -100,7 +107,7 @@ func (r *reconciler) reconcile(ctx context.Context, t topology, also []string) (
 			r.log.ErrorContext(ctx, "reconcile hook queue", "hookGroupId", h.HookGroupID, "hookId", h.HookID, "queue", q, "err", err)
 			continue
 		}
-		n, err := t.queueLength(ctx, q)
+		n, _, err := t.queueInfo(ctx, q)
 		if errors.Is(err, errNoQueue) {
 			// Deleted behind our back, before the broker's cancel
 			// reached our consumer: start over for this hook.
@@ -111,7 +118,7 @@ func (r *reconciler) reconcile(ctx context.Context, t topology, also []string) (
 				r.log.ErrorContext(ctx, "reconcile hook queue", "hookGroupId", h.HookGroupID, "hookId", h.HookID, "queue", q, "err", err)
 				continue
 			}
-			n, err = t.queueLength(ctx, q)
+			n, _, err = t.queueInfo(ctx, q)
 		}
 		if err == nil {
 			rep.Waiting += n
@@ -132,19 +139,36 @@ func (r *reconciler) reconcile(ctx context.Context, t topology, also []string) (
 		}
 	}
 	sort.Strings(stale)
+	stale = r.stillGone(ctx, stale)
 	for _, q := range stale {
 		if !ownQueue(r.namespace, q) {
 			continue
 		}
 		t.stopConsumer(q)
+		_, consumers, err := t.queueInfo(ctx, q)
+		switch {
+		case errors.Is(err, errNoQueue):
+			r.forget(q)
+			continue
+		case err != nil:
+			r.log.ErrorContext(ctx, "inspect queue of a removed hook", "queue", q, "err", err)
+			continue
+		case consumers > 0:
+			// Another bridge replica consumes it: it still wants the
+			// hook (it saw it re-created after our look at the
+			// store), or it has not heard of the deletion yet and
+			// deletes the queue itself when it has. Either way the
+			// queue is not ours to delete now; try again next time.
+			rep.InUse++
+			r.log.InfoContext(ctx, "queue of a removed hook has another consumer (another bridge replica?); left in place for now", "queue", q, "consumers", consumers)
+			continue
+		}
 		if err := t.deleteQueue(ctx, q); err != nil {
 			r.log.ErrorContext(ctx, "delete queue of a removed hook", "queue", q, "err", err)
 			continue
 		}
 		rep.Deleted++
-		r.mu.Lock()
-		delete(r.bound, q)
-		r.mu.Unlock()
+		r.forget(q)
 		r.log.InfoContext(ctx, "deleted queue of a removed hook", "queue", q)
 	}
 
@@ -204,6 +228,33 @@ func (r *reconciler) reconcileHook(ctx context.Context, t topology, q string, h 
 		}
 	}
 	return nil
+}
+
+// stillGone returns the queues of stale whose hooks are still gone on a
+// second look at the store: with several bridge replicas, one may have
+// re-created a hook's queue (deleted and created again) since this
+// reconciliation listed the hooks, and deleting it now would lose what it
+// receives. When the store cannot be read, nothing is deleted this time.
+func (r *reconciler) stillGone(ctx context.Context, stale []string) []string {
+	if len(stale) == 0 {
+		return nil
+	}
+	desired, err := r.hooks.PulseBindings(ctx)
+	if err != nil {
+		r.log.ErrorContext(ctx, "list hooks before deleting queues; deleting none this time", "queues", len(stale), "err", err)
+		return nil
+	}
+	back := make(map[string]bool, len(desired))
+	for _, h := range desired {
+		back[QueueName(r.namespace, h.HookGroupID, h.HookID)] = true
+	}
+	return slices.DeleteFunc(stale, func(q string) bool { return back[q] })
+}
+
+func (r *reconciler) forget(q string) {
+	r.mu.Lock()
+	delete(r.bound, q)
+	r.mu.Unlock()
 }
 
 // syncBindings changes a queue's bindings from old to desired: first the

@@ -20,13 +20,14 @@ import (
 type fakeTopo struct {
 	queues    map[string][]hooks.Binding
 	consumers map[string]hookRef
+	others    map[string]int // consumers of other connections (replicas)
 	channels  int
 	calls     []string
 	bindErr   func(b hooks.Binding) error
 }
 
 func newFakeTopo() *fakeTopo {
-	return &fakeTopo{queues: map[string][]hooks.Binding{}, consumers: map[string]hookRef{}}
+	return &fakeTopo{queues: map[string][]hooks.Binding{}, consumers: map[string]hookRef{}, others: map[string]int{}}
 }
 
 func (f *fakeTopo) declareQueue(_ context.Context, q string) error {
@@ -37,11 +38,15 @@ func (f *fakeTopo) declareQueue(_ context.Context, q string) error {
 	return nil
 }
 
-func (f *fakeTopo) queueLength(_ context.Context, q string) (int, error) {
+func (f *fakeTopo) queueInfo(_ context.Context, q string) (int, int, error) {
 	if _, ok := f.queues[q]; !ok {
-		return 0, errNoQueue
+		return 0, 0, errNoQueue
 	}
-	return 0, nil
+	n := f.others[q]
+	if _, ok := f.consumers[q]; ok {
+		n++
+	}
+	return 0, n, nil
 }
 
 func (f *fakeTopo) deleteQueue(_ context.Context, q string) error {
@@ -89,13 +94,20 @@ func (f *fakeTopo) stopConsumer(q string) {
 	}
 }
 
-// fakeHooks is a HookSource.
+// fakeHooks is a HookSource. If then is set, it is the answer from the
+// second call on (the store changed in between).
 type fakeHooks struct {
-	list []hooks.HookBindings
-	err  error
+	list  []hooks.HookBindings
+	err   error
+	then  []hooks.HookBindings
+	calls int
 }
 
 func (f *fakeHooks) PulseBindings(context.Context) ([]hooks.HookBindings, error) {
+	f.calls++
+	if f.then != nil && f.calls > 1 {
+		return f.then, f.err
+	}
 	return f.list, f.err
 }
 
@@ -378,6 +390,91 @@ func TestReconcileRepairs(t *testing.T) {
 	})
 }
 
+// Two replicas reconciling one namespace: neither deletes a queue the
+// other needs.
+func TestReconcileReplicas(t *testing.T) {
+	ctx := context.Background()
+	q := QueueName(ns, "g", "h")
+
+	t.Run("a removed hook's queue another replica consumes is left until it is free", func(t *testing.T) {
+		topo := newFakeTopo()
+		src := &fakeHooks{list: []hooks.HookBindings{hook("h", bA)}}
+		r := newReconciler(ns, src, quiet())
+		r.reconcile(ctx, topo, nil)
+		topo.others[q] = 1 // the other replica consumes it too
+		src.list = nil
+		topo.calls = nil
+		rep, err := r.reconcile(ctx, topo, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"stop " + q}, topo.calls); diff != "" || rep.InUse != 1 || rep.Deleted != 0 {
+			t.Errorf("calls (-want +got):\n%s\nreport %+v", diff, rep)
+		}
+		// The other replica lets go (it heard of the deletion): the
+		// next reconciliation deletes the queue.
+		delete(topo.others, q)
+		topo.calls = nil
+		rep, _ = r.reconcile(ctx, topo, nil)
+		if diff := cmp.Diff([]string{"delete " + q}, topo.calls); diff != "" || rep.Deleted != 1 || len(r.boundSnapshot()) != 0 {
+			t.Errorf("calls (-want +got):\n%s\nreport %+v", diff, rep)
+		}
+	})
+
+	t.Run("a queue the other replica deleted first is forgotten", func(t *testing.T) {
+		topo := newFakeTopo()
+		src := &fakeHooks{list: []hooks.HookBindings{hook("h", bA)}}
+		r := newReconciler(ns, src, quiet())
+		r.reconcile(ctx, topo, nil)
+		src.list = nil
+		delete(topo.queues, q)
+		topo.calls = nil
+		r.reconcile(ctx, topo, nil)
+		if diff := cmp.Diff([]string{"stop " + q}, topo.calls); diff != "" || len(r.boundSnapshot()) != 0 {
+			t.Errorf("calls (-want +got):\n%s\nrecorded %v", diff, r.boundSnapshot())
+		}
+	})
+
+	t.Run("a hook re-created since the listing keeps its queue", func(t *testing.T) {
+		// The other replica handled "deleted" then "created" for the
+		// same hook; our listing fell between the two.
+		topo := newFakeTopo()
+		topo.queues[q] = []hooks.Binding{bA}
+		src := &fakeHooks{list: nil, then: []hooks.HookBindings{hook("h", bA)}}
+		r := newReconciler(ns, src, quiet())
+		rep, err := r.reconcile(ctx, topo, []string{q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(topo.calls) != 0 || rep.Deleted != 0 {
+			t.Errorf("calls %v, report %+v", topo.calls, rep)
+		}
+	})
+
+	t.Run("no second look at the store, no deletion", func(t *testing.T) {
+		topo := newFakeTopo()
+		topo.queues[q] = []hooks.Binding{bA}
+		r := newReconciler(ns, &failSecond{}, quiet())
+		if _, err := r.reconcile(ctx, topo, []string{q}); err != nil {
+			t.Fatal(err)
+		}
+		if len(topo.calls) != 0 {
+			t.Errorf("calls %v", topo.calls)
+		}
+	})
+}
+
+// failSecond lists no hooks, then fails.
+type failSecond struct{ calls int }
+
+func (f *failSecond) PulseBindings(context.Context) ([]hooks.HookBindings, error) {
+	f.calls++
+	if f.calls > 1 {
+		return nil, errors.New("store down")
+	}
+	return nil, nil
+}
+
 func TestNames(t *testing.T) {
 	if got := QueueName("taskcluster-hooks", "g", "a/b"); got != "queue/taskcluster-hooks/g/a/b" {
 		t.Error(got)
@@ -388,9 +485,17 @@ func TestNames(t *testing.T) {
 	for name, want := range map[string]bool{
 		"queue/ns/g/h": true, "queue/ns/g/h/i": true, "queue/ns/dropped": false, "queue/ns/hookChanged": false,
 		"queue/other/g/h": false, "queue/ns//h": false, "queue/nsx/g/h": false,
+		ParkedQueue("ns"): false, DroppedQueue("ns"): false, changesQueuePrefix("ns") + "0123abcd": false,
 	} {
 		if got := ownQueue("ns", name); got != want {
 			t.Errorf("ownQueue(%q) = %v", name, got)
+		}
+	}
+	for name, want := range map[string]hookRef{
+		"queue/ns/g/h": {"g", "h"}, "queue/ns/g/a/b.c": {"g", "a/b.c"}, "queue/ns/dropped": {}, "queue/other/g/h": {},
+	} {
+		if got, ok := hookOfQueue("ns", name); got != want || ok != (want != hookRef{}) {
+			t.Errorf("hookOfQueue(%q) = %v %v", name, got, ok)
 		}
 	}
 }

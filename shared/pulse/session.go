@@ -41,6 +41,12 @@ type session struct {
 	pumps     sync.WaitGroup
 
 	warnedArgs sync.Map // queue -> true: warned about its arguments once
+
+	// The sorter of dead letters and the listener to hook changes: each
+	// runs until its channel closes (see ensureAux).
+	auxMu                sync.Mutex
+	sorterUp, listenerUp bool
+	aux                  sync.WaitGroup
 }
 
 type consumer struct {
@@ -100,7 +106,7 @@ func (s *session) declareQueue(ctx context.Context, q string) error {
 	// The queue exists with other arguments (another max length, or
 	// declared by upstream's service): use it as it is rather than lose
 	// its messages. Deleting it applies the new arguments.
-	if _, perr := s.queueLength(ctx, q); perr != nil {
+	if _, _, perr := s.queueInfo(ctx, q); perr != nil {
 		return errors.Join(err, perr)
 	}
 	if _, warned := s.warnedArgs.LoadOrStore(q, true); !warned {
@@ -109,17 +115,16 @@ func (s *session) declareQueue(ctx context.Context, q string) error {
 	return nil
 }
 
-func (s *session) queueLength(_ context.Context, q string) (int, error) {
-	var n int
-	err := s.withTopo(func(ch *amqp.Channel) error {
+func (s *session) queueInfo(_ context.Context, q string) (messages, consumers int, err error) {
+	err = s.withTopo(func(ch *amqp.Channel) error {
 		info, err := ch.QueueDeclarePassive(q, true, false, false, false, nil)
-		n = info.Messages
+		messages, consumers = info.Messages, info.Consumers
 		return err
 	})
 	if isCode(err, amqp.NotFound) {
-		return 0, fmt.Errorf("%w: %s", errNoQueue, q)
+		return 0, 0, fmt.Errorf("%w: %s", errNoQueue, q)
 	}
-	return n, err
+	return messages, consumers, err
 }
 
 func (s *session) deleteQueue(_ context.Context, q string) error {
@@ -175,10 +180,21 @@ func (s *session) consuming(q string) bool {
 	return ok
 }
 
-// startConsumer consumes q on a channel of its own, with the prefetch
-// window as its QoS. One consumer per queue per bridge: two consumers of
-// one queue would each see only part of its messages.
+// startConsumer consumes a hook's queue on a channel of its own, with the
+// prefetch window as its QoS. One consumer per queue per bridge: two
+// consumers of one queue in one process would each see only part of its
+// messages. (Two replicas do compete for a queue's messages, which is
+// what spreads the load.)
 func (s *session) startConsumer(ctx context.Context, q string, h hookRef) error {
+	return s.consume(ctx, q, func(d amqp.Delivery) (*item, error) {
+		return &item{hook: h, exchange: d.Exchange, routingKey: d.RoutingKey, body: d.Body}, nil
+	})
+}
+
+// consume consumes q on a channel of its own and hands the forwarder what
+// toItem makes of each delivery. A delivery toItem refuses is logged and
+// acknowledged: it cannot be forwarded and would come back forever.
+func (s *session) consume(ctx context.Context, q string, toItem func(amqp.Delivery) (*item, error)) error {
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
@@ -215,17 +231,24 @@ func (s *session) startConsumer(ctx context.Context, q string, h hookRef) error 
 	s.consumers[q] = c
 	s.pumps.Add(1)
 	s.mu.Unlock()
-	go s.pump(ctx, q, c, h, deliveries)
+	go s.pump(ctx, q, c, toItem, deliveries)
 	return nil
 }
 
 // pump hands a consumer's deliveries to the forwarder until the consumer
 // ends: we cancelled it, the broker did (the queue was deleted), or the
 // channel or connection closed.
-func (s *session) pump(ctx context.Context, q string, c *consumer, h hookRef, deliveries <-chan amqp.Delivery) {
+func (s *session) pump(ctx context.Context, q string, c *consumer, toItem func(amqp.Delivery) (*item, error), deliveries <-chan amqp.Delivery) {
 	defer s.pumps.Done()
 	for d := range deliveries {
-		s.fwd.in <- &item{ack: d, hook: h, exchange: d.Exchange, routingKey: d.RoutingKey, body: d.Body, received: time.Now()}
+		it, err := toItem(d)
+		if err != nil {
+			s.log.ErrorContext(ctx, "delivery cannot be forwarded; dropped", "queue", q, "exchange", d.Exchange, "routingKey", d.RoutingKey, "err", err)
+			d.Ack(false)
+			continue
+		}
+		it.ack, it.gone, it.received = d, c.ch.IsClosed, time.Now()
+		s.fwd.in <- it
 	}
 	s.mu.Lock()
 	if s.consumers[q] == c {
@@ -240,7 +263,7 @@ func (s *session) pump(ctx context.Context, q string, c *consumer, h hookRef, de
 		c.ch.Close()
 	}
 	if !stopping && !c.stopped.Load() {
-		s.log.WarnContext(ctx, "consumer of a hook queue ended (queue deleted or channel closed); reconciling", "queue", q)
+		s.log.WarnContext(ctx, "consumer ended (queue deleted or channel closed); reconciling", "queue", q)
 		s.b.requestReconcile()
 	}
 }
@@ -302,10 +325,11 @@ func (s *session) shutdown() {
 	}
 }
 
-// setup declares the exchanges the bridge publishes on and the dead-letter
-// queue of dropped messages, and opens the publisher channel. A failure to
-// declare is logged (the broker may let us use what exists, or not:
-// publishing will tell); only a closed connection is an error.
+// setup declares the exchanges the bridge publishes on and opens the
+// publisher channel. A failure to declare is logged (the broker may let us
+// use what exists, or not: publishing will tell); only a closed connection
+// is an error. The dead-letter, parked and change queues are looked after
+// by ensureAux.
 func (s *session) setup(ctx context.Context) error {
 	for _, kind := range []hooks.ChangeKind{hooks.HookCreated, hooks.HookUpdated, hooks.HookDeleted} {
 		name := ExchangeName(s.b.namespace, kind)
@@ -318,16 +342,7 @@ func (s *session) setup(ctx context.Context) error {
 			s.log.WarnContext(ctx, "declare hook change exchange", "exchange", name, "err", err)
 		}
 	}
-	if err := s.openPublisher(); err != nil {
-		return err
-	}
-	if err := s.countDropped(ctx); err != nil {
-		if s.conn.IsClosed() {
-			return err
-		}
-		s.log.WarnContext(ctx, "dropped messages will not be counted", "err", err)
-	}
-	return nil
+	return s.openPublisher()
 }
 
 func (s *session) openPublisher() error {
@@ -381,61 +396,4 @@ func (s *session) publish(ctx context.Context, reg *schemas.Registry, c hooks.Ch
 		return fmt.Errorf("pulse: the broker did not confirm the message to %s", exchange)
 	}
 	return nil
-}
-
-// countDropped consumes the dead-letter queue that full hook queues drop
-// their oldest messages into, counting and logging (sampled) each drop.
-func (s *session) countDropped(ctx context.Context) error {
-	ex, q := DroppedExchange(s.b.namespace), DroppedQueue(s.b.namespace)
-	err := s.withTopo(func(ch *amqp.Channel) error {
-		if err := ch.ExchangeDeclare(ex, amqp.ExchangeFanout, true, false, false, false, nil); err != nil {
-			return fmt.Errorf("declare %s: %w", ex, err)
-		}
-		args := amqp.Table{"x-queue-type": "quorum", "x-max-length": int64(10000), "x-overflow": "drop-head"}
-		if _, err := ch.QueueDeclare(q, true, false, false, false, args); err != nil && !isCode(err, amqp.PreconditionFailed) {
-			return fmt.Errorf("declare %s: %w", q, err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	ch, err := s.conn.Channel()
-	if err != nil {
-		return err
-	}
-	if err := ch.QueueBind(q, "", ex, false, nil); err != nil {
-		ch.Close()
-		return fmt.Errorf("bind %s: %w", q, err)
-	}
-	deliveries, err := ch.Consume(q, "hookline-bridge-dropped", true, false, false, false, nil)
-	if err != nil {
-		ch.Close()
-		return fmt.Errorf("consume %s: %w", q, err)
-	}
-	go func() {
-		n := 0
-		for d := range deliveries {
-			s.b.metrics.dropped.Inc()
-			n++
-			if n == 1 || n%100 == 0 {
-				q, ex := death(d.Headers)
-				s.log.WarnContext(ctx, "hook queue full: oldest message dropped", "queue", q, "exchange", ex, "droppedSinceConnected", n)
-			}
-		}
-	}()
-	return nil
-}
-
-// death is the queue a dead-lettered message was dropped from, and the
-// exchange it had been published to (x-death).
-func death(h amqp.Table) (queue, exchange string) {
-	deaths, _ := h["x-death"].([]any)
-	if len(deaths) == 0 {
-		return "", ""
-	}
-	first, _ := deaths[0].(amqp.Table)
-	queue, _ = first["queue"].(string)
-	exchange, _ = first["exchange"].(string)
-	return queue, exchange
 }
