@@ -243,7 +243,6 @@ func (b *Bridge) runSession(ctx context.Context) error {
 		maxBytes: b.maxBytes, linger: b.linger, senders: b.senders,
 		in: make(chan *item, 4*b.senders*queue.MaxBatchEntries),
 	}
-	s.sendDone = sendCtx.Done()
 	s.fwd.start(sendCtx)
 	if err := s.setup(ctx); err != nil {
 		conn.Close()
@@ -335,24 +334,36 @@ func (b *Bridge) requestReconcile() {
 	}
 }
 
+// inUseRetry is how soon a queue of a removed hook that another consumer
+// still had is looked at again.
+const inUseRetry = 5 * time.Second
+
 // reconcileLoop reconciles at once, then at every interval and whenever
-// asked, one at a time.
+// asked, one at a time; and soon again when a removed hook's queue was left
+// to another consumer.
 func (b *Bridge) reconcileLoop(ctx context.Context, s *session) {
 	t := time.NewTicker(b.interval)
 	defer t.Stop()
+	retry := time.NewTimer(inUseRetry)
+	defer retry.Stop()
 	for {
 		s.ensureAux(ctx)
-		b.reconcileOnce(ctx, s)
+		retry.Stop()
+		if b.reconcileOnce(ctx, s) {
+			retry.Reset(inUseRetry)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-b.reconcileReq:
+		case <-retry.C:
 		}
 	}
 }
 
-func (b *Bridge) reconcileOnce(ctx context.Context, s *session) {
+// reconcileOnce reconciles, and reports whether to look again soon.
+func (b *Bridge) reconcileOnce(ctx context.Context, s *session) (again bool) {
 	b.mu.Lock()
 	also := slices.Sorted(maps.Keys(b.checkQueues))
 	b.checkQueues = map[string]bool{}
@@ -368,7 +379,7 @@ func (b *Bridge) reconcileOnce(ctx context.Context, s *session) {
 		}
 		b.lastErr = err.Error()
 		b.mu.Unlock()
-		return
+		return false
 	}
 	b.metrics.reconciles.WithLabelValues("ok").Inc()
 	b.metrics.lastReconcile.SetToCurrentTime()
@@ -378,10 +389,14 @@ func (b *Bridge) reconcileOnce(ctx context.Context, s *session) {
 	b.metrics.waiting.Set(float64(rep.Waiting))
 	b.mu.Lock()
 	b.lastOK, b.lastErr = time.Now(), ""
+	for _, q := range rep.retry {
+		b.checkQueues[q] = true
+	}
 	b.mu.Unlock()
 	b.log.InfoContext(ctx, "reconciled pulse queues", "hooks", rep.Hooks, "queues", rep.Queues, "bindings", rep.Bindings,
 		"bound", rep.Bound, "unbound", rep.Unbound, "deleted", rep.Deleted, "refusedBindings", rep.SkippedBindings,
 		"failedHooks", rep.FailedHook, "waiting", rep.Waiting, "inUseElsewhere", rep.InUse, "took", time.Since(start).String())
+	return len(rep.retry) > 0
 }
 
 // consumeChanges takes hook changes from the changes queue: each one

@@ -75,6 +75,8 @@ type reconcileReport struct {
 	SkippedBindings, FailedHook int // bindings refused (404/403); hooks left unreconciled
 	Waiting                     int // messages waiting in the hook queues
 	InUse                       int // queues of removed hooks left because another consumer has them
+
+	retry []string // queues to look at again soon (InUse)
 }
 
 // reconcile makes the broker match the hooks: for every hook with bindings,
@@ -160,6 +162,7 @@ func (r *reconciler) reconcile(ctx context.Context, t topology, also []string) (
 			// deletes the queue itself when it has. Either way the
 			// queue is not ours to delete now; try again next time.
 			rep.InUse++
+			rep.retry = append(rep.retry, q)
 			r.log.InfoContext(ctx, "queue of a removed hook has another consumer (another bridge replica?); left in place for now", "queue", q, "consumers", consumers)
 			continue
 		}

@@ -25,8 +25,6 @@ type session struct {
 	conn *amqp.Connection
 	log  *slog.Logger
 	fwd  *forwarder
-	// sendDone is closed when the forwarder's sends must stop.
-	sendDone <-chan struct{}
 
 	topoMu sync.Mutex
 	topo   *amqp.Channel // declares, passive declares, deletes
@@ -268,8 +266,12 @@ func (s *session) pump(ctx context.Context, q string, c *consumer, toItem func(a
 	}
 }
 
-// stopConsumer cancels q's consumer. The deliveries it already holds are
-// still forwarded; the channel closes when the consumer is gone.
+// stopConsumer stops consuming q at once: it closes the consumer's
+// channel, which gives the deliveries it holds back to the queue (the
+// forwarder lets go of them unsent). The reconciler stops a consumer only
+// when the queue is about to be deleted or is gone already; and the broker
+// counts a consumer as long as it holds deliveries, so a graceful cancel
+// would make the queue look in use by another replica.
 func (s *session) stopConsumer(q string) {
 	s.mu.Lock()
 	c, ok := s.consumers[q]
@@ -279,23 +281,6 @@ func (s *session) stopConsumer(q string) {
 		return
 	}
 	c.stopped.Store(true)
-	if err := c.ch.Cancel(c.tag, false); err != nil {
-		c.ch.Close()
-	}
-	// The channel is closed once the pump has handed on every delivery
-	// and the forwarder acked them: see shutdown and closeWhenIdle.
-	go s.closeWhenIdle(c)
-}
-
-// closeWhenIdle closes a cancelled consumer's channel once its deliveries
-// are settled, or after a while (closing requeues what is left).
-func (s *session) closeWhenIdle(c *consumer) {
-	t := time.NewTimer(sendTimeout + 5*time.Second)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-s.sendDone:
-	}
 	c.ch.Close()
 }
 
