@@ -206,7 +206,7 @@ func TestTwoReplicas(t *testing.T) {
 	fwdA, fwdB := a.metric(t, "hookline_bridge_messages_forwarded_total"), b.metric(t, "hookline_bridge_messages_forwarded_total")
 	t0 := time.Now()
 	a.kill(t)
-	t.Logf("killed a at %s", time.Since(tStart))
+	killedAt := time.Since(tStart)
 	if err := <-published; err != nil {
 		t.Fatal(err)
 	}
@@ -218,11 +218,11 @@ func TestTwoReplicas(t *testing.T) {
 		eventually("the survivor alone on "+id, func() bool { n, _ := consumers(id); return n == 1 })
 	}
 
-	t.Logf("all in %s, %s after kill", time.Since(tStart), time.Since(t0))
+	took, afterKill := time.Since(tStart), time.Since(t0)
 	sent := srv.Queue(trigger).Bodies()
 	lost, twice := countTasks(t, sent, total)
-	t.Logf("%d messages; forwarded before the kill: replica a %v, replica b %v; %d sent to the trigger queue (%d resent after the kill); lost %d; messages with two taskIds %d",
-		total, fwdA, fwdB, len(sent), len(sent)-total, lost, twice)
+	t.Logf("%d messages in %s; replica a killed after %s, having forwarded %v (b %v); the rest took %s; %d sent to the trigger queue (%d sent again after the kill); lost %d; messages with two taskIds %d",
+		total, took.Round(time.Millisecond), killedAt.Round(time.Millisecond), fwdA, fwdB, afterKill.Round(time.Millisecond), len(sent), len(sent)-total, lost, twice)
 	if lost != 0 || twice != 0 {
 		t.Errorf("lost %d, two tasks %d", lost, twice)
 	}
