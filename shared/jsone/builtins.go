@@ -135,9 +135,7 @@ func (r *renderer) callBuiltin(f builtinFn, args []any, sc *scope) (any, error) 
 	switch f {
 	case fnMin, fnMax:
 		if len(args) == 0 {
-			e := builtinErr(f.String())
-			e.Message += ": expected at least 1 arguments"
-			return nil, e
+			return nil, atLeast(f, 1)
 		}
 		var best float64
 		for i, a := range args {
@@ -240,7 +238,10 @@ func (r *renderer) callBuiltin(f builtinFn, args []any, sc *scope) (any, error) 
 	case fnJoin:
 		return r.join(args)
 	case fnFromNow:
-		if len(args) < 1 || len(args) > 2 {
+		if len(args) < 1 {
+			return nil, atLeast(f, 1)
+		}
+		if len(args) > 2 {
 			return nil, builtinErr(f.String())
 		}
 		offset, ok := args[0].(string)
@@ -283,6 +284,14 @@ func (r *renderer) callBuiltin(f builtinFn, args []any, sc *scope) (any, error) 
 		return r.rangeOf(args)
 	}
 	return nil, builtinErr(f.String())
+}
+
+// atLeast is the error for a variadic built-in called with too few
+// arguments.
+func atLeast(f builtinFn, n int) *Error {
+	e := builtinErr(f.String())
+	e.Message += ": expected at least " + strconv.Itoa(n) + " arguments"
+	return e
 }
 
 // isJSSpace matches the characters JavaScript's trim removes.
@@ -414,7 +423,10 @@ func (r *renderer) join(args []any) (any, error) {
 
 func (r *renderer) rangeOf(args []any) (any, error) {
 	bad := func() error { return builtinErr("range") }
-	if len(args) < 2 || len(args) > 3 {
+	if len(args) < 2 {
+		return nil, atLeast(fnRange, 2)
+	}
+	if len(args) > 3 {
 		return nil, bad()
 	}
 	start, ok1 := asInt(args[0])

@@ -126,6 +126,8 @@ func isOperator(k string) bool {
 	return false
 }
 
+var errReserved = templateErr("$<identifier> is reserved; use $$<identifier>")
+
 // isReserved reports whether k looks like an operator ($ and a word) but is
 // not one; such keys must be written $$word.
 func isReserved(k string) bool {
@@ -146,18 +148,18 @@ func (c *compiler) compileObject(m map[string]any, path string) node {
 		return c.compileOperator(op, m, path)
 	}
 	keys := sortedKeys(m)
-	for _, k := range keys {
-		if isReserved(k) {
-			return c.fail(path, templateErr("$<identifier> is reserved; use $$<identifier>"))
-		}
-	}
 	n := &objectNode{entries: make([]objEntry, len(keys))}
 	for i, k := range keys {
 		seg := keySegment(k)
 		e := objEntry{seg: seg, key: k, val: c.compile(m[k], path+seg)}
-		if strings.HasPrefix(k, "$$") {
+		switch {
+		case strings.HasPrefix(k, "$$"):
 			e.key = k[1:]
-		} else {
+		case isReserved(k):
+			// Raised only when the value is not deleted, as JSON-e does.
+			e.reserved = errReserved
+			c.record(path, errReserved)
+		default:
 			switch kn := c.compileString(k, path+seg).(type) {
 			case *interpNode:
 				e.keyNode = kn
@@ -207,7 +209,7 @@ func (c *compiler) compileOperator(op string, m map[string]any, path string) nod
 	allowed := func(k string) bool {
 		switch op {
 		case "$if":
-			return k == "then" || k == "else"
+			return k == "then" || k == "else" || k == "$then"
 		case "$fromNow":
 			return k == "from"
 		case "$let":
@@ -230,7 +232,7 @@ func (c *compiler) compileOperator(op string, m map[string]any, path string) nod
 	if len(undefined) > 0 {
 		slices.Sort(undefined)
 		msg := op + " has undefined properties: " + strings.Join(undefined, " ")
-		if op == "$if" && (slices.Contains(undefined, "$then") || slices.Contains(undefined, "$else")) {
+		if op == "$if" && slices.Contains(undefined, "$else") {
 			msg += " (then and else are written without $)"
 		}
 		return c.fail(path, templateErr(msg))
@@ -254,7 +256,11 @@ func (c *compiler) compileOperator(op string, m map[string]any, path string) nod
 			return c.fail(path, templateErr("$if can evaluate string expressions only"))
 		}
 		n := &ifNode{cond: c.compileExpr(s, opPath)}
-		if _, ok := m["then"]; ok {
+		if _, ok := m["$then"]; ok {
+			// JSON-e accepts the misspelling but fails when the condition
+			// holds.
+			n.then = c.fail(path, templateErr("$if Syntax error: $then: should be spelled then: (no $)"))
+		} else if _, ok := m["then"]; ok {
 			n.then = sub("then")
 		}
 		if _, ok := m["else"]; ok {

@@ -319,8 +319,15 @@ func (e *sliceExpr) eval(r *renderer, sc *scope) (any, error) {
 			runes = []rune(t)
 			n = len(runes)
 		}
+	case map[string]any:
+		// The reference looks the lower bound up as a key (a number fails
+		// as below); we refuse to slice an object at all.
+		if _, ok := lov.(string); ok {
+			return nil, interpreterErr(`infix: "[..]" expects array or string for slicing`)
+		}
+		return nil, interpreterErr("object keys must be strings")
 	default:
-		return nil, interpreterErr(`infix: "[..]" expects array or string for slicing`)
+		return nil, interpreterErr(`infix: "[..]" expects object, array, or string`)
 	}
 	lo, hi := 0, n
 	if e.lo != nil {
@@ -636,7 +643,7 @@ func (r *renderer) evalIn(needle, haystack any) (any, error) {
 	case string:
 		s, ok := needle.(string)
 		if !ok {
-			return nil, interpreterErr("infix: in expects string in string")
+			return nil, interpreterErr("Infix: in-string expects string on left side")
 		}
 		if err := r.spend(len(h)/4 + 1); err != nil {
 			return nil, err
@@ -659,12 +666,12 @@ func (r *renderer) evalIn(needle, haystack any) (any, error) {
 	case map[string]any:
 		s, ok := needle.(string)
 		if !ok {
-			return nil, interpreterErr("infix: in expects string in object")
+			return nil, interpreterErr("Infix: in-object expects string on left side")
 		}
 		_, found := h[s]
 		return found, nil
 	}
-	return nil, interpreterErr("infix: in expects array, object, or string on the right")
+	return nil, interpreterErr("Infix: in expects Array, string, or object on right side")
 }
 
 type arrayExpr struct{ elems []expr }

@@ -146,10 +146,11 @@ func (n *arrayNode) render(r *renderer, sc *scope) (any, error) {
 }
 
 type objEntry struct {
-	seg     string      // path segment of the template key, for errors
-	key     string      // the output key, when keyNode is nil
-	keyNode *interpNode // the key, when it is interpolated
-	val     node
+	seg      string      // path segment of the template key, for errors
+	key      string      // the output key, when keyNode is nil
+	keyNode  *interpNode // the key, when it is interpolated
+	reserved *Error      // set when the key is a reserved $word
+	val      node
 }
 
 type objectNode struct{ entries []objEntry }
@@ -160,22 +161,26 @@ func (n *objectNode) render(r *renderer, sc *scope) (any, error) {
 	}
 	out := make(map[string]any, len(n.entries))
 	for i := range n.entries {
+		// As in JSON-e: the value first; the key only when the value is not
+		// deleted, and a key's own error carries no segment for it.
 		e := &n.entries[i]
-		key := e.key
-		if e.keyNode != nil {
-			k, err := e.keyNode.renderString(r, sc)
-			if err != nil {
-				return nil, withSegment(err, e.seg)
-			}
-			key = k
-		}
 		v, err := e.val.render(r, sc)
 		if err != nil {
 			return nil, withSegment(err, e.seg)
 		}
-		if !isDeleted(v) {
-			out[key] = v
+		if isDeleted(v) {
+			continue
 		}
+		key := e.key
+		switch {
+		case e.reserved != nil:
+			return nil, e.reserved.clone()
+		case e.keyNode != nil:
+			if key, err = e.keyNode.renderString(r, sc); err != nil {
+				return nil, err
+			}
+		}
+		out[key] = v
 	}
 	return out, nil
 }

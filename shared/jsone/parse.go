@@ -2,7 +2,6 @@ package jsone
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -120,11 +119,18 @@ const (
 	afterUnit = "!=, &&, (, *, **, +, -, ., /, <, <=, ==, >, >=, [, in, ||"
 )
 
+// The parser follows the reference parser's error behaviour: where a token
+// cannot start an operand it does not fail at once but leaves the operand
+// missing, so that a later rule reports the error the reference reports
+// (for example ")" alone fails as a token that cannot follow an operand).
+// An expression that parses with an operand still missing fails at the end
+// with the first missing place; the reference crashes there.
 type parser struct {
-	lx     lexer
-	tok    token // lookahead
-	depth  int
-	interp bool // parsing inside ${...}: running out of input is "unterminated"
+	lx      lexer
+	tok     token // lookahead
+	depth   int
+	interp  bool   // parsing inside ${...}: running out of input is "unterminated"
+	missing *token // the first token where an operand was missing
 }
 
 func (p *parser) advance() error {
@@ -136,31 +142,40 @@ func (p *parser) advance() error {
 	return nil
 }
 
-// unexpected builds JSON-e's error for the current token; extra lists the
-// tokens that were acceptable besides the ones in base.
-func (p *parser) unexpected(base string, extra ...string) error {
-	if p.tok.kind == tEOF {
-		if p.interp {
-			return syntaxErr("unterminated ${..} expression")
-		}
-		return syntaxErr("Unexpected end of input")
+// endOfInput is the error for an expression that stops too early.
+func (p *parser) endOfInput() error {
+	if p.interp {
+		return syntaxErr("unterminated ${..} expression")
 	}
-	want := base
-	if len(extra) > 0 {
-		list := append(strings.Split(base, ", "), extra...)
-		slices.Sort(list)
-		want = strings.Join(list, ", ")
+	return syntaxErr("Unexpected end of input")
+}
+
+// found builds JSON-e's error for the current token, given the list of
+// tokens that were acceptable there.
+func (p *parser) found(want string) error {
+	if p.tok.kind == tEOF {
+		return p.endOfInput()
 	}
 	return syntaxErr("Found: " + p.tok.text + " token, expected one of: " + want)
 }
 
 func (p *parser) isPunct(s string) bool { return p.tok.kind == tPunct && p.tok.text == s }
 
-func (p *parser) expectPunct(s string, base string, extra ...string) error {
+// take consumes the punctuation s, as the reference's takeToken(s) does.
+func (p *parser) take(s string) error {
 	if !p.isPunct(s) {
-		return p.unexpected(base, extra...)
+		return p.found(s)
 	}
 	return p.advance()
+}
+
+// done fails when an operand went missing in an expression that otherwise
+// parsed.
+func (p *parser) done() error {
+	if p.missing != nil {
+		return syntaxErr("Found: " + p.missing.text + " token, expected one of: " + unitStart)
+	}
+	return nil
 }
 
 // parseExpression parses a whole expression; the input must end after it.
@@ -174,9 +189,9 @@ func parseExpression(src string) (expr, error) {
 		return nil, err
 	}
 	if p.tok.kind != tEOF {
-		return nil, p.unexpected(afterUnit)
+		return nil, p.found(afterUnit)
 	}
-	return e, nil
+	return e, p.done()
 }
 
 // parseInterpolation parses the expression that starts at src[start:],
@@ -192,9 +207,9 @@ func parseInterpolation(src string, start int) (expr, int, error) {
 		return nil, 0, err
 	}
 	if !p.isPunct("}") {
-		return nil, 0, p.unexpected(afterUnit, "}")
+		return nil, 0, p.found(afterUnit)
 	}
-	return e, p.tok.end, nil
+	return e, p.tok.end, p.done()
 }
 
 type binOp uint8
@@ -317,7 +332,7 @@ func (p *parser) parseOperand() (expr, error) {
 				return nil, err
 			}
 			if p.tok.kind != tIdent {
-				return nil, p.unexpected("identifier")
+				return nil, p.found("identifier")
 			}
 			x = &dotExpr{x: x, name: p.tok.text}
 			if err := p.advance(); err != nil {
@@ -342,42 +357,51 @@ func (p *parser) parseAccess(x expr) (expr, error) {
 	if err := p.advance(); err != nil { // [
 		return nil, err
 	}
+	if p.isPunct("]") {
+		return nil, p.found(unitStart)
+	}
 	var lo, hi expr
 	var err error
+	interval := false
 	if !p.isPunct(":") {
 		if lo, err = p.parseExpr(0); err != nil {
 			return nil, err
 		}
-		if p.isPunct("]") {
-			if err := p.advance(); err != nil {
-				return nil, err
-			}
-			return &indexExpr{x: x, idx: lo}, nil
-		}
-		if !p.isPunct(":") {
-			return nil, p.unexpected(afterUnit, ":", "]")
+	}
+	if p.isPunct(":") {
+		interval = true
+		if err := p.advance(); err != nil {
+			return nil, err
 		}
 	}
-	if err := p.advance(); err != nil { // :
-		return nil, err
+	if !interval {
+		if err := p.take("]"); err != nil {
+			return nil, err
+		}
+		return &indexExpr{x: x, idx: lo}, nil
 	}
 	if !p.isPunct("]") {
 		if hi, err = p.parseExpr(0); err != nil {
 			return nil, err
 		}
+		if hi == nil && p.tok.kind != tEOF {
+			return nil, p.found(unitStart)
+		}
 	}
-	if err := p.expectPunct("]", afterUnit, "]"); err != nil {
+	if err := p.take("]"); err != nil {
 		return nil, err
 	}
 	return &sliceExpr{x: x, lo: lo, hi: hi}, nil
 }
 
-func (p *parser) parseCall(fn expr) (expr, error) {
-	if err := p.advance(); err != nil { // (
-		return nil, err
-	}
+// parseArgs parses the comma-separated operands of a call or an array
+// literal up to the closing punctuation.
+func (p *parser) parseArgs(closing string) ([]expr, error) {
 	var args []expr
-	if !p.isPunct(")") {
+	if p.tok.kind == tEOF {
+		return nil, p.endOfInput()
+	}
+	if !p.isPunct(closing) {
 		for {
 			a, err := p.parseExpr(0)
 			if err != nil {
@@ -387,12 +411,23 @@ func (p *parser) parseCall(fn expr) (expr, error) {
 			if !p.isPunct(",") {
 				break
 			}
+			if a == nil {
+				return nil, p.found(unitStart)
+			}
 			if err := p.advance(); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := p.expectPunct(")", afterUnit, ")", ","); err != nil {
+	return args, p.take(closing)
+}
+
+func (p *parser) parseCall(fn expr) (expr, error) {
+	if err := p.advance(); err != nil { // (
+		return nil, err
+	}
+	args, err := p.parseArgs(")")
+	if err != nil {
 		return nil, err
 	}
 	return &callExpr{fn: fn, args: args}, nil
@@ -420,9 +455,13 @@ func (p *parser) parseUnary() (expr, error) {
 	return p.parsePrimary()
 }
 
+// parsePrimary parses an operand. At a token that cannot start one it
+// returns nil without an error and notes the place (see parser).
 func (p *parser) parsePrimary() (expr, error) {
 	t := p.tok
 	switch t.kind {
+	case tEOF:
+		return nil, p.endOfInput()
 	case tNumber:
 		f, err := strconv.ParseFloat(t.text, 64)
 		if err != nil {
@@ -449,74 +488,62 @@ func (p *parser) parsePrimary() (expr, error) {
 			if err != nil {
 				return nil, err
 			}
-			return e, p.expectPunct(")", afterUnit, ")")
+			if e == nil {
+				return nil, p.found(unitStart)
+			}
+			return e, p.take(")")
 		case "[":
-			return p.parseArray()
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			elems, err := p.parseArgs("]")
+			if err != nil {
+				return nil, err
+			}
+			return &arrayExpr{elems: elems}, nil
 		case "{":
 			return p.parseObject()
 		}
 	}
-	return nil, p.unexpected(unitStart)
+	if p.missing == nil {
+		p.missing = &token{kind: t.kind, text: t.text, end: t.end}
+	}
+	return nil, nil
 }
 
-func (p *parser) parseArray() (expr, error) {
-	if err := p.advance(); err != nil { // [
-		return nil, err
-	}
-	a := &arrayExpr{}
-	if p.isPunct("]") {
-		return a, p.advance()
-	}
-	for {
-		e, err := p.parseExpr(0)
-		if err != nil {
-			return nil, err
-		}
-		a.elems = append(a.elems, e)
-		if p.isPunct("]") {
-			return a, p.advance()
-		}
-		if err := p.expectPunct(",", afterUnit, ",", "]"); err != nil {
-			return nil, err
-		}
-	}
-}
-
+// parseObject parses an object literal. As in the reference, a comma may
+// follow the last entry.
 func (p *parser) parseObject() (expr, error) {
 	if err := p.advance(); err != nil { // {
 		return nil, err
 	}
 	o := &objectExpr{}
-	if p.isPunct("}") {
-		return o, p.advance()
-	}
-	for {
-		var key string
-		switch p.tok.kind {
-		case tIdent:
-			key = p.tok.text
-		case tString:
-			key = p.tok.text[1 : len(p.tok.text)-1]
-		default:
-			return nil, p.unexpected("identifier, string")
+	for p.tok.kind == tIdent || p.tok.kind == tString {
+		key := p.tok.text
+		if p.tok.kind == tString {
+			key = key[1 : len(key)-1]
 		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
-		if err := p.expectPunct(":", ":"); err != nil {
+		if err := p.take(":"); err != nil {
 			return nil, err
 		}
 		v, err := p.parseExpr(0)
 		if err != nil {
 			return nil, err
 		}
+		if v == nil {
+			return nil, p.found(unitStart)
+		}
 		o.keys = append(o.keys, key)
 		o.vals = append(o.vals, v)
 		if p.isPunct("}") {
-			return o, p.advance()
+			break
 		}
-		if err := p.expectPunct(",", afterUnit, ",", "}"); err != nil {
+		if err := p.take(","); err != nil {
 			return nil, err
 		}
 	}
+	return o, p.take("}")
 }
