@@ -42,6 +42,10 @@ test: deps ## run every test (unit, integration against dynalite, short fuzzing)
 	$(GO) test $(RACE) -tags integration -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 
+.PHONY: testdata
+testdata: ## regenerate shared/jsone/testdata/corpus.json with the reference JSON-e (npm json-e, pinned)
+	cd shared/jsone/testdata/gen && npm ci --no-audit --no-fund --loglevel=error && node generate.js
+
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 	@set -e; for target in $$(grep -rl --include='*_test.go' '^func Fuzz' shared cmd schemas 2>/dev/null | xargs -r -n1 dirname | sort -u); do \

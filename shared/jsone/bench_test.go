@@ -14,10 +14,10 @@ func loadBench(tb testing.TB) (tmpl any, context map[string]any, want any) {
 	tb.Helper()
 	read := func(name string, v any) {
 		tb.Helper()
-		path := filepath.Join(refDir, "bench", name)
+		path := filepath.Join("testdata", name)
 		data, err := os.ReadFile(path)
 		if err != nil {
-			tb.Fatalf("benchmark file missing (expected %s relative to shared/jsone): %v", path, err)
+			tb.Fatal(err)
 		}
 		if err := json.Unmarshal(data, v); err != nil {
 			tb.Fatalf("parse %s: %v", path, err)

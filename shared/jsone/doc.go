@@ -1,7 +1,8 @@
 // Package jsone implements JSON-e, the JSON templating language that
 // Taskcluster hooks use to build task definitions, as defined by the JSON-e
 // README and its specification suite (version 4.8.4). The package passes
-// every case of that suite, error messages included.
+// every case of that suite, error messages included, and a corpus of our own
+// checked against the reference implementation (see Conformance).
 //
 // # Use
 //
@@ -84,9 +85,59 @@
 // the limits; errors caused by them wrap ErrLimit. Expressions are limited
 // to a fixed nesting depth when parsed.
 //
-// Deviations from the JavaScript implementation, none of them covered by the
-// specification: arithmetic that overflows to infinity is an error rather
-// than Infinity; an index below -len is "index out of bounds" rather than
-// clamped; number() rejects strings that are not decimal numbers; the
-// entries of a $map over an object are visited in key order.
+// # Conformance and deviations
+//
+// Two suites check the package against the reference implementation, npm
+// json-e 4.8.4. testdata/corpus.json holds our own cases (every operator,
+// every built-in, delete markers, the error kinds and their locations,
+// operator and built-in matrices) with the reference's answers, generated
+// by testdata/gen (make testdata) and committed, so the tests need no Node.
+// The official specification suite runs as well when HOOKLINE_JSONE_SPEC
+// names its specification.yml; every one of its 1175 cases passes.
+//
+// Where the reference's answer is a JavaScript accident (a crash, NaN,
+// Infinity, a stringified function) or a behaviour we chose against, we
+// answer differently on purpose. The corpus keeps both answers for each such
+// case, named here:
+//
+//   - Where the reference crashes with a JavaScript TypeError (an expression
+//     that ends early or lacks an operand, a by() that is not a string, extra
+//     arguments to split), we report the JSON-e error it stands for:
+//     interpolation/empty; $eval/syntax error; $eval/empty expression;
+//     $if/syntax error; $find/syntax error in each; $match/syntax error in condition;
+//     $sort/by not a string; $sort/by syntax error; syntax/1 +; syntax/[1, 2;
+//     syntax/a[; syntax/a[1; syntax/max(1,); syntax/[1,]; syntax/!; syntax/-;
+//     syntax/in; syntax/1 in; syntax/in interpolation; syntax/in $if;
+//     syntax/in nested path; path/syntax error; call/split("a", "b", "c").
+//   - A built-in given too many arguments is a BuiltinError, not a TypeError:
+//     call/sqrt with two arguments; call/lowercase with two arguments.
+//   - Time offsets and references that do not parse are JSON-e errors, not
+//     plain JavaScript errors: $fromNow/invalid offset; $fromNow/units out of order;
+//     builtin/fromNow(s); builtin/fromNow(up); builtin/fromNow(ws);
+//     builtin/fromNow(uni); call/fromNow bad reference.
+//   - Results JSON cannot hold are errors: arithmetic that overflows
+//     (expr/large power), sqrt of a negative number (builtin/sqrt(neg)),
+//     number() of a string that is not a decimal number, where JavaScript
+//     gives NaN or, for "", 0 (builtin/number(s); builtin/number(up);
+//     builtin/number(ws); builtin/number(uni); builtin/number(es)), and
+//     range() with step 0 (call/range step zero).
+//   - Interpolating a function is an error rather than the function's
+//     JavaScript source (interpolation/function fails).
+//   - join() takes strings and numbers only (call/join with nulls;
+//     call/join with nested arrays).
+//   - Nothing stays nothing: $json of a template that renders to nothing is
+//     nothing, not "{}" ($json/of nothing), and a $match case whose body
+//     renders to nothing adds nothing, not {} ($match/deleted body).
+//   - $else beside $if is an error; the reference's unanchored property
+//     check lets it pass and ignores it ($if/$else).
+//   - An index below -length is out of bounds rather than clamped
+//     (expr/index array negative out of bounds), and an object cannot be
+//     sliced (expr/slice object by string).
+//   - Powers with a fractional exponent come from Go's math.Pow and may
+//     differ in the last digit (matrix/flt ** flt).
+//
+// The entries of a $map over an object are visited in key order, and the
+// keys of a template object are rendered in key order (JavaScript uses
+// insertion order, which a Go map does not keep); the corpus is generated
+// with sorted keys, so it agrees.
 package jsone

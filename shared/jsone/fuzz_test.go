@@ -3,8 +3,6 @@ package jsone
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -18,23 +16,16 @@ var fuzzOptions = Options{
 	MaxDepth:       64,
 }
 
-// addSpecSeeds adds every template and context of the specification suite
-// to the corpus, plus a few inputs aimed at the limits.
-func addSpecSeeds(f *testing.F) {
+// addCorpusSeeds adds every template and context of the corpus to the
+// fuzz corpus, plus a few inputs aimed at the limits.
+func addCorpusSeeds(f *testing.F) {
 	f.Helper()
-	data, err := os.ReadFile(filepath.Join(refDir, "specification.json"))
-	if err != nil {
-		f.Fatalf("specification suite missing (expected at %s): %v", refDir, err)
-	}
-	var cases []struct {
-		Context  json.RawMessage `json:"context"`
-		Template json.RawMessage `json:"template"`
-	}
-	if err := json.Unmarshal(data, &cases); err != nil {
-		f.Fatal(err)
-	}
-	for _, c := range cases {
-		f.Add(string(c.Template), string(c.Context))
+	for _, c := range loadCorpus(f).Cases {
+		ctx, err := json.Marshal(c.Context)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(c.Template), string(ctx))
 	}
 	for _, s := range [][2]string{
 		{`{"$reduce": {"$eval": "range(0, 100)"}, "each(a,x)": {"$eval": "a + a"}, "initial": "x"}`, `{}`},
@@ -55,7 +46,7 @@ func addSpecSeeds(f *testing.F) {
 //
 // Under plain go test only the seed corpus runs.
 func FuzzRender(f *testing.F) {
-	addSpecSeeds(f)
+	addCorpusSeeds(f)
 	f.Fuzz(func(t *testing.T, template, context string) {
 		var tmpl any
 		if json.Unmarshal([]byte(template), &tmpl) != nil {
