@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -75,6 +76,18 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
+// BenchmarkCompileAndRender is the one-shot Render: compile and render the
+// bench pair, as a caller without a template cache would.
+func BenchmarkCompileAndRender(b *testing.B) {
+	tmpl, context, _ := loadBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Render(tmpl, context, benchOptions); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkCompile(b *testing.B) {
 	tmpl, _, _ := loadBench(b)
 	b.ReportAllocs()
@@ -93,5 +106,31 @@ func BenchmarkEvaluate(b *testing.B) {
 		if err != nil || v != true {
 			b.Fatal(v, err)
 		}
+	}
+}
+
+// TestBoxedValuesSurviveGC renders the bench pair, lets the garbage
+// collector run while other renders churn memory, and checks the first
+// result is intact: results point into the renderer's slabs (box.go).
+func TestBoxedValuesSurviveGC(t *testing.T) {
+	tmpl, context, want := loadBench(t)
+	tp, err := Compile(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tp.Render(context, benchOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		for range 50 {
+			if _, err := tp.Render(context, benchOptions); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.GC()
+	}
+	if g, w := canonicalJSON(t, got), canonicalJSON(t, want); !bytes.Equal(g, w) {
+		t.Fatalf("result changed after GC:\ngot  %s\nwant %s", g, w)
 	}
 }

@@ -147,7 +147,7 @@ func (r *renderer) callBuiltin(f builtinFn, args []any, sc *scope) (any, error) 
 				best = x
 			}
 		}
-		return best, nil
+		return r.num(best), nil
 	case fnSqrt, fnCeil, fnFloor, fnAbs:
 		if len(args) != 1 {
 			return nil, builtinErr(f.String())
@@ -161,13 +161,13 @@ func (r *renderer) callBuiltin(f builtinFn, args []any, sc *scope) (any, error) 
 			if x < 0 {
 				return nil, builtinErr(f.String())
 			}
-			return number(math.Sqrt(x))
+			return r.number(math.Sqrt(x))
 		case fnCeil:
-			return number(math.Ceil(x))
+			return r.number(math.Ceil(x))
 		case fnFloor:
-			return number(math.Floor(x))
+			return r.number(math.Floor(x))
 		default:
-			return number(math.Abs(x))
+			return r.number(math.Abs(x))
 		}
 	case fnLowercase, fnUppercase, fnStrip, fnLstrip, fnRstrip:
 		if len(args) != 1 {
@@ -196,7 +196,7 @@ func (r *renderer) callBuiltin(f builtinFn, args []any, sc *scope) (any, error) 
 		if err := r.spendString(len(s)); err != nil {
 			return nil, err
 		}
-		return s, nil
+		return r.str(s), nil
 	case fnLen:
 		if len(args) != 1 {
 			return nil, builtinErr(f.String())
@@ -215,11 +215,14 @@ func (r *renderer) callBuiltin(f builtinFn, args []any, sc *scope) (any, error) 
 		if args[0] == nil {
 			return "null", nil
 		}
+		if x, ok := args[0].(float64); ok {
+			return r.str(r.formatNumber(x)), nil
+		}
 		s, ok := toInterpString(args[0])
 		if !ok {
 			return nil, builtinErr(f.String())
 		}
-		return s, nil
+		return r.str(s), nil
 	case fnNumber:
 		if len(args) != 1 {
 			return nil, builtinErr(f.String())
@@ -232,7 +235,7 @@ func (r *renderer) callBuiltin(f builtinFn, args []any, sc *scope) (any, error) 
 		if !ok {
 			return nil, builtinErr(f.String())
 		}
-		return x, nil
+		return r.num(x), nil
 	case fnSplit:
 		return r.split(args)
 	case fnJoin:
@@ -269,7 +272,7 @@ func (r *renderer) callBuiltin(f builtinFn, args []any, sc *scope) (any, error) 
 		if len(args) != 1 {
 			return nil, builtinErr(f.String())
 		}
-		return typeName(args[0]), nil
+		return typeValue(args[0]), nil
 	case fnDefined:
 		if len(args) != 1 {
 			return nil, builtinErr(f.String())
@@ -383,9 +386,9 @@ func (r *renderer) split(args []any) (any, error) {
 	parts := strings.Split(s, sep)
 	out := make([]any, len(parts))
 	for i, p := range parts {
-		out[i] = p
+		out[i] = r.str(p)
 	}
-	return out, nil
+	return r.array(out), nil
 }
 
 func (r *renderer) join(args []any) (any, error) {
@@ -401,24 +404,43 @@ func (r *renderer) join(args []any) (any, error) {
 	if !ok {
 		return nil, bad()
 	}
-	var b strings.Builder
+	// Measure first, then write the result into the arena in one piece.
+	size := 0
 	for i, e := range arr {
-		s, ok := separator(e)
-		if !ok {
+		switch t := e.(type) {
+		case string:
+			size += len(t)
+		case float64:
+			var buf [32]byte
+			size += len(appendNumber(buf[:0], t))
+		default:
 			return nil, bad()
 		}
 		if i > 0 {
-			b.WriteString(sep)
+			size += len(sep)
 		}
-		b.WriteString(s)
-		if b.Len() > r.maxString {
-			return nil, r.spendString(b.Len())
+		if size > r.maxString {
+			return nil, r.spendString(size)
 		}
 	}
-	if err := r.spendString(b.Len()); err != nil {
+	w, start := r.reserve(size)
+	for i, e := range arr {
+		if i > 0 {
+			w.WriteString(sep)
+		}
+		switch t := e.(type) {
+		case string:
+			w.WriteString(t)
+		case float64:
+			var buf [32]byte
+			w.Write(appendNumber(buf[:0], t))
+		}
+	}
+	s := cut(w, start)
+	if err := r.spendString(len(s)); err != nil {
 		return nil, err
 	}
-	return b.String(), nil
+	return r.str(s), nil
 }
 
 func (r *renderer) rangeOf(args []any) (any, error) {
@@ -452,11 +474,7 @@ func (r *renderer) rangeOf(args []any) (any, error) {
 	}
 	out := make([]any, n)
 	for i := range out {
-		if v := start + i*step; v >= 0 {
-			out[i] = boxIndex(v)
-		} else {
-			out[i] = float64(v)
-		}
+		out[i] = r.num(float64(start + i*step))
 	}
-	return out, nil
+	return r.array(out), nil
 }

@@ -27,7 +27,6 @@ type renderer struct {
 	reduced bool // a $reduce ran; see checkResult
 
 	clock  func() time.Time
-	nowStr string
 	nowSet bool
 
 	// One-entry memos: templates tend to repeat the same reference time and
@@ -43,7 +42,15 @@ type renderer struct {
 	lastVal any
 	lastOK  bool
 
-	arena strings.Builder // see reserve
+	arena   strings.Builder // see reserve
+	scratch []byte          // reused by $json
+
+	// Slabs for boxing results; see box.go.
+	strs   slab[string]
+	arrays slab[[]any]
+	nums   slab[float64]
+
+	nowVal any // the variable now, boxed once
 }
 
 func newRenderer(opts Options) *renderer {
@@ -111,18 +118,27 @@ func (r *renderer) spendString(n int) error {
 	return r.spend(n/4 + 1)
 }
 
-// nowString is the value of the built-in variable now: the render time as
+// nowValue is the value of the built-in variable now: the render time as
 // an ISO 8601 string. The clock is read once, on first use.
-func (r *renderer) nowString() string {
+func (r *renderer) nowValue() any {
 	if !r.nowSet {
 		r.nowSet = true
 		s, err := formatTime(r.clock())
 		if err != nil {
 			s = ""
 		}
-		r.nowStr = s
+		r.nowVal = s
 	}
-	return r.nowStr
+	return r.nowVal
+}
+
+// formatNumber formats f as JavaScript does, into the string arena.
+func (r *renderer) formatNumber(f float64) string {
+	var buf [32]byte
+	b := appendNumber(buf[:0], f)
+	w, start := r.reserve(len(b))
+	w.Write(b)
+	return cut(w, start)
 }
 
 // scope is one frame of variables. The root frame holds the context; $let
@@ -152,7 +168,7 @@ func (r *renderer) lookup(sc *scope, name string) (any, bool) {
 		}
 	}
 	if name == "now" {
-		return r.nowString(), true
+		return r.nowValue(), true
 	}
 	if fn := builtinByName(name); fn != 0 {
 		return fn, true
@@ -274,7 +290,7 @@ func (e *indexExpr) eval(r *renderer, sc *scope) (any, error) {
 			if i < 0 || i >= len(t) {
 				return nil, interpreterErr("index out of bounds")
 			}
-			return t[i : i+1], nil
+			return r.str(t[i : i+1]), nil
 		}
 		rs := []rune(t)
 		if i < 0 {
@@ -283,7 +299,7 @@ func (e *indexExpr) eval(r *renderer, sc *scope) (any, error) {
 		if i < 0 || i >= len(rs) {
 			return nil, interpreterErr("index out of bounds")
 		}
-		return string(rs[i]), nil
+		return r.str(string(rs[i])), nil
 	}
 	return nil, interpreterErr(`infix: "[..]" expects object, array, or string`)
 }
@@ -352,12 +368,12 @@ func (e *sliceExpr) eval(r *renderer, sc *scope) (any, error) {
 	case []any:
 		// A full slice expression keeps a later append by the caller from
 		// writing into the original array.
-		return t[lo:hi:hi], nil
+		return r.array(t[lo:hi:hi]), nil
 	case string:
 		if runes == nil {
-			return t[lo:hi], nil
+			return r.str(t[lo:hi]), nil
 		}
-		return string(runes[lo:hi]), nil
+		return r.str(string(runes[lo:hi])), nil
 	}
 	return nil, nil
 }
@@ -491,7 +507,7 @@ func (e *signExpr) eval(r *renderer, sc *scope) (any, error) {
 		return nil, interpreterErr("unary + expects number")
 	}
 	if e.neg {
-		return number(-f)
+		return r.number(-f)
 	}
 	return v, nil
 }
@@ -560,7 +576,7 @@ func (e *binExpr) eval(r *renderer, sc *scope) (any, error) {
 		switch a := lv.(type) {
 		case float64:
 			if b, ok := rv.(float64); ok {
-				return number(a + b)
+				return r.number(a + b)
 			}
 		case string:
 			if b, ok := rv.(string); ok {
@@ -570,7 +586,7 @@ func (e *binExpr) eval(r *renderer, sc *scope) (any, error) {
 				w, start := r.reserve(len(a) + len(b))
 				w.WriteString(a)
 				w.WriteString(b)
-				return cut(w, start), nil
+				return r.str(cut(w, start)), nil
 			}
 		}
 		return nil, interpreterErr("infix: + expects numbers/strings + numbers/strings")
@@ -582,16 +598,16 @@ func (e *binExpr) eval(r *renderer, sc *scope) (any, error) {
 		}
 		switch e.op {
 		case opSub:
-			return number(a - b)
+			return r.number(a - b)
 		case opMul:
-			return number(a * b)
+			return r.number(a * b)
 		case opDiv:
 			if b == 0 {
 				return nil, interpreterErr("division by zero")
 			}
-			return number(a / b)
+			return r.number(a / b)
 		default:
-			return number(math.Pow(a, b))
+			return r.number(math.Pow(a, b))
 		}
 	default: // comparisons
 		var c int
@@ -688,7 +704,7 @@ func (e *arrayExpr) eval(r *renderer, sc *scope) (any, error) {
 		}
 		out[i] = v
 	}
-	return out, nil
+	return r.array(out), nil
 }
 func (e *arrayExpr) size() int {
 	n := 1
@@ -727,14 +743,11 @@ func (e *objectExpr) size() int {
 
 // number returns an arithmetic result, refusing infinities and NaN (which
 // have no JSON form) and turning -0 into 0.
-func number(f float64) (any, error) {
+func (r *renderer) number(f float64) (any, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, interpreterErr("arithmetic result is not a finite number")
 	}
-	if f == 0 {
-		return 0.0, nil
-	}
-	return f, nil
+	return r.num(f), nil
 }
 
 // asInt converts an integral number to int.

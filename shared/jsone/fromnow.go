@@ -28,7 +28,7 @@ func (r *renderer) fromNowValue(offset, ref string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.lastOff, r.lastRef, r.lastVal, r.lastOK = offset, ref, s, true
+	r.lastOff, r.lastRef, r.lastVal, r.lastOK = offset, ref, r.str(s), true
 	return r.lastVal, nil
 }
 

@@ -45,25 +45,28 @@ func (n *interpNode) render(r *renderer, sc *scope) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := v.(string); ok {
+		switch t := v.(type) {
+		case string:
 			return v, nil
+		case float64:
+			return r.str(r.formatNumber(t)), nil
 		}
 		s, ok := toInterpString(v)
 		if !ok {
 			return nil, interpolationErr(p.src, v)
 		}
-		return s, nil
+		return r.str(s), nil
 	}
 	s, err := n.renderString(r, sc)
 	if err != nil {
 		return nil, err
 	}
-	return s, nil
+	return r.str(s), nil
 }
 
 func (n *interpNode) renderString(r *renderer, sc *scope) (string, error) {
 	// Evaluate first, then build the string in one exactly sized buffer.
-	var stack [8]any
+	var stack [16]any
 	vals := stack[:0]
 	if len(n.parts) > len(stack) {
 		vals = make([]any, 0, len(n.parts))
@@ -142,7 +145,7 @@ func (n *arrayNode) render(r *renderer, sc *scope) (any, error) {
 			out = append(out, v)
 		}
 	}
-	return out, nil
+	return r.array(out), nil
 }
 
 type objEntry struct {
@@ -197,14 +200,17 @@ func (n *jsonNode) render(r *renderer, sc *scope) (any, error) {
 		return v, err
 	}
 	// appendJSON fails on a function with JSON-e's uncalled-functions error.
-	b, err := appendJSON(nil, v, 0, r.maxDepth)
+	b, err := appendJSON(r.scratch[:0], v, 0, r.maxDepth)
+	r.scratch = b
 	if err != nil {
 		return nil, err
 	}
 	if err := r.spendString(len(b)); err != nil {
 		return nil, err
 	}
-	return string(b), nil
+	w, start := r.reserve(len(b))
+	w.Write(b)
+	return r.str(cut(w, start)), nil
 }
 
 type ifNode struct {
@@ -243,20 +249,32 @@ func (n *flattenNode) render(r *renderer, sc *scope) (any, error) {
 		return nil, templateErr(n.op + " value must evaluate to an array")
 	}
 	if n.deep {
-		return r.flattenDeep(make([]any, 0, len(arr)), arr, 0)
+		out, err := r.flattenDeep(make([]any, 0, len(arr)), arr, 0)
+		if err != nil {
+			return nil, err
+		}
+		return r.array(out), nil
 	}
-	out := make([]any, 0, len(arr))
+	size := 0
 	for _, e := range arr {
 		if sub, ok := e.([]any); ok {
-			if err := r.spend(len(sub) * costElem); err != nil {
-				return nil, err
-			}
+			size += len(sub)
+		} else {
+			size++
+		}
+	}
+	if err := r.spend((size+len(arr))*costElem + 1); err != nil {
+		return nil, err
+	}
+	out := make([]any, 0, size)
+	for _, e := range arr {
+		if sub, ok := e.([]any); ok {
 			out = append(out, sub...)
 		} else {
 			out = append(out, e)
 		}
 	}
-	return out, r.spend(len(arr)*costElem + 1)
+	return r.array(out), nil
 }
 
 func (r *renderer) flattenDeep(out, arr []any, depth int) ([]any, error) {
@@ -388,7 +406,7 @@ func (n *mapNode) render(r *renderer, sc *scope) (any, error) {
 				out = append(out, res)
 			}
 		}
-		return out, nil
+		return r.array(out), nil
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for _, k := range sortedKeys(t) {
@@ -520,15 +538,21 @@ func (n *sortNode) render(r *renderer, sc *scope) (any, error) {
 		}
 	}
 	if len(arr) == 0 {
-		return []any{}, nil
+		return r.array([]any{}), nil
 	}
+	var sorted []any
 	switch keys[0].(type) {
 	case float64:
-		return sortBy(arr, keys, compareFloat)
+		sorted, err = sortBy(arr, keys, compareFloat)
 	case string:
-		return sortBy(arr, keys, strings.Compare)
+		sorted, err = sortBy(arr, keys, strings.Compare)
+	default:
+		err = errSortType()
 	}
-	return nil, errSortType()
+	if err != nil {
+		return nil, err
+	}
+	return r.array(sorted), nil
 }
 
 func errSortType() error {
@@ -536,7 +560,7 @@ func errSortType() error {
 }
 
 // sortBy stably sorts values by their keys, which must all be of type K.
-func sortBy[K float64 | string](values, keys []any, cmp func(a, b K) int) (any, error) {
+func sortBy[K float64 | string](values, keys []any, cmp func(a, b K) int) ([]any, error) {
 	type pair struct {
 		key K
 		v   any
@@ -589,7 +613,7 @@ func (n *matchNode) render(r *renderer, sc *scope) (any, error) {
 				out = append(out, v)
 			}
 		}
-		return out, nil
+		return r.array(out), nil
 	}
 	var chosen node
 	for i := range n.cases {
@@ -698,7 +722,7 @@ func (r *renderer) mergeDeep(a, b any, depth int) (any, error) {
 			return nil, err
 		}
 		out := make([]any, 0, len(at)+len(bt))
-		return append(append(out, at...), bt...), nil
+		return r.array(append(append(out, at...), bt...)), nil
 	}
 	return b, nil
 }
@@ -721,5 +745,5 @@ func (n *reverseNode) render(r *renderer, sc *scope) (any, error) {
 	for i, x := range arr {
 		out[len(arr)-1-i] = x
 	}
-	return out, nil
+	return r.array(out), nil
 }

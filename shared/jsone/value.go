@@ -56,8 +56,9 @@ func truthy(v any) bool {
 	return true
 }
 
-// typeName is the result of typeof().
-func typeName(v any) string {
+// typeValue is the result of typeof(), as a value: the constants need no
+// allocation.
+func typeValue(v any) any {
 	switch v.(type) {
 	case nil:
 		return "null"
@@ -76,6 +77,9 @@ func typeName(v any) string {
 	}
 	return "unknown"
 }
+
+// typeName is the name of v's type in messages.
+func typeName(v any) string { return typeValue(v).(string) }
 
 // deepEqual compares two values structurally. Functions are equal only to
 // themselves. It fails only when the values nest deeper than maxDepth.
