@@ -58,14 +58,13 @@ func nextChunk(prev int) int {
 // slab is a chunked store of values of one type.
 type slab[T any] struct{ chunk []T }
 
-// put stores v and returns a pointer to its slot, which is never written
-// again.
-func (s *slab[T]) put(v T) unsafe.Pointer {
+// put stores v and returns a pointer to its slot.
+func (s *slab[T]) put(v T) *T {
 	if len(s.chunk) == cap(s.chunk) {
 		s.chunk = make([]T, 0, nextChunk(cap(s.chunk)))
 	}
 	s.chunk = append(s.chunk, v)
-	return unsafe.Pointer(&s.chunk[len(s.chunk)-1])
+	return &s.chunk[len(s.chunk)-1]
 }
 
 // str returns s as an any without an allocation of its own.
@@ -73,12 +72,12 @@ func (r *renderer) str(s string) any {
 	if s == "" {
 		return ""
 	}
-	return makeIface(stringType, r.strs.put(s))
+	return makeIface(stringType, unsafe.Pointer(r.strs.put(s)))
 }
 
 // array returns a as an any without an allocation of its own.
 func (r *renderer) array(a []any) any {
-	return makeIface(arrayType, r.arrays.put(a))
+	return makeIface(arrayType, unsafe.Pointer(r.arrays.put(a)))
 }
 
 // num returns f as an any; small integers come from a shared table.
@@ -86,5 +85,5 @@ func (r *renderer) num(f float64) any {
 	if f >= 0 && f < float64(len(smallIndexes)) && f == float64(int(f)) {
 		return smallIndexes[int(f)]
 	}
-	return makeIface(numberType, r.nums.put(f))
+	return makeIface(numberType, unsafe.Pointer(r.nums.put(f)))
 }

@@ -251,8 +251,9 @@ func (r *renderer) callBuiltin(f builtinFn, args []any, sc *scope) (any, error) 
 		if !ok {
 			return nil, builtinErr(f.String())
 		}
+		// As in JSON-e, an empty reference means now.
 		var ref any
-		if len(args) == 2 {
+		if len(args) == 2 && args[1] != "" {
 			ref = args[1]
 		} else {
 			ref, _ = r.lookup(sc, "now")

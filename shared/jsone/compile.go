@@ -2,77 +2,182 @@ package jsone
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // compiler turns a canonical template value into a tree of nodes. Problems
 // it finds become nodes (or expressions) that fail when rendered, and are
 // also collected, with their full path, for Template.Validate.
+//
+// The path of the value being compiled is kept as a stack of segments and
+// spelled out only when a problem is recorded: most templates have none.
 type compiler struct {
 	static []error
+	path   []pathSeg
 }
 
-// fail records a static problem at path and returns a node raising it.
-func (c *compiler) fail(path string, e *Error) node {
-	c.record(path, e)
+// pathSeg is one step into the template: an object key or an array index.
+type pathSeg struct {
+	key   string
+	index int // used when key is empty and isIndex is set
+	isKey bool
+}
+
+func (c *compiler) pushKey(k string) { c.path = append(c.path, pathSeg{key: k, isKey: true}) }
+func (c *compiler) pushIndex(i int)  { c.path = append(c.path, pathSeg{index: i}) }
+func (c *compiler) pop()             { c.path = c.path[:len(c.path)-1] }
+
+// pathString spells out the current path in JSON-e's notation.
+func (c *compiler) pathString() string {
+	var b strings.Builder
+	for _, s := range c.path {
+		if s.isKey {
+			b.WriteString(keySegment(s.key))
+		} else {
+			b.WriteString(indexSegment(s.index))
+		}
+	}
+	return b.String()
+}
+
+// fail records a static problem at the current path and returns a node
+// raising it.
+func (c *compiler) fail(e *Error) node {
+	c.record(e)
 	return &errNode{err: e}
 }
 
-func (c *compiler) record(path string, e *Error) {
+func (c *compiler) record(e *Error) {
 	r := e.clone()
-	r.Path = path
+	r.Path = c.pathString()
 	c.static = append(c.static, r)
 }
 
-func (c *compiler) compile(v any, path string) node {
+// child compiles the value under key k of the current object.
+func (c *compiler) child(k string, v any) node {
+	c.pushKey(k)
+	n := c.compile(v)
+	c.pop()
+	return n
+}
+
+// compile compiles v, a canonical value whose interface value is kept as is
+// wherever it is used unchanged (no new boxing).
+func (c *compiler) compile(v any) node {
 	switch t := v.(type) {
 	case string:
-		return c.compileString(t, path)
+		if !strings.Contains(t, "${") {
+			return &constNode{v: v}
+		}
+		return c.compileString(t)
 	case []any:
+		if cost, ok := constantCost(v); ok {
+			return &copyNode{v: v, cost: cost}
+		}
 		n := &arrayNode{items: make([]node, len(t))}
 		for i, e := range t {
-			n.items[i] = c.compile(e, path+indexSegment(i))
+			c.pushIndex(i)
+			n.items[i] = c.compile(e)
+			c.pop()
 		}
 		return n
 	case map[string]any:
-		return c.compileObject(t, path)
+		if cost, ok := constantCost(v); ok {
+			return &copyNode{v: v, cost: cost}
+		}
+		return c.compileObject(t)
 	}
 	return &constNode{v: v}
 }
 
+// constantCost reports whether v renders to itself (no operator, no
+// interpolation, no special key anywhere in it) and, if so, the work a
+// render charges for copying it.
+func constantCost(v any) (int, bool) {
+	switch t := v.(type) {
+	case string:
+		return 0, !strings.Contains(t, "${")
+	case []any:
+		cost := len(t)*costElem + 1
+		for _, e := range t {
+			c, ok := constantCost(e)
+			if !ok {
+				return 0, false
+			}
+			cost += c
+		}
+		return cost, true
+	case map[string]any:
+		cost := len(t)*costEntry + 1
+		for k, e := range t {
+			if strings.HasPrefix(k, "$") || strings.Contains(k, "${") {
+				return 0, false
+			}
+			c, ok := constantCost(e)
+			if !ok {
+				return 0, false
+			}
+			cost += c
+		}
+		return cost, true
+	}
+	return 0, true
+}
+
 // compileExpr parses an expression; a syntax error is kept in the result and
 // raised when the expression is evaluated.
-func (c *compiler) compileExpr(src, path string) *exprRoot {
+func (c *compiler) compileExpr(src string) exprRoot {
 	e, err := parseExpression(src)
 	if err != nil {
 		pe := asError(err)
-		c.record(path, pe)
-		return &exprRoot{err: pe, src: src}
+		c.record(pe)
+		return exprRoot{err: pe, src: src}
 	}
-	return &exprRoot{e: e, cost: e.size(), src: src}
+	return exprRoot{e: e, cost: e.size(), src: src}
 }
 
 // compileString splits s into literal text and ${...} interpolations.
 // A run of n >= 2 dollar signs before "{" is an escape and stands for n-1
 // dollar signs, with no interpolation.
-func (c *compiler) compileString(s, path string) node {
-	if !strings.Contains(s, "${") {
-		return &constNode{v: s}
-	}
-	n := &interpNode{}
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			n.parts = append(n.parts, interpPart{lit: lit.String()})
-			n.litLen += lit.Len()
-			lit.Reset()
+func (c *compiler) compileString(s string) node {
+	n := &interpNode{parts: make([]interpPart, 0, 2*strings.Count(s, "${")+1)}
+	// Literal text is a slice of s unless an escape had to be dropped.
+	var lit []byte
+	litStart, litEnd := -1, -1
+	addLit := func(from, to int) {
+		switch {
+		case from == to:
+		case lit == nil && litStart < 0:
+			litStart, litEnd = from, to
+		case lit == nil && litEnd == from:
+			litEnd = to
+		default:
+			if lit == nil {
+				lit = append(lit, s[litStart:litEnd]...)
+			}
+			lit = append(lit, s[from:to]...)
 		}
+	}
+	flush := func() {
+		text := ""
+		switch {
+		case lit != nil:
+			text = string(lit)
+		case litStart >= 0:
+			text = s[litStart:litEnd]
+		}
+		if text != "" {
+			n.parts = append(n.parts, interpPart{lit: text})
+			n.litLen += len(text)
+		}
+		lit, litStart, litEnd = nil, -1, -1
 	}
 	i := 0
 	for i < len(s) {
 		j := strings.IndexByte(s[i:], '$')
 		if j < 0 {
-			lit.WriteString(s[i:])
+			addLit(i, len(s))
 			break
 		}
 		j += i
@@ -81,36 +186,34 @@ func (c *compiler) compileString(s, path string) node {
 			k++
 		}
 		if k == len(s) || s[k] != '{' {
-			lit.WriteString(s[i:k])
+			addLit(i, k)
 			i = k
 			continue
 		}
 		if k-j >= 2 {
-			lit.WriteString(s[i : k-1])
+			addLit(i, k-1)
 			i = k
 			continue
 		}
-		lit.WriteString(s[i:j])
+		addLit(i, j)
 		e, end, err := parseInterpolation(s, k+1)
 		if err != nil {
 			flush()
 			pe := asError(err)
-			c.record(path, pe)
+			c.record(pe)
 			n.err = pe
 			return n
 		}
 		flush()
-		n.parts = append(n.parts, interpPart{
-			e:   &exprRoot{e: e, cost: e.size(), src: s[k+1 : end-1]},
-			src: s[k+1 : end-1],
-		})
+		src := s[k+1 : end-1]
+		n.parts = append(n.parts, interpPart{e: exprRoot{e: e, cost: e.size(), src: src}, isExpr: true})
 		i = end
 	}
 	flush()
 	switch {
 	case len(n.parts) == 0:
 		return &constNode{v: ""}
-	case len(n.parts) == 1 && n.parts[0].e == nil:
+	case len(n.parts) == 1 && !n.parts[0].isExpr:
 		return &constNode{v: n.parts[0].lit}
 	}
 	return n
@@ -134,38 +237,39 @@ func isReserved(k string) bool {
 	return len(k) > 1 && k[0] == '$' && isSimpleKey(k[1:])
 }
 
-func (c *compiler) compileObject(m map[string]any, path string) node {
+func (c *compiler) compileObject(m map[string]any) node {
 	op := ""
 	for k := range m {
 		if isOperator(k) {
 			if op != "" {
-				return c.fail(path, templateErr("only one operator allowed"))
+				return c.fail(templateErr("only one operator allowed"))
 			}
 			op = k
 		}
 	}
 	if op != "" {
-		return c.compileOperator(op, m, path)
+		return c.compileOperator(op, m)
 	}
 	keys := sortedKeys(m)
 	n := &objectNode{entries: make([]objEntry, len(keys))}
 	for i, k := range keys {
-		seg := keySegment(k)
-		e := objEntry{seg: seg, key: k, val: c.compile(m[k], path+seg)}
+		e := objEntry{key: k, tmplKey: k, val: c.child(k, m[k])}
 		switch {
 		case strings.HasPrefix(k, "$$"):
 			e.key = k[1:]
 		case isReserved(k):
 			// Raised only when the value is not deleted, as JSON-e does.
 			e.reserved = errReserved
-			c.record(path, errReserved)
-		default:
-			switch kn := c.compileString(k, path+seg).(type) {
+			c.record(errReserved)
+		case strings.Contains(k, "${"):
+			c.pushKey(k)
+			switch kn := c.compileString(k).(type) {
 			case *interpNode:
 				e.keyNode = kn
 			case *constNode:
 				e.key = kn.v.(string)
 			}
+			c.pop()
 		}
 		n.entries[i] = e
 	}
@@ -176,36 +280,53 @@ func (c *compiler) compileObject(m map[string]any, path string) node {
 // returns its variable names, or nil when key does not have that form or
 // the count is outside [min, max].
 func binding(key, prefix string, min, max int) []string {
-	if !strings.HasPrefix(key, prefix+"(") || !strings.HasSuffix(key, ")") {
+	if !isBinding(key, prefix, min, max) {
 		return nil
 	}
-	inner := key[len(prefix)+1 : len(key)-1]
-	parts := strings.Split(inner, ",")
-	if len(parts) < min || len(parts) > max {
-		return nil
-	}
+	parts := strings.Split(key[len(prefix)+1:len(key)-1], ",")
 	for i, p := range parts {
-		p = strings.TrimSpace(p)
-		if !isIdentifier(p) {
-			return nil
-		}
-		parts[i] = p
+		parts[i] = strings.TrimSpace(p)
 	}
 	return parts
 }
 
-// findBinding returns the first property of m (other than op) of the form
-// prefix(names...), with its names.
+// isBinding is binding without building the names.
+func isBinding(key, prefix string, min, max int) bool {
+	if len(key) < len(prefix)+2 || key[:len(prefix)] != prefix || key[len(prefix)] != '(' || key[len(key)-1] != ')' {
+		return false
+	}
+	inner := key[len(prefix)+1 : len(key)-1]
+	count := 0
+	for {
+		count++
+		part, rest, more := strings.Cut(inner, ",")
+		if !isIdentifier(strings.TrimSpace(part)) {
+			return false
+		}
+		if !more {
+			break
+		}
+		inner = rest
+	}
+	return count >= min && count <= max
+}
+
+// findBinding returns the first property of m of the form prefix(names...),
+// with its names.
 func findBinding(m map[string]any, prefix string, min, max int) (string, []string) {
 	for k := range m {
-		if names := binding(k, prefix, min, max); names != nil {
-			return k, names
+		if isBinding(k, prefix, min, max) {
+			return k, binding(k, prefix, min, max)
 		}
 	}
 	return "", nil
 }
 
-func (c *compiler) compileOperator(op string, m map[string]any, path string) node {
+// compileOperator compiles an object holding the operator op. Each check
+// happens where JSON-e makes it: unknown properties and the shape of the
+// operator's own value first, then (at render time) the rendered value,
+// and only then the other properties.
+func (c *compiler) compileOperator(op string, m map[string]any) node {
 	allowed := func(k string) bool {
 		switch op {
 		case "$if":
@@ -215,11 +336,11 @@ func (c *compiler) compileOperator(op string, m map[string]any, path string) nod
 		case "$let":
 			return k == "in"
 		case "$map", "$find":
-			return binding(k, "each", 1, 2) != nil
+			return isBinding(k, "each", 1, 2)
 		case "$reduce":
-			return k == "initial" || binding(k, "each", 2, 3) != nil
+			return k == "initial" || isBinding(k, "each", 2, 3)
 		case "$sort":
-			return binding(k, "by", 1, 1) != nil
+			return isBinding(k, "by", 1, 1)
 		}
 		return false
 	}
@@ -235,31 +356,45 @@ func (c *compiler) compileOperator(op string, m map[string]any, path string) nod
 		if op == "$if" && slices.Contains(undefined, "$else") {
 			msg += " (then and else are written without $)"
 		}
-		return c.fail(path, templateErr(msg))
+		return c.fail(templateErr(msg))
 	}
-	opPath := path + keySegment(op)
 	val := m[op]
-	sub := func(k string) node { return c.compile(m[k], path+keySegment(k)) }
+	value := func() node { return c.child(op, val) }
+	sub := func(k string) node { return c.child(k, m[k]) }
+	// shape is a problem with the operator's other properties, raised after
+	// its value has rendered.
+	shape := func(want int, msg string) *Error {
+		if len(m) == want {
+			return nil
+		}
+		e := templateErr(msg)
+		c.record(e)
+		return e
+	}
 
 	switch op {
 	case "$eval":
 		s, ok := val.(string)
 		if !ok {
-			return c.fail(path, templateErr("$eval must be given a string expression"))
+			return c.fail(templateErr("$eval must be given a string expression"))
 		}
-		return &evalNode{e: c.compileExpr(s, opPath)}
+		c.pushKey(op)
+		defer c.pop()
+		return &evalNode{e: c.compileExpr(s)}
 	case "$json":
-		return &jsonNode{v: c.compile(val, opPath)}
+		return &jsonNode{v: value()}
 	case "$if":
 		s, ok := val.(string)
 		if !ok {
-			return c.fail(path, templateErr("$if can evaluate string expressions only"))
+			return c.fail(templateErr("$if can evaluate string expressions only"))
 		}
-		n := &ifNode{cond: c.compileExpr(s, opPath)}
+		c.pushKey(op)
+		n := &ifNode{cond: c.compileExpr(s)}
+		c.pop()
 		if _, ok := m["$then"]; ok {
 			// JSON-e accepts the misspelling but fails when the condition
 			// holds.
-			n.then = c.fail(path, templateErr("$if Syntax error: $then: should be spelled then: (no $)"))
+			n.then = c.fail(templateErr("$if Syntax error: $then: should be spelled then: (no $)"))
 		} else if _, ok := m["then"]; ok {
 			n.then = sub("then")
 		}
@@ -268,70 +403,93 @@ func (c *compiler) compileOperator(op string, m map[string]any, path string) nod
 		}
 		return n
 	case "$flatten", "$flattenDeep":
-		return &flattenNode{v: c.compile(val, opPath), deep: op == "$flattenDeep", op: op}
+		return &flattenNode{v: value(), deep: op == "$flattenDeep", op: op}
 	case "$fromNow":
-		n := &fromNowNode{v: c.compile(val, opPath)}
-		if _, ok := m["from"]; ok {
+		n := &fromNowNode{v: value()}
+		// As in JSON-e, a from that is false, 0, "" or null is no from.
+		if truthy(m["from"]) {
 			n.from = sub("from")
 		}
 		return n
 	case "$let":
-		if _, ok := m["in"]; !ok {
-			return c.fail(path, templateErr("$let operator requires an `in` clause"))
+		if _, ok := val.(map[string]any); !ok {
+			return c.fail(templateErr("$let value must be an object"))
 		}
-		return &letNode{v: c.compile(val, opPath), in: sub("in")}
+		n := &letNode{v: value()}
+		if in := m["in"]; in != nil {
+			n.in = sub("in")
+		} else {
+			n.noIn = templateErr("$let operator requires an `in` clause")
+			c.record(n.noIn)
+		}
+		return n
 	case "$map":
-		if len(m) != 2 {
-			return c.fail(path, templateErr("$map must have exactly two properties"))
+		n := &mapNode{v: value(), shape: shape(2, "$map must have exactly two properties")}
+		if k, names := findBinding(m, "each", 1, 2); names != nil {
+			n.names, n.body = names, sub(k)
 		}
-		k, names := findBinding(m, "each", 1, 2)
-		return &mapNode{v: c.compile(val, opPath), names: names, body: sub(k)}
+		return n
 	case "$reduce":
-		if len(m) != 3 {
-			return c.fail(path, templateErr("$reduce must have exactly three properties"))
+		n := &reduceNode{v: value(), initial: m["initial"], shape: shape(3, "$reduce must have exactly three properties")}
+		if k, names := findBinding(m, "each", 2, 3); names != nil {
+			n.names, n.body = names, sub(k)
 		}
-		k, names := findBinding(m, "each", 2, 3)
-		return &reduceNode{v: c.compile(val, opPath), names: names, body: sub(k), initial: m["initial"]}
+		return n
 	case "$find":
-		if len(m) != 2 {
-			return c.fail(path, templateErr("$find must have exactly two properties"))
-		}
-		k, names := findBinding(m, "each", 1, 2)
-		s, ok := m[k].(string)
-		if !ok {
-			return c.fail(path, templateErr("each can evaluate string expressions only"))
-		}
-		return &findNode{v: c.compile(val, opPath), names: names, cond: c.compileExpr(s, path+keySegment(k))}
-	case "$sort":
-		n := &sortNode{v: c.compile(val, opPath)}
-		if k, names := findBinding(m, "by", 1, 1); names != nil {
-			s, ok := m[k].(string)
-			if !ok {
-				return c.fail(path, templateErr("$sort by(..) can evaluate string expressions only"))
-			}
+		n := &findNode{v: value(), shape: shape(2, "$find must have exactly two properties")}
+		if k, names := findBinding(m, "each", 1, 2); names != nil && n.shape == nil {
 			n.names = names
-			n.by = c.compileExpr(s, path+keySegment(k))
+			if s, ok := m[k].(string); ok {
+				c.pushKey(k)
+				n.cond = c.compileExpr(s)
+				c.pop()
+			} else {
+				n.shape = templateErr("each can evaluate string expressions only")
+				c.record(n.shape)
+			}
+		}
+		return n
+	case "$sort":
+		n := &sortNode{v: value()}
+		if k, names := findBinding(m, "by", 1, 1); names != nil {
+			n.names = names
+			if s, ok := m[k].(string); ok {
+				c.pushKey(k)
+				by := c.compileExpr(s)
+				c.pop()
+				n.by = &by
+			} else {
+				n.byErr = templateErr("$sort by(..) can evaluate string expressions only")
+				c.record(n.byErr)
+			}
 		}
 		return n
 	case "$match", "$switch":
 		obj, ok := val.(map[string]any)
 		if !ok {
-			return c.fail(path, templateErr(op+" can evaluate objects only"))
+			return c.fail(templateErr(op + " can evaluate objects only"))
 		}
 		n := &matchNode{isSwitch: op == "$switch"}
+		c.pushKey(op)
+		defer c.pop()
 		for _, k := range sortedKeys(obj) {
-			body := c.compile(obj[k], opPath+keySegment(k))
+			c.pushKey(k)
+			body := c.compile(obj[k])
 			if n.isSwitch && k == "$default" {
 				n.def = body
-				continue
+			} else {
+				n.cases = append(n.cases, matchCase{cond: c.compileExpr(k), body: body})
 			}
-			n.cases = append(n.cases, matchCase{cond: c.compileExpr(k, opPath+keySegment(k)), body: body})
+			c.pop()
 		}
 		return n
 	case "$merge", "$mergeDeep":
-		return &mergeNode{v: c.compile(val, opPath), deep: op == "$mergeDeep", op: op}
+		return &mergeNode{v: value(), deep: op == "$mergeDeep", op: op}
 	case "$reverse":
-		return &reverseNode{v: c.compile(val, opPath)}
+		return &reverseNode{v: value()}
 	}
-	return c.fail(path, templateErr("unknown operator "+op))
+	return c.fail(templateErr("unknown operator " + op))
 }
+
+// indexSegment renders an array index as a path segment.
+func indexSegment(i int) string { return "[" + strconv.Itoa(i) + "]" }

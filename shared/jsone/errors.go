@@ -2,7 +2,6 @@ package jsone
 
 import (
 	"errors"
-	"strconv"
 )
 
 // Error kinds, as JSON-e names them. Every error returned by this package is
@@ -97,8 +96,6 @@ func keySegment(k string) string {
 	}
 	return "[" + string(appendJSONString(nil, k)) + "]"
 }
-
-func indexSegment(i int) string { return "[" + strconv.Itoa(i) + "]" }
 
 // isSimpleKey reports whether k matches ^[a-zA-Z][a-zA-Z0-9]*$.
 func isSimpleKey(k string) bool {

@@ -51,6 +51,10 @@ type renderer struct {
 	nums   slab[float64]
 
 	nowVal any // the variable now, boxed once
+
+	root   scope
+	scopes slab[scope]
+	slots  []any // see carve
 }
 
 func newRenderer(opts Options) *renderer {
@@ -141,29 +145,55 @@ func (r *renderer) formatNumber(f float64) string {
 	return cut(w, start)
 }
 
-// scope is one frame of variables. The root frame holds the context; $let
-// adds a map frame; $map, $reduce, $find and $sort add frames of up to
-// three named slots, reused across iterations. Built-ins sit below the root.
+// scope is one frame of variables. The root frame holds the context and a
+// $let whose keys are computed adds a map frame; a $let with keys written
+// out, and $map, $reduce, $find and $sort, add frames of named slots (the
+// loops reuse theirs across iterations). Built-ins sit below the root.
+// Frames come from a slab of the renderer.
 type scope struct {
 	parent *scope
-	vars   map[string]any
-	isMap  bool
-	n      int
-	names  [3]string
-	vals   [3]any
+	vars   map[string]any // a map frame, when names is nil
+	names  []string       // a slot frame: names[i] is bound to vals[i], unless that is deleteMarker{}
+	vals   []any
+	inline [3]any // vals of a loop's frame
+}
+
+// mapScope adds a frame holding the variables of m.
+func (r *renderer) mapScope(parent *scope, m map[string]any) *scope {
+	return r.scopes.put(scope{parent: parent, vars: m})
+}
+
+// frame adds a frame of slots for names; the caller fills its vals.
+func (r *renderer) frame(parent *scope, names []string) *scope {
+	f := r.scopes.put(scope{parent: parent, names: names})
+	f.vals = f.inline[:len(names)]
+	return f
+}
+
+// carve returns n slots for values, cut from a chunk shared by the render.
+func (r *renderer) carve(n int) []any {
+	if cap(r.slots)-len(r.slots) < n {
+		r.slots = make([]any, 0, max(n, 32))
+	}
+	start := len(r.slots)
+	r.slots = r.slots[:start+n]
+	return r.slots[start : start+n : start+n]
 }
 
 func (r *renderer) lookup(sc *scope, name string) (any, bool) {
 	for f := sc; f != nil; f = f.parent {
-		if f.isMap {
+		if f.names == nil {
 			if v, ok := f.vars[name]; ok {
 				return v, true
 			}
 			continue
 		}
-		for i := 0; i < f.n; i++ {
-			if f.names[i] == name {
-				return f.vals[i], true
+		for i, n := range f.names {
+			if n == name {
+				if v := f.vals[i]; !isDeleted(v) {
+					return v, true
+				}
+				break
 			}
 		}
 	}

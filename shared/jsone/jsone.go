@@ -63,7 +63,7 @@ func Compile(tmpl any) (*Template, error) {
 		return nil, err
 	}
 	c := &compiler{}
-	root := c.compile(v, "")
+	root := c.compile(v)
 	return &Template{root: root, static: c.static, funcs: funcs}, nil
 }
 
@@ -187,7 +187,8 @@ func (r *renderer) rootScope(context map[string]any) (*scope, error) {
 	}
 	r.funcs = r.funcs || funcs
 	m, _ := v.(map[string]any)
-	return &scope{vars: m, isMap: true}, nil
+	r.root = scope{vars: m}
+	return &r.root, nil
 }
 
 // checkResult fails when a result contains a function or nests deeper than

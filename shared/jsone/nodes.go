@@ -23,9 +23,9 @@ type errNode struct{ err *Error }
 func (n *errNode) render(*renderer, *scope) (any, error) { return nil, n.err.clone() }
 
 type interpPart struct {
-	lit string    // literal text, when e is nil
-	e   *exprRoot // the expression of a ${...}
-	src string    // the expression's source, for error messages
+	lit    string   // literal text, when isExpr is false
+	e      exprRoot // the expression of a ${...}
+	isExpr bool
 }
 
 // interpNode is a string with ${...} interpolations. err, when set, is a
@@ -53,7 +53,7 @@ func (n *interpNode) render(r *renderer, sc *scope) (any, error) {
 		}
 		s, ok := toInterpString(v)
 		if !ok {
-			return nil, interpolationErr(p.src, v)
+			return nil, interpolationErr(p.e.src, v)
 		}
 		return r.str(s), nil
 	}
@@ -74,7 +74,7 @@ func (n *interpNode) renderString(r *renderer, sc *scope) (string, error) {
 	size := n.litLen
 	for i := range n.parts {
 		p := &n.parts[i]
-		if p.e == nil {
+		if !p.isExpr {
 			vals = append(vals, nil)
 			continue
 		}
@@ -91,7 +91,7 @@ func (n *interpNode) renderString(r *renderer, sc *scope) (string, error) {
 			size += 5
 		case nil:
 		default:
-			return "", interpolationErr(p.src, v)
+			return "", interpolationErr(p.e.src, v)
 		}
 		vals = append(vals, v)
 	}
@@ -149,7 +149,7 @@ func (n *arrayNode) render(r *renderer, sc *scope) (any, error) {
 }
 
 type objEntry struct {
-	seg      string      // path segment of the template key, for errors
+	tmplKey  string      // the key as written, for error paths
 	key      string      // the output key, when keyNode is nil
 	keyNode  *interpNode // the key, when it is interpolated
 	reserved *Error      // set when the key is a reserved $word
@@ -159,17 +159,25 @@ type objEntry struct {
 type objectNode struct{ entries []objEntry }
 
 func (n *objectNode) render(r *renderer, sc *scope) (any, error) {
-	if err := r.spend(len(n.entries)*costEntry + 1); err != nil {
+	out := make(map[string]any, len(n.entries))
+	if err := n.renderInto(r, sc, out); err != nil {
 		return nil, err
 	}
-	out := make(map[string]any, len(n.entries))
+	return out, nil
+}
+
+// renderInto renders the object's entries into out.
+func (n *objectNode) renderInto(r *renderer, sc *scope, out map[string]any) error {
+	if err := r.spend(len(n.entries)*costEntry + 1); err != nil {
+		return err
+	}
 	for i := range n.entries {
 		// As in JSON-e: the value first; the key only when the value is not
 		// deleted, and a key's own error carries no segment for it.
 		e := &n.entries[i]
 		v, err := e.val.render(r, sc)
 		if err != nil {
-			return nil, withSegment(err, e.seg)
+			return withSegment(err, keySegment(e.tmplKey))
 		}
 		if isDeleted(v) {
 			continue
@@ -177,18 +185,52 @@ func (n *objectNode) render(r *renderer, sc *scope) (any, error) {
 		key := e.key
 		switch {
 		case e.reserved != nil:
-			return nil, e.reserved.clone()
+			return e.reserved.clone()
 		case e.keyNode != nil:
 			if key, err = e.keyNode.renderString(r, sc); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		out[key] = v
 	}
-	return out, nil
+	return nil
 }
 
-type evalNode struct{ e *exprRoot }
+// copyNode is a part of the template without operators or interpolations:
+// it renders to a fresh copy of itself, so no result shares memory with the
+// template. cost is the work charged, as for the equivalent nodes.
+type copyNode struct {
+	v    any
+	cost int
+}
+
+func (n *copyNode) render(r *renderer, _ *scope) (any, error) {
+	if err := r.spend(n.cost); err != nil {
+		return nil, err
+	}
+	return r.copyValue(n.v), nil
+}
+
+// copyValue copies the containers of a canonical value.
+func (r *renderer) copyValue(v any) any {
+	switch t := v.(type) {
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = r.copyValue(e)
+		}
+		return r.array(out)
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = r.copyValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+type evalNode struct{ e exprRoot }
 
 func (n *evalNode) render(r *renderer, sc *scope) (any, error) { return n.e.eval(r, sc) }
 
@@ -214,7 +256,7 @@ func (n *jsonNode) render(r *renderer, sc *scope) (any, error) {
 }
 
 type ifNode struct {
-	cond      *exprRoot
+	cond      exprRoot
 	then, els node // nil when absent
 }
 
@@ -307,11 +349,10 @@ func (n *fromNowNode) render(r *renderer, sc *scope) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	offset, ok := v.(string)
-	if !ok {
-		return nil, templateErr("$fromNow expects a string")
-	}
+	// As in JSON-e, from renders before the offset is checked, and an empty
+	// from means now.
 	var ref string
+	var ok bool
 	if n.from != nil {
 		fv, err := n.from.render(r, sc)
 		if err != nil {
@@ -320,7 +361,12 @@ func (n *fromNowNode) render(r *renderer, sc *scope) (any, error) {
 		if ref, ok = fv.(string); !ok {
 			return nil, templateErr("$fromNow expects from to be a string")
 		}
-	} else {
+	}
+	offset, ok := v.(string)
+	if !ok {
+		return nil, templateErr("$fromNow expects a string")
+	}
+	if ref == "" {
 		nv, _ := r.lookup(sc, "now")
 		if ref, ok = nv.(string); !ok {
 			return nil, templateErr("$fromNow expects now to be a string")
@@ -333,7 +379,10 @@ func (n *fromNowNode) render(r *renderer, sc *scope) (any, error) {
 	return s, r.spend(8)
 }
 
-type letNode struct{ v, in node }
+type letNode struct {
+	v, in node
+	noIn  *Error // set when in is missing or null
+}
 
 func (n *letNode) render(r *renderer, sc *scope) (any, error) {
 	v, err := n.v.render(r, sc)
@@ -349,7 +398,10 @@ func (n *letNode) render(r *renderer, sc *scope) (any, error) {
 			return nil, templateErr("top level keys of $let must follow /[a-zA-Z_][a-zA-Z0-9_]*/")
 		}
 	}
-	return n.in.render(r, &scope{parent: sc, vars: m, isMap: true})
+	if n.noIn != nil {
+		return nil, n.noIn.clone()
+	}
+	return n.in.render(r, r.mapScope(sc, m))
 }
 
 // smallIndexes holds the boxed numbers 0..255, so that binding a loop index
@@ -368,17 +420,11 @@ func boxIndex(i int) any {
 	return float64(i)
 }
 
-// frame makes the scope frame an iterating operator reuses for each item.
-func frame(parent *scope, names []string) *scope {
-	f := &scope{parent: parent, n: len(names)}
-	copy(f.names[:], names)
-	return f
-}
-
 type mapNode struct {
 	v     node
 	names []string // each(x) or each(x,i) / each(v,k)
 	body  node
+	shape *Error // a problem with the properties, raised after v renders
 }
 
 func (n *mapNode) render(r *renderer, sc *scope) (any, error) {
@@ -386,7 +432,15 @@ func (n *mapNode) render(r *renderer, sc *scope) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	fr := frame(sc, n.names)
+	switch v.(type) {
+	case []any, map[string]any:
+	default:
+		return nil, templateErr("$map value must evaluate to an array or object")
+	}
+	if n.shape != nil {
+		return nil, n.shape.clone()
+	}
+	fr := r.frame(sc, n.names)
 	switch t := v.(type) {
 	case []any:
 		if err := r.spend(len(t)*costElem + 1); err != nil {
@@ -395,7 +449,7 @@ func (n *mapNode) render(r *renderer, sc *scope) (any, error) {
 		out := make([]any, 0, len(t))
 		for i, x := range t {
 			fr.vals[0] = x
-			if fr.n == 2 {
+			if len(fr.vals) == 2 {
 				fr.vals[1] = boxIndex(i)
 			}
 			res, err := n.body.render(r, fr)
@@ -410,7 +464,7 @@ func (n *mapNode) render(r *renderer, sc *scope) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for _, k := range sortedKeys(t) {
-			if fr.n == 1 {
+			if len(fr.vals) == 1 {
 				fr.vals[0] = map[string]any{"key": k, "val": t[k]}
 			} else {
 				fr.vals[0], fr.vals[1] = t[k], k
@@ -442,7 +496,8 @@ type reduceNode struct {
 	v       node
 	names   []string // each(acc,x) or each(acc,x,i)
 	body    node
-	initial any // used as written, not rendered
+	initial any    // used as written, not rendered
+	shape   *Error // a problem with the properties, raised after v renders
 }
 
 func (n *reduceNode) render(r *renderer, sc *scope) (any, error) {
@@ -454,15 +509,18 @@ func (n *reduceNode) render(r *renderer, sc *scope) (any, error) {
 	if !ok {
 		return nil, templateErr("$reduce value must evaluate to an array")
 	}
+	if n.shape != nil {
+		return nil, n.shape.clone()
+	}
 	if err := r.spend(len(arr) + 1); err != nil {
 		return nil, err
 	}
 	r.reduced = true
-	acc := deepCopy(n.initial)
-	fr := frame(sc, n.names)
+	acc := r.copyValue(n.initial)
+	fr := r.frame(sc, n.names)
 	for i, x := range arr {
 		fr.vals[0], fr.vals[1] = acc, x
-		if fr.n == 3 {
+		if len(fr.vals) == 3 {
 			fr.vals[2] = boxIndex(i)
 		}
 		res, err := n.body.render(r, fr)
@@ -479,7 +537,8 @@ func (n *reduceNode) render(r *renderer, sc *scope) (any, error) {
 type findNode struct {
 	v     node
 	names []string
-	cond  *exprRoot
+	cond  exprRoot
+	shape *Error // a problem with the properties, raised after v renders
 }
 
 func (n *findNode) render(r *renderer, sc *scope) (any, error) {
@@ -491,10 +550,13 @@ func (n *findNode) render(r *renderer, sc *scope) (any, error) {
 	if !ok {
 		return nil, templateErr("$find value must evaluate to an array")
 	}
-	fr := frame(sc, n.names)
+	if n.shape != nil {
+		return nil, n.shape.clone()
+	}
+	fr := r.frame(sc, n.names)
 	for i, x := range arr {
 		fr.vals[0] = x
-		if fr.n == 2 {
+		if len(fr.vals) == 2 {
 			fr.vals[1] = boxIndex(i)
 		}
 		c, err := n.cond.eval(r, fr)
@@ -512,6 +574,7 @@ type sortNode struct {
 	v     node
 	names []string  // the variable of by(x)
 	by    *exprRoot // nil: sort the values themselves
+	byErr *Error    // by(x) is not a string: raised when it would be used
 }
 
 func (n *sortNode) render(r *renderer, sc *scope) (any, error) {
@@ -526,10 +589,13 @@ func (n *sortNode) render(r *renderer, sc *scope) (any, error) {
 	if err := r.spend((len(arr) + 1) * (bits.Len(uint(len(arr))) + costElem)); err != nil {
 		return nil, err
 	}
+	if n.byErr != nil && len(arr) > 0 {
+		return nil, n.byErr.clone()
+	}
 	keys := arr
 	if n.by != nil {
 		keys = make([]any, len(arr))
-		fr := frame(sc, n.names)
+		fr := r.frame(sc, n.names)
 		for i, x := range arr {
 			fr.vals[0] = x
 			if keys[i], err = n.by.eval(r, fr); err != nil {
@@ -582,7 +648,7 @@ func sortBy[K float64 | string](values, keys []any, cmp func(a, b K) int) ([]any
 }
 
 type matchCase struct {
-	cond *exprRoot
+	cond exprRoot
 	body node
 }
 

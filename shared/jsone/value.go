@@ -476,23 +476,3 @@ func finite(f float64) (any, error) {
 	}
 	return f, nil
 }
-
-// deepCopy copies the containers of a canonical value, so a caller may
-// modify the result without touching the original.
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = deepCopy(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = deepCopy(e)
-		}
-		return out
-	}
-	return v
-}

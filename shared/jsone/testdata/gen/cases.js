@@ -194,6 +194,8 @@ add('$if/$else', {$if: 'true', then: 1, $else: 2}, {}, {
   error: 'TemplateError: $if has undefined properties: $else (then and else are written without $)',
 });
 add('$if/unknown property', {$if: 'true', then: 1, otherwise: 2}, {});
+add('$if/not a string with unknown property', {$if: 1, then: 1, also: 2}, {});
+add('$eval/not a string with unknown property', {$eval: 1, also: 2}, {});
 add('$if/rendered branch', {$if: 'one', then: {a: '${s}'}}, ctx());
 add('$if/top level nothing', {$if: 'false', then: 1}, {});
 
@@ -231,6 +233,10 @@ add('$fromNow/from rendered', {$fromNow: '1 hour', from: '${when}'}, {when: '202
 add('$fromNow/now in context', {$fromNow: '1 hour'}, {now: '2020-02-29T23:30:00.000Z'});
 add('$fromNow/rendered offset', {$fromNow: '${n} days'}, {n: 3});
 add('$fromNow/not a string', {$fromNow: 3}, {});
+add('$fromNow/from empty means now', {$fromNow: '1 day', from: ''}, {});
+add('$fromNow/from null means now', {$fromNow: '1 day', from: null}, {});
+add('$fromNow/from rendering empty means now', {$fromNow: '1 day', from: '${es}'}, ctx());
+add('$fromNow/from renders before the offset is checked', {$fromNow: 1, from: {$eval: 'nope'}}, {});
 add('$fromNow/extra property', {$fromNow: '1 day', to: 'x'}, {});
 add('$fromNow/invalid offset', {$fromNow: '3 fortnights'}, {}, {
   reason: 'an offset that does not parse is a TemplateError; the reference throws a plain JavaScript Error',
@@ -260,6 +266,9 @@ add('$let/function value', {$let: {f: {$eval: 'max'}}, in: {$eval: 'f(1, 5)'}}, 
 add('$let/deleted value is undefined', {$let: {a: {$if: 'false', then: 1}, b: 2}, in: {$eval: '[defined("a"), defined("b")]'}}, {});
 add('$let/all deleted', {$let: {a: {$if: 'false', then: 1}}, in: {$eval: 'defined("a")'}}, {});
 add('$let/in renders to nothing', [{$let: {a: 1}, in: {$if: 'a == 2', then: 1}}], {});
+add('$let/missing in after value error', {$let: {a: {$eval: 'nope'}}}, {});
+add('$let/in is null', {$let: {a: 1}, in: null}, {});
+add('$let/literal array with error', {$let: [{$eval: 'nope'}], in: 1}, {});
 add('$let/error path', {x: {$let: {a: 1}, in: {y: {$eval: 'nope'}}}}, {});
 
 // ---------------------------------------------------------------- $map
@@ -285,6 +294,10 @@ add('$map/bad each', {$map: [1], 'each(1x)': 1}, {});
 add('$map/three names', {$map: [1], 'each(a,b,c)': 1}, {});
 add('$map/extra property', {$map: [1], 'each(x)': 1, other: 2}, {});
 add('$map/error in body', {$map: [1], 'each(x)': {a: {$eval: 'x.y'}}}, {});
+add('$map/missing each, number', {$map: 5}, {});
+add('$map/missing each, value error', {$map: {$eval: 'nope'}}, {});
+add('$map/bad each, value error', {$map: {$eval: 'nope'}, 'each(1)': 1}, {});
+add('$map/bad each, number', {$map: 5, 'each(1)': 1}, {});
 add('$map/empty', {$map: [], 'each(x)': {$eval: 'nope'}}, {});
 add('$map/object empty', {$map: {}, 'each(x)': 1}, {});
 
@@ -300,6 +313,8 @@ add('$reduce/missing initial', {$reduce: [1], 'each(acc,x)': 1}, {});
 add('$reduce/one name', {$reduce: [1], 'each(x)': 1, initial: 0}, {});
 add('$reduce/extra property', {$reduce: [1], 'each(a,x)': 1, initial: 0, more: 1}, {});
 add('$reduce/function accumulator', {$reduce: [1], 'each(a,x)': {$eval: 'min'}, initial: 0}, {});
+add('$reduce/missing initial, not an array', {$reduce: 5, 'each(a,x)': 1}, {});
+add('$reduce/missing initial, value error', {$reduce: {$eval: 'nope'}, 'each(a,x)': 1}, {});
 add('$reduce/error in body', {$reduce: [1], 'each(a,x)': {$eval: 'a.b'}, initial: 0}, {});
 
 // ---------------------------------------------------------------- $find
@@ -314,6 +329,9 @@ add('$find/not an array', {$find: 'abc', 'each(x)': 'true'}, {});
 add('$find/each not a string', {$find: [1], 'each(x)': 1}, {});
 add('$find/syntax error in each', {$find: [1], 'each(x)': 'x +'}, {});
 add('$find/empty never evaluates', {$find: [], 'each(x)': 'x +'}, {});
+add('$find/missing each, not an array', {$find: 5}, {});
+add('$find/each not a string, value error', {$find: {$eval: 'nope'}, 'each(x)': 1}, {});
+add('$find/each not a string, not an array', {$find: 5, 'each(x)': 1}, {});
 add('$find/extra property', {$find: [1], 'each(x)': 'true', x: 1}, {});
 add('$find/finds falsy value', {$find: [0, null, ''], 'each(x)': 'x == null'}, {});
 
@@ -382,6 +400,8 @@ add('$sort/by not a string', {$sort: [1], 'by(x)': 1}, {});
 add('$sort/by syntax error', {$sort: [1], 'by(x)': 'x +'}, {});
 add('$sort/by two names', {$sort: [1], 'by(x,y)': 'x'}, {});
 add('$sort/by mixed results', {$sort: [1, 2], 'by(x)': 'x == 1 && "a" || 2'}, {});
+add('$sort/by not a string, not an array', {$sort: 5, 'by(x)': 1}, {});
+add('$sort/by not a string, value error', {$sort: {$eval: 'nope'}, 'by(x)': 1}, {});
 add('$sort/extra property', {$sort: [1], other: 1}, {});
 
 // ---------------------------------------------------------------- $reverse
@@ -594,7 +614,7 @@ const calls = [
   'join(["a", "b"], ",")', 'join([1, 2.5], "-")', 'join([], ",")', 'join(["a"], 0)', 'join("ab", ",")',
   'join(["a"], [])', 'join(["a", "b"], "")',
   'fromNow("1 day")', 'fromNow("1 day", "2020-01-01T00:00:00.000Z")', 'fromNow("-2 hours", now)',
-  'fromNow(1)', 'fromNow("1 day", 1)', 'fromNow("0 s", "2017-01-19")',
+  'fromNow(1)', 'fromNow("1 day", 1)', 'fromNow("1 day", "")', 'fromNow("0 s", "2017-01-19")',
   'typeof(min)', 'typeof(typeof)', 'typeof([])', 'typeof({})',
   'defined("s")', 'defined("nope")', 'defined("min")', 'defined("now")', 'defined(1)',
   'range(0, 5)', 'range(5, 0)', 'range(0, 10, 3)', 'range(10, 0, -3)', 'range(-2, 2)', 'range(0, 0)',
