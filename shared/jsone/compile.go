@@ -276,6 +276,19 @@ func (c *compiler) compileObject(m map[string]any) node {
 	return n
 }
 
+// letSlots returns the variable names of a $let value written as an object
+// template with plain identifier keys, or nil.
+func letSlots(obj *objectNode) []string {
+	names := make([]string, len(obj.entries))
+	for i, e := range obj.entries {
+		if e.keyNode != nil || e.reserved != nil || e.key != e.tmplKey || !isIdentifier(e.key) {
+			return nil
+		}
+		names[i] = e.key
+	}
+	return names
+}
+
 // binding parses an operator property such as "each(x,i)" or "by(x)" and
 // returns its variable names, or nil when key does not have that form or
 // the count is outside [min, max].
@@ -416,6 +429,9 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 			return c.fail(templateErr("$let value must be an object"))
 		}
 		n := &letNode{v: value()}
+		if obj, ok := n.v.(*objectNode); ok {
+			n.slots = letSlots(obj)
+		}
 		if in := m["in"]; in != nil {
 			n.in = sub("in")
 		} else {

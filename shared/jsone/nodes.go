@@ -166,6 +166,34 @@ func (n *objectNode) render(r *renderer, sc *scope) (any, error) {
 	return out, nil
 }
 
+// renderEntries renders the object's entries and appends them to entries.
+func (n *objectNode) renderEntries(r *renderer, sc *scope, entries []kv) ([]kv, error) {
+	if err := r.spend(len(n.entries)*costEntry + 1); err != nil {
+		return entries, err
+	}
+	for i := range n.entries {
+		e := &n.entries[i]
+		v, err := e.val.render(r, sc)
+		if err != nil {
+			return entries, withSegment(err, keySegment(e.tmplKey))
+		}
+		if isDeleted(v) {
+			continue
+		}
+		key := e.key
+		switch {
+		case e.reserved != nil:
+			return entries, e.reserved.clone()
+		case e.keyNode != nil:
+			if key, err = e.keyNode.renderString(r, sc); err != nil {
+				return entries, err
+			}
+		}
+		entries = append(entries, kv{key, v})
+	}
+	return entries, nil
+}
+
 // renderInto renders the object's entries into out.
 func (n *objectNode) renderInto(r *renderer, sc *scope, out map[string]any) error {
 	if err := r.spend(len(n.entries)*costEntry + 1); err != nil {
@@ -242,6 +270,9 @@ func (n *jsonNode) render(r *renderer, sc *scope) (any, error) {
 		return v, err
 	}
 	// appendJSON fails on a function with JSON-e's uncalled-functions error.
+	if r.scratch == nil {
+		r.scratch = make([]byte, 0, 1024)
+	}
 	b, err := appendJSON(r.scratch[:0], v, 0, r.maxDepth)
 	r.scratch = b
 	if err != nil {
@@ -382,9 +413,16 @@ func (n *fromNowNode) render(r *renderer, sc *scope) (any, error) {
 type letNode struct {
 	v, in node
 	noIn  *Error // set when in is missing or null
+	// slots holds the variable names when v is an object template whose
+	// keys are all written out as identifiers: its values then go straight
+	// into a frame of slots, without a map.
+	slots []string
 }
 
 func (n *letNode) render(r *renderer, sc *scope) (any, error) {
+	if n.slots != nil {
+		return n.renderSlots(r, sc)
+	}
 	v, err := n.v.render(r, sc)
 	if err != nil {
 		return nil, err
@@ -402,6 +440,26 @@ func (n *letNode) render(r *renderer, sc *scope) (any, error) {
 		return nil, n.noIn.clone()
 	}
 	return n.in.render(r, r.mapScope(sc, m))
+}
+
+func (n *letNode) renderSlots(r *renderer, sc *scope) (any, error) {
+	obj := n.v.(*objectNode)
+	if err := r.spend(len(obj.entries)*costEntry + 1); err != nil {
+		return nil, err
+	}
+	vals := r.carve(len(obj.entries))
+	for i := range obj.entries {
+		v, err := obj.entries[i].val.render(r, sc)
+		if err != nil {
+			return nil, withSegment(err, keySegment(obj.entries[i].tmplKey))
+		}
+		vals[i] = v // a deleted value leaves the name unbound
+	}
+	if n.noIn != nil {
+		return nil, n.noIn.clone()
+	}
+	f := r.scopes.put(scope{parent: sc, names: n.slots, vals: vals})
+	return n.in.render(r, f)
 }
 
 // smallIndexes holds the boxed numbers 0..255, so that binding a loop index
@@ -710,6 +768,9 @@ type mergeNode struct {
 }
 
 func (n *mergeNode) render(r *renderer, sc *scope) (any, error) {
+	if items, ok := n.v.(*arrayNode); ok && !n.deep {
+		return n.renderItems(r, sc, items)
+	}
 	v, err := n.v.render(r, sc)
 	if err != nil {
 		return nil, err
@@ -746,6 +807,81 @@ func (n *mergeNode) render(r *renderer, sc *scope) (any, error) {
 		}
 	}
 	return acc, nil
+}
+
+// kv is one entry of an object being built.
+type kv struct {
+	k string
+	v any
+}
+
+// renderItems is $merge over an array written in the template, the usual
+// case. It renders the items in order, as rendering the array would, but
+// collects the entries of object items (directly for object templates,
+// also behind an $if) instead of building a map for each, then builds the
+// result in one map of the right size.
+func (n *mergeNode) renderItems(r *renderer, sc *scope, items *arrayNode) (any, error) {
+	if err := r.spend(len(items.items)*costElem + 1); err != nil {
+		return nil, err
+	}
+	var stack [32]kv
+	entries := stack[:0]
+	objects := true
+	for i, it := range items.items {
+		var err error
+		var isObject bool
+		if entries, isObject, err = r.mergeItem(it, sc, entries); err != nil {
+			return nil, withSegment(err, indexSegment(i))
+		}
+		objects = objects && isObject
+	}
+	if !objects {
+		return nil, templateErr(n.op + " value must evaluate to an array of objects")
+	}
+	if err := r.spend(len(entries)*costEntry + 1); err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(entries))
+	for _, e := range entries {
+		out[e.k] = e.v
+	}
+	return out, nil
+}
+
+// mergeItem renders one item of a $merge and appends its entries. isObject
+// is false when the item renders to something other than an object or
+// nothing.
+func (r *renderer) mergeItem(it node, sc *scope, entries []kv) ([]kv, bool, error) {
+	switch t := it.(type) {
+	case *objectNode:
+		entries, err := t.renderEntries(r, sc, entries)
+		return entries, true, err
+	case *ifNode:
+		c, err := t.cond.eval(r, sc)
+		if err != nil {
+			return entries, false, err
+		}
+		branch := t.els
+		if truthy(c) {
+			branch = t.then
+		}
+		if branch == nil {
+			return entries, true, nil
+		}
+		return r.mergeItem(branch, sc, entries)
+	}
+	v, err := it.render(r, sc)
+	if err != nil || isDeleted(v) {
+		return entries, true, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return entries, false, nil
+	}
+	for k, x := range m {
+		entries = append(entries, kv{k, x})
+	}
+	return entries, true, nil
 }
 
 // mergeDeep merges b into a without modifying either: objects merge key by

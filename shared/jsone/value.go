@@ -250,7 +250,8 @@ func appendJSON(dst []byte, v any, depth, maxDepth int) ([]byte, error) {
 		}
 		return append(dst, ']'), nil
 	case map[string]any:
-		keys := sortedKeys(t)
+		var buf [16]string
+		keys := appendSortedKeys(buf[:0], t)
 		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {
@@ -269,7 +270,10 @@ func appendJSON(dst []byte, v any, depth, maxDepth int) ([]byte, error) {
 }
 
 func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
+	return appendSortedKeys(make([]string, 0, len(m)), m)
+}
+
+func appendSortedKeys(keys []string, m map[string]any) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
