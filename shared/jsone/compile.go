@@ -141,8 +141,10 @@ func (c *compiler) compileExpr(src string) exprRoot {
 // A run of n >= 2 dollar signs before "{" is an escape and stands for n-1
 // dollar signs, with no interpolation.
 func (c *compiler) compileString(s string) node {
-	n := &interpNode{parts: make([]interpPart, 0, 2*strings.Count(s, "${")+1)}
-	// Literal text is a slice of s unless an escape had to be dropped.
+	count := strings.Count(s, "${")
+	n := &interpNode{lits: make([]string, 0, count+1), exprs: make([]exprRoot, 0, count)}
+	// The literal text since the last expression is a slice of s unless an
+	// escape had to be dropped from it.
 	var lit []byte
 	litStart, litEnd := -1, -1
 	addLit := func(from, to int) {
@@ -159,7 +161,7 @@ func (c *compiler) compileString(s string) node {
 			lit = append(lit, s[from:to]...)
 		}
 	}
-	flush := func() {
+	endLit := func() {
 		text := ""
 		switch {
 		case lit != nil:
@@ -167,10 +169,8 @@ func (c *compiler) compileString(s string) node {
 		case litStart >= 0:
 			text = s[litStart:litEnd]
 		}
-		if text != "" {
-			n.parts = append(n.parts, interpPart{lit: text})
-			n.litLen += len(text)
-		}
+		n.lits = append(n.lits, text)
+		n.litLen += len(text)
 		lit, litStart, litEnd = nil, -1, -1
 	}
 	i := 0
@@ -198,23 +198,19 @@ func (c *compiler) compileString(s string) node {
 		addLit(i, j)
 		e, end, err := parseInterpolation(s, k+1)
 		if err != nil {
-			flush()
+			endLit()
 			pe := asError(err)
 			c.record(pe)
 			n.err = pe
 			return n
 		}
-		flush()
-		src := s[k+1 : end-1]
-		n.parts = append(n.parts, interpPart{e: exprRoot{e: e, cost: e.size(), src: src}, isExpr: true})
+		endLit()
+		n.exprs = append(n.exprs, exprRoot{e: e, cost: e.size(), src: s[k+1 : end-1]})
 		i = end
 	}
-	flush()
-	switch {
-	case len(n.parts) == 0:
-		return &constNode{v: ""}
-	case len(n.parts) == 1 && !n.parts[0].isExpr:
-		return &constNode{v: n.parts[0].lit}
+	endLit()
+	if len(n.exprs) == 0 {
+		return &constNode{v: n.lits[0]}
 	}
 	return n
 }

@@ -83,9 +83,13 @@ func newRenderer(opts Options) *renderer {
 	return r
 }
 
-// arenaChunk is the size of the chunks the per-render string arena carves
-// strings from.
-const arenaChunk = 2048
+// The per-render string arena carves strings from chunks that start at
+// minArenaChunk bytes and double up to maxArenaChunk, so that a small render
+// stays small and a large one allocates rarely.
+const (
+	minArenaChunk = 1024
+	maxArenaChunk = 16 << 10
+)
 
 // reserve prepares the string arena for a string of at most n bytes and
 // returns the builder to write it to, with the offset it starts at. Strings
@@ -95,8 +99,9 @@ const arenaChunk = 2048
 func (r *renderer) reserve(n int) (*strings.Builder, int) {
 	b := &r.arena
 	if b.Cap()-b.Len() < n {
+		size := min(max(2*b.Cap(), minArenaChunk), maxArenaChunk)
 		*b = strings.Builder{}
-		b.Grow(max(n, arenaChunk))
+		b.Grow(max(n, size))
 	}
 	return b, b.Len()
 }

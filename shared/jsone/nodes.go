@@ -22,26 +22,22 @@ type errNode struct{ err *Error }
 
 func (n *errNode) render(*renderer, *scope) (any, error) { return nil, n.err.clone() }
 
-type interpPart struct {
-	lit    string   // literal text, when isExpr is false
-	e      exprRoot // the expression of a ${...}
-	isExpr bool
-}
-
-// interpNode is a string with ${...} interpolations. err, when set, is a
-// syntax error met after the last part; it is raised once the parts before
+// interpNode is a string with ${...} interpolations: lits[0], the value of
+// exprs[0], lits[1], ... lits[len(exprs)]. err, when set, is a syntax error
+// met after the last expression; it is raised once the expressions before
 // it have been evaluated.
 type interpNode struct {
-	parts  []interpPart
+	lits   []string // len(exprs)+1 literal texts, "" where there is none
+	exprs  []exprRoot
 	litLen int
 	err    *Error
 }
 
 func (n *interpNode) render(r *renderer, sc *scope) (any, error) {
-	if len(n.parts) == 1 && n.err == nil {
+	if len(n.exprs) == 1 && n.litLen == 0 && n.err == nil {
 		// "${expr}" alone: a string result is returned without copying.
-		p := &n.parts[0]
-		v, err := p.e.eval(r, sc)
+		x := &n.exprs[0]
+		v, err := x.eval(r, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -53,7 +49,7 @@ func (n *interpNode) render(r *renderer, sc *scope) (any, error) {
 		}
 		s, ok := toInterpString(v)
 		if !ok {
-			return nil, interpolationErr(p.e.src, v)
+			return nil, interpolationErr(x.src, v)
 		}
 		return r.str(s), nil
 	}
@@ -65,20 +61,17 @@ func (n *interpNode) render(r *renderer, sc *scope) (any, error) {
 }
 
 func (n *interpNode) renderString(r *renderer, sc *scope) (string, error) {
-	// Evaluate first, then build the string in one exactly sized buffer.
-	var stack [16]any
+	// Evaluate first, then build the string in one exactly sized piece of
+	// the arena.
+	var stack [8]any
 	vals := stack[:0]
-	if len(n.parts) > len(stack) {
-		vals = make([]any, 0, len(n.parts))
+	if len(n.exprs) > len(stack) {
+		vals = make([]any, 0, len(n.exprs))
 	}
 	size := n.litLen
-	for i := range n.parts {
-		p := &n.parts[i]
-		if !p.isExpr {
-			vals = append(vals, nil)
-			continue
-		}
-		v, err := p.e.eval(r, sc)
+	for i := range n.exprs {
+		x := &n.exprs[i]
+		v, err := x.eval(r, sc)
 		if err != nil {
 			return "", err
 		}
@@ -91,7 +84,7 @@ func (n *interpNode) renderString(r *renderer, sc *scope) (string, error) {
 			size += 5
 		case nil:
 		default:
-			return "", interpolationErr(p.e.src, v)
+			return "", interpolationErr(x.src, v)
 		}
 		vals = append(vals, v)
 	}
@@ -102,10 +95,9 @@ func (n *interpNode) renderString(r *renderer, sc *scope) (string, error) {
 		return "", err
 	}
 	b, start := r.reserve(size)
-	for i := range n.parts {
-		switch t := vals[i].(type) {
-		case nil:
-			b.WriteString(n.parts[i].lit)
+	b.WriteString(n.lits[0])
+	for i, v := range vals {
+		switch t := v.(type) {
 		case string:
 			b.WriteString(t)
 		case float64:
@@ -118,6 +110,7 @@ func (n *interpNode) renderString(r *renderer, sc *scope) (string, error) {
 				b.WriteString("false")
 			}
 		}
+		b.WriteString(n.lits[i+1])
 	}
 	return cut(b, start), nil
 }

@@ -310,33 +310,70 @@ func checkNoFunctions(v any, depth, maxDepth int) error {
 // renderer works with, so that it can be used without a copy. It sets
 // *hasFunc when v contains a Func.
 func isCanonical(v any, depth, maxDepth int, hasFunc *bool) (bool, error) {
-	if depth > maxDepth {
+	c := canonicalCheck{maxDepth: maxDepth}
+	ok := c.value(v, depth)
+	*hasFunc = *hasFunc || c.hasFunc
+	if c.tooDeep {
 		return false, limitErr("value nesting exceeds the maximum depth")
 	}
+	return ok, nil
+}
+
+// canonicalCheck walks a value for isCanonical. It runs on every context
+// of every render, so leaves are checked in the loops over containers
+// rather than by a call each.
+type canonicalCheck struct {
+	maxDepth int
+	hasFunc  bool
+	tooDeep  bool
+}
+
+func (c *canonicalCheck) value(v any, depth int) bool {
 	switch t := v.(type) {
-	case nil, bool, string:
-		return true, nil
-	case Func:
-		*hasFunc = true
-		return true, nil
-	case float64:
-		return !math.IsNaN(t) && !math.IsInf(t, 0), nil
 	case []any:
+		// Elements sit one level deeper, leaves included.
+		if depth > c.maxDepth || depth == c.maxDepth && len(t) > 0 {
+			c.tooDeep = true
+			return false
+		}
 		for _, e := range t {
-			if ok, err := isCanonical(e, depth+1, maxDepth, hasFunc); err != nil || !ok {
-				return false, err
+			if !c.leaf(e) && !c.value(e, depth+1) {
+				return false
 			}
 		}
-		return true, nil
+		return true
 	case map[string]any:
+		// Elements sit one level deeper, leaves included.
+		if depth > c.maxDepth || depth == c.maxDepth && len(t) > 0 {
+			c.tooDeep = true
+			return false
+		}
 		for _, e := range t {
-			if ok, err := isCanonical(e, depth+1, maxDepth, hasFunc); err != nil || !ok {
-				return false, err
+			if !c.leaf(e) && !c.value(e, depth+1) {
+				return false
 			}
 		}
-		return true, nil
+		return true
 	}
-	return false, nil
+	if depth > c.maxDepth {
+		c.tooDeep = true
+		return false
+	}
+	return c.leaf(v)
+}
+
+// leaf reports whether v is a canonical scalar (or a Func).
+func (c *canonicalCheck) leaf(v any) bool {
+	switch t := v.(type) {
+	case string, nil, bool:
+		return true
+	case float64:
+		return !math.IsNaN(t) && !math.IsInf(t, 0)
+	case Func:
+		c.hasFunc = true
+		return true
+	}
+	return false
 }
 
 // normalize returns v converted to the canonical value types: integers,
