@@ -15,6 +15,42 @@ import (
 type compiler struct {
 	static []error
 	path   []pathSeg
+	frames []staticFrame // the scope frames a render will have here, outermost first
+}
+
+// staticFrame is a scope frame as the compiler sees it: the names of a
+// frame of slots, or a frame whose names only the render knows (the
+// context, a $let with computed keys).
+type staticFrame struct {
+	names   []string
+	dynamic bool
+}
+
+func (c *compiler) pushFrame(names []string) { c.frames = append(c.frames, staticFrame{names: names}) }
+func (c *compiler) pushDynamic()             { c.frames = append(c.frames, staticFrame{dynamic: true}) }
+func (c *compiler) popFrame()                { c.frames = c.frames[:len(c.frames)-1] }
+
+// resolve points each variable of e at its frame (see varExpr). The frames
+// a render builds mirror the compiler's one for one, so the hops counted
+// here are the parent links the render follows.
+func (c *compiler) resolve(e expr) {
+	eachVar(e, func(v *varExpr) {
+		hops := 0
+		for i := len(c.frames) - 1; i >= 0; i-- {
+			f := c.frames[i]
+			if f.dynamic {
+				v.resolved, v.hops, v.idx = true, hops, -1
+				return
+			}
+			for j := len(f.names) - 1; j >= 0; j-- {
+				if f.names[j] == v.name {
+					v.resolved, v.hops, v.idx = true, hops, j
+					return
+				}
+			}
+			hops++
+		}
+	})
 }
 
 // pathSeg is one step into the template: an object key or an array index.
@@ -134,6 +170,7 @@ func (c *compiler) compileExpr(src string) exprRoot {
 		c.record(pe)
 		return exprRoot{err: pe, src: src}
 	}
+	c.resolve(e)
 	return exprRoot{e: e, cost: e.size(), src: src}
 }
 
@@ -205,6 +242,7 @@ func (c *compiler) compileString(s string) node {
 			return n
 		}
 		endLit()
+		c.resolve(e)
 		n.exprs = append(n.exprs, exprRoot{e: e, cost: e.size(), src: s[k+1 : end-1]})
 		i = end
 	}
@@ -429,7 +467,13 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 			n.slots = letSlots(obj)
 		}
 		if in := m["in"]; in != nil {
+			if n.slots != nil {
+				c.pushFrame(n.slots)
+			} else {
+				c.pushDynamic()
+			}
 			n.in = sub("in")
+			c.popFrame()
 		} else {
 			n.noIn = templateErr("$let operator requires an `in` clause")
 			c.record(n.noIn)
@@ -438,13 +482,17 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 	case "$map":
 		n := &mapNode{v: value(), shape: shape(2, "$map must have exactly two properties")}
 		if k, names := findBinding(m, "each", 1, 2); names != nil {
+			c.pushFrame(names)
 			n.names, n.body = names, sub(k)
+			c.popFrame()
 		}
 		return n
 	case "$reduce":
 		n := &reduceNode{v: value(), initial: m["initial"], shape: shape(3, "$reduce must have exactly three properties")}
 		if k, names := findBinding(m, "each", 2, 3); names != nil {
+			c.pushFrame(names)
 			n.names, n.body = names, sub(k)
+			c.popFrame()
 		}
 		return n
 	case "$find":
@@ -453,7 +501,9 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 			n.names = names
 			if s, ok := m[k].(string); ok {
 				c.pushKey(k)
+				c.pushFrame(names)
 				n.cond = c.compileExpr(s)
+				c.popFrame()
 				c.pop()
 			} else {
 				n.shape = templateErr("each can evaluate string expressions only")
@@ -467,7 +517,9 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 			n.names = names
 			if s, ok := m[k].(string); ok {
 				c.pushKey(k)
+				c.pushFrame(names)
 				by := c.compileExpr(s)
+				c.popFrame()
 				c.pop()
 				n.by = &by
 			} else {

@@ -84,6 +84,7 @@ func TestCorpus(t *testing.T) {
 				run func() (any, error)
 			}{
 				{"compiled", func() (any, error) { return tp.Render(tc.Context, Options{Now: clock}) }},
+				{"checked lookups", func() (any, error) { return tp.render(tc.Context, Options{Now: clock}, true) }},
 				{"one-shot", func() (any, error) { return Render(tmpl, tc.Context, Options{Now: clock}) }},
 			} {
 				got, err := render.run()

@@ -55,6 +55,10 @@ type renderer struct {
 	root   scope
 	scopes slab[scope]
 	slots  []any // see carve
+
+	// checkLookups makes every resolved variable check itself against the
+	// search by name; tests set it.
+	checkLookups bool
 }
 
 func newRenderer(opts Options) *renderer {
@@ -193,8 +197,9 @@ func (r *renderer) lookup(sc *scope, name string) (any, bool) {
 			}
 			continue
 		}
-		for i, n := range f.names {
-			if n == name {
+		// From the end: in each(x,x) the later binding wins, as in JSON-e.
+		for i := len(f.names) - 1; i >= 0; i-- {
+			if f.names[i] == name {
 				if v := f.vals[i]; !isDeleted(v) {
 					return v, true
 				}
@@ -231,6 +236,53 @@ func (x *exprRoot) eval(r *renderer, sc *scope) (any, error) {
 	return x.e.eval(r, sc)
 }
 
+// eachVar calls fn for every variable in e.
+func eachVar(e expr, fn func(*varExpr)) {
+	switch t := e.(type) {
+	case *varExpr:
+		fn(t)
+	case *dotExpr:
+		eachVar(t.x, fn)
+	case *indexExpr:
+		eachVar(t.x, fn)
+		eachVar(t.idx, fn)
+	case *sliceExpr:
+		eachVar(t.x, fn)
+		if t.lo != nil {
+			eachVar(t.lo, fn)
+		}
+		if t.hi != nil {
+			eachVar(t.hi, fn)
+		}
+	case *callExpr:
+		eachVar(t.fn, fn)
+		for _, a := range t.args {
+			eachVar(a, fn)
+		}
+	case *notExpr:
+		eachVar(t.x, fn)
+	case *signExpr:
+		eachVar(t.x, fn)
+	case *orExpr:
+		eachVar(t.l, fn)
+		eachVar(t.r, fn)
+	case *andExpr:
+		eachVar(t.l, fn)
+		eachVar(t.r, fn)
+	case *binExpr:
+		eachVar(t.l, fn)
+		eachVar(t.r, fn)
+	case *arrayExpr:
+		for _, x := range t.elems {
+			eachVar(x, fn)
+		}
+	case *objectExpr:
+		for _, x := range t.vals {
+			eachVar(x, fn)
+		}
+	}
+}
+
 type expr interface {
 	eval(r *renderer, sc *scope) (any, error)
 	size() int
@@ -241,7 +293,17 @@ type litExpr struct{ v any }
 func (e *litExpr) eval(*renderer, *scope) (any, error) { return e.v, nil }
 func (e *litExpr) size() int                           { return 1 }
 
-type varExpr struct{ name string }
+// varExpr is a variable. Compile resolves it against the frames it can see
+// (see compiler.resolve): when resolved, the frame hops up from the scope it
+// is evaluated in hold it in slot idx, or, with idx -1, are the first frame
+// whose variables are only known at render time (a map), where the search
+// by name starts.
+type varExpr struct {
+	name     string
+	resolved bool
+	hops     int
+	idx      int
+}
 
 func (e *varExpr) eval(r *renderer, sc *scope) (any, error) {
 	v, err := e.lookup(r, sc)
@@ -254,10 +316,34 @@ func (e *varExpr) eval(r *renderer, sc *scope) (any, error) {
 // lookup resolves the variable without noting a function value; callExpr
 // uses it for the function it is about to call.
 func (e *varExpr) lookup(r *renderer, sc *scope) (any, error) {
-	if v, ok := r.lookup(sc, e.name); ok {
+	v, ok := e.find(r, sc)
+	if r.checkLookups {
+		if gv, gok := r.lookup(sc, e.name); gok != ok || !sameValue(gv, v) {
+			panic("jsone: static lookup of " + e.name + " disagrees with the scope chain")
+		}
+	}
+	if ok {
 		return v, nil
 	}
 	return nil, interpreterErr("unknown context value " + e.name)
+}
+
+func (e *varExpr) find(r *renderer, sc *scope) (any, bool) {
+	if !e.resolved {
+		return r.lookup(sc, e.name)
+	}
+	f := sc
+	for h := e.hops; h > 0; h-- {
+		f = f.parent
+	}
+	if e.idx < 0 {
+		return r.lookup(f, e.name)
+	}
+	if v := f.vals[e.idx]; !isDeleted(v) {
+		return v, true
+	}
+	// A deleted $let value leaves the name to the frames outside.
+	return r.lookup(f.parent, e.name)
 }
 func (e *varExpr) size() int { return 1 }
 

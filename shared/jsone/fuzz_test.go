@@ -62,7 +62,7 @@ func FuzzRender(f *testing.F) {
 			return
 		}
 		_ = tp.Validate()
-		got, err := tp.Render(ctx, fuzzOptions)
+		got, err := tp.render(ctx, fuzzOptions, true)
 		if err != nil {
 			checkError(t, err)
 			again, err2 := tp.Render(ctx, fuzzOptions)

@@ -62,7 +62,7 @@ func Compile(tmpl any) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &compiler{}
+	c := &compiler{frames: []staticFrame{{dynamic: true}}} // the context
 	root := c.compile(v)
 	return &Template{root: root, static: c.static, funcs: funcs}, nil
 }
@@ -82,10 +82,17 @@ func (t *Template) Validate() error {
 // matching branch. Parts of the result may share memory with the context,
 // as in JSON-e; neither is ever modified by the renderer. Errors are *Error.
 func (t *Template) Render(context map[string]any, opts Options) (any, error) {
+	return t.render(context, opts, false)
+}
+
+// render is Render; checkLookups makes every variable the compiler
+// resolved check itself against the search by name (tests set it).
+func (t *Template) render(context map[string]any, opts Options, checkLookups bool) (any, error) {
 	if t == nil || t.root == nil {
 		return nil, templateErr("render of a nil template")
 	}
 	r := newRenderer(opts)
+	r.checkLookups = checkLookups
 	r.funcs = t.funcs
 	sc, err := r.rootScope(context)
 	if err != nil {

@@ -116,7 +116,11 @@ func TestSpecification(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.Section+"/"+tc.Title, func(t *testing.T) {
-			got, err := Render(tc.Template, tc.Context, Options{Now: func() time.Time { return specNow }})
+			tp, err := Compile(tc.Template)
+			if err != nil {
+				t.Fatalf("Compile: %v", err)
+			}
+			got, err := tp.render(tc.Context, Options{Now: func() time.Time { return specNow }}, true)
 			if tc.HasError {
 				if err == nil {
 					t.Fatalf("got result %s, want error %v", canonicalJSON(t, got), tc.Error)

@@ -56,6 +56,23 @@ func truthy(v any) bool {
 	return true
 }
 
+// sameValue reports whether a and b are the same value: identical
+// interfaces, or the same container.
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		return ok && reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
+	case []any:
+		y, ok := b.([]any)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	case Func:
+		y, ok := b.(Func)
+		return ok && reflect.ValueOf(x).Pointer() == reflect.ValueOf(y).Pointer()
+	}
+	return a == b
+}
+
 // typeValue is the result of typeof(), as a value: the constants need no
 // allocation.
 func typeValue(v any) any {

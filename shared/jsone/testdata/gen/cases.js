@@ -298,6 +298,8 @@ add('$map/missing each, number', {$map: 5}, {});
 add('$map/missing each, value error', {$map: {$eval: 'nope'}}, {});
 add('$map/bad each, value error', {$map: {$eval: 'nope'}, 'each(1)': 1}, {});
 add('$map/bad each, number', {$map: 5, 'each(1)': 1}, {});
+add('$map/same name twice', {$map: [5, 6], 'each(x,x)': {$eval: 'x'}}, {});
+add('$reduce/same name twice', {$reduce: [5, 6], 'each(a,a)': {$eval: 'a'}, initial: 0}, {});
 add('$map/empty', {$map: [], 'each(x)': {$eval: 'nope'}}, {});
 add('$map/object empty', {$map: {}, 'each(x)': 1}, {});
 
