@@ -424,20 +424,19 @@ func (r *renderer) join(args []any) (any, error) {
 			return nil, r.spendString(size)
 		}
 	}
-	w, start := r.reserve(size)
+	w := r.arena.grab(size)
 	for i, e := range arr {
 		if i > 0 {
-			w.WriteString(sep)
+			w = append(w, sep...)
 		}
 		switch t := e.(type) {
 		case string:
-			w.WriteString(t)
+			w = append(w, t...)
 		case float64:
-			var buf [32]byte
-			w.Write(appendNumber(buf[:0], t))
+			w = appendNumber(w, t)
 		}
 	}
-	s := cut(w, start)
+	s := r.arena.take(w)
 	if err := r.spendString(len(s)); err != nil {
 		return nil, err
 	}

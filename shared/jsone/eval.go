@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Work costs, in budget units. A unit is roughly one cheap operation or four
@@ -42,8 +43,7 @@ type renderer struct {
 	lastVal any
 	lastOK  bool
 
-	arena   strings.Builder // see reserve
-	scratch []byte          // reused by $json
+	arena arena
 
 	// Slabs for boxing results; see box.go.
 	strs   slab[string]
@@ -95,23 +95,35 @@ const (
 	maxArenaChunk = 16 << 10
 )
 
-// reserve prepares the string arena for a string of at most n bytes and
-// returns the builder to write it to, with the offset it starts at. Strings
-// taken from a strings.Builder stay valid and unchanged while it keeps
-// appending, so many small results share one allocation; a chunk that is
-// too full is left to the strings already cut from it and a new one begun.
-func (r *renderer) reserve(n int) (*strings.Builder, int) {
-	b := &r.arena
-	if b.Cap()-b.Len() < n {
-		size := min(max(2*b.Cap(), minArenaChunk), maxArenaChunk)
-		*b = strings.Builder{}
-		b.Grow(max(n, size))
+// arena hands out strings carved from byte chunks it owns, so that the
+// many small strings of a render share a few allocations. The bytes below
+// len(chunk) belong to strings already handed out and are never written
+// again; a new string is appended after them. A chunk too full for the next
+// string is left to the strings cut from it and a new one begun.
+type arena struct{ chunk []byte }
+
+// grab returns an empty slice with room for n bytes, to append one string
+// to and pass to take. Appending more than n is allowed (the slice then
+// moves to memory of its own).
+func (a *arena) grab(n int) []byte {
+	if cap(a.chunk)-len(a.chunk) < n {
+		size := min(max(2*cap(a.chunk), minArenaChunk), maxArenaChunk)
+		a.chunk = make([]byte, 0, max(n, size))
 	}
-	return b, b.Len()
+	return a.chunk[len(a.chunk):len(a.chunk)]
 }
 
-// cut returns the string written to the arena since offset start.
-func cut(b *strings.Builder, start int) string { return b.String()[start:] }
+// take returns the bytes appended to w, a slice from grab, as a string;
+// w must not be written again.
+func (a *arena) take(w []byte) string {
+	if len(w) == 0 {
+		return ""
+	}
+	if rest := a.chunk[len(a.chunk):cap(a.chunk)]; len(rest) >= len(w) && unsafe.SliceData(rest) == unsafe.SliceData(w) {
+		a.chunk = a.chunk[:len(a.chunk)+len(w)]
+	}
+	return unsafe.String(unsafe.SliceData(w), len(w))
+}
 
 // spend takes n units from the work budget.
 func (r *renderer) spend(n int) error {
@@ -147,11 +159,7 @@ func (r *renderer) nowValue() any {
 
 // formatNumber formats f as JavaScript does, into the string arena.
 func (r *renderer) formatNumber(f float64) string {
-	var buf [32]byte
-	b := appendNumber(buf[:0], f)
-	w, start := r.reserve(len(b))
-	w.Write(b)
-	return cut(w, start)
+	return r.arena.take(appendNumber(r.arena.grab(24), f))
 }
 
 // scope is one frame of variables. The root frame holds the context and a
@@ -704,10 +712,9 @@ func (e *binExpr) eval(r *renderer, sc *scope) (any, error) {
 				if err := r.spendString(len(a) + len(b)); err != nil {
 					return nil, err
 				}
-				w, start := r.reserve(len(a) + len(b))
-				w.WriteString(a)
-				w.WriteString(b)
-				return r.str(cut(w, start)), nil
+				w := r.arena.grab(len(a) + len(b))
+				w = append(append(w, a...), b...)
+				return r.str(r.arena.take(w)), nil
 			}
 		}
 		return nil, interpreterErr("infix: + expects numbers/strings + numbers/strings")

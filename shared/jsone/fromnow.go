@@ -55,11 +55,7 @@ func (r *renderer) fromNow(offset, ref string) (string, error) {
 	if y := res.Year(); y < 0 || y > 9999 {
 		return "", errors.New("time is out of range")
 	}
-	var buf [32]byte
-	out := res.AppendFormat(buf[:0], isoLayout)
-	w, start := r.reserve(len(out))
-	w.Write(out)
-	return cut(w, start), nil
+	return r.arena.take(appendISO(r.arena.grab(24), res)), nil
 }
 
 // parseTime reads an ISO 8601 timestamp: RFC 3339 with optional fraction,
@@ -79,7 +75,37 @@ func formatTime(t time.Time) (string, error) {
 		return "", errors.New("time is out of range")
 	}
 	var buf [32]byte
-	return string(t.AppendFormat(buf[:0], isoLayout)), nil
+	return string(appendISO(buf[:0], t)), nil
+}
+
+// appendISO appends t (UTC, year 0-9999) in isoLayout. It is what
+// t.AppendFormat(dst, isoLayout) writes, without interpreting the layout.
+func appendISO(dst []byte, t time.Time) []byte {
+	year, month, day := t.Date()
+	hour, minute, second := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	digits := func(dst []byte, v, n int) []byte {
+		var b [4]byte
+		for i := n - 1; i >= 0; i-- {
+			b[i] = byte('0' + v%10)
+			v /= 10
+		}
+		return append(dst, b[:n]...)
+	}
+	dst = digits(dst, year, 4)
+	dst = append(dst, '-')
+	dst = digits(dst, int(month), 2)
+	dst = append(dst, '-')
+	dst = digits(dst, day, 2)
+	dst = append(dst, 'T')
+	dst = digits(dst, hour, 2)
+	dst = append(dst, ':')
+	dst = digits(dst, minute, 2)
+	dst = append(dst, ':')
+	dst = digits(dst, second, 2)
+	dst = append(dst, '.')
+	dst = digits(dst, ms, 3)
+	return append(dst, 'Z')
 }
 
 // parseOffset reads a JSON-e time offset such as "2 days 3 hours" or

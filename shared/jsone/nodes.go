@@ -94,25 +94,24 @@ func (n *interpNode) renderString(r *renderer, sc *scope) (string, error) {
 	if err := r.spendString(size); err != nil {
 		return "", err
 	}
-	b, start := r.reserve(size)
-	b.WriteString(n.lits[0])
+	w := r.arena.grab(size)
+	w = append(w, n.lits[0]...)
 	for i, v := range vals {
 		switch t := v.(type) {
 		case string:
-			b.WriteString(t)
+			w = append(w, t...)
 		case float64:
-			var buf [32]byte
-			b.Write(appendNumber(buf[:0], t))
+			w = appendNumber(w, t)
 		case bool:
 			if t {
-				b.WriteString("true")
+				w = append(w, "true"...)
 			} else {
-				b.WriteString("false")
+				w = append(w, "false"...)
 			}
 		}
-		b.WriteString(n.lits[i+1])
+		w = append(w, n.lits[i+1]...)
 	}
-	return cut(b, start), nil
+	return r.arena.take(w), nil
 }
 
 func interpolationErr(src string, v any) error {
@@ -263,20 +262,14 @@ func (n *jsonNode) render(r *renderer, sc *scope) (any, error) {
 		return v, err
 	}
 	// appendJSON fails on a function with JSON-e's uncalled-functions error.
-	if r.scratch == nil {
-		r.scratch = make([]byte, 0, 1024)
-	}
-	b, err := appendJSON(r.scratch[:0], v, 0, r.maxDepth)
-	r.scratch = b
+	w, err := appendJSON(r.arena.grab(256), v, 0, r.maxDepth)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.spendString(len(b)); err != nil {
+	if err := r.spendString(len(w)); err != nil {
 		return nil, err
 	}
-	w, start := r.reserve(len(b))
-	w.Write(b)
-	return r.str(cut(w, start)), nil
+	return r.str(r.arena.take(w)), nil
 }
 
 type ifNode struct {
