@@ -61,11 +61,13 @@ type slab[T any] struct{ chunk []T }
 // put stores v and returns a pointer to its slot.
 func (s *slab[T]) put(v T) *T {
 	if len(s.chunk) == cap(s.chunk) {
-		s.chunk = make([]T, 0, nextChunk(cap(s.chunk)))
+		s.grow()
 	}
 	s.chunk = append(s.chunk, v)
 	return &s.chunk[len(s.chunk)-1]
 }
+
+func (s *slab[T]) grow() { s.chunk = make([]T, 0, nextChunk(cap(s.chunk))) }
 
 // str returns s as an any without an allocation of its own.
 func (r *renderer) str(s string) any {

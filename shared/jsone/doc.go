@@ -19,7 +19,9 @@
 //
 // Compile walks the template once and turns it into a tree of nodes: one
 // node type per operator, plus plain objects, arrays, constants and
-// interpolated strings. Every expression it can find statically ($eval, $if,
+// interpolated strings; a part of the template with no operator and no
+// interpolation becomes one node that copies it. Every expression it can
+// find statically ($eval, $if,
 // $find's each, $sort's by, $match and $switch conditions, and every ${...}
 // in string values and object keys) is parsed into an expression tree at
 // that point, so rendering a compiled template never parses anything. A
@@ -34,15 +36,22 @@
 // callers that want to reject a template when it is saved.
 //
 // Scopes are a chain of frames: built-in functions and the variable now are
-// outermost, then the context, then frames added by $let (a map) and by
-// $map, $reduce, $find and $sort (a few named slots reused across
-// iterations, so a loop does not allocate a frame per item).
+// outermost, then the context, then frames added by $let and by $map,
+// $reduce, $find and $sort. A frame is a map (the context, a $let whose keys
+// are computed) or a few named slots (a $let with its keys written out, the
+// loops, which reuse theirs across iterations). Compile knows the frames a
+// render will build around each expression, so it resolves each variable to
+// a slot a fixed number of frames up, or to the first map frame, where the
+// search by name starts.
 //
-// Strings a render builds (interpolations, concatenations, timestamps) are
-// cut from a per-render strings.Builder used as an arena, so many small
-// results share one allocation. The final walk that rejects uncalled
-// functions in the result runs only when a function value could have
-// entered a value or a $reduce ran.
+// Renders allocate little (the bench pair: 90 allocations, most of them the
+// result's own maps): strings a render builds are cut from a per-render
+// arena of byte chunks; strings, arrays and numbers are put into interfaces
+// from per-render slabs rather than one allocation each (box.go); frames
+// come from a slab; a $merge of objects written in the template builds one
+// map. A result may therefore keep a chunk of its render alive. The final
+// walk that rejects uncalled functions in the result runs only when a
+// function value could have entered a value or a $reduce ran.
 //
 // # Values
 //

@@ -129,10 +129,12 @@ func (a *arena) take(w []byte) string {
 func (r *renderer) spend(n int) error {
 	r.work -= n
 	if r.work < 0 {
-		return limitErr("render exceeded its work budget")
+		return errBudget()
 	}
 	return nil
 }
+
+func errBudget() error { return limitErr("render exceeded its work budget") }
 
 // spendString checks a string about to be produced against the size limit
 // and charges for it.
@@ -236,13 +238,17 @@ type exprRoot struct {
 
 func (x *exprRoot) eval(r *renderer, sc *scope) (any, error) {
 	if x.err != nil {
-		return nil, x.err.clone()
+		return nil, x.fail()
 	}
-	if err := r.spend(x.cost); err != nil {
-		return nil, err
+	if r.work -= x.cost; r.work < 0 {
+		return nil, errBudget()
 	}
 	return x.e.eval(r, sc)
 }
+
+// fail is the stored syntax error, as a copy of its own (split out so that
+// eval stays small enough to inline).
+func (x *exprRoot) fail() error { return x.err.clone() }
 
 // eachVar calls fn for every variable in e.
 func eachVar(e expr, fn func(*varExpr)) {
