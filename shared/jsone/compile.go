@@ -16,6 +16,7 @@ type compiler struct {
 	static []error
 	path   []pathSeg
 	frames []staticFrame // the scope frames a render will have here, outermost first
+	nodes  exprSlabs
 }
 
 // staticFrame is a scope frame as the compiler sees it: the names of a
@@ -164,7 +165,7 @@ func constantCost(v any) (int, bool) {
 // compileExpr parses an expression; a syntax error is kept in the result and
 // raised when the expression is evaluated.
 func (c *compiler) compileExpr(src string) exprRoot {
-	e, err := parseExpression(src)
+	e, err := parseExpression(src, &c.nodes)
 	if err != nil {
 		pe := asError(err)
 		c.record(pe)
@@ -179,7 +180,11 @@ func (c *compiler) compileExpr(src string) exprRoot {
 // dollar signs, with no interpolation.
 func (c *compiler) compileString(s string) node {
 	count := strings.Count(s, "${")
-	n := &interpNode{lits: make([]string, 0, count+1), exprs: make([]exprRoot, 0, count)}
+	n := &interpNode{}
+	n.lits, n.exprs = n.inlineLits[:0], n.inlineExprs[:0]
+	if count > len(n.inlineExprs) {
+		n.lits, n.exprs = make([]string, 0, count+1), make([]exprRoot, 0, count)
+	}
 	// The literal text since the last expression is a slice of s unless an
 	// escape had to be dropped from it.
 	var lit []byte
@@ -233,7 +238,7 @@ func (c *compiler) compileString(s string) node {
 			continue
 		}
 		addLit(i, j)
-		e, end, err := parseInterpolation(s, k+1)
+		e, end, err := parseInterpolation(s, k+1, &c.nodes)
 		if err != nil {
 			endLit()
 			pe := asError(err)

@@ -141,7 +141,7 @@ type Expression struct {
 // CompileExpression parses a JSON-e expression. It returns nil and a
 // SyntaxError when the expression does not parse.
 func CompileExpression(expression string) (*Expression, error) {
-	e, err := parseExpression(expression)
+	e, err := parseExpression(expression, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func Truthy(v any) bool { return truthy(v) }
 // ParseExpression checks the syntax of a JSON-e expression without
 // evaluating it. It returns nil or a SyntaxError.
 func ParseExpression(expression string) error {
-	_, err := parseExpression(expression)
+	_, err := parseExpression(expression, nil)
 	return err
 }
 

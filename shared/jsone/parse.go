@@ -131,6 +131,36 @@ type parser struct {
 	depth   int
 	interp  bool   // parsing inside ${...}: running out of input is "unterminated"
 	missing *token // the first token where an operand was missing
+	nodes   *exprSlabs
+}
+
+// exprSlabs holds the most common expression nodes of a template in chunks,
+// so that compiling a template does not allocate each one.
+type exprSlabs struct {
+	vars slab[varExpr]
+	dots slab[dotExpr]
+	lits slab[litExpr]
+}
+
+func (p *parser) newVar(name string) *varExpr {
+	if p.nodes == nil {
+		return &varExpr{name: name}
+	}
+	return p.nodes.vars.put(varExpr{name: name})
+}
+
+func (p *parser) newDot(x expr, name string) *dotExpr {
+	if p.nodes == nil {
+		return &dotExpr{x: x, name: name}
+	}
+	return p.nodes.dots.put(dotExpr{x: x, name: name})
+}
+
+func (p *parser) newLit(v any) *litExpr {
+	if p.nodes == nil {
+		return &litExpr{v: v}
+	}
+	return p.nodes.lits.put(litExpr{v: v})
 }
 
 func (p *parser) advance() error {
@@ -179,8 +209,8 @@ func (p *parser) done() error {
 }
 
 // parseExpression parses a whole expression; the input must end after it.
-func parseExpression(src string) (expr, error) {
-	p := &parser{lx: lexer{src: src}}
+func parseExpression(src string, nodes *exprSlabs) (expr, error) {
+	p := &parser{lx: lexer{src: src}, nodes: nodes}
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
@@ -197,8 +227,8 @@ func parseExpression(src string) (expr, error) {
 // parseInterpolation parses the expression that starts at src[start:],
 // just after "${", and returns it with the offset just after the closing
 // brace.
-func parseInterpolation(src string, start int) (expr, int, error) {
-	p := &parser{lx: lexer{src: src, start: start, pos: start}, interp: true}
+func parseInterpolation(src string, start int, nodes *exprSlabs) (expr, int, error) {
+	p := &parser{lx: lexer{src: src, start: start, pos: start}, interp: true, nodes: nodes}
 	if err := p.advance(); err != nil {
 		return nil, 0, err
 	}
@@ -334,7 +364,7 @@ func (p *parser) parseOperand() (expr, error) {
 			if p.tok.kind != tIdent {
 				return nil, p.found("identifier")
 			}
-			x = &dotExpr{x: x, name: p.tok.text}
+			x = p.newDot(x, p.tok.text)
 			if err := p.advance(); err != nil {
 				return nil, err
 			}
@@ -469,7 +499,7 @@ func (p *parser) parsePrimary() (expr, error) {
 		}
 		return &litExpr{v: f}, p.advance()
 	case tString:
-		return &litExpr{v: t.text[1 : len(t.text)-1]}, p.advance()
+		return p.newLit(t.text[1 : len(t.text)-1]), p.advance()
 	case tTrue:
 		return &litExpr{v: true}, p.advance()
 	case tFalse:
@@ -477,7 +507,7 @@ func (p *parser) parsePrimary() (expr, error) {
 	case tNull:
 		return &litExpr{v: nil}, p.advance()
 	case tIdent:
-		return &varExpr{name: t.text}, p.advance()
+		return p.newVar(t.text), p.advance()
 	case tPunct:
 		switch t.text {
 		case "(":
