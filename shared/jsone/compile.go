@@ -40,12 +40,15 @@ func (c *compiler) resolve(e expr) {
 		for i := len(c.frames) - 1; i >= 0; i-- {
 			f := c.frames[i]
 			if f.dynamic {
-				v.resolved, v.hops, v.idx = true, hops, -1
+				v.kind, v.hops = varMapFrame, hops
+				if i == 0 {
+					v.kind = varRoot // the context, kept by the renderer itself
+				}
 				return
 			}
 			for j := len(f.names) - 1; j >= 0; j-- {
 				if f.names[j] == v.name {
-					v.resolved, v.hops, v.idx = true, hops, j
+					v.kind, v.hops, v.idx = varSlot, hops, j
 					return
 				}
 			}
@@ -457,7 +460,8 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 	case "$flatten", "$flattenDeep":
 		return &flattenNode{v: value(), deep: op == "$flattenDeep", op: op}
 	case "$fromNow":
-		n := &fromNowNode{v: value()}
+		n := &fromNowNode{v: value(), now: varExpr{name: "now"}}
+		c.resolve(&n.now)
 		// As in JSON-e, a from that is false, 0, "" or null is no from.
 		if truthy(m["from"]) {
 			n.from = sub("from")

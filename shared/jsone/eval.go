@@ -217,6 +217,12 @@ func (r *renderer) lookup(sc *scope, name string) (any, bool) {
 			}
 		}
 	}
+	return r.global(name)
+}
+
+// global looks name up below the context: the variable now and the
+// built-ins.
+func (r *renderer) global(name string) (any, bool) {
 	if name == "now" {
 		return r.nowValue(), true
 	}
@@ -308,20 +314,27 @@ func (e *litExpr) eval(*renderer, *scope) (any, error) { return e.v, nil }
 func (e *litExpr) size() int                           { return 1 }
 
 // varExpr is a variable. Compile resolves it against the frames it can see
-// (see compiler.resolve): when resolved, the frame hops up from the scope it
-// is evaluated in hold it in slot idx, or, with idx -1, are the first frame
-// whose variables are only known at render time (a map), where the search
-// by name starts.
+// (see compiler.resolve); how it is found depends on what that showed.
 type varExpr struct {
-	name     string
-	resolved bool
-	hops     int
-	idx      int
+	name string
+	kind varKind
+	hops int // frames up from the scope it is evaluated in (varSlot, varMapFrame)
+	idx  int // the slot (varSlot)
 }
+
+type varKind uint8
+
+const (
+	varSearch   varKind = iota // not resolved: search the frames by name
+	varSlot                    // in slot idx of the frame hops up
+	varMapFrame                // search by name from the map frame hops up
+	varRoot                    // in no frame inside the context: the context, now or a built-in
+)
 
 func (e *varExpr) eval(r *renderer, sc *scope) (any, error) {
 	v, err := e.lookup(r, sc)
-	if err == nil && isFunction(v) {
+	switch v.(type) {
+	case builtinFn, Func:
 		r.funcs = true
 	}
 	return v, err
@@ -332,33 +345,48 @@ func (e *varExpr) eval(r *renderer, sc *scope) (any, error) {
 func (e *varExpr) lookup(r *renderer, sc *scope) (any, error) {
 	v, ok := e.find(r, sc)
 	if r.checkLookups {
-		if gv, gok := r.lookup(sc, e.name); gok != ok || !sameValue(gv, v) {
-			panic("jsone: static lookup of " + e.name + " disagrees with the scope chain")
-		}
+		e.check(r, sc, v, ok)
 	}
-	if ok {
-		return v, nil
+	if !ok {
+		return nil, interpreterErr("unknown context value " + e.name)
 	}
-	return nil, interpreterErr("unknown context value " + e.name)
+	return v, nil
 }
 
 func (e *varExpr) find(r *renderer, sc *scope) (any, bool) {
-	if !e.resolved {
-		return r.lookup(sc, e.name)
-	}
-	f := sc
-	for h := e.hops; h > 0; h-- {
-		f = f.parent
-	}
-	if e.idx < 0 {
+	switch e.kind {
+	case varRoot:
+		if v, ok := r.root.vars[e.name]; ok {
+			return v, true
+		}
+		return r.global(e.name)
+	case varSlot:
+		f := sc
+		for h := e.hops; h > 0; h-- {
+			f = f.parent
+		}
+		if v := f.vals[e.idx]; !isDeleted(v) {
+			return v, true
+		}
+		// A deleted $let value leaves the name to the frames outside.
+		return r.lookup(f.parent, e.name)
+	case varMapFrame:
+		f := sc
+		for h := e.hops; h > 0; h-- {
+			f = f.parent
+		}
 		return r.lookup(f, e.name)
 	}
-	if v := f.vals[e.idx]; !isDeleted(v) {
-		return v, true
-	}
-	// A deleted $let value leaves the name to the frames outside.
-	return r.lookup(f.parent, e.name)
+	return r.lookup(sc, e.name)
 }
+
+// check panics when the resolved lookup disagrees with the search by name.
+func (e *varExpr) check(r *renderer, sc *scope, v any, ok bool) {
+	if gv, gok := r.lookup(sc, e.name); gok != ok || !sameValue(gv, v) {
+		panic("jsone: static lookup of " + e.name + " disagrees with the scope chain")
+	}
+}
+
 func (e *varExpr) size() int { return 1 }
 
 type dotExpr struct {

@@ -362,7 +362,8 @@ func (r *renderer) flattenDeep(out, arr []any, depth int) ([]any, error) {
 
 type fromNowNode struct {
 	v    node
-	from node // nil when absent: the variable now is the reference
+	from node    // nil when absent: the variable now is the reference
+	now  varExpr // the variable now, resolved where the node sits
 }
 
 func (n *fromNowNode) render(r *renderer, sc *scope) (any, error) {
@@ -388,7 +389,7 @@ func (n *fromNowNode) render(r *renderer, sc *scope) (any, error) {
 		return nil, templateErr("$fromNow expects a string")
 	}
 	if ref == "" {
-		nv, _ := r.lookup(sc, "now")
+		nv, _ := n.now.lookup(r, sc)
 		if ref, ok = nv.(string); !ok {
 			return nil, templateErr("$fromNow expects now to be a string")
 		}
