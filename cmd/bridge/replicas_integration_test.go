@@ -116,9 +116,9 @@ func TestTwoReplicas(t *testing.T) {
 		}
 		in := hooks.Input{Bindings: &bs, Metadata: hooks.Metadata{Name: id, Description: "d", Owner: "o@example.com"}, Task: json.RawMessage(`{}`), Schedule: []string{}, TriggerSchema: json.RawMessage(`{}`)}
 		if update {
-			_, err = svc.UpdateHook(ctx, "g", id, in)
+			_, err = svc.Definitions.UpdateHook(ctx, "g", id, in)
 		} else {
-			_, err = svc.CreateHook(ctx, "g", id, in)
+			_, err = svc.Definitions.CreateHook(ctx, "g", id, in)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -173,7 +173,7 @@ func TestTwoReplicas(t *testing.T) {
 	eventually("two consumers on the late hook", func() bool { n, _ := consumers("late"); return n == 2 })
 	setHook("late", true, "k.late", "k.late2")
 	// A removed hook's queue goes, whichever replica handles the change.
-	if err := svc.RemoveHook(ctx, "g", "gone"); err != nil {
+	if err := svc.Definitions.RemoveHook(ctx, "g", "gone"); err != nil {
 		t.Fatal(err)
 	}
 	eventually("the removed hook's queue to go", func() bool { _, ok := consumers("gone"); return !ok })

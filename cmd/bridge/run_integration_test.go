@@ -75,7 +75,7 @@ func TestRunBridge(t *testing.T) {
 	reg, _ := schemas.New()
 	svc, _ := hooks.NewService(st, reg, hooks.Options{})
 	bindings := []hooks.Binding{{Exchange: ex, RoutingKeyPattern: "#"}}
-	if _, err := svc.CreateHook(context.Background(), "g", "h", hooks.Input{Bindings: &bindings, Metadata: hooks.Metadata{Name: "n", Description: "d", Owner: "o@example.com"}, Task: json.RawMessage(`{}`), Schedule: []string{}, TriggerSchema: json.RawMessage(`{}`)}); err != nil {
+	if _, err := svc.Definitions.CreateHook(context.Background(), "g", "h", hooks.Input{Bindings: &bindings, Metadata: hooks.Metadata{Name: "n", Description: "d", Owner: "o@example.com"}, Task: json.RawMessage(`{}`), Schedule: []string{}, TriggerSchema: json.RawMessage(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

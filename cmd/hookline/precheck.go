@@ -6,15 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 
 	"github.com/hookline/hookline/schemas"
-	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
-	"github.com/hookline/hookline/shared/httpapi"
+	"github.com/hookline/hookline/shared/service"
 )
 
 // Exit statuses of `hookline validate --hook`.
@@ -28,7 +26,7 @@ const (
 // runPrecheck is `hookline validate --hook FILE [--payload FILE]`: the
 // definition checks of validate, then the pre-check of
 // POST .../check for a sample fire, printed as the same JSON report. Roles
-// come from app.TaskRoles: the auth service of TASKCLUSTER_ROOT_URL, or the
+// come from service.TaskRoles: the auth service of TASKCLUSTER_ROOT_URL, or the
 // roles of HOOKLINE_CLIENTS / HOOKLINE_CLIENTS_FILE, as `hookline serve`'s
 // local queue enforces them; otherwise the report says they are unknown,
 // which is not counted as a warning.
@@ -81,19 +79,12 @@ func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) st
 		}
 		return precheckInvalid
 	}
-	var authz httpapi.Authorizer
-	if cfg.Auth.Mode == config.AuthStatic && len(cfg.Auth.Clients) > 0 {
-		if authz, err = app.NewAuthorizer(cfg.Auth, nil); err != nil {
-			return fail(err)
-		}
-	}
-	roles := app.TaskRoles(cfg, authz)
-	svc, err := hooks.NewService(nil, reg, hooks.Options{Denylist: cfg.Denylist, Logger: slog.New(slog.DiscardHandler)})
+	checker, err := service.NewChecker(cfg)
 	if err != nil {
 		return fail(err)
 	}
 	def := hooks.Definition{HookGroupID: group, HookID: id, Metadata: in.Metadata, Task: in.Task, Schedule: in.Schedule, TriggerSchema: in.TriggerSchema}
-	rep, err := svc.CheckDefinition(context.Background(), def, hooks.Settings{}, nil, hooks.CheckInput{FiredBy: *firedBy, Payload: payload}, roles)
+	rep, err := checker.CheckDefinition(context.Background(), def, hooks.Settings{}, nil, hooks.CheckInput{FiredBy: *firedBy, Payload: payload})
 	if err != nil {
 		return fail(err)
 	}

@@ -11,8 +11,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/queue"
 )
 
@@ -98,7 +98,7 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 // message is left where it is.
 func selectPulse(hook, group string) func([]byte) (string, bool) {
 	return func(body []byte) (string, bool) {
-		msg, err := app.DecodePulseMessage(body)
+		msg, err := hooks.ParsePulseMessage(body)
 		if err != nil {
 			return "(not a Pulse message)", false
 		}

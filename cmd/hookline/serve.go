@@ -15,10 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/console"
@@ -27,8 +26,8 @@ import (
 	"github.com/hookline/hookline/shared/notify"
 	"github.com/hookline/hookline/shared/pulse"
 	msgqueue "github.com/hookline/hookline/shared/queue"
+	"github.com/hookline/hookline/shared/service"
 	"github.com/hookline/hookline/shared/store"
-	"github.com/hookline/hookline/shared/store/dynamo"
 	"github.com/hookline/hookline/shared/store/embedded"
 	"github.com/hookline/hookline/shared/taskcluster/localqueue"
 )
@@ -52,8 +51,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	defer background.Wait()
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	defer stopLoops()
-	background.Go(func() { runScheduler(loopCtx, local.parts, cfg.SchedulerInterval, log) })
-	background.Go(func() { runExpiry(loopCtx, local.parts, log) })
+	background.Go(func() { runScheduler(loopCtx, local.svc.Hooks.Scheduler, cfg.SchedulerInterval, log) })
+	background.Go(func() { runExpiry(loopCtx, local.svc.Store, log) })
 	if local.bridge != nil {
 		background.Go(func() { runBridge(loopCtx, local.bridge, cfg.Pulse.BridgeAddr, log) })
 	}
@@ -90,7 +89,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 // localServer is everything `serve` runs.
 type localServer struct {
 	handler http.Handler
-	parts   *app.Parts
+	svc     *service.Service
+	router  *httpapi.Router
 	cleanup func()
 	// bridge is the in-process Pulse bridge, when HOOKLINE_PULSE_URL is set.
 	bridge *pulse.Bridge
@@ -116,10 +116,10 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		return fail(err)
 	}
 	var local *localqueue.Queue
-	var queue app.Queue
+	var queue service.Queue
 	if cfg.Taskcluster.RootURL == "" {
 		var qopts localqueue.Options
-		if roles := app.LocalRoles(authz); roles != nil {
+		if roles := service.LocalRoles(authz); roles != nil {
 			// The configured roles stand in for the deployment's: hook
 			// tasks need the scopes their hook-id role grants, as on a
 			// Taskcluster queue, and pre-checks report the same.
@@ -134,25 +134,32 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		closers = append(closers, local.Close)
 		queue = local
 	}
-	st, err := openStore(ctx, cfg.Store)
+	st, err := service.OpenStore(ctx, cfg.Store, service.Stores{
+		// A DynamoDB table is reached with the machine's usual AWS
+		// configuration (profiles, SSO and all).
+		AWS:      func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
+		Embedded: func(path string) (store.Store, error) { return embedded.Open(path, nil) },
+	})
 	if err != nil {
 		return fail(err)
 	}
-	closers = append(closers, st.Close)
-	outbox := notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox.jsonl"), nil)
-	var opts []app.Option
+	deps := service.Deps{Store: st, Queue: queue, Authorizer: authz, Logger: log,
+		Mailer: notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox.jsonl"), nil)}
 	var changes *msgqueue.Memory
 	if cfg.Pulse.URL != "" {
 		// Hook changes go to the in-process bridge through a queue in
 		// memory, as they go through SQS in AWS.
 		changes = msgqueue.NewMemory(nil)
-		opts = append(opts, app.WithNotifier(app.NewChangeNotifier(changes)))
+		deps.Notifier = hooks.NewChangeNotifier(changes)
 	}
-	parts, err := app.Build(ctx, cfg, log, st, queue, outbox, opts...)
+	svc, err := service.New(cfg, deps)
 	if err != nil {
 		return fail(err)
 	}
-	router, err := parts.Router(cfg, log, authz)
+	closers = append(closers, svc.Close)
+	opts := httpapi.OptionsFromConfig(cfg)
+	opts.Authorizer, opts.Logger = authz, log
+	router, err := httpapi.NewRouter(svc.Hooks, opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -162,9 +169,9 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		return fail(err)
 	}
 	api := console.Mount(router, cons)
-	out := &localServer{handler: api, parts: parts, cleanup: cleanup}
+	out := &localServer{handler: api, svc: svc, router: router, cleanup: cleanup}
 	if changes != nil {
-		if out.bridge, err = localBridge(cfg, log, parts, changes); err != nil {
+		if out.bridge, err = localBridge(cfg, log, svc.Hooks, changes); err != nil {
 			return fail(err)
 		}
 	}
@@ -181,14 +188,33 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 // localBridge is the Pulse bridge of `serve`: the trigger queue is
 // in-process (queue.Local), handing each message straight to the hooks
 // service, and a message is acknowledged on Pulse only once its hook fired
-// (or will not: see hooks.PulseListener), so nothing is lost in between.
-func localBridge(cfg config.Config, log *slog.Logger, parts *app.Parts, changes *msgqueue.Memory) (*pulse.Bridge, error) {
-	listener := hooks.NewPulseListener(parts.Service)
+// (or will not: see hooks.Intake.FirePulseMessage), so nothing is lost in
+// between.
+func localBridge(cfg config.Config, log *slog.Logger, h *hooks.Service, changes *msgqueue.Memory) (*pulse.Bridge, error) {
 	opts := pulse.OptionsFromConfig(cfg.Pulse)
-	opts.Hooks, opts.Failures, opts.Schemas, opts.Logger = parts.Service, parts.Service, parts.Service.Schemas(), log
-	opts.Sink = msgqueue.NewLocal(app.PulseMessageHandler(listener), nil)
+	opts.Hooks, opts.Failures, opts.Schemas, opts.Logger = h.Definitions, h.Intake, h.Schemas, log
+	opts.Sink = msgqueue.NewLocal(localTrigger(h.Intake), nil)
 	opts.Changes = changes
 	return pulse.NewBridge(opts)
+}
+
+// pulseFirer fires the hook of one Pulse message (hooks.Intake).
+type pulseFirer interface {
+	FirePulseMessage(ctx context.Context, msg hooks.PulseMessage) (hooks.PulseResult, error)
+}
+
+// localTrigger is the in-process trigger queue's handler, what the trigger
+// function is in AWS: an error is worth a retry, except a body that does
+// not decode, which is permanent.
+func localTrigger(intake pulseFirer) msgqueue.Handler {
+	return func(ctx context.Context, body []byte) error {
+		msg, err := hooks.ParsePulseMessage(body)
+		if err != nil {
+			return fmt.Errorf("%w: %v", msgqueue.ErrPermanent, err)
+		}
+		_, err = intake.FirePulseMessage(ctx, msg)
+		return err
+	}
 }
 
 // runBridge runs the in-process bridge and its health and metrics server
@@ -206,30 +232,13 @@ func runBridge(ctx context.Context, b *pulse.Bridge, addr string, log *slog.Logg
 	}
 }
 
-// openStore opens the store `serve` uses: the embedded file by default, or
-// a DynamoDB table with the machine's usual AWS configuration (profiles,
-// SSO and all).
-func openStore(ctx context.Context, cfg config.StoreConfig) (store.Store, error) {
-	switch cfg.Kind {
-	case config.StoreEmbedded:
-		return embedded.Open(cfg.Path, nil)
-	case config.StoreDynamoDB:
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("load aws config: %w", err)
-		}
-		return dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), nil
-	}
-	return nil, fmt.Errorf("unknown store kind %q", cfg.Kind)
-}
-
 // runScheduler ticks at every interval until ctx ends, as the EventBridge
 // rule does in AWS.
-func runScheduler(ctx context.Context, parts *app.Parts, interval time.Duration, log *slog.Logger) {
+func runScheduler(ctx context.Context, scheduler *hooks.Scheduler, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := parts.Service.Tick(ctx, time.Now(), hooks.TickOptions{Budget: interval * 3 / 4}); err != nil && ctx.Err() == nil {
+		if _, err := scheduler.Tick(ctx, time.Now(), hooks.TickOptions{Budget: interval * 3 / 4}); err != nil && ctx.Err() == nil {
 			log.Error("scheduler tick", "err", err)
 		}
 		select {
@@ -242,8 +251,8 @@ func runScheduler(ctx context.Context, parts *app.Parts, interval time.Duration,
 
 // runExpiry deletes fire records and decisions older than their retention
 // once a day, for stores without a TTL of their own.
-func runExpiry(ctx context.Context, parts *app.Parts, log *slog.Logger) {
-	exp, ok := parts.Store.(store.Expirer)
+func runExpiry(ctx context.Context, st store.Store, log *slog.Logger) {
+	exp, ok := st.(store.Expirer)
 	if !ok {
 		return
 	}
@@ -272,9 +281,9 @@ func runExpiry(ctx context.Context, parts *app.Parts, log *slog.Logger) {
 // configured in static mode it creates a `root` client with scope `*`,
 // whose access token comes from HOOKLINE_ROOT_ACCESS_TOKEN or, failing
 // that, from a token generated once and kept in the data directory.
-func localAuthorizer(cfg config.Config, log *slog.Logger, stdout io.Writer) (httpapi.Authorizer, error) {
+func localAuthorizer(cfg config.Config, log *slog.Logger, stdout io.Writer) (service.Authorizer, error) {
 	if cfg.Auth.Mode != config.AuthStatic || len(cfg.Auth.Clients) > 0 {
-		return app.NewAuthorizer(cfg.Auth, nil)
+		return service.NewAuthorizer(cfg.Auth, nil)
 	}
 	token := cfg.Auth.RootAccessToken
 	if token == "" {
@@ -291,7 +300,7 @@ func localAuthorizer(cfg config.Config, log *slog.Logger, stdout io.Writer) (htt
 			log.Info("root client access token read from the data directory", "file", filepath.Join(cfg.DataDir, "root-access-token"))
 		}
 	}
-	return app.NewAuthorizer(cfg.Auth, &auth.Client{ClientID: "root", AccessToken: token, Scopes: []string{"*"}})
+	return service.NewAuthorizer(cfg.Auth, &auth.Client{ClientID: "root", AccessToken: token, Scopes: []string{"*"}})
 }
 
 // rootToken reads the root token file, or generates and writes it.

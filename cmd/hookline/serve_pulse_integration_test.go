@@ -204,7 +204,7 @@ func BenchmarkServePulseLatency(b *testing.B) {
 
 	bindings := []hooks.Binding{{Exchange: e.ex, RoutingKeyPattern: "#"}}
 	e.hookQs = append(e.hookQs, pulse.QueueName(e.ns, "g", "h"))
-	_, err = local.parts.Service.CreateHook(ctx, "g", "h", hooks.Input{
+	_, err = local.svc.Hooks.Definitions.CreateHook(ctx, "g", "h", hooks.Input{
 		Bindings: &bindings, Metadata: hooks.Metadata{Name: "n", Description: "d", Owner: "o@example.com"},
 		Task:          json.RawMessage(`{"provisionerId":"p","workerType":"w","payload":{"n":{"$eval":"payload.n"}},"metadata":{"name":"t","description":"t","owner":"o@example.com","source":"https://example.com"}}`),
 		Schedule:      []string{},
@@ -213,7 +213,7 @@ func BenchmarkServePulseLatency(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	q := local.parts.Queue
+	q := local.svc.Queue
 	fire := func(n int) time.Duration {
 		body := []byte(fmt.Sprintf(`{"n":%d}`, n))
 		id := e.taskID("g", "h", "k", body)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -81,20 +80,16 @@ func parseDefinition(reg *schemas.Registry, denylist []string, data []byte) (hoo
 		return hooks.Input{}, []string{err.Error()}
 	}
 	reg.ApplyDefaults(schemas.CreateHookRequest, doc)
-	normalized, err := json.Marshal(doc)
+	in, err := hooks.DecodeInput(doc)
 	if err != nil {
 		return hooks.Input{}, []string{err.Error()}
 	}
-	var in hooks.Input
-	if err := json.Unmarshal(normalized, &in); err != nil {
-		return hooks.Input{}, []string{err.Error()}
-	}
-	svc, err := hooks.NewService(nil, reg, hooks.Options{Denylist: denylist, Logger: slog.New(slog.DiscardHandler)})
+	deny, err := hooks.NewDenylist(denylist)
 	if err != nil {
 		return hooks.Input{}, []string{err.Error()}
 	}
 	var problems []string
-	if err := svc.CheckInput(in); err != nil {
+	if err := hooks.ValidateInput(in, deny); err != nil {
 		var he *hooks.Error
 		if errors.As(err, &he) {
 			problems = append(problems, he.Message)

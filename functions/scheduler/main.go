@@ -3,8 +3,54 @@
 package main
 
 import (
-	"github.com/hookline/hookline/shared/app"
-	"github.com/hookline/hookline/shared/app/scheduling"
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/hookline/hookline/shared/awsenv"
+	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/notify"
+	"github.com/hookline/hookline/shared/service"
 )
 
-func main() { app.StartLambda("scheduler", scheduling.Lambda) }
+func main() {
+	log := lambdacontext.NewLogger()
+	slog.SetDefault(log)
+	h, err := build(context.Background(), os.Getenv, log)
+	if err != nil {
+		log.Error("start scheduler function", "err", err)
+		os.Exit(1)
+	}
+	lambda.StartWithOptions(h.handle, lambda.WithEnableSIGTERM(h.shutdown))
+}
+
+// build wires the function from its environment: config, AWS, store,
+// failure emails through SES when HOOKLINE_EMAIL_SENDER names a sender,
+// service, handler.
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsenv.Config(getenv)
+	if err != nil {
+		return nil, err
+	}
+	st, err := service.OpenStore(ctx, cfg.Store, service.Stores{AWS: awsenv.Static(awsCfg)})
+	if err != nil {
+		return nil, err
+	}
+	deps := service.Deps{Store: st, Logger: log}
+	if cfg.EmailSender != "" {
+		deps.Mailer = notify.NewSES(sesv2.NewFromConfig(awsCfg), cfg.EmailSender)
+	}
+	svc, err := service.New(cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	return newHandler(svc, log), nil
+}

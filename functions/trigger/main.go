@@ -3,6 +3,48 @@
 // message's hook and reports the records to retry as batch item failures.
 package main
 
-import "github.com/hookline/hookline/shared/app"
+import (
+	"context"
+	"log/slog"
+	"os"
 
-func main() { app.StartLambda("trigger", app.LambdaTrigger) }
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/hookline/hookline/shared/awsenv"
+	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/service"
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	slog.SetDefault(log)
+	h, err := build(context.Background(), os.Getenv, log)
+	if err != nil {
+		log.Error("start trigger function", "err", err)
+		os.Exit(1)
+	}
+	lambda.StartWithOptions(h.handle, lambda.WithEnableSIGTERM(h.shutdown))
+}
+
+// build wires the function from its environment: config, AWS, store,
+// service, handler.
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsenv.Config(getenv)
+	if err != nil {
+		return nil, err
+	}
+	st, err := service.OpenStore(ctx, cfg.Store, service.Stores{AWS: awsenv.Static(awsCfg)})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := service.New(cfg, service.Deps{Store: st, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return newHandler(svc, log), nil
+}

@@ -91,6 +91,21 @@ func newRuntimeAPI(tb testing.TB, name string) *runtimeAPI {
 		api.mu.Unlock()
 		writeStatus(w, http.StatusAccepted)
 	})
+	// The Extensions API, as far as lambda.WithEnableSIGTERM uses it: it
+	// registers an internal extension, which makes Lambda send SIGTERM
+	// before ending an execution environment, and parks a call to
+	// event/next that never returns (the extension asked for no events).
+	mux.HandleFunc("POST /2020-01-01/extension/register", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Lambda-Extension-Identifier", "extension-"+name)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"functionName":"hookline-`+name+`","functionVersion":"$LATEST","handler":"bootstrap"}`)
+	})
+	mux.HandleFunc("GET /2020-01-01/extension/event/next", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-api.closing:
+		}
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		api.mu.Lock()
 		api.unexpected = append(api.unexpected, r.Method+" "+r.URL.Path)

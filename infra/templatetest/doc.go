@@ -22,7 +22,7 @@
 //     through a Makefile target build-<LogicalId> that cross-compiles the
 //     matching functions/<name> for the template's architecture;
 //   - each function's events match what its code serves: the HTTP API
-//     routes of shared/httpapi (BasePath, app.WebhookRoutes and upstream's
+//     routes of shared/httpapi (BasePath, WebhookFunctionRoutes and upstream's
 //     API reference), the scheduler's rate(1 minute) schedule, and the
 //     trigger function's SQS event source with partial batch failures, its
 //     dead-letter queue and a visibility timeout of six times its timeout;

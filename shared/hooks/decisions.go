@@ -2,8 +2,6 @@ package hooks
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,11 +118,11 @@ type DecisionPage struct {
 
 // ListDecisions returns a page of a hook's decisions, newest first. A
 // missing hook is a not-found error.
-func (s *Service) ListDecisions(ctx context.Context, hookGroupID, hookID string, p store.Page) (DecisionPage, error) {
-	if _, err := s.store.GetHook(ctx, hookGroupID, hookID); err != nil {
-		return DecisionPage{}, s.hookErr(hookGroupID, hookID, err)
+func (o *Operations) ListDecisions(ctx context.Context, hookGroupID, hookID string, p store.Page) (DecisionPage, error) {
+	if _, err := o.loadHook(ctx, hookGroupID, hookID); err != nil {
+		return DecisionPage{}, err
 	}
-	recs, next, err := s.store.ListDecisions(ctx, hookGroupID, hookID, p)
+	recs, next, err := o.store.ListDecisions(ctx, hookGroupID, hookID, p)
 	if err != nil {
 		if errors.Is(err, store.ErrBadToken) {
 			return DecisionPage{}, invalid("the continuationToken is not one this listing returned")
@@ -143,11 +141,11 @@ func (s *Service) ListDecisions(ctx context.Context, hookGroupID, hookID string,
 }
 
 // GetDecision returns one decision of a hook.
-func (s *Service) GetDecision(ctx context.Context, hookGroupID, hookID, decisionID string) (Decision, error) {
-	if _, err := s.store.GetHook(ctx, hookGroupID, hookID); err != nil {
-		return Decision{}, s.hookErr(hookGroupID, hookID, err)
+func (o *Operations) GetDecision(ctx context.Context, hookGroupID, hookID, decisionID string) (Decision, error) {
+	if _, err := o.loadHook(ctx, hookGroupID, hookID); err != nil {
+		return Decision{}, err
 	}
-	rec, err := s.store.GetDecision(ctx, hookGroupID, hookID, decisionID)
+	rec, err := o.store.GetDecision(ctx, hookGroupID, hookID, decisionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Decision{}, notFound(fmt.Sprintf("hook %s/%s has no decision %q (decisions are kept for a limited time; list them at .../decisions)", hookGroupID, hookID, decisionID), err)
 	}
@@ -165,130 +163,18 @@ func decodeDecision(rec store.Decision) (Decision, error) {
 	return d, nil
 }
 
-// newDecisionID makes a decision id that sorts by time: the UTC time to
-// the nanosecond, then random hex so that two decisions of one nanosecond
-// differ.
-func newDecisionID(at time.Time) string {
-	var b [4]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return at.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(b[:])
-}
-
-// decisionsEnabled reports whether decisions are recorded at all.
-func (s *Service) decisionsEnabled() bool { return s.decisionRetention > 0 }
-
-// record writes a decision and, when fire is not nil, the fire record that
-// listLastFires shows, in one store write. A failure to record is logged,
-// not returned: the task was (or was not) created either way, and the
-// caller's answer must say which. It returns the decision as recorded.
-func (s *Service) record(ctx context.Context, d Decision, fire *store.LastFire) Decision {
-	d, err := s.writeDecision(ctx, d, fire)
-	if err != nil {
-		s.log.ErrorContext(ctx, "record decision", "hookGroupId", d.HookGroupID, "hookId", d.HookID, "outcome", d.Outcome, "taskId", d.TaskID, "err", err)
-	}
-	return d
-}
-
-// writeDecision is record's write, returning its error. With the decision
-// log off it writes only the fire record.
-func (s *Service) writeDecision(ctx context.Context, d Decision, fire *store.LastFire) (Decision, error) {
-	if d.Time.IsZero() {
-		d.Time = s.now()
-	}
-	d.Time = d.Time.UTC()
-	if len(d.Error) > maxDecisionError {
-		d.Error = d.Error[:maxDecisionError]
-	}
-	if !s.decisionsEnabled() {
-		if fire == nil {
-			return d, nil
-		}
-		return d, s.store.PutLastFire(ctx, *fire)
-	}
-	d.DecisionID = newDecisionID(d.Time)
-	body, err := json.Marshal(d)
-	if err == nil && len(body) > maxDecisionPayload+maxDecisionError+16<<10 {
-		// Only the kept context can still be this large.
-		d.Context, d.PayloadOmitted = nil, d.PayloadOmitted || d.Payload != nil
-		d.Payload = nil
-		body, err = json.Marshal(d)
-	}
-	if err != nil {
-		return d, fmt.Errorf("hooks: encode decision: %w", err)
-	}
-	rec := store.Decision{HookGroupID: d.HookGroupID, HookID: d.HookID, ID: d.DecisionID, Body: body, ExpiresAt: d.Time.Add(s.decisionRetention)}
-	return d, s.store.PutDecision(ctx, rec, fire)
-}
-
-// newDecision starts the decision of a fire request.
-func newDecision(def Definition, req FireRequest, taskID string) Decision {
-	d := Decision{
-		HookGroupID: def.HookGroupID,
-		HookID:      def.HookID,
-		FiredBy:     req.FiredBy,
-		TaskID:      taskID,
-		Pulse:       req.Pulse,
-		ReplayOf:    req.ReplayOf,
-	}
-	if req.FiredBy == FiredByTriggerHook || req.ReplayOf != "" {
-		d.ClientID = req.ClientID
-	}
-	if req.FiredBy != FiredBySchedule {
-		d.Payload, d.PayloadOmitted = keptPayload(req)
-		if len(req.Extra) > 0 {
-			d.Context = req.Extra
-		}
-	}
-	return d
-}
-
-// keptPayload is the payload as a decision keeps it: the raw bytes when
-// the caller has them, else re-encoded; nil and true when too large.
-func keptPayload(req FireRequest) (json.RawMessage, bool) {
-	raw := req.RawPayload
-	if raw == nil {
-		var err error
-		if raw, err = json.Marshal(req.Payload); err != nil {
-			return nil, true
-		}
-	}
-	if len(raw) > maxDecisionPayload {
-		return nil, true
-	}
-	return raw, false
-}
-
-// lastFire is the fire record of a decision that reached the queue (or
-// failed to render), as listLastFires shows it.
-func lastFire(def Definition, firedBy, taskID string, at time.Time, fireErr error) *store.LastFire {
-	f := &store.LastFire{
-		HookGroupID:    def.HookGroupID,
-		HookID:         def.HookID,
-		FiredBy:        firedBy,
-		TaskID:         taskID,
-		TaskCreateTime: at,
-		Result:         "success",
-		ExpiresAt:      at.Add(lastFireRetention),
-	}
-	if fireErr != nil {
-		f.Result = "error"
-		f.Error = errorText(fireErr)
-	}
-	return f
-}
-
 // Replay fires a hook again with a past decision's payload and context,
 // under a new taskId (derived from idempotencyKey when one is given, so a
 // retried replay creates one task). The decision it records names the
 // original (ReplayOf) and the caller. The hook fires as it is now: a pause,
 // its triggerSchema and its filters apply again; a payload taskId is not
 // reused, since the original fire may have created that task.
-func (s *Service) Replay(ctx context.Context, hookGroupID, hookID, decisionID, clientID, idempotencyKey string) (FireResult, error) {
-	def, err := s.GetHook(ctx, hookGroupID, hookID)
+func (o *Operations) Replay(ctx context.Context, hookGroupID, hookID, decisionID, clientID, idempotencyKey string) (FireResult, error) {
+	def, err := o.loadDefinition(ctx, hookGroupID, hookID)
 	if err != nil {
 		return FireResult{}, err
 	}
-	orig, err := s.GetDecision(ctx, hookGroupID, hookID, decisionID)
+	orig, err := o.GetDecision(ctx, hookGroupID, hookID, decisionID)
 	if err != nil {
 		return FireResult{}, err
 	}
@@ -312,5 +198,5 @@ func (s *Service) Replay(ctx context.Context, hookGroupID, hookID, decisionID, c
 		}
 		req.Payload, req.RawPayload, req.check = payload, orig.Payload, checkSchema
 	}
-	return s.fire(ctx, def, req)
+	return o.fire(ctx, def, req)
 }

@@ -41,9 +41,9 @@ type filterVerdict struct {
 // that cannot be evaluated (a property of null, say) does not fire the
 // hook: a filter exists to keep fires out, and an error is no evidence the
 // fire was wanted.
-func (s *Service) evaluateFilters(filters []string, context map[string]any, now time.Time) filterVerdict {
+func (r *renderer) evaluateFilters(filters []string, context map[string]any, now time.Time) filterVerdict {
 	for _, f := range filters {
-		x, err := s.filterCache.get([]byte(f), func() (*jsone.Expression, error) { return jsone.CompileExpression(f) })
+		x, err := r.filterCache.get([]byte(f), func() (*jsone.Expression, error) { return jsone.CompileExpression(f) })
 		if err != nil {
 			return filterVerdict{filter: f, err: err}
 		}

@@ -1,22 +1,16 @@
 package hooks
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/xeipuuv/gojsonschema"
-
-	"github.com/hookline/hookline/schemas"
-	"github.com/hookline/hookline/shared/jsone"
+	"github.com/hookline/hookline/shared/slugid"
 	"github.com/hookline/hookline/shared/store"
-	"github.com/hookline/hookline/shared/taskcluster"
 )
 
 // The ways a hook is fired, as upstream names them (firedBy).
@@ -26,13 +20,6 @@ const (
 	FiredByTriggerHookWithToken = "triggerHookWithToken"
 	FiredByPulseMessage         = "pulseMessage"
 )
-
-// TaskCreator creates tasks on a Taskcluster queue. CreateTask must be
-// idempotent: the same taskId with an identical definition succeeds again
-// without a second task (Taskcluster's queue behaves so).
-type TaskCreator interface {
-	CreateTask(ctx context.Context, taskID string, task json.RawMessage, authorizedScopes []string) (json.RawMessage, error)
-}
 
 // Retention of fire records and of fire claims.
 const (
@@ -111,31 +98,9 @@ type FireResult struct {
 	Filtered bool
 	// Decision is the decision recorded for the fire (its DecisionID is
 	// empty when the decision log is off). It is set on errors too, when
-	// the fire got as far as a decision.
+	// the fire got as far as an outcome.
 	Decision Decision
 }
-
-// FireError is a fire that failed after the hook was found: the template
-// did not render, or the queue refused or could not be reached. It is
-// recorded as a last fire; Kind says how API callers see it.
-type FireError struct {
-	// Queue is the queue's error, when the queue answered one.
-	Queue *taskcluster.APIError
-	// Cause is the underlying error.
-	Cause error
-	// HookGroupID and HookID name the hook, for the message.
-	HookGroupID, HookID string
-}
-
-func (e *FireError) Error() string {
-	return "fire " + e.HookGroupID + "/" + e.HookID + ": " + e.Cause.Error()
-}
-
-func (e *FireError) Unwrap() error { return e.Cause }
-
-// Retryable reports whether trying the same fire again may succeed: the
-// queue answered 5xx or could not be reached.
-func (e *FireError) Retryable() bool { return taskcluster.IsRetryable(e.Cause) }
 
 // fireClaim is what a claim remembers of a fire: the exact definition sent,
 // so a retry re-sends it byte for byte.
@@ -146,197 +111,296 @@ type fireClaim struct {
 	Created  time.Time       `json:"created"`
 }
 
-// Fire renders the hook's task and creates it, at most once per taskId.
-//
-// The protocol (DESIGN.md, "Firing exactly once"): the taskId is decided
-// first; a claim keyed by hook and taskId stores the rendered definition
-// before createTask is called; a retry that finds the claim re-sends the
-// stored definition, which the queue accepts as a no-op. The fire record is
-// keyed by taskId and claim time, so a retry replaces it.
-func (s *Service) Fire(ctx context.Context, hookGroupID, hookID string, req FireRequest) (FireResult, error) {
-	rec, err := s.store.GetHook(ctx, hookGroupID, hookID)
-	if err != nil {
-		return FireResult{}, s.hookErr(hookGroupID, hookID, err)
-	}
-	def, err := decodeDefinition(rec.Definition)
-	if err != nil {
-		return FireResult{}, err
-	}
-	return s.fire(ctx, def, req)
+// pipeline is the one fire pipeline every part that fires shares (Firing,
+// Scheduler, Intake, Operations' replay): the store, the renderer, the
+// queue and the decision log.
+type pipeline struct {
+	*core
+	*renderer
+	queue TaskCreator
+	// statuses reads task states; nil when the queue cannot.
+	statuses TaskStatusReader
+	// decisionRetention is how long decisions are kept; 0 when the
+	// decision log is off.
+	decisionRetention time.Duration
 }
 
-func (s *Service) fire(ctx context.Context, def Definition, req FireRequest) (FireResult, error) {
-	if s.queue == nil {
+func newPipeline(c *core, opts Options) *pipeline {
+	p := &pipeline{core: c, renderer: &renderer{}, queue: opts.Queue}
+	p.statuses, _ = opts.Queue.(TaskStatusReader)
+	if opts.DecisionRetention > 0 {
+		p.decisionRetention = opts.DecisionRetention
+	}
+	return p
+}
+
+// attempt is one fire on its way through the pipeline: what each step
+// learns for the next.
+type attempt struct {
+	def Definition
+	req FireRequest
+	// now is when the fire started.
+	now    time.Time
+	taskID string
+	// reusable is true when the taskId can come again (chosen by the
+	// caller, the schedule, a message digest or an idempotency key): only
+	// then is the fire claimed. A freshly generated taskId is never
+	// retried, so it skips that durable write.
+	reusable bool
+	gates    gates
+	// claim is the task to send; retry is true when it is an earlier
+	// attempt's, found in the store.
+	claim fireClaim
+	retry bool
+}
+
+// ending is how a fire ended: what its decision records and what the
+// caller gets back.
+type ending struct {
+	outcome string
+	reason  string
+	// errText is the decision's error text.
+	errText   string
+	pause     *PauseState
+	filter    string
+	willRetry bool
+	// existed is true when a retry found its task already created.
+	existed bool
+	// fire is the fire record listLastFires shows, written with the
+	// decision; nil for outcomes that never reached the queue.
+	fire *store.LastFire
+	// err is what the caller gets: ErrPaused, a triggerSchema refusal, a
+	// *FireError.
+	err error
+}
+
+// fire takes one fire of def through the pipeline, in named steps:
+//
+//  1. begin: read the gates (pauses, settings) and choose the taskId;
+//  2. gate: a pause, or a payload the triggerSchema refuses, ends it;
+//  3. claimOrRender: a retry finds an earlier attempt's claim and re-sends
+//     its task; a first attempt evaluates the filters, renders the
+//     template and claims the taskId with the rendered task;
+//  4. create: createTask on the queue;
+//  5. finish: the one place that records the decision (with the fire
+//     record listLastFires shows) and logs the outcome.
+//
+// This is the exactly-once protocol (docs/architecture.md): the taskId is
+// decided first; the claim, keyed by hook and taskId, stores the rendered
+// definition before createTask is called; a retry re-sends that stored
+// definition, which the queue accepts as a no-op, and the fire record is
+// keyed by taskId and claim time, so a retry replaces it.
+//
+// A step that cannot read or write the store ends the fire with that error
+// and no decision: no outcome is known yet, and the caller, which handles
+// the error, logs it.
+func (p *pipeline) fire(ctx context.Context, def Definition, req FireRequest) (FireResult, error) {
+	if p.queue == nil {
 		return FireResult{}, errors.New("hooks: no queue configured to create tasks")
 	}
-	now := s.now()
-	g, err := s.loadGates(ctx, def.HookGroupID, def.HookID)
+	a, err := p.begin(ctx, def, req)
 	if err != nil {
 		return FireResult{}, err
 	}
+	end, err := p.gate(a)
+	if end == nil && err == nil {
+		end, err = p.claimOrRender(ctx, a)
+	}
+	if end == nil && err == nil {
+		end = p.create(ctx, a)
+	}
+	if err != nil {
+		return FireResult{}, err
+	}
+	return p.finish(ctx, a, end), end.err
+}
 
-	// The taskId is decided before anything can stop the fire, so every
-	// decision names the task it was about.
-	if req.check == checkSchemaAndTaskID && req.TaskID == "" {
+// begin reads what can stop the fire and chooses its taskId.
+func (p *pipeline) begin(ctx context.Context, def Definition, req FireRequest) (*attempt, error) {
+	a := &attempt{def: def, req: req, now: p.now()}
+	g, err := p.loadGates(ctx, def.HookGroupID, def.HookID)
+	if err != nil {
+		return nil, err
+	}
+	a.gates = g
+	a.taskID, a.reusable = p.chooseTaskID(def, req)
+	return a, nil
+}
+
+// chooseTaskID decides the taskId before anything can stop the fire, so
+// every decision names the task it was about: the request's (a schedule
+// slot, a message digest), a valid payload taskId of an API or token
+// trigger, one derived from the idempotency key, or a fresh one.
+func (p *pipeline) chooseTaskID(def Definition, req FireRequest) (taskID string, reusable bool) {
+	taskID = req.TaskID
+	if taskID == "" && req.check == checkSchemaAndTaskID {
 		if obj, ok := req.Payload.(map[string]any); ok {
-			if id, ok := obj["taskId"].(string); ok && id != "" && taskcluster.IsSlugID(id) {
-				req.TaskID = id
+			if id, ok := obj["taskId"].(string); ok && slugid.Valid(id) {
+				taskID = id
 			}
 		}
 	}
-	taskID := req.TaskID
 	switch {
 	case taskID != "":
+		return taskID, true
 	case req.IdempotencyKey != "":
-		taskID = derivedTaskID("idempotency", def.HookGroupID, def.HookID, req.IdempotencyKey)
-	default:
-		taskID = s.newID()
+		return derivedTaskID("idempotency", def.HookGroupID, def.HookID, req.IdempotencyKey), true
 	}
-	dec := newDecision(def, req, taskID)
-	if req.slot != nil {
-		at := req.slot.at.UTC()
-		dec.ScheduledFor = &at
-		if late := req.slot.tick.Sub(at); late > lateAfter {
-			dec.Late, dec.LateSeconds = true, int64(late/time.Second)
+	return p.newID(), false
+}
+
+// gate ends a fire that a pause or the hook's triggerSchema forbids.
+func (p *pipeline) gate(a *attempt) (*ending, error) {
+	if pause := a.gates.pause; pause != nil {
+		err := pausedError(a.def, pause)
+		return &ending{outcome: OutcomePaused, pause: pause, err: err,
+			reason: "the hook was not fired: " + strings.TrimPrefix(err.Error(), "no task was created: ")}, nil
+	}
+	if a.req.check == checkNone {
+		return nil, nil
+	}
+	err := p.checkPayload(a.def, a.req.Payload, a.req.check == checkSchemaAndTaskID)
+	var he *Error
+	switch {
+	case err == nil:
+		return nil, nil
+	case errors.As(err, &he) && errors.Is(he.Kind, ErrInvalid):
+		return &ending{outcome: OutcomeRejected, errText: he.Message, err: err,
+			reason: "the payload does not match the hook's triggerSchema"}, nil
+	}
+	return nil, err
+}
+
+// claimOrRender finds the task an earlier attempt of the fire claimed, or
+// evaluates the filters, renders the task and claims it.
+func (p *pipeline) claimOrRender(ctx context.Context, a *attempt) (*ending, error) {
+	key := "fire/" + a.def.HookGroupID + "/" + a.def.HookID + "/" + a.taskID
+	if a.reusable {
+		claim, found, err := p.loadClaim(ctx, key, a.now)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			// The earlier attempt already passed the filters and
+			// rendered: the retry re-sends its task, whatever the
+			// filters say now.
+			a.claim, a.retry = claim, true
+			return nil, nil
 		}
 	}
-
-	if g.pause != nil {
-		dec.Outcome, dec.Pause = OutcomePaused, g.pause
-		dec.Reason = "the hook was not fired: " + strings.TrimPrefix(pausedError(def, g.pause).Error(), "no task was created: ")
-		dec = s.record(ctx, dec, nil)
-		s.logFire(ctx, def, req.FiredBy, taskID, OutcomePaused)
-		return FireResult{Decision: dec}, pausedError(def, g.pause)
+	created := a.req.Created
+	if created.IsZero() {
+		created = a.now
 	}
-	if req.check != checkNone {
-		if err := s.CheckPayload(def, req.Payload, req.check == checkSchemaAndTaskID); err != nil {
-			var he *Error
-			if errors.As(err, &he) && errors.Is(he.Kind, ErrInvalid) {
-				dec.Outcome, dec.Error = OutcomeRejected, he.Message
-				dec.Reason = "the payload does not match the hook's triggerSchema"
-				dec = s.record(ctx, dec, nil)
-				s.logFire(ctx, def, req.FiredBy, taskID, OutcomeRejected)
+	fireCtx := fireContext(a.req, a.taskID, created)
+	if len(a.gates.settings.Filters) > 0 {
+		if v := p.evaluateFilters(a.gates.settings.Filters, fireCtx, created); !v.pass {
+			e := &ending{outcome: OutcomeFiltered, filter: v.filter, reason: "the filter " + v.filter + " is false"}
+			if v.err != nil {
+				e.reason = "the filter " + v.filter + " could not be evaluated, so the hook did not fire"
+				e.errText = v.err.Error()
 			}
-			return FireResult{Decision: dec}, err
+			return e, nil
 		}
 	}
+	task, declined, err := p.render(a.def, fireCtx, a.taskID, created)
+	if err != nil {
+		// A render error is deterministic: record it and stop. There is
+		// nothing to claim, since no task was or will be sent.
+		return &ending{outcome: OutcomeRenderError, errText: err.Error(), reason: "the task template did not render",
+			fire: lastFire(a.def, a.req.FiredBy, a.taskID, a.now, err),
+			err:  &FireError{Cause: err, HookGroupID: a.def.HookGroupID, HookID: a.def.HookID}}, nil
+	}
+	a.claim = fireClaim{Task: task, Declined: declined, FiredBy: a.req.FiredBy, Created: a.now}
+	if a.reusable {
+		if a.claim, err = p.writeClaim(ctx, key, a.claim, a.now); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
 
-	claimKey := "fire/" + def.HookGroupID + "/" + def.HookID + "/" + taskID
-	// Only a taskId that can come again (chosen by the caller, the
-	// schedule, a message digest or an idempotency key) needs a claim; a
-	// freshly generated one is never retried, so it skips a durable write.
-	reusable := req.TaskID != "" || req.IdempotencyKey != ""
-
-	var claim fireClaim
-	found := false
-	if reusable {
-		var err error
-		if claim, found, err = s.loadClaim(ctx, claimKey, now); err != nil {
-			return FireResult{}, err
-		}
+// create sends the claimed task to the queue.
+func (p *pipeline) create(ctx context.Context, a *attempt) *ending {
+	c := a.claim
+	if c.Declined {
+		return &ending{outcome: OutcomeDeclined, reason: "the task template rendered to null, which declines the fire"}
 	}
-	if !found {
-		created := req.Created
-		if created.IsZero() {
-			created = now
-		}
-		fireCtx := s.fireContext(req, taskID, created)
-		// A found claim means an earlier attempt already passed the
-		// filters and rendered: a retry re-sends it, whatever the
-		// filters say now.
-		if len(g.settings.Filters) > 0 {
-			if v := s.evaluateFilters(g.settings.Filters, fireCtx, created); !v.pass {
-				dec.Outcome, dec.Filter = OutcomeFiltered, v.filter
-				dec.Reason = "the filter " + v.filter + " is false"
-				if v.err != nil {
-					dec.Reason = "the filter " + v.filter + " could not be evaluated, so the hook did not fire"
-					dec.Error = v.err.Error()
-				}
-				dec = s.record(ctx, dec, nil)
-				s.logFire(ctx, def, req.FiredBy, taskID, OutcomeFiltered)
-				return FireResult{Filtered: true, Decision: dec}, nil
-			}
-		}
-		task, declined, renderErr := s.render(def, fireCtx, taskID, created)
-		if renderErr != nil {
-			// A render error is deterministic: record it and stop. There
-			// is nothing to claim, since no task was or will be sent.
-			dec.Outcome, dec.Error = OutcomeRenderError, renderErr.Error()
-			dec.Reason = "the task template did not render"
-			dec = s.record(ctx, dec, lastFire(def, req.FiredBy, taskID, now, renderErr))
-			s.logFire(ctx, def, req.FiredBy, taskID, OutcomeRenderError)
-			return FireResult{Decision: dec}, &FireError{Cause: renderErr, HookGroupID: def.HookGroupID, HookID: def.HookID}
-		}
-		claim = fireClaim{Task: task, Declined: declined, FiredBy: req.FiredBy, Created: now}
-		if reusable {
-			var err error
-			if claim, err = s.writeClaim(ctx, claimKey, claim, now); err != nil {
-				return FireResult{}, err
-			}
-		}
-	}
-	if claim.Declined {
-		dec.Outcome, dec.Reason = OutcomeDeclined, "the task template rendered to null, which declines the fire"
-		dec = s.record(ctx, dec, nil)
-		s.logFire(ctx, def, req.FiredBy, taskID, OutcomeDeclined)
-		return FireResult{Declined: true, Decision: dec}, nil
-	}
-
-	if found && s.taskExists(ctx, taskID) {
+	if a.retry && p.taskExists(ctx, a.taskID) {
 		// A retry of a fire whose task the queue already has: the queue
 		// would refuse a re-send once `created` is 15 minutes old, so ask
 		// first and report the task as created.
-		dec.Outcome, dec.Reason = OutcomeCreated, "the task already existed: an earlier attempt of this fire created it"
-		dec = s.record(ctx, dec, lastFire(def, claim.FiredBy, taskID, claim.Created, nil))
-		return FireResult{TaskID: taskID, Decision: dec}, nil
+		return &ending{outcome: OutcomeCreated, existed: true, fire: lastFire(a.def, c.FiredBy, a.taskID, c.Created, nil),
+			reason: "the task already existed: an earlier attempt of this fire created it"}
 	}
-	scopes := []string{"assume:hook-id:" + def.HookGroupID + "/" + def.HookID}
-	_, qerr := s.queue.CreateTask(ctx, taskID, claim.Task, scopes)
-	if qerr != nil {
-		fe := &FireError{Cause: qerr, HookGroupID: def.HookGroupID, HookID: def.HookID}
-		var apiErr *taskcluster.APIError
-		if errors.As(qerr, &apiErr) {
-			fe.Queue = apiErr
-			dec.Error = fmt.Sprintf("%s (%d): %s", apiErr.Code, apiErr.StatusCode, apiErr.Message)
-		} else {
-			dec.Error = qerr.Error()
-		}
-		// Only the scheduler and the Pulse path try again by themselves.
-		dec.Outcome = OutcomeQueueError
-		dec.WillRetry = fe.Retryable() && req.ReplayOf == "" && (req.FiredBy == FiredBySchedule || req.FiredBy == FiredByPulseMessage)
-		dec.Reason = "the queue did not create the task"
-		if dec.WillRetry {
-			dec.Reason += "; the same task will be sent again"
-		}
-		dec = s.record(ctx, dec, lastFire(def, claim.FiredBy, taskID, claim.Created, qerr))
-		s.logFire(ctx, def, req.FiredBy, taskID, OutcomeQueueError)
-		return FireResult{Decision: dec}, fe
+	scopes := []string{"assume:hook-id:" + a.def.HookGroupID + "/" + a.def.HookID}
+	if _, err := p.queue.CreateTask(ctx, a.taskID, c.Task, scopes); err != nil {
+		return queueError(a, err)
 	}
-	dec.Outcome = OutcomeCreated
-	dec = s.record(ctx, dec, lastFire(def, claim.FiredBy, taskID, claim.Created, nil))
-	s.logFire(ctx, def, req.FiredBy, taskID, OutcomeCreated)
-	return FireResult{TaskID: taskID, Decision: dec}, nil
+	return &ending{outcome: OutcomeCreated, fire: lastFire(a.def, c.FiredBy, a.taskID, c.Created, nil)}
+}
+
+// queueError ends a fire whose task the queue did not create.
+func queueError(a *attempt, qerr error) *ending {
+	fe := &FireError{Cause: qerr, HookGroupID: a.def.HookGroupID, HookID: a.def.HookID}
+	e := &ending{outcome: OutcomeQueueError, errText: qerr.Error(), err: fe,
+		fire: lastFire(a.def, a.claim.FiredBy, a.taskID, a.claim.Created, qerr)}
+	if r, ok := fe.Refusal(); ok {
+		e.errText = fmt.Sprintf("%s (%d): %s", r.ErrorCode(), r.HTTPStatus(), r.ErrorMessage())
+	}
+	// Only the scheduler and the Pulse path try again by themselves.
+	e.willRetry = fe.Retryable() && a.req.ReplayOf == "" && (a.req.FiredBy == FiredBySchedule || a.req.FiredBy == FiredByPulseMessage)
+	e.reason = "the queue did not create the task"
+	if e.willRetry {
+		e.reason += "; the same task will be sent again"
+	}
+	return e
+}
+
+// finish records the fire's decision, with its fire record, and logs its
+// outcome: the one place every outcome goes through.
+func (p *pipeline) finish(ctx context.Context, a *attempt, e *ending) FireResult {
+	dec := newDecision(a.def, a.req, a.taskID)
+	if slot := a.req.slot; slot != nil {
+		at := slot.at.UTC()
+		dec.ScheduledFor = &at
+		if late := slot.tick.Sub(at); late > lateAfter {
+			dec.Late, dec.LateSeconds = true, int64(late/time.Second)
+		}
+	}
+	dec.Outcome, dec.Reason, dec.Error = e.outcome, e.reason, e.errText
+	dec.Pause, dec.Filter, dec.WillRetry = e.pause, e.filter, e.willRetry
+	dec = p.record(ctx, dec, e.fire)
+	p.logFire(ctx, a, e)
+	res := FireResult{Decision: dec, Declined: e.outcome == OutcomeDeclined, Filtered: e.outcome == OutcomeFiltered}
+	if e.outcome == OutcomeCreated {
+		res.TaskID = a.taskID
+	}
+	return res
 }
 
 // logFire logs a fire's outcome under upstream's "hook-fire" message.
-func (s *Service) logFire(ctx context.Context, def Definition, firedBy, taskID, outcome string) {
+func (p *pipeline) logFire(ctx context.Context, a *attempt, e *ending) {
 	result := "failure"
-	switch outcome {
+	switch e.outcome {
 	case OutcomeCreated:
 		result = "success"
 	case OutcomeDeclined, OutcomeFiltered, OutcomePaused:
-		result = outcome
+		result = e.outcome
 	}
-	s.log.InfoContext(ctx, "hook-fire", "hookGroupId", def.HookGroupID, "hookId", def.HookID, "firedBy", firedBy, "taskId", taskID, "result", result, "outcome", outcome)
+	attrs := []any{"hookGroupId", a.def.HookGroupID, "hookId", a.def.HookID, "firedBy", a.req.FiredBy, "taskId", a.taskID, "result", result, "outcome", e.outcome}
+	if e.existed {
+		attrs = append(attrs, "alreadyExisted", true)
+	}
+	p.log.InfoContext(ctx, "hook-fire", attrs...)
 }
 
 // taskExists asks the queue, when it can say, whether taskID exists.
-func (s *Service) taskExists(ctx context.Context, taskID string) bool {
-	reader, ok := s.queue.(TaskStatusReader)
-	if !ok {
+func (p *pipeline) taskExists(ctx context.Context, taskID string) bool {
+	if p.statuses == nil {
 		return false
 	}
-	_, err := reader.Status(ctx, taskID)
+	_, err := p.statuses.Status(ctx, taskID)
 	return err == nil
 }
 
@@ -349,11 +413,11 @@ func derivedTaskID(parts ...string) string {
 	}
 	var b [16]byte
 	copy(b[:], h.Sum(nil))
-	return taskcluster.SlugIDFromBytes(b)
+	return slugid.FromBytes(b)
 }
 
-func (s *Service) loadClaim(ctx context.Context, key string, now time.Time) (fireClaim, bool, error) {
-	c, err := s.store.GetClaim(ctx, key, now)
+func (p *pipeline) loadClaim(ctx context.Context, key string, now time.Time) (fireClaim, bool, error) {
+	c, err := p.store.GetClaim(ctx, key, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return fireClaim{}, false, nil
 	}
@@ -369,14 +433,14 @@ func (s *Service) loadClaim(ctx context.Context, key string, now time.Time) (fir
 
 // writeClaim stores the claim; if a concurrent fire of the same taskId won
 // the race, its claim is the one to follow.
-func (s *Service) writeClaim(ctx context.Context, key string, fc fireClaim, now time.Time) (fireClaim, error) {
+func (p *pipeline) writeClaim(ctx context.Context, key string, fc fireClaim, now time.Time) (fireClaim, error) {
 	body, err := json.Marshal(fc)
 	if err != nil {
 		return fireClaim{}, fmt.Errorf("hooks: encode fire claim: %w", err)
 	}
-	err = s.store.CreateClaim(ctx, store.Claim{Key: key, Body: body, CreatedAt: now, ExpiresAt: now.Add(fireClaimRetention)}, now)
+	err = p.store.CreateClaim(ctx, store.Claim{Key: key, Body: body, CreatedAt: now, ExpiresAt: now.Add(fireClaimRetention)}, now)
 	if errors.Is(err, store.ErrConflict) {
-		winner, found, lerr := s.loadClaim(ctx, key, now)
+		winner, found, lerr := p.loadClaim(ctx, key, now)
 		if lerr != nil {
 			return fireClaim{}, lerr
 		}
@@ -388,196 +452,4 @@ func (s *Service) writeClaim(ctx context.Context, key string, fc fireClaim, now 
 		return fireClaim{}, fmt.Errorf("hooks: write fire claim: %w", err)
 	}
 	return fc, nil
-}
-
-// render builds the task definition: JSON-e over the hook's template with
-// the upstream context, then upstream's defaults.
-// fireContext is the JSON-e context of a fire, upstream's variables plus
-// the request's extras. Filters and the template both see it.
-func (s *Service) fireContext(req FireRequest, taskID string, created time.Time) map[string]any {
-	context := map[string]any{"firedBy": req.FiredBy, "taskId": taskID, "now": isoTime(created)}
-	if req.FiredBy != FiredBySchedule {
-		context["payload"] = req.Payload
-	}
-	if req.FiredBy == FiredByTriggerHook {
-		context["clientId"] = req.ClientID
-	}
-	for k, v := range req.Extra {
-		if _, standard := context[k]; !standard && k != "clientId" && k != "payload" {
-			context[k] = v
-		}
-	}
-	return context
-}
-
-func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-func (s *Service) render(def Definition, context map[string]any, taskID string, created time.Time) (json.RawMessage, bool, error) {
-	compiled, err := s.template(def)
-	if err != nil {
-		return nil, false, err
-	}
-	nowISO := isoTime(created)
-	out, err := compiled.Render(context, jsone.Options{Now: func() time.Time { return created }})
-	if err != nil {
-		return nil, false, err
-	}
-	if out == nil || out == false {
-		return nil, true, nil
-	}
-	task, ok := out.(map[string]any)
-	if !ok {
-		return nil, false, fmt.Errorf("the task template rendered to %T, not an object", out)
-	}
-	setDefault(task, "created", nowISO)
-	setDefault(task, "deadline", created.Add(24*time.Hour).UTC().Format("2006-01-02T15:04:05.000Z"))
-	setDefault(task, "expires", created.Add(30*24*time.Hour).UTC().Format("2006-01-02T15:04:05.000Z"))
-	setDefault(task, "taskGroupId", taskID)
-	data, err := json.Marshal(task)
-	if err != nil {
-		return nil, false, fmt.Errorf("hooks: encode rendered task: %w", err)
-	}
-	return data, false, nil
-}
-
-// setDefault sets task[key] when it is missing or falsy, as upstream does.
-func setDefault(task map[string]any, key string, value any) {
-	switch v := task[key].(type) {
-	case nil:
-	case string:
-		if v != "" {
-			return
-		}
-	case bool:
-		if v {
-			return
-		}
-	case float64:
-		if v != 0 {
-			return
-		}
-	default:
-		return
-	}
-	task[key] = value
-}
-
-// errorText is how a fire error is stored: the queue's error as pretty JSON
-// (upstream's shape), anything else as its text, cut to maxStoredError.
-func errorText(err error) string {
-	var text string
-	var apiErr *taskcluster.APIError
-	if errors.As(err, &apiErr) {
-		b, _ := json.MarshalIndent(map[string]any{
-			"name":       "Error",
-			"message":    apiErr.Message,
-			"code":       apiErr.Code,
-			"statusCode": apiErr.StatusCode,
-			"body":       json.RawMessage(orNull(apiErr.Body)),
-		}, "", "  ")
-		text = string(b)
-	} else {
-		text = err.Error()
-	}
-	if len(text) > maxStoredError {
-		text = text[:maxStoredError]
-	}
-	return text
-}
-
-func orNull(b []byte) []byte {
-	if len(b) == 0 || !json.Valid(b) {
-		return []byte("null")
-	}
-	return b
-}
-
-// CheckPayload validates a trigger payload against the hook's triggerSchema
-// and, for API and token triggers, the optional payload taskId. It returns
-// an ErrInvalid error with upstream's message forms.
-func (s *Service) CheckPayload(def Definition, payload any, checkTaskID bool) error {
-	compiled, err := s.triggerSchema(def)
-	if err != nil {
-		return err
-	}
-	problems, err := schemas.ValidateUser(compiled, payload)
-	if err != nil {
-		return fmt.Errorf("hooks: validate payload: %w", err)
-	}
-	if problems != "" {
-		return invalid("%s", problems)
-	}
-	if !checkTaskID {
-		return nil
-	}
-	if obj, ok := payload.(map[string]any); ok {
-		if raw, present := obj["taskId"]; present && raw != nil && raw != false && raw != "" {
-			id, isString := raw.(string)
-			if !isString || !taskcluster.IsSlugID(id) {
-				return invalid("Invalid taskId format: %v", raw)
-			}
-		}
-	}
-	return nil
-}
-
-// maxCached bounds each compiled-artifact cache.
-const maxCached = 1024
-
-// compiledCache keeps compiled trigger schemas and task templates by the
-// hash of their JSON: compiling costs far more than using the result, and
-// one compiled artifact serves every fire of a hook. Entries never go
-// stale (the key is the content); the cache is emptied when full, which is
-// crude but bounded, and hooks in use refill it.
-type compiledCache[V any] struct {
-	mu      sync.Mutex
-	entries map[[sha256.Size]byte]V
-}
-
-func (c *compiledCache[V]) get(content []byte, compile func() (V, error)) (V, error) {
-	sum := sha256.Sum256(content)
-	c.mu.Lock()
-	v, ok := c.entries[sum]
-	c.mu.Unlock()
-	if ok {
-		return v, nil
-	}
-	v, err := compile()
-	if err != nil {
-		return v, err
-	}
-	c.mu.Lock()
-	if c.entries == nil || len(c.entries) >= maxCached {
-		c.entries = map[[sha256.Size]byte]V{}
-	}
-	c.entries[sum] = v
-	c.mu.Unlock()
-	return v, nil
-}
-
-func (s *Service) triggerSchema(def Definition) (*gojsonschema.Schema, error) {
-	return s.schemaCache.get(def.TriggerSchema, func() (*gojsonschema.Schema, error) {
-		var schema map[string]any
-		if err := json.Unmarshal(def.TriggerSchema, &schema); err != nil {
-			return nil, fmt.Errorf("hooks: decode triggerSchema of %s/%s: %w", def.HookGroupID, def.HookID, err)
-		}
-		compiled, err := schemas.CompileUser(schema)
-		if err != nil {
-			return nil, invalid("the hook's triggerSchema cannot be used: %s", err)
-		}
-		return compiled, nil
-	})
-}
-
-// template returns the hook's compiled task template.
-func (s *Service) template(def Definition) (*jsone.Template, error) {
-	return s.templateCache.get(def.Task, func() (*jsone.Template, error) {
-		var tmpl any
-		dec := json.NewDecoder(bytes.NewReader(def.Task))
-		dec.UseNumber()
-		if err := dec.Decode(&tmpl); err != nil {
-			return nil, fmt.Errorf("hooks: decode task template: %w", err)
-		}
-		return jsone.Compile(tmpl)
-	})
 }

@@ -10,7 +10,7 @@ import (
 func renderTask(t *testing.T, svc *Service, template string, req FireRequest, taskID string, created time.Time) map[string]any {
 	t.Helper()
 	def := Definition{HookGroupID: "g", HookID: "h", Task: json.RawMessage(template)}
-	data, declined, err := svc.render(def, svc.fireContext(req, taskID, created), taskID, created)
+	data, declined, err := svc.Operations.render(def, fireContext(req, taskID, created), taskID, created)
 	if err != nil || declined {
 		t.Fatalf("render: declined=%v err=%v", declined, err)
 	}
@@ -97,13 +97,12 @@ func (s statusOnly) Status(_ context.Context, taskID string) (json.RawMessage, e
 
 // A fire whose task the queue does not know shows "unknown".
 func TestFillTaskStates(t *testing.T) {
-	svc, _ := newService(t)
 	entries := []LastFireEntry{
 		{TaskID: "a", Result: "success", TaskState: "unknown"},
 		{TaskID: "gone", Result: "success", TaskState: "unknown"},
 		{TaskID: "b", Result: "error", TaskState: "unknown"},
 	}
-	svc.fillTaskStates(context.Background(), entries, statusOnly{"a": "completed", "b": "running"})
+	fillTaskStates(context.Background(), entries, statusOnly{"a": "completed", "b": "running"})
 	if entries[0].TaskState != "completed" || entries[1].TaskState != "unknown" || entries[2].TaskState != "unknown" {
 		t.Fatalf("states: %+v", entries)
 	}

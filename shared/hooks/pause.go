@@ -11,10 +11,6 @@ import (
 	"github.com/hookline/hookline/shared/store"
 )
 
-// ErrPaused marks a fire refused because its hook, its hook group or the
-// whole service is paused. It maps to 409 RequestConflict.
-var ErrPaused = errors.New("paused")
-
 // The levels a pause can be set at, from the widest.
 const (
 	PauseGlobal = "global"
@@ -91,15 +87,15 @@ type PauseStatus struct {
 
 // GetPause returns the pause set on the target itself (not one inherited
 // from a wider level). A hook target that does not exist is not found.
-func (s *Service) GetPause(ctx context.Context, t PauseTarget) (PauseStatus, error) {
+func (o *Operations) GetPause(ctx context.Context, t PauseTarget) (PauseStatus, error) {
 	if t.level() == PauseHook {
-		st, err := s.GetSettings(ctx, t.HookGroupID, t.HookID)
+		st, err := o.GetSettings(ctx, t.HookGroupID, t.HookID)
 		if err != nil {
 			return PauseStatus{}, err
 		}
 		return PauseStatus{Paused: st.Paused != nil, Pause: st.Paused}, nil
 	}
-	sc, _, err := s.loadScope(ctx, t)
+	sc, _, err := o.loadScope(ctx, t)
 	if err != nil {
 		return PauseStatus{}, err
 	}
@@ -109,7 +105,7 @@ func (s *Service) GetPause(ctx context.Context, t PauseTarget) (PauseStatus, err
 // SetPause pauses the target (reason required) or, with pause false,
 // resumes it. Pausing a paused target keeps its original time and updates
 // the reason. Resuming fires nothing that was skipped meanwhile.
-func (s *Service) SetPause(ctx context.Context, t PauseTarget, pause bool, reason, clientID string) (PauseStatus, error) {
+func (o *Operations) SetPause(ctx context.Context, t PauseTarget, pause bool, reason, clientID string) (PauseStatus, error) {
 	var state *PauseState
 	if pause {
 		reason = strings.TrimSpace(reason)
@@ -119,10 +115,10 @@ func (s *Service) SetPause(ctx context.Context, t PauseTarget, pause bool, reaso
 		if len(reason) > maxPauseReason {
 			return PauseStatus{}, invalid("the pause reason must be at most %d characters", maxPauseReason)
 		}
-		state = &PauseState{Level: t.level(), Reason: reason, Since: s.now().UTC(), By: clientID}
+		state = &PauseState{Level: t.level(), Reason: reason, Since: o.now().UTC(), By: clientID}
 	}
 	if t.level() == PauseHook {
-		st, err := s.updateSettings(ctx, t.HookGroupID, t.HookID, func(cur Settings) (Settings, error) {
+		st, err := o.updateSettings(ctx, t.HookGroupID, t.HookID, func(cur Settings) (Settings, error) {
 			if state != nil && cur.Paused != nil {
 				state.Since, state.By = cur.Paused.Since, cur.Paused.By
 			}
@@ -132,11 +128,11 @@ func (s *Service) SetPause(ctx context.Context, t PauseTarget, pause bool, reaso
 		if err != nil {
 			return PauseStatus{}, err
 		}
-		s.logPause(ctx, t, st.Paused)
+		o.logPause(ctx, t, st.Paused)
 		return PauseStatus{Paused: st.Paused != nil, Pause: st.Paused}, nil
 	}
 	for attempt := 0; ; attempt++ {
-		cur, version, err := s.loadScope(ctx, t)
+		cur, version, err := o.loadScope(ctx, t)
 		if err != nil {
 			return PauseStatus{}, err
 		}
@@ -148,31 +144,31 @@ func (s *Service) SetPause(ctx context.Context, t PauseTarget, pause bool, reaso
 			return PauseStatus{}, fmt.Errorf("hooks: encode pause: %w", err)
 		}
 		g, h := t.recordIDs()
-		_, err = s.store.PutSettings(ctx, store.Settings{HookGroupID: g, HookID: h, Body: body, Version: version})
+		_, err = o.store.PutSettings(ctx, store.Settings{HookGroupID: g, HookID: h, Body: body, Version: version})
 		if errors.Is(err, store.ErrConflict) && attempt < 4 {
 			continue
 		}
 		if err != nil {
 			return PauseStatus{}, fmt.Errorf("hooks: set pause of %s: %w", t, err)
 		}
-		s.logPause(ctx, t, state)
+		o.logPause(ctx, t, state)
 		return PauseStatus{Paused: state != nil, Pause: state}, nil
 	}
 }
 
-func (s *Service) logPause(ctx context.Context, t PauseTarget, state *PauseState) {
+func (o *Operations) logPause(ctx context.Context, t PauseTarget, state *PauseState) {
 	if state == nil {
-		s.log.InfoContext(ctx, "resumed", "level", t.level(), "hookGroupId", t.HookGroupID, "hookId", t.HookID)
+		o.log.InfoContext(ctx, "resumed", "level", t.level(), "hookGroupId", t.HookGroupID, "hookId", t.HookID)
 		return
 	}
-	s.log.WarnContext(ctx, "paused", "level", t.level(), "hookGroupId", t.HookGroupID, "hookId", t.HookID, "reason", state.Reason, "by", state.By)
+	o.log.WarnContext(ctx, "paused", "level", t.level(), "hookGroupId", t.HookGroupID, "hookId", t.HookID, "reason", state.Reason, "by", state.By)
 }
 
 // loadScope reads the settings record of a group or global target and its
 // version (0 when there is none).
-func (s *Service) loadScope(ctx context.Context, t PauseTarget) (scopeSettings, int64, error) {
+func (c *core) loadScope(ctx context.Context, t PauseTarget) (scopeSettings, int64, error) {
 	g, h := t.recordIDs()
-	rec, err := s.store.GetSettings(ctx, g, h)
+	rec, err := c.store.GetSettings(ctx, g, h)
 	if errors.Is(err, store.ErrNotFound) {
 		return scopeSettings{}, 0, nil
 	}
@@ -197,7 +193,7 @@ type gates struct {
 // fresh on every fire, so a pause takes effect at once everywhere: on the
 // embedded store they cost microseconds; on DynamoDB they are three
 // concurrent reads.
-func (s *Service) loadGates(ctx context.Context, hookGroupID, hookID string) (gates, error) {
+func (c *core) loadGates(ctx context.Context, hookGroupID, hookID string) (gates, error) {
 	var (
 		global, group scopeSettings
 		hook          Settings
@@ -205,14 +201,14 @@ func (s *Service) loadGates(ctx context.Context, hookGroupID, hookID string) (ga
 		done          = make(chan struct{}, 2)
 	)
 	go func() {
-		global, _, errs[0] = s.loadScope(ctx, PauseTarget{})
+		global, _, errs[0] = c.loadScope(ctx, PauseTarget{})
 		done <- struct{}{}
 	}()
 	go func() {
-		group, _, errs[1] = s.loadScope(ctx, PauseTarget{HookGroupID: hookGroupID})
+		group, _, errs[1] = c.loadScope(ctx, PauseTarget{HookGroupID: hookGroupID})
 		done <- struct{}{}
 	}()
-	hook, _, errs[2] = s.loadSettings(ctx, hookGroupID, hookID)
+	hook, _, errs[2] = c.loadSettings(ctx, hookGroupID, hookID)
 	<-done
 	<-done
 	if err := errors.Join(errs[:]...); err != nil {

@@ -10,17 +10,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/schemas"
-	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/cron"
-	"github.com/hookline/hookline/shared/taskcluster"
 )
-
-// ScopeExpander expands roles in a set of scopes, as Taskcluster's auth
-// service does. The pre-check uses it to tell which scopes a hook's role
-// lacks; without one, it says the roles are unknown.
-type ScopeExpander interface {
-	ExpandScopes(ctx context.Context, scopes []string) ([]string, error)
-}
 
 // CheckInput is a sample fire to check a hook against.
 type CheckInput struct {
@@ -66,8 +57,8 @@ type CheckReport struct {
 	// RequiredScopes is the scope expression createTask needs for Task;
 	// MissingScopes what of it the role hook-id:<g>/<h> does not hold
 	// (absent when it holds all, or when roles are unknown).
-	RequiredScopes *auth.Expr `json:"requiredScopes,omitempty"`
-	MissingScopes  *auth.Expr `json:"missingScopes,omitempty"`
+	RequiredScopes json.RawMessage `json:"requiredScopes,omitempty"`
+	MissingScopes  json.RawMessage `json:"missingScopes,omitempty"`
 	// Warnings are the problems found, in the order a fire meets them.
 	Warnings []CheckWarning `json:"warnings"`
 }
@@ -80,14 +71,14 @@ func (r *CheckReport) warn(code, format string, args ...any) {
 const nextDatesShown = 5
 
 // CheckHook pre-checks a stored hook with its settings and any pause in
-// force. roles may be nil. A missing hook is a not-found error; everything
-// a fire would trip on is a warning in the report.
-func (s *Service) CheckHook(ctx context.Context, hookGroupID, hookID string, in CheckInput, roles ScopeExpander) (CheckReport, error) {
-	def, err := s.GetHook(ctx, hookGroupID, hookID)
+// force. A missing hook is a not-found error; everything a fire would trip
+// on is a warning in the report.
+func (o *Operations) CheckHook(ctx context.Context, hookGroupID, hookID string, in CheckInput) (CheckReport, error) {
+	def, err := o.loadDefinition(ctx, hookGroupID, hookID)
 	if err != nil {
 		return CheckReport{}, err
 	}
-	g, err := s.loadGates(ctx, hookGroupID, hookID)
+	g, err := o.loadGates(ctx, hookGroupID, hookID)
 	if err != nil {
 		return CheckReport{}, err
 	}
@@ -97,7 +88,29 @@ func (s *Service) CheckHook(ctx context.Context, hookGroupID, hookID string, in 
 		}
 		g.settings.Filters = in.Filters
 	}
-	return s.CheckDefinition(ctx, def, g.settings, g.pause, in, roles)
+	return o.checker.CheckDefinition(ctx, def, g.settings, g.pause, in)
+}
+
+// Checker pre-checks hook definitions: what a fire of a sample would do,
+// without firing it. It needs no store or queue, so `hookline validate
+// --hook` uses one offline; Operations.CheckHook uses the service's.
+type Checker struct {
+	*renderer
+	schemas *schemas.Registry
+	now     func() time.Time
+	newID   func() string
+	roles   ScopeExpander
+	rules   ScopeRules
+}
+
+// NewChecker returns a Checker validating with reg; of opts it uses Now,
+// NewID, Roles and ScopeRules.
+func NewChecker(reg *schemas.Registry, opts Options) *Checker {
+	return newChecker(&renderer{}, reg, opts.withDefaults())
+}
+
+func newChecker(r *renderer, reg *schemas.Registry, opts Options) *Checker {
+	return &Checker{renderer: r, schemas: reg, now: opts.Now, newID: opts.NewID, roles: opts.Roles, rules: opts.ScopeRules}
 }
 
 // CheckDefinition pre-checks a hook definition offline: it renders the
@@ -105,16 +118,16 @@ func (s *Service) CheckHook(ctx context.Context, hookGroupID, hookID string, in 
 // JSON-e, upstream's defaults), validates the task against the queue's
 // createTask schema, lists the next schedule times and compares the scopes
 // the task needs with what the hook's role holds.
-func (s *Service) CheckDefinition(ctx context.Context, def Definition, settings Settings, pause *PauseState, in CheckInput, roles ScopeExpander) (CheckReport, error) {
+func (c *Checker) CheckDefinition(ctx context.Context, def Definition, settings Settings, pause *PauseState, in CheckInput) (CheckReport, error) {
 	if in.FiredBy == "" {
 		in.FiredBy = FiredByTriggerHook
 	}
 	if !slices.Contains([]string{FiredBySchedule, FiredByTriggerHook, FiredByTriggerHookWithToken, FiredByPulseMessage}, in.FiredBy) {
 		return CheckReport{}, invalid("firedBy %q is not one of schedule, triggerHook, triggerHookWithToken, pulseMessage", in.FiredBy)
 	}
-	now := s.now()
+	now := c.now()
 	rep := CheckReport{FiredBy: in.FiredBy, NextScheduledDates: []time.Time{}, Warnings: []CheckWarning{}}
-	if err := s.nextDates(def, now, &rep); err != nil {
+	if err := nextDates(def, now, &rep); err != nil {
 		return CheckReport{}, err
 	}
 	if pause != nil {
@@ -124,7 +137,7 @@ func (s *Service) CheckDefinition(ctx context.Context, def Definition, settings 
 	req := FireRequest{FiredBy: in.FiredBy, ClientID: in.ClientID}
 	if in.FiredBy != FiredBySchedule {
 		req.Payload = in.Payload
-		if err := s.CheckPayload(def, in.Payload, in.FiredBy != FiredByPulseMessage); err != nil {
+		if err := c.checkPayload(def, in.Payload, in.FiredBy != FiredByPulseMessage); err != nil {
 			var he *Error
 			if !errors.As(err, &he) {
 				return CheckReport{}, err
@@ -136,16 +149,16 @@ func (s *Service) CheckDefinition(ctx context.Context, def Definition, settings 
 	if in.FiredBy == FiredBySchedule && len(rep.NextScheduledDates) > 0 {
 		created = rep.NextScheduledDates[0]
 	}
-	taskID := s.newID()
-	fireCtx := s.fireContext(req, taskID, created)
-	if v := s.evaluateFilters(settings.Filters, fireCtx, created); !v.pass {
+	taskID := c.newID()
+	fireCtx := fireContext(req, taskID, created)
+	if v := c.evaluateFilters(settings.Filters, fireCtx, created); !v.pass {
 		if v.err != nil {
 			rep.warn(WarnFiltered, "the filter %s could not be evaluated, so the hook would not fire: %s", v.filter, v.err)
 		} else {
 			rep.warn(WarnFiltered, "the filter %s is false, so the hook would not fire", v.filter)
 		}
 	}
-	task, declined, err := s.render(def, fireCtx, taskID, created)
+	task, declined, err := c.render(def, fireCtx, taskID, created)
 	switch {
 	case err != nil:
 		rep.warn(WarnRenderError, "the task template does not render: %s", err)
@@ -155,7 +168,7 @@ func (s *Service) CheckDefinition(ctx context.Context, def Definition, settings 
 		return rep, nil
 	}
 	rep.Task = task
-	if err := s.checkTask(ctx, def, task, roles, &rep); err != nil {
+	if err := c.checkTask(ctx, def, task, &rep); err != nil {
 		return CheckReport{}, err
 	}
 	return rep, nil
@@ -163,7 +176,7 @@ func (s *Service) CheckDefinition(ctx context.Context, def Definition, settings 
 
 // nextDates fills the next schedule times, and warns about schedules that
 // never fire.
-func (s *Service) nextDates(def Definition, now time.Time, rep *CheckReport) error {
+func nextDates(def Definition, now time.Time, rep *CheckReport) error {
 	if len(def.Schedule) == 0 {
 		return nil
 	}
@@ -185,12 +198,12 @@ func (s *Service) nextDates(def Definition, now time.Time, rep *CheckReport) err
 
 // checkTask validates the rendered task against the queue's createTask
 // schema and compares the scopes it needs with the hook's role.
-func (s *Service) checkTask(ctx context.Context, def Definition, task json.RawMessage, roles ScopeExpander, rep *CheckReport) error {
+func (c *Checker) checkTask(ctx context.Context, def Definition, task json.RawMessage, rep *CheckReport) error {
 	var doc map[string]any
 	if err := json.Unmarshal(task, &doc); err != nil {
 		return fmt.Errorf("hooks: decode rendered task: %w", err)
 	}
-	if err := s.schemas.Validate(schemas.QueueCreateTaskRequest, doc); err != nil {
+	if err := c.schemas.Validate(schemas.QueueCreateTaskRequest, doc); err != nil {
 		var ve *schemas.ValidationError
 		if !errors.As(err, &ve) {
 			return err
@@ -200,50 +213,26 @@ func (s *Service) checkTask(ctx context.Context, def Definition, task json.RawMe
 		}
 		return nil
 	}
-	s.schemas.ApplyDefaults(schemas.QueueCreateTaskRequest, doc)
-	required := taskScopes(doc)
-	rep.RequiredScopes = &required
+	if c.rules == nil {
+		return nil
+	}
+	c.schemas.ApplyDefaults(schemas.QueueCreateTaskRequest, doc)
 	role := "assume:hook-id:" + def.HookGroupID + "/" + def.HookID
-	if roles == nil {
+	var held []string
+	var rolesErr error
+	if c.roles != nil {
+		held, rolesErr = c.roles.ExpandScopes(ctx, []string{role})
+	}
+	required, missing := c.rules.CreateTaskScopes(doc, held)
+	rep.RequiredScopes = required
+	switch {
+	case c.roles == nil:
 		rep.warn(WarnRolesUnknown, "roles are not known here, so the scopes of %s were not checked", role)
-		return nil
+	case rolesErr != nil:
+		rep.warn(WarnRolesUnknown, "the scopes of %s could not be expanded: %s", role, rolesErr)
+	case missing != nil:
+		rep.MissingScopes = missing
+		rep.warn(WarnMissingScopes, "the queue would refuse the task (403 InsufficientScopes): the role %s lacks %s", role, missing)
 	}
-	held, err := roles.ExpandScopes(ctx, []string{role})
-	if err != nil {
-		rep.warn(WarnRolesUnknown, "the scopes of %s could not be expanded: %s", role, err)
-		return nil
-	}
-	if required.SatisfiedBy(held) {
-		return nil
-	}
-	missing := required.Missing(held)
-	rep.MissingScopes = &missing
-	rep.warn(WarnMissingScopes, "the queue would refuse the task (403 InsufficientScopes): the role %s lacks %s", role, missing)
 	return nil
-}
-
-// taskScopes is createTask's scope expression for a defaulted task.
-func taskScopes(doc map[string]any) auth.Expr {
-	str := func(k string) string { v, _ := doc[k].(string); return v }
-	strs := func(k string) []string {
-		var out []string
-		items, _ := doc[k].([]any)
-		for _, it := range items {
-			if v, ok := it.(string); ok {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
-	f := taskcluster.TaskScopeFields{
-		Scopes: strs("scopes"), Routes: strs("routes"), ProjectID: str("projectId"), SchedulerID: str("schedulerId"),
-		Priority: str("priority"), ProvisionerID: str("provisionerId"), WorkerType: str("workerType"),
-	}
-	if f.ProvisionerID == "" || f.WorkerType == "" {
-		f.ProvisionerID, f.WorkerType, _ = strings.Cut(str("taskQueueId"), "/")
-	}
-	if f.ProjectID == "" {
-		f.ProjectID = "none"
-	}
-	return taskcluster.CreateTaskScopes(f)
 }

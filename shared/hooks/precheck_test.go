@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/shared/auth"
-	"github.com/hookline/hookline/shared/store"
 )
 
 // roleMap expands assume:<role> to the role's scopes, one level deep.
@@ -54,14 +53,14 @@ func TestCheckHook(t *testing.T) {
 				if err := json.Unmarshal(r.Task, &task); err != nil || task["taskGroupId"] == nil || task["deadline"] == nil {
 					t.Fatalf("task %s: upstream's defaults missing", r.Task)
 				}
-				if r.RequiredScopes == nil || !strings.Contains(r.RequiredScopes.String(), "queue:route:index.project.build") || r.MissingScopes != nil {
+				if r.RequiredScopes == nil || !strings.Contains(string(r.RequiredScopes), "queue:route:index.project.build") || r.MissingScopes != nil {
 					t.Fatalf("scopes %v / %v", r.RequiredScopes, r.MissingScopes)
 				}
 			}},
 		{name: "roles unknown", in: CheckInput{Payload: map[string]any{"go": true}}, codes: []string{WarnRolesUnknown}},
 		{name: "missing scopes", in: CheckInput{Payload: map[string]any{"go": true}}, roles: short, codes: []string{WarnMissingScopes},
 			check: func(t *testing.T, r CheckReport) {
-				missing := r.MissingScopes.String()
+				missing := string(r.MissingScopes)
 				for _, want := range []string{"secrets:get:project/token", "queue:route:index.project.build", "queue:create-task:high:proj/builder"} {
 					if !strings.Contains(missing, want) {
 						t.Errorf("missing %s does not name %s", missing, want)
@@ -83,7 +82,7 @@ func TestCheckHook(t *testing.T) {
 		{name: "render error", task: `{"x":{"$eval":"payload.n + 1"}}`, in: CheckInput{Payload: map[string]any{"n": "s"}}, codes: []string{WarnRenderError}},
 		{name: "paused and filtered", in: CheckInput{Payload: map[string]any{"go": true}}, roles: enough,
 			settings: func(e *schedEnv) {
-				if _, err := e.svc.PutSettings(ctx, "g", "h", Settings{Filters: []string{`payload.branch == "main"`}, Paused: &PauseState{Reason: "INC-1"}}); err != nil {
+				if _, err := e.svc.Operations.PutSettings(ctx, "g", "h", Settings{Filters: []string{`payload.branch == "main"`}, Paused: &PauseState{Reason: "INC-1"}}); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -95,20 +94,20 @@ func TestCheckHook(t *testing.T) {
 			}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newOperateEnv(t)
+			e := newOperateEnv(t, func(o *Options) { o.Roles = tt.roles })
 			in := input("h", "0 0 * * * *")
 			in.TriggerSchema = json.RawMessage(`{"type":"object"}`)
 			in.Task = json.RawMessage(checkedTask)
 			if tt.task != "" {
 				in.Task = json.RawMessage(tt.task)
 			}
-			if _, err := e.svc.CreateHook(ctx, "g", "h", in); err != nil {
+			if _, err := e.svc.Definitions.CreateHook(ctx, "g", "h", in); err != nil {
 				t.Fatal(err)
 			}
 			if tt.settings != nil {
 				tt.settings(e)
 			}
-			rep, err := e.svc.CheckHook(ctx, "g", "h", tt.in, tt.roles)
+			rep, err := e.svc.Operations.CheckHook(ctx, "g", "h", tt.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,10 +136,10 @@ func TestCheckHookErrors(t *testing.T) {
 	ctx := context.Background()
 	e := newOperateEnv(t)
 	e.operableHook(t, "g", "h")
-	if _, err := e.svc.CheckHook(ctx, "g", "nope", CheckInput{}, nil); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.svc.Operations.CheckHook(ctx, "g", "nope", CheckInput{}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing hook: %v", err)
 	}
-	if _, err := e.svc.CheckHook(ctx, "g", "h", CheckInput{FiredBy: "cron"}, nil); !errors.Is(err, ErrInvalid) {
+	if _, err := e.svc.Operations.CheckHook(ctx, "g", "h", CheckInput{FiredBy: "cron"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("unknown firedBy: %v", err)
 	}
 }

@@ -13,11 +13,6 @@ import (
 	"github.com/hookline/hookline/shared/store"
 )
 
-// Mailer sends the failure emails of scheduled hooks.
-type Mailer interface {
-	SendEmail(ctx context.Context, to, subject, body string) error
-}
-
 // emailInterval is the least time between two failure emails about one
 // hook: a hook failing every minute must not send 1,440 emails a day.
 const emailInterval = 12 * time.Hour
@@ -43,6 +38,15 @@ type TickReport struct {
 	Unfinished bool
 }
 
+// Scheduler is the part of the service that fires scheduled hooks: the
+// scheduler function calls Tick once a minute, `hookline serve` on its own
+// ticker. A failed scheduled fire is emailed to the hook's owner when the
+// hook asks for it and a Mailer is configured.
+type Scheduler struct {
+	*pipeline
+	mailer Mailer
+}
+
 // Tick fires every hook due at now once, then advances it to its next slot
 // after now. It is safe to run concurrently with itself: every slot has a
 // fixed taskId (the stored nextTaskId), its fire claim makes a second
@@ -54,7 +58,7 @@ type TickReport struct {
 // or network error leaves the hook due for the next tick (same taskId,
 // same task); any other failure is recorded, emailed to the owner (at most
 // once per 12 hours) and the hook advances.
-func (s *Service) Tick(ctx context.Context, now time.Time, opts TickOptions) (TickReport, error) {
+func (s *Scheduler) Tick(ctx context.Context, now time.Time, opts TickOptions) (TickReport, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 16
 	}
@@ -136,7 +140,7 @@ const (
 	slotPaused
 )
 
-func (s *Service) fireScheduled(ctx context.Context, h store.Hook, now time.Time) slotOutcome {
+func (s *Scheduler) fireScheduled(ctx context.Context, h store.Hook, now time.Time) slotOutcome {
 	def, err := decodeDefinition(h.Definition)
 	if err != nil {
 		s.log.ErrorContext(ctx, "scheduled hook unreadable", "hookGroupId", h.HookGroupID, "hookId", h.HookID, "err", err)
@@ -177,7 +181,7 @@ const maxCollapsedScan = 100_000
 // recordCollapsed records, when the hook missed more than the slot that
 // just fired (the scheduler was down, or the hook stayed due), a collapsed
 // decision counting the slots that will never fire.
-func (s *Service) recordCollapsed(ctx context.Context, def Definition, firedSlot, now time.Time) {
+func (s *Scheduler) recordCollapsed(ctx context.Context, def Definition, firedSlot, now time.Time) {
 	scheds, err := cron.ParseAll(def.Schedule)
 	if err != nil || len(scheds) == 0 {
 		return
@@ -204,7 +208,7 @@ func (s *Service) recordCollapsed(ctx context.Context, def Definition, firedSlot
 
 // advance moves the hook to its first slot after now with a new taskId, if
 // nobody changed it since it was read.
-func (s *Service) advance(ctx context.Context, h store.Hook, def Definition, now time.Time) bool {
+func (s *Scheduler) advance(ctx context.Context, h store.Hook, def Definition, now time.Time) bool {
 	scheds, err := cron.ParseAll(def.Schedule)
 	if err != nil {
 		// Stored schedules were checked when saved; one that no longer
@@ -225,7 +229,7 @@ func (s *Service) advance(ctx context.Context, h store.Hook, def Definition, now
 // emailFailure tells the owner a scheduled fire failed, at most once per
 // emailInterval per hook (a conditional claim enforces it across
 // concurrent ticks and functions).
-func (s *Service) emailFailure(ctx context.Context, def Definition, fireErr error, now time.Time) {
+func (s *Scheduler) emailFailure(ctx context.Context, def Definition, fireErr error, now time.Time) {
 	if !def.Metadata.EmailOnError || s.mailer == nil || def.Metadata.Owner == "" {
 		return
 	}
@@ -277,8 +281,10 @@ Taskcluster Automation
 
 func errorDetails(err error) any {
 	var fe *FireError
-	if errors.As(err, &fe) && fe.Queue != nil {
-		return map[string]any{"code": fe.Queue.Code, "statusCode": fe.Queue.StatusCode, "message": fe.Queue.Message}
+	if errors.As(err, &fe) {
+		if r, ok := fe.Refusal(); ok {
+			return map[string]any{"code": r.ErrorCode(), "statusCode": r.HTTPStatus(), "message": r.ErrorMessage()}
+		}
 	}
 	return map[string]any{"message": err.Error()}
 }

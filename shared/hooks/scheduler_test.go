@@ -93,10 +93,17 @@ type schedEnv struct {
 	logs   *bytes.Buffer
 }
 
-func newSchedEnv(t *testing.T) *schedEnv {
+// newSchedEnv is a service over the embedded store with a fake queue,
+// mailer and clock, and Taskcluster's scope rules; edits adjust its
+// options.
+func newSchedEnv(t *testing.T, edits ...func(*Options)) *schedEnv {
 	t.Helper()
 	e := &schedEnv{queue: &fakeQueue{}, mailer: &fakeMailer{}, clock: &clock{t: time.Date(2026, 3, 4, 9, 58, 10, 0, time.UTC)}, logs: &bytes.Buffer{}}
-	e.svc, e.store = newServiceWith(t, Options{Now: e.clock.Now, Queue: e.queue, Mailer: e.mailer, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))})
+	opts := Options{Now: e.clock.Now, Queue: e.queue, Mailer: e.mailer, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), ScopeRules: taskcluster.ScopeRules{}}
+	for _, edit := range edits {
+		edit(&opts)
+	}
+	e.svc, e.store = newServiceWith(t, opts)
 	return e
 }
 
@@ -109,7 +116,7 @@ func (e *schedEnv) hourly(t *testing.T, id string, edit func(*Input)) store.Hook
 	if edit != nil {
 		edit(&in)
 	}
-	if _, err := e.svc.CreateHook(context.Background(), "g", id, in); err != nil {
+	if _, err := e.svc.Definitions.CreateHook(context.Background(), "g", id, in); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := e.store.GetHook(context.Background(), "g", id)
@@ -122,7 +129,7 @@ func (e *schedEnv) hourly(t *testing.T, id string, edit func(*Input)) store.Hook
 func (e *schedEnv) tick(t *testing.T, at time.Time) TickReport {
 	t.Helper()
 	e.clock.Set(at)
-	rep, err := e.svc.Tick(context.Background(), at, TickOptions{})
+	rep, err := e.svc.Scheduler.Tick(context.Background(), at, TickOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +340,7 @@ func TestConcurrentTicksFireOncePerSlot(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
-			if _, err := e.svc.Tick(context.Background(), at, TickOptions{Concurrency: 4}); err != nil {
+			if _, err := e.svc.Scheduler.Tick(context.Background(), at, TickOptions{Concurrency: 4}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -355,13 +362,13 @@ func TestScheduleEditsTakeEffect(t *testing.T) {
 	ctx := context.Background()
 	e.clock.Set(ten.Add(-30 * time.Second))
 	daily := input("hourly", "0 0 0 * * *")
-	if _, err := e.svc.UpdateHook(ctx, "g", "edited", daily); err != nil {
+	if _, err := e.svc.Definitions.UpdateHook(ctx, "g", "edited", daily); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.UpdateHook(ctx, "g", "unscheduled", input("hourly")); err != nil {
+	if _, err := e.svc.Definitions.UpdateHook(ctx, "g", "unscheduled", input("hourly")); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.RemoveHook(ctx, "g", "removed"); err != nil {
+	if err := e.svc.Definitions.RemoveHook(ctx, "g", "removed"); err != nil {
 		t.Fatal(err)
 	}
 	if rep := e.tick(t, ten.Add(time.Minute)); rep.Due != 0 {
@@ -384,7 +391,7 @@ func TestTickBudget(t *testing.T) {
 	e.clock.mu.Lock()
 	e.clock.step = 10 * time.Second
 	e.clock.mu.Unlock()
-	rep, err := e.svc.Tick(context.Background(), at, TickOptions{Budget: 15 * time.Second, Concurrency: 1})
+	rep, err := e.svc.Scheduler.Tick(context.Background(), at, TickOptions{Budget: 15 * time.Second, Concurrency: 1})
 	if err != nil || !rep.Unfinished || rep.Fired == 0 || rep.Fired == 3 {
 		t.Fatalf("%+v %v", rep, err)
 	}

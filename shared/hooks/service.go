@@ -6,54 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"strings"
 	"time"
 
-	"github.com/xeipuuv/gojsonschema"
-
 	"github.com/hookline/hookline/schemas"
-	"github.com/hookline/hookline/shared/cron"
-	"github.com/hookline/hookline/shared/jsone"
+	"github.com/hookline/hookline/shared/slugid"
 	"github.com/hookline/hookline/shared/store"
-	"github.com/hookline/hookline/shared/taskcluster"
 )
-
-// DefaultDenylist forbids binding hooks to exchanges that could make a
-// hook fire itself in a loop: the queue's task-created exchange and the
-// hooks service's own exchanges. Each entry is a regular expression matched
-// at the start of the exchange name, as upstream does.
-func DefaultDenylist() []string {
-	return []string{
-		"exchange/taskcluster-queue/v1/task-created",
-		"exchange/taskcluster-hooks/.*",
-	}
-}
-
-// ChangeKind says what happened to a hook.
-type ChangeKind string
-
-// The kinds of hook change, named like the Pulse exchanges they become.
-const (
-	HookCreated ChangeKind = "hook-created"
-	HookUpdated ChangeKind = "hook-updated"
-	HookDeleted ChangeKind = "hook-deleted"
-)
-
-// Change is one hook change, sent to the ChangeNotifier after it is stored.
-type Change struct {
-	Kind        ChangeKind `json:"kind"`
-	HookGroupID string     `json:"hookGroupId"`
-	HookID      string     `json:"hookId"`
-}
-
-// ChangeNotifier hears about stored hook changes (the Pulse bridge uses them
-// to rebind queues and to publish hook-created/updated/deleted). An error is
-// returned to the API caller as a 500, as upstream does, although the change
-// itself is already stored.
-type ChangeNotifier interface {
-	HookChanged(ctx context.Context, c Change) error
-}
 
 // Options configure a Service; zero fields take defaults.
 type Options struct {
@@ -67,7 +25,9 @@ type Options struct {
 	Notifier ChangeNotifier
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
-	// Queue creates the tasks hooks fire. Required for firing.
+	// Queue creates the tasks hooks fire. Required for firing. When it
+	// also reads task statuses (TaskStatusReader), listLastFires shows
+	// task states and a retried fire asks whether its task exists.
 	Queue TaskCreator
 	// Mailer sends failure emails of scheduled hooks; nil sends none.
 	Mailer Mailer
@@ -75,354 +35,137 @@ type Options struct {
 	// 0 means DefaultDecisionRetention, a negative value turns the log off
 	// (fire records for listLastFires are still written).
 	DecisionRetention time.Duration
+	// Roles expands the roles of the deployment whose queue creates the
+	// tasks, so a pre-check can name the scopes a hook's role lacks; nil
+	// means they are not known and the pre-check says so.
+	Roles ScopeExpander
+	// ScopeRules says which scopes createTask requires; nil means a
+	// pre-check reports no scopes.
+	ScopeRules ScopeRules
 }
 
-// Service implements the hooks API on top of a store.
-type Service struct {
-	store    store.Store
-	schemas  *schemas.Registry
-	now      func() time.Time
-	newID    func() string
-	denylist []*regexp.Regexp
-	notifier ChangeNotifier
-	log      *slog.Logger
-	queue    TaskCreator
-	mailer   Mailer
-	// decisionRetention is 0 when the decision log is off.
-	decisionRetention time.Duration
-
-	schemaCache   compiledCache[*gojsonschema.Schema]
-	templateCache compiledCache[*jsone.Template]
-	filterCache   compiledCache[*jsone.Expression]
-}
-
-// NewService builds a Service. It fails only if a denylist entry is not a
-// valid regular expression.
-func NewService(st store.Store, reg *schemas.Registry, opts Options) (*Service, error) {
-	s := &Service{store: st, schemas: reg, now: opts.Now, newID: opts.NewID, notifier: opts.Notifier, log: opts.Logger, queue: opts.Queue, mailer: opts.Mailer}
+// withDefaults fills in the zero fields. DecisionRetention comes out
+// positive, or negative when the log is off.
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewID == nil {
+		o.NewID = slugid.New
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Denylist == nil {
+		o.Denylist = DefaultDenylist()
+	}
 	switch {
-	case opts.DecisionRetention == 0:
-		s.decisionRetention = DefaultDecisionRetention
-	case opts.DecisionRetention > 0:
-		s.decisionRetention = opts.DecisionRetention
+	case o.DecisionRetention == 0:
+		o.DecisionRetention = DefaultDecisionRetention
+	case o.DecisionRetention < 0:
+		o.DecisionRetention = -1
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.newID == nil {
-		s.newID = taskcluster.NewSlugID
-	}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
-	deny := opts.Denylist
-	if deny == nil {
-		deny = DefaultDenylist()
-	}
-	for _, d := range deny {
-		re, err := regexp.Compile("^(?:" + d + ")")
-		if err != nil {
-			return nil, fmt.Errorf("hooks: denylist entry %q: %w", d, err)
-		}
-		s.denylist = append(s.denylist, re)
-	}
-	return s, nil
+	return o
 }
 
-// Schemas returns the schema registry the service validates with.
-func (s *Service) Schemas() *schemas.Registry { return s.schemas }
+// Service is the hooks domain: one part per capability, built by
+// NewService around one store and one fire pipeline (doc.go says how they
+// fit). Each caller takes the part it serves.
+type Service struct {
+	// Definitions creates, reads, changes and removes hooks.
+	Definitions *Definitions
+	// Firing fires hooks for API and token triggers and reports their
+	// fires.
+	Firing *Firing
+	// Scheduler fires the scheduled hooks that are due.
+	Scheduler *Scheduler
+	// Intake fires hooks for Pulse messages and signed webhook deliveries.
+	Intake *Intake
+	// Operations pauses hooks, keeps their settings, lists and replays
+	// their decisions and pre-checks them.
+	Operations *Operations
+	// Schemas is the registry the service validates with.
+	Schemas *schemas.Registry
 
-// CreateHook stores a new hook. Re-creating an identical hook succeeds and
-// changes nothing; a different one is a conflict.
-func (s *Service) CreateHook(ctx context.Context, hookGroupID, hookID string, in Input) (Definition, error) {
-	if err := checkIDs(hookGroupID, hookID, in); err != nil {
-		return Definition{}, err
-	}
-	scheds, err := parseSchedule(in.Schedule)
+	options Options
+}
+
+// NewService builds a Service over st. It fails only if a denylist entry
+// is not a valid regular expression.
+func NewService(st store.Store, reg *schemas.Registry, opts Options) (*Service, error) {
+	opts = opts.withDefaults()
+	deny, err := NewDenylist(opts.Denylist)
 	if err != nil {
-		return Definition{}, err
+		return nil, err
 	}
-	if err := s.checkTriggerSchema(in.TriggerSchema); err != nil {
-		return Definition{}, err
-	}
-	bindings := []Binding{}
-	if in.Bindings != nil {
-		bindings = *in.Bindings
-	}
-	if err := s.checkDenylist(bindings); err != nil {
-		return Definition{}, err
-	}
-	def := definitionFrom(hookGroupID, hookID, bindings, in)
-	data, err := json.Marshal(def)
-	if err != nil {
-		return Definition{}, fmt.Errorf("hooks: encode definition: %w", err)
-	}
-	rec := store.Hook{
-		HookGroupID:       hookGroupID,
-		HookID:            hookID,
-		Definition:        data,
-		TriggerToken:      s.newID(),
-		NextTaskID:        s.newID(),
-		NextScheduledDate: nextDate(scheds, s.now()),
-	}
-	if _, err := s.store.CreateHook(ctx, rec); err != nil {
-		if !errors.Is(err, store.ErrConflict) {
-			return Definition{}, fmt.Errorf("hooks: create %s/%s: %w", hookGroupID, hookID, err)
-		}
-		existing, gerr := s.GetHook(ctx, hookGroupID, hookID)
-		if gerr != nil {
-			return Definition{}, gerr
-		}
-		if !sameDefinition(existing, def) {
-			return Definition{}, conflict(fmt.Sprintf("hook `%s/%s` already exists.", hookGroupID, hookID), err)
-		}
-		// Identical re-create: succeed without touching the stored hook.
-	}
-	s.log.InfoContext(ctx, "hook created", "hookGroupId", hookGroupID, "hookId", hookID)
-	return def, s.notify(ctx, HookCreated, hookGroupID, hookID)
+	c := &core{store: st, now: opts.Now, newID: opts.NewID, log: opts.Logger}
+	p := newPipeline(c, opts)
+	return &Service{
+		Definitions: &Definitions{core: c, denylist: deny, notifier: opts.Notifier},
+		Firing:      &Firing{pipeline: p},
+		Scheduler:   &Scheduler{pipeline: p, mailer: opts.Mailer},
+		Intake:      &Intake{pipeline: p},
+		Operations:  &Operations{pipeline: p, checker: newChecker(p.renderer, reg, opts)},
+		Schemas:     reg,
+		options:     opts,
+	}, nil
 }
 
-// UpdateHook replaces a hook's definition. Omitted bindings are kept; every
-// other field takes the request's value (after schema defaults), as upstream
-// does. The next scheduled fire gets a new taskId and is recomputed from now.
-func (s *Service) UpdateHook(ctx context.Context, hookGroupID, hookID string, in Input) (Definition, error) {
-	if err := checkIDs(hookGroupID, hookID, in); err != nil {
-		return Definition{}, err
-	}
-	if err := s.checkTriggerSchema(in.TriggerSchema); err != nil {
-		return Definition{}, err
-	}
-	scheds, err := parseSchedule(in.Schedule)
-	if err != nil {
-		return Definition{}, err
-	}
-	// Optimistic concurrency: a writer that lost a race re-reads and
-	// re-applies, so concurrent updates serialize instead of losing one.
-	for attempt := 0; ; attempt++ {
-		rec, err := s.store.GetHook(ctx, hookGroupID, hookID)
-		if err != nil {
-			return Definition{}, s.hookErr(hookGroupID, hookID, err)
-		}
-		current, err := decodeDefinition(rec.Definition)
-		if err != nil {
-			return Definition{}, err
-		}
-		bindings := current.Bindings
-		if in.Bindings != nil {
-			bindings = *in.Bindings
-		}
-		if err := s.checkDenylist(bindings); err != nil {
-			return Definition{}, err
-		}
-		def := definitionFrom(hookGroupID, hookID, bindings, in)
-		if rec.Definition, err = json.Marshal(def); err != nil {
-			return Definition{}, fmt.Errorf("hooks: encode definition: %w", err)
-		}
-		rec.NextTaskID = s.newID()
-		rec.NextScheduledDate = nextDate(scheds, s.now())
-		_, err = s.store.UpdateHook(ctx, rec)
-		if errors.Is(err, store.ErrConflict) && attempt < 4 {
-			continue
-		}
-		if err != nil {
-			return Definition{}, s.hookErr(hookGroupID, hookID, err)
-		}
-		s.log.InfoContext(ctx, "hook updated", "hookGroupId", hookGroupID, "hookId", hookID)
-		return def, s.notify(ctx, HookUpdated, hookGroupID, hookID)
-	}
+// Options returns the options the service was built with, defaults
+// filled in (DecisionRetention is negative when the log is off). Every
+// entry point builds its service from the same config, and tests compare
+// these.
+func (s *Service) Options() Options { return s.options }
+
+// core is what every part of the service shares: the store, the clock,
+// the id source and the logger, and the reads they all make.
+type core struct {
+	store store.Store
+	now   func() time.Time
+	newID func() string
+	log   *slog.Logger
 }
 
-// RemoveHook deletes a hook. Removing a hook that does not exist succeeds,
-// as upstream does, so a retried delete is harmless.
-func (s *Service) RemoveHook(ctx context.Context, hookGroupID, hookID string) error {
-	err := s.store.DeleteHook(ctx, hookGroupID, hookID, 0)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("hooks: remove %s/%s: %w", hookGroupID, hookID, err)
-	}
-	s.log.InfoContext(ctx, "hook removed", "hookGroupId", hookGroupID, "hookId", hookID, "existed", err == nil)
-	// The fire history goes with the hook even if announcing the removal
-	// fails below (upstream keeps it in that case).
-	if err := s.store.DeleteLastFires(ctx, hookGroupID, hookID); err != nil {
-		return fmt.Errorf("hooks: remove fire history of %s/%s: %w", hookGroupID, hookID, err)
-	}
-	// So do its decisions: they hold its payloads, and a later hook of the
-	// same name must not replay them.
-	if err := s.store.DeleteDecisions(ctx, hookGroupID, hookID); err != nil {
-		return fmt.Errorf("hooks: remove decision log of %s/%s: %w", hookGroupID, hookID, err)
-	}
-	// Its settings go too: they hold its webhook secrets, which must not
-	// pass to a later hook of the same name.
-	if err := s.store.DeleteSettings(ctx, hookGroupID, hookID); err != nil {
-		return fmt.Errorf("hooks: remove settings of %s/%s: %w", hookGroupID, hookID, err)
-	}
-	return s.notify(ctx, HookDeleted, hookGroupID, hookID)
-}
-
-// GetHook returns a hook's definition.
-func (s *Service) GetHook(ctx context.Context, hookGroupID, hookID string) (Definition, error) {
-	rec, err := s.store.GetHook(ctx, hookGroupID, hookID)
-	if err != nil {
-		return Definition{}, s.hookErr(hookGroupID, hookID, err)
-	}
-	return decodeDefinition(rec.Definition)
-}
-
-// GetHookJSON returns a hook's definition as stored: the JSON the API
-// answers, without a decode and re-encode on the hot read path.
-func (s *Service) GetHookJSON(ctx context.Context, hookGroupID, hookID string) (json.RawMessage, error) {
-	rec, err := s.store.GetHook(ctx, hookGroupID, hookID)
-	if err != nil {
-		return nil, s.hookErr(hookGroupID, hookID, err)
-	}
-	return rec.Definition, nil
-}
-
-// ListHookGroups returns every group holding at least one hook, sorted.
-func (s *Service) ListHookGroups(ctx context.Context) ([]string, error) {
-	groups := []string{}
-	page := store.Page{}
-	for {
-		batch, next, err := s.store.ListHookGroups(ctx, page)
-		if err != nil {
-			return nil, fmt.Errorf("hooks: list groups: %w", err)
-		}
-		groups = append(groups, batch...)
-		if next == "" {
-			return groups, nil
-		}
-		page.Token = next
-	}
-}
-
-// ListHooks returns every hook of a group, ordered by hookId, as stored
-// JSON definitions. A group with no hooks does not exist: that is a
-// not-found error, as upstream answers.
-func (s *Service) ListHooks(ctx context.Context, hookGroupID string) ([]json.RawMessage, error) {
-	var defs []json.RawMessage
-	page := store.Page{}
-	for {
-		batch, next, err := s.store.ListHooks(ctx, hookGroupID, page)
-		if err != nil {
-			return nil, fmt.Errorf("hooks: list hooks of %s: %w", hookGroupID, err)
-		}
-		for _, rec := range batch {
-			defs = append(defs, rec.Definition)
-		}
-		if next == "" {
-			break
-		}
-		page.Token = next
-	}
-	if len(defs) == 0 {
-		return nil, notFound("No such group", nil)
-	}
-	return defs, nil
-}
-
-func (s *Service) hookErr(hookGroupID, hookID string, err error) error {
+// hookErr maps a store error about a hook into the domain's: a missing
+// hook is ErrNotFound, anything else is wrapped as it is.
+func (c *core) hookErr(hookGroupID, hookID string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("No such hook", err)
 	}
 	return fmt.Errorf("hooks: %s/%s: %w", hookGroupID, hookID, err)
 }
 
-func (s *Service) notify(ctx context.Context, kind ChangeKind, hookGroupID, hookID string) error {
-	if s.notifier == nil {
-		return nil
-	}
-	if err := s.notifier.HookChanged(ctx, Change{Kind: kind, HookGroupID: hookGroupID, HookID: hookID}); err != nil {
-		return fmt.Errorf("hooks: announce %s for %s/%s (the change is stored): %w", kind, hookGroupID, hookID, err)
-	}
-	return nil
-}
-
-func checkIDs(hookGroupID, hookID string, in Input) error {
-	if in.HookGroupID != "" && in.HookGroupID != hookGroupID {
-		return invalid("Hook Group Ids do not match")
-	}
-	if in.HookID != "" && in.HookID != hookID {
-		return invalid("Hook Ids do not match")
-	}
-	return nil
-}
-
-func parseSchedule(entries []string) ([]*cron.Schedule, error) {
-	scheds, err := cron.ParseAll(entries)
+// loadHook reads a hook's record.
+func (c *core) loadHook(ctx context.Context, hookGroupID, hookID string) (store.Hook, error) {
+	rec, err := c.store.GetHook(ctx, hookGroupID, hookID)
 	if err != nil {
-		return nil, &Error{Kind: ErrInvalid, Message: err.Error()}
+		return store.Hook{}, c.hookErr(hookGroupID, hookID, err)
 	}
-	return scheds, nil
+	return rec, nil
 }
 
-// nextDate is the next fire time strictly after now, or the zero time for a
-// hook without a schedule (upstream stores year 4000 for that; we store
-// nothing, so unscheduled hooks stay out of the due index).
-func nextDate(scheds []*cron.Schedule, now time.Time) time.Time {
-	if len(scheds) == 0 {
-		return time.Time{}
+// loadDefinition reads a hook's definition.
+func (c *core) loadDefinition(ctx context.Context, hookGroupID, hookID string) (Definition, error) {
+	rec, err := c.loadHook(ctx, hookGroupID, hookID)
+	if err != nil {
+		return Definition{}, err
 	}
-	next, ok := cron.NextDate(scheds, now)
-	if !ok {
-		return time.Time{}
-	}
-	return next
+	return decodeDefinition(rec.Definition)
 }
 
-func (s *Service) checkTriggerSchema(raw json.RawMessage) error {
-	var schema map[string]any
-	if err := json.Unmarshal(raw, &schema); err != nil {
-		return invalid("triggerSchema must be a JSON object")
+// loadSettings reads a hook's settings and the record's version (0 when
+// there is none).
+func (c *core) loadSettings(ctx context.Context, hookGroupID, hookID string) (Settings, int64, error) {
+	rec, err := c.store.GetSettings(ctx, hookGroupID, hookID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Settings{}, 0, nil
 	}
-	if _, err := schemas.CompileUser(schema); err != nil {
-		return invalid("triggerSchema is not a valid JSON schema:\n * %s", strings.ReplaceAll(err.Error(), "\n", "\n * "))
+	if err != nil {
+		return Settings{}, 0, fmt.Errorf("hooks: read settings of %s/%s: %w", hookGroupID, hookID, err)
 	}
-	return nil
-}
-
-func (s *Service) checkDenylist(bindings []Binding) error {
-	var denied []Binding
-	for _, b := range bindings {
-		for _, re := range s.denylist {
-			if re.MatchString(b.Exchange) {
-				denied = append(denied, b)
-				break
-			}
-		}
+	var st Settings
+	if err := json.Unmarshal(rec.Body, &st); err != nil {
+		return Settings{}, 0, fmt.Errorf("hooks: decode settings of %s/%s: %w", hookGroupID, hookID, err)
 	}
-	if len(denied) == 0 {
-		return nil
-	}
-	list, _ := json.MarshalIndent(denied, "", "  ")
-	return invalid("One or more of the exchanges below have been denied access to hooks\n%s", list)
-}
-
-func definitionFrom(hookGroupID, hookID string, bindings []Binding, in Input) Definition {
-	schedule := in.Schedule
-	if schedule == nil {
-		schedule = []string{}
-	}
-	return Definition{
-		HookGroupID:   hookGroupID,
-		HookID:        hookID,
-		Bindings:      bindings,
-		Metadata:      in.Metadata,
-		Task:          in.Task,
-		Schedule:      schedule,
-		TriggerSchema: in.TriggerSchema,
-	}
-}
-
-// CheckInput runs every check CreateHook makes, without storing anything, so
-// a definition can be validated offline (`hookline validate`).
-func (s *Service) CheckInput(in Input) error {
-	if _, err := parseSchedule(in.Schedule); err != nil {
-		return err
-	}
-	if err := s.checkTriggerSchema(in.TriggerSchema); err != nil {
-		return err
-	}
-	if in.Bindings != nil {
-		return s.checkDenylist(*in.Bindings)
-	}
-	return nil
+	return st, rec.Version, nil
 }

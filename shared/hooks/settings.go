@@ -41,7 +41,7 @@ const (
 )
 
 // Settings are a hook's Hookline-only settings, kept apart from the hook
-// definition so that upstream clients keep validating it (DESIGN.md,
+// definition so that upstream clients keep validating it (docs/architecture.md,
 // "Extensions beyond upstream"). The zero Settings, which a hook without a
 // stored record has, behave as upstream.
 type Settings struct {
@@ -123,11 +123,11 @@ var credentialHeaders = []string{
 
 // GetSettings returns a hook's settings, with secrets; the zero Settings
 // when it has none. A missing hook is a not-found error.
-func (s *Service) GetSettings(ctx context.Context, hookGroupID, hookID string) (Settings, error) {
-	if _, err := s.store.GetHook(ctx, hookGroupID, hookID); err != nil {
-		return Settings{}, s.hookErr(hookGroupID, hookID, err)
+func (o *Operations) GetSettings(ctx context.Context, hookGroupID, hookID string) (Settings, error) {
+	if _, err := o.loadHook(ctx, hookGroupID, hookID); err != nil {
+		return Settings{}, err
 	}
-	st, _, err := s.loadSettings(ctx, hookGroupID, hookID)
+	st, _, err := o.loadSettings(ctx, hookGroupID, hookID)
 	return st, err
 }
 
@@ -135,11 +135,11 @@ func (s *Service) GetSettings(ctx context.Context, hookGroupID, hookID string) (
 // webhook section that omits its secrets keeps the stored ones, so a
 // client can change other settings without knowing them. A missing hook is
 // a not-found error; invalid settings are ErrInvalid errors.
-func (s *Service) PutSettings(ctx context.Context, hookGroupID, hookID string, in Settings) (Settings, error) {
+func (o *Operations) PutSettings(ctx context.Context, hookGroupID, hookID string, in Settings) (Settings, error) {
 	if err := checkSettings(in); err != nil {
 		return Settings{}, err
 	}
-	return s.updateSettings(ctx, hookGroupID, hookID, func(current Settings) (Settings, error) {
+	return o.updateSettings(ctx, hookGroupID, hookID, func(current Settings) (Settings, error) {
 		next, err := mergeSettings(current, in)
 		if err != nil {
 			return Settings{}, err
@@ -147,7 +147,7 @@ func (s *Service) PutSettings(ctx context.Context, hookGroupID, hookID string, i
 		if in.Paused != nil {
 			p := *in.Paused
 			p.Level, p.Reason = PauseHook, strings.TrimSpace(p.Reason)
-			p.Since = s.now().UTC()
+			p.Since = o.now().UTC()
 			if current.Paused != nil {
 				p.Since, p.By = current.Paused.Since, current.Paused.By
 			}
@@ -160,12 +160,12 @@ func (s *Service) PutSettings(ctx context.Context, hookGroupID, hookID string, i
 
 // updateSettings applies change to a hook's stored settings with an
 // optimistic write, re-reading and re-applying when another write won.
-func (s *Service) updateSettings(ctx context.Context, hookGroupID, hookID string, change func(Settings) (Settings, error)) (Settings, error) {
+func (o *Operations) updateSettings(ctx context.Context, hookGroupID, hookID string, change func(Settings) (Settings, error)) (Settings, error) {
 	for attempt := 0; ; attempt++ {
-		if _, err := s.store.GetHook(ctx, hookGroupID, hookID); err != nil {
-			return Settings{}, s.hookErr(hookGroupID, hookID, err)
+		if _, err := o.loadHook(ctx, hookGroupID, hookID); err != nil {
+			return Settings{}, err
 		}
-		current, version, err := s.loadSettings(ctx, hookGroupID, hookID)
+		current, version, err := o.loadSettings(ctx, hookGroupID, hookID)
 		if err != nil {
 			return Settings{}, err
 		}
@@ -177,7 +177,7 @@ func (s *Service) updateSettings(ctx context.Context, hookGroupID, hookID string
 		if err != nil {
 			return Settings{}, fmt.Errorf("hooks: encode settings: %w", err)
 		}
-		_, err = s.store.PutSettings(ctx, store.Settings{HookGroupID: hookGroupID, HookID: hookID, Body: body, Version: version})
+		_, err = o.store.PutSettings(ctx, store.Settings{HookGroupID: hookGroupID, HookID: hookID, Body: body, Version: version})
 		if errors.Is(err, store.ErrConflict) && attempt < 4 {
 			continue
 		}
@@ -188,39 +188,22 @@ func (s *Service) updateSettings(ctx context.Context, hookGroupID, hookID string
 		// between the check above and the put, the record would outlive
 		// the hook and pass its secrets to a later hook of the same name:
 		// look again and undo.
-		if _, err := s.store.GetHook(ctx, hookGroupID, hookID); err != nil {
+		if _, err := o.store.GetHook(ctx, hookGroupID, hookID); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
-				return Settings{}, s.hookErr(hookGroupID, hookID, err)
+				return Settings{}, o.hookErr(hookGroupID, hookID, err)
 			}
-			if derr := s.store.DeleteSettings(ctx, hookGroupID, hookID); derr != nil {
+			if derr := o.store.DeleteSettings(ctx, hookGroupID, hookID); derr != nil {
 				return Settings{}, fmt.Errorf("hooks: drop settings of removed hook %s/%s: %w", hookGroupID, hookID, derr)
 			}
-			return Settings{}, s.hookErr(hookGroupID, hookID, err)
+			return Settings{}, o.hookErr(hookGroupID, hookID, err)
 		}
 		attrs := []any{"hookGroupId", hookGroupID, "hookId", hookID, "paused", next.Paused != nil, "filters", len(next.Filters)}
 		if next.Webhook != nil {
 			attrs = append(attrs, "webhookScheme", next.Webhook.Scheme, "webhookSecrets", len(next.Webhook.Secrets))
 		}
-		s.log.InfoContext(ctx, "hook settings updated", attrs...)
+		o.log.InfoContext(ctx, "hook settings updated", attrs...)
 		return next, nil
 	}
-}
-
-// loadSettings reads a hook's settings and the record's version (0 when
-// there is none).
-func (s *Service) loadSettings(ctx context.Context, hookGroupID, hookID string) (Settings, int64, error) {
-	rec, err := s.store.GetSettings(ctx, hookGroupID, hookID)
-	if errors.Is(err, store.ErrNotFound) {
-		return Settings{}, 0, nil
-	}
-	if err != nil {
-		return Settings{}, 0, fmt.Errorf("hooks: read settings of %s/%s: %w", hookGroupID, hookID, err)
-	}
-	var st Settings
-	if err := json.Unmarshal(rec.Body, &st); err != nil {
-		return Settings{}, 0, fmt.Errorf("hooks: decode settings of %s/%s: %w", hookGroupID, hookID, err)
-	}
-	return st, rec.Version, nil
 }
 
 // checkSettings checks what can be checked without the stored settings.

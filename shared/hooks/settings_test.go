@@ -12,17 +12,17 @@ import (
 func TestSettings(t *testing.T) {
 	svc, st := newService(t)
 	ctx := context.Background()
-	if _, err := svc.CreateHook(ctx, "g", "h", input("n")); err != nil {
+	if _, err := svc.Definitions.CreateHook(ctx, "g", "h", input("n")); err != nil {
 		t.Fatal(err)
 	}
 	// A hook without settings has the zero settings; a missing hook has none.
-	if got, err := svc.GetSettings(ctx, "g", "h"); err != nil || got.Webhook != nil {
+	if got, err := svc.Operations.GetSettings(ctx, "g", "h"); err != nil || got.Webhook != nil {
 		t.Fatalf("fresh hook: %+v %v", got, err)
 	}
-	if _, err := svc.GetSettings(ctx, "g", "nope"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := svc.Operations.GetSettings(ctx, "g", "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing hook: %v", err)
 	}
-	if _, err := svc.PutSettings(ctx, "g", "nope", Settings{}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := svc.Operations.PutSettings(ctx, "g", "nope", Settings{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("put on missing hook: %v", err)
 	}
 	if _, err := st.GetSettings(ctx, "g", "nope"); !errors.Is(err, store.ErrNotFound) {
@@ -31,7 +31,7 @@ func TestSettings(t *testing.T) {
 
 	put := func(w *WebhookSettings) Settings {
 		t.Helper()
-		got, err := svc.PutSettings(ctx, "g", "h", Settings{Webhook: w})
+		got, err := svc.Operations.PutSettings(ctx, "g", "h", Settings{Webhook: w})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func TestSettings(t *testing.T) {
 		t.Fatalf("after put without secrets: %+v", got.Webhook)
 	}
 	put(&WebhookSettings{Scheme: WebhookGitHub, Secrets: []string{newSecret, oldSecret}})
-	stored, err := svc.GetSettings(ctx, "g", "h")
+	stored, err := svc.Operations.GetSettings(ctx, "g", "h")
 	if err != nil || strings.Join(stored.Webhook.Secrets, ",") != newSecret+","+oldSecret || len(stored.Webhook.Headers) != 0 {
 		t.Fatalf("rotation: %+v %v", stored.Webhook, err)
 	}
@@ -58,23 +58,23 @@ func TestSettings(t *testing.T) {
 		t.Fatalf("bearer kept secrets: %+v", got.Webhook)
 	}
 	// ... so a signing scheme now needs them again.
-	if _, err := svc.PutSettings(ctx, "g", "h", Settings{Webhook: &WebhookSettings{Scheme: WebhookGitHub}}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "needs webhook.secrets") {
+	if _, err := svc.Operations.PutSettings(ctx, "g", "h", Settings{Webhook: &WebhookSettings{Scheme: WebhookGitHub}}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "needs webhook.secrets") {
 		t.Fatalf("github without secrets: %v", err)
 	}
 
 	// Removing the hook removes its settings: a new hook of the same name
 	// starts without them (and without the old secrets).
 	put(&WebhookSettings{Scheme: WebhookGitHub, Secrets: []string{newSecret}})
-	if err := svc.RemoveHook(ctx, "g", "h"); err != nil {
+	if err := svc.Definitions.RemoveHook(ctx, "g", "h"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.GetSettings(ctx, "g", "h"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("settings survived the hook: %v", err)
 	}
-	if _, err := svc.CreateHook(ctx, "g", "h", input("n")); err != nil {
+	if _, err := svc.Definitions.CreateHook(ctx, "g", "h", input("n")); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := svc.GetSettings(ctx, "g", "h"); err != nil || got.Webhook != nil {
+	if got, err := svc.Operations.GetSettings(ctx, "g", "h"); err != nil || got.Webhook != nil {
 		t.Fatalf("re-created hook inherited settings: %+v %v", got, err)
 	}
 }
@@ -82,7 +82,7 @@ func TestSettings(t *testing.T) {
 func TestSettingsValidation(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
-	if _, err := svc.CreateHook(ctx, "g", "h", input("n")); err != nil {
+	if _, err := svc.Definitions.CreateHook(ctx, "g", "h", input("n")); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -101,7 +101,7 @@ func TestSettingsValidation(t *testing.T) {
 		{"signature header", WebhookSettings{Scheme: WebhookGitHub, Secrets: []string{newSecret}, Headers: []string{"X-Hub-Signature-256"}}, "carries credentials"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := svc.PutSettings(ctx, "g", "h", Settings{Webhook: &tt.w})
+			_, err := svc.Operations.PutSettings(ctx, "g", "h", Settings{Webhook: &tt.w})
 			var he *Error
 			if !errors.As(err, &he) || !errors.Is(err, ErrInvalid) || !strings.Contains(he.Message, tt.want) {
 				t.Fatalf("got %v, want an invalid-input error saying %q", err, tt.want)
@@ -113,7 +113,7 @@ func TestSettingsValidation(t *testing.T) {
 			}
 		})
 	}
-	if got, err := svc.GetSettings(ctx, "g", "h"); err != nil || got.Webhook != nil {
+	if got, err := svc.Operations.GetSettings(ctx, "g", "h"); err != nil || got.Webhook != nil {
 		t.Fatalf("refused puts stored something: %+v %v", got, err)
 	}
 }

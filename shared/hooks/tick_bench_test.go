@@ -85,7 +85,7 @@ func benchTick(b *testing.B, newStore func(b *testing.B) store.Store, stored, du
 	i := 0
 	for b.Loop() {
 		tick = benchStart.Add(time.Duration(i)*time.Hour + time.Minute)
-		rep, err := svc.Tick(context.Background(), tick, TickOptions{Budget: time.Hour})
+		rep, err := svc.Scheduler.Tick(context.Background(), tick, TickOptions{Budget: time.Hour})
 		if err != nil || rep.Fired != due {
 			b.Fatalf("tick %d: %+v %v", i, rep, err)
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/hooks"
-	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
 
@@ -120,14 +119,11 @@ func classify(err error) (status int, code, message string) {
 			return http.StatusBadRequest, CodeInputError, he.Message
 		case errors.Is(he.Kind, hooks.ErrUnauthorized):
 			return http.StatusUnauthorized, CodeAuthenticationFailed, he.Message
-		case errors.Is(he.Kind, store.ErrNotFound):
+		case errors.Is(he.Kind, hooks.ErrNotFound):
 			return http.StatusNotFound, CodeResourceNotFound, he.Message
-		case errors.Is(he.Kind, store.ErrConflict), errors.Is(he.Kind, hooks.ErrPaused):
+		case errors.Is(he.Kind, hooks.ErrConflict), errors.Is(he.Kind, hooks.ErrPaused):
 			return http.StatusConflict, CodeRequestConflict, he.Message
 		}
-	}
-	if errors.Is(err, store.ErrBadToken) {
-		return http.StatusBadRequest, CodeInputError, "Invalid continuation token"
 	}
 	return http.StatusInternalServerError, CodeInternalServerError,
 		"Internal Server Error: the failure has been logged; please try again later"
@@ -195,20 +191,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // for lack of scopes is a 403 naming the hook's role; any other queue
 // error, a render error or an unreachable queue is a 400 InputError.
 func fireErrorAnswer(fe *hooks.FireError) (int, string, string) {
-	if q := fe.Queue; q != nil {
-		if q.Code == CodeInsufficientScopes {
+	if q, ok := fe.Refusal(); ok {
+		if q.ErrorCode() == CodeInsufficientScopes {
 			return http.StatusForbidden, CodeInsufficientScopes, fmt.Sprintf(
-				"The role `hook-id:%s/%s` does not have sufficient scopes to create the task:\n\n%s", fe.HookGroupID, fe.HookID, q.Message)
+				"The role `hook-id:%s/%s` does not have sufficient scopes to create the task:\n\n%s", fe.HookGroupID, fe.HookID, q.ErrorMessage())
 		}
-		method := q.Method
+		method := q.APIMethod()
 		if method == "" {
 			method = "createTask"
 		}
-		code := q.Code
+		code := q.ErrorCode()
 		if code == "" {
-			code = fmt.Sprintf("HTTP %d", q.StatusCode)
+			code = fmt.Sprintf("HTTP %d", q.HTTPStatus())
 		}
-		return http.StatusBadRequest, CodeInputError, fmt.Sprintf("While calling %s: %s\n\n%s", method, code, q.Message)
+		return http.StatusBadRequest, CodeInputError, fmt.Sprintf("While calling %s: %s\n\n%s", method, code, q.ErrorMessage())
 	}
 	return http.StatusBadRequest, CodeInputError, "While firing hook:\n\n" + fe.Cause.Error()
 }

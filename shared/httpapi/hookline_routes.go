@@ -11,7 +11,7 @@ import (
 )
 
 // HooklineBasePath is where Hookline's own API is served: what upstream
-// has no room for (DESIGN.md, "Extensions beyond upstream"). Its errors,
+// has no room for (docs/architecture.md, "Extensions beyond upstream"). Its errors,
 // authentication and scopes work as in the hooks API.
 const HooklineBasePath = "/api/hookline/v1"
 
@@ -87,7 +87,7 @@ func cutParam(seg string) (string, bool) {
 }
 
 func (rt *Router) hookSettings(r *request) (any, error) {
-	st, err := rt.svc.GetSettings(r.ctx, r.params["hookGroupId"], r.params["hookId"])
+	st, err := rt.svc.Operations.GetSettings(r.ctx, r.params["hookGroupId"], r.params["hookId"])
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (rt *Router) updateHookSettings(r *request) (any, error) {
 	if in.Paused != nil {
 		in.Paused.By = r.caller.ClientID
 	}
-	st, err := rt.svc.PutSettings(r.ctx, r.params["hookGroupId"], r.params["hookId"], in)
+	st, err := rt.svc.Operations.PutSettings(r.ctx, r.params["hookGroupId"], r.params["hookId"], in)
 	if err != nil {
 		return nil, err
 	}

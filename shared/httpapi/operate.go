@@ -85,7 +85,7 @@ func pauseTarget(r *request) hooks.PauseTarget {
 }
 
 func (rt *Router) getPause(r *request) (any, error) {
-	return rt.svc.GetPause(r.ctx, pauseTarget(r))
+	return rt.svc.Operations.GetPause(r.ctx, pauseTarget(r))
 }
 
 func (rt *Router) setPause(pause bool) handlerFunc {
@@ -94,7 +94,7 @@ func (rt *Router) setPause(pause bool) handlerFunc {
 		if pause {
 			reason, _ = r.body["reason"].(string)
 		}
-		return rt.svc.SetPause(r.ctx, pauseTarget(r), pause, reason, r.caller.ClientID)
+		return rt.svc.Operations.SetPause(r.ctx, pauseTarget(r), pause, reason, r.caller.ClientID)
 	}
 }
 
@@ -107,26 +107,27 @@ func (rt *Router) listDecisions(r *request) (any, error) {
 		}
 		page.Limit = min(n, maxDecisionsPage)
 	}
-	return rt.svc.ListDecisions(r.ctx, r.params["hookGroupId"], r.params["hookId"], page)
+	return rt.svc.Operations.ListDecisions(r.ctx, r.params["hookGroupId"], r.params["hookId"], page)
 }
 
 func (rt *Router) decision(r *request) (any, error) {
-	return rt.svc.GetDecision(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.params["decisionId"])
+	return rt.svc.Operations.GetDecision(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.params["decisionId"])
 }
 
 // replayDecision re-fires a past decision. The reply is the new decision,
 // whatever its outcome; a pause, a payload the triggerSchema now refuses
 // or a queue error answer as triggerHook's do.
 func (rt *Router) replayDecision(r *request) (any, error) {
-	res, err := rt.svc.Replay(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.params["decisionId"], r.caller.ClientID, r.header.Get("Idempotency-Key"))
+	res, err := rt.svc.Operations.Replay(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.params["decisionId"], r.caller.ClientID, r.header.Get("Idempotency-Key"))
 	if err != nil {
 		return nil, err
 	}
 	return res.Decision, nil
 }
 
-// checkHook pre-checks a hook for a sample fire. The roles are known when
-// the authorizer holds them (static clients and roles).
+// checkHook pre-checks a hook for a sample fire, against the roles of the
+// deployment whose queue creates the tasks when they are known
+// (hooks.Options.Roles).
 func (rt *Router) checkHook(r *request) (any, error) {
 	in := hooks.CheckInput{Payload: map[string]any{}} // a trigger without a body sends {}
 	if p, ok := r.body["payload"]; ok {
@@ -144,5 +145,5 @@ func (rt *Router) checkHook(r *request) (any, error) {
 	if in.ClientID == "" {
 		in.ClientID = r.caller.ClientID
 	}
-	return rt.svc.CheckHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], in, rt.roles)
+	return rt.svc.Operations.CheckHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], in)
 }

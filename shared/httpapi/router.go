@@ -46,18 +46,11 @@ type Options struct {
 	// ValidateResponses checks every reply against its output schema and
 	// turns a mismatch into a 500, as upstream does. Tests turn it on.
 	ValidateResponses bool
-	// TaskStatuses reads task states for listLastFires; nil reports every
-	// state as "unknown".
-	TaskStatuses hooks.TaskStatusReader
 	// Only, when non-empty, restricts the router to the named routes (the
 	// webhook function serves only the public webhook routes).
 	Only []string
 	// Webhook limits the signed webhook route; zero fields take defaults.
 	Webhook WebhookOptions
-	// Roles expands the roles of the deployment whose queue creates the
-	// tasks, so a pre-check can name the scopes a hook's role lacks; nil
-	// means they are not known and the check says so.
-	Roles hooks.ScopeExpander
 }
 
 // Router serves the hooks API as an http.Handler.
@@ -72,9 +65,7 @@ type Router struct {
 	started  time.Time
 	routes   []*route
 
-	taskStatuses hooks.TaskStatusReader
-	roles        hooks.ScopeExpander
-	webhook      *webhookState
+	webhook *webhookState
 }
 
 // request is what a route handler sees.
@@ -142,16 +133,14 @@ func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
 	}
 	rt := &Router{
 		svc:      svc,
-		schemas:  svc.Schemas(),
+		schemas:  svc.Schemas,
 		authz:    opts.Authorizer,
-		roles:    opts.Roles,
 		now:      opts.Now,
 		log:      opts.Logger,
 		version:  opts.Version,
 		checkOut: opts.ValidateResponses,
 
-		taskStatuses: opts.TaskStatuses,
-		webhook:      newWebhookState(opts.Webhook),
+		webhook: newWebhookState(opts.Webhook),
 	}
 	if rt.now == nil {
 		rt.now = time.Now

@@ -161,17 +161,17 @@ func buildTestEnv(t testing.TB, authz Authorizer, webhook WebhookOptions, log io
 	q := newMemQueue()
 	clock := &fakeClock{now: testNow}
 	logger := slog.New(slog.NewJSONHandler(log, nil))
-	svc, err := hooks.NewService(st, reg, hooks.Options{Now: clock.Now, Notifier: n, Logger: logger, Queue: q})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if authz == nil {
 		authz = grantAll{}
 	}
 	// The queue stands in for a deployment whose roles are the
 	// authorizer's, as with `hookline serve`'s local queue.
 	roles, _ := authz.(hooks.ScopeExpander)
-	rt, err := NewRouter(svc, Options{Authorizer: authz, Now: clock.Now, Logger: logger, ValidateResponses: true, TaskStatuses: q, Roles: roles, Webhook: webhook})
+	svc, err := hooks.NewService(st, reg, hooks.Options{Now: clock.Now, Notifier: n, Logger: logger, Queue: q, Roles: roles, ScopeRules: taskcluster.ScopeRules{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := NewRouter(svc, Options{Authorizer: authz, Now: clock.Now, Logger: logger, ValidateResponses: true, Webhook: webhook})
 	if err != nil {
 		t.Fatal(err)
 	}

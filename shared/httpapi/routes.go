@@ -99,7 +99,7 @@ func (rt *Router) ping(*request) (any, error) {
 
 // heartbeat checks that the store answers; upstream's is a stub.
 func (rt *Router) heartbeat(r *request) (any, error) {
-	if _, err := rt.svc.ListHookGroups(r.ctx); err != nil {
+	if _, err := rt.svc.Definitions.ListHookGroups(r.ctx); err != nil {
 		return nil, fmt.Errorf("httpapi: heartbeat: %w", err)
 	}
 	return struct{}{}, nil
@@ -110,7 +110,7 @@ func (rt *Router) versionInfo(*request) (any, error) {
 }
 
 func (rt *Router) listHookGroups(r *request) (any, error) {
-	groups, err := rt.svc.ListHookGroups(r.ctx)
+	groups, err := rt.svc.Definitions.ListHookGroups(r.ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (rt *Router) listHookGroups(r *request) (any, error) {
 }
 
 func (rt *Router) listHooks(r *request) (any, error) {
-	defs, err := rt.svc.ListHooks(r.ctx, r.params["hookGroupId"])
+	defs, err := rt.svc.Definitions.ListHooks(r.ctx, r.params["hookGroupId"])
 	if err != nil {
 		return nil, err
 	}
@@ -135,47 +135,34 @@ func (rt *Router) listHooks(r *request) (any, error) {
 }
 
 func (rt *Router) hook(r *request) (any, error) {
-	return rt.svc.GetHookJSON(r.ctx, r.params["hookGroupId"], r.params["hookId"])
+	return rt.svc.Definitions.GetHookJSON(r.ctx, r.params["hookGroupId"], r.params["hookId"])
 }
 
 func (rt *Router) createHook(r *request) (any, error) {
-	in, err := hookInput(r.body)
+	in, err := hooks.DecodeInput(r.body)
 	if err != nil {
 		return nil, err
 	}
-	return rt.svc.CreateHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], in)
+	return rt.svc.Definitions.CreateHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], in)
 }
 
 func (rt *Router) updateHook(r *request) (any, error) {
-	in, err := hookInput(r.body)
+	in, err := hooks.DecodeInput(r.body)
 	if err != nil {
 		return nil, err
 	}
-	return rt.svc.UpdateHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], in)
+	return rt.svc.Definitions.UpdateHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], in)
 }
 
 func (rt *Router) removeHook(r *request) (any, error) {
-	if err := rt.svc.RemoveHook(r.ctx, r.params["hookGroupId"], r.params["hookId"]); err != nil {
+	if err := rt.svc.Definitions.RemoveHook(r.ctx, r.params["hookGroupId"], r.params["hookId"]); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
 }
 
-// hookInput converts a validated, defaulted body into the domain's Input.
-func hookInput(body map[string]any) (hooks.Input, error) {
-	var in hooks.Input
-	data, err := json.Marshal(body)
-	if err != nil {
-		return in, fmt.Errorf("httpapi: re-encode body: %w", err)
-	}
-	if err := json.Unmarshal(data, &in); err != nil {
-		return in, fmt.Errorf("httpapi: decode hook input: %w", err)
-	}
-	return in, nil
-}
-
 func (rt *Router) hookStatus(r *request) (any, error) {
-	return rt.svc.Status(r.ctx, r.params["hookGroupId"], r.params["hookId"])
+	return rt.svc.Firing.Status(r.ctx, r.params["hookGroupId"], r.params["hookId"])
 }
 
 // triggerReply is the triggerHook answer: the taskId, and again under
@@ -188,7 +175,7 @@ func triggerReply(res hooks.FireResult) any {
 }
 
 func (rt *Router) triggerHook(r *request) (any, error) {
-	res, err := rt.svc.TriggerHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.body, r.caller.ClientID, r.header.Get("Idempotency-Key"))
+	res, err := rt.svc.Firing.TriggerHook(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.body, r.caller.ClientID, r.header.Get("Idempotency-Key"))
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +183,7 @@ func (rt *Router) triggerHook(r *request) (any, error) {
 }
 
 func (rt *Router) triggerHookWithToken(r *request) (any, error) {
-	res, err := rt.svc.TriggerHookWithToken(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.params["token"], r.body, r.header.Get("Idempotency-Key"))
+	res, err := rt.svc.Firing.TriggerHookWithToken(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.params["token"], r.body, r.header.Get("Idempotency-Key"))
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +191,7 @@ func (rt *Router) triggerHookWithToken(r *request) (any, error) {
 }
 
 func (rt *Router) getTriggerToken(r *request) (any, error) {
-	token, err := rt.svc.TriggerToken(r.ctx, r.params["hookGroupId"], r.params["hookId"])
+	token, err := rt.svc.Definitions.TriggerToken(r.ctx, r.params["hookGroupId"], r.params["hookId"])
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +199,7 @@ func (rt *Router) getTriggerToken(r *request) (any, error) {
 }
 
 func (rt *Router) resetTriggerToken(r *request) (any, error) {
-	token, err := rt.svc.ResetTriggerToken(r.ctx, r.params["hookGroupId"], r.params["hookId"])
+	token, err := rt.svc.Definitions.ResetTriggerToken(r.ctx, r.params["hookGroupId"], r.params["hookId"])
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +215,7 @@ func (rt *Router) listLastFires(r *request) (any, error) {
 		}
 		page.Limit = n
 	}
-	entries, next, err := rt.svc.ListLastFires(r.ctx, r.params["hookGroupId"], r.params["hookId"], page, rt.taskStatuses)
+	entries, next, err := rt.svc.Firing.ListLastFires(r.ctx, r.params["hookGroupId"], r.params["hookId"], page)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/shared/slugid"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
 
@@ -45,7 +46,7 @@ func TestTriggerHook(t *testing.T) {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
 	taskID, _ := r.body["taskId"].(string)
-	if !taskcluster.IsSlugID(taskID) || r.body["status"].(map[string]any)["taskId"] != taskID {
+	if !slugid.Valid(taskID) || r.body["status"].(map[string]any)["taskId"] != taskID {
 		t.Fatalf("reply %s", r.raw)
 	}
 	task := e.queue.task(t, taskID)

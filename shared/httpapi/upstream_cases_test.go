@@ -95,4 +95,4 @@ package httpapi
 //   7 email text .............................. shared/hooks TestQueue4xxEmailsAndAdvances
 //   8 denylisted address logged once .......... shared/hooks TestEmailFailureDoesNotStopTick
 // schedule_hooks_test.js 1: upstream's component loader; we have no loader
-//   (wiring is shared/app), so there is nothing to port.
+//   (wiring is shared/service), so there is nothing to port.

@@ -127,7 +127,7 @@ func (rt *Router) triggerWebhook(r *request) (any, error) {
 		Signature:       r.header.Get("X-Hookline-Signature"),
 		Timestamp:       r.header.Get("X-Hookline-Timestamp"),
 	}
-	target, err := rt.svc.VerifyWebhook(r.ctx, group, id, cred, r.raw)
+	target, err := rt.svc.Intake.VerifyWebhook(r.ctx, group, id, cred, r.raw)
 	if err != nil {
 		var se *hooks.SignatureError
 		if errors.As(err, &se) {
@@ -165,7 +165,7 @@ func (rt *Router) triggerWebhook(r *request) (any, error) {
 			d.Query[k] = vs[0]
 		}
 	}
-	res, err := rt.svc.FireWebhook(r.ctx, target, d)
+	res, err := rt.svc.Intake.FireWebhook(r.ctx, target, d)
 	if err != nil {
 		return nil, err
 	}

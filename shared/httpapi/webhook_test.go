@@ -657,7 +657,7 @@ func TestHookSettingsScopes(t *testing.T) {
 
 func TestWebhookOnlyRoutes(t *testing.T) {
 	e := newTestEnv(t, nil)
-	rt, err := NewRouter(e.router.svc, Options{Authorizer: grantAll{}, Logger: e.router.log, Only: []string{"triggerHookWithToken", RouteTriggerWebhook}})
+	rt, err := NewRouter(e.router.svc, Options{Authorizer: grantAll{}, Logger: e.router.log, Only: WebhookFunctionRoutes()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -540,6 +540,6 @@ var (
 	_ Sink            = (*queue.Memory)(nil)
 	_ ChangeSource    = (*queue.SQS)(nil)
 	_ ChangeSource    = (*queue.Memory)(nil)
-	_ HookSource      = (*hooks.Service)(nil)
-	_ FailureRecorder = (*hooks.Service)(nil)
+	_ HookSource      = (*hooks.Definitions)(nil)
+	_ FailureRecorder = (*hooks.Intake)(nil)
 )

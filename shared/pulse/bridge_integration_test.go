@@ -359,7 +359,7 @@ func TestBridgeHookChanges(t *testing.T) {
 	in := hooks.Input{Metadata: hooks.Metadata{Name: "h", Description: "d", Owner: "o@example.com"}, Task: json.RawMessage(`{"workerType":"w"}`), Schedule: []string{}, TriggerSchema: json.RawMessage(`{}`)}
 	rebound := []hooks.Binding{{Exchange: ex, RoutingKeyPattern: "b"}}
 	in.Bindings = &rebound
-	if _, err := h.svc.UpdateHook(context.Background(), "g", "h", in); err != nil {
+	if _, err := h.svc.Definitions.UpdateHook(context.Background(), "g", "h", in); err != nil {
 		t.Fatal(err)
 	}
 	// The update took effect: "b" fires, "a" no longer does.
@@ -374,7 +374,7 @@ func TestBridgeHookChanges(t *testing.T) {
 		}
 	})
 	p.publish(t, ex, "a", body(2))
-	if err := h.svc.RemoveHook(context.Background(), "g", "h"); err != nil {
+	if err := h.svc.Definitions.RemoveHook(context.Background(), "g", "h"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, "the deleted hook's queue to go", func() bool { _, ok := h.queueExists(q); return !ok })

@@ -25,7 +25,7 @@ type Sink interface {
 }
 
 // FailureRecorder records a message that cannot be forwarded as a failed
-// fire of its hook (hooks.Service implements it). An error means it was
+// fire of its hook (hooks.Intake implements it). An error means it was
 // not recorded; the message is kept and tried again.
 type FailureRecorder interface {
 	RecordPulseFailure(ctx context.Context, msg hooks.PulseMessage, reason string) error

@@ -21,7 +21,6 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/hookline/hookline/schemas"
-	"github.com/hookline/hookline/shared/app"
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/queue"
 	"github.com/hookline/hookline/shared/store"
@@ -80,14 +79,13 @@ func (q *taskLog) task(id string) map[string]any {
 // harness is a hooks service over an embedded store and a taskLog, and a
 // namespace on the broker.
 type harness struct {
-	t        testing.TB
-	ns       string
-	admin    *amqp.Connection
-	store    store.Store
-	svc      *hooks.Service
-	tasks    *taskLog
-	listener *hooks.PulseListener
-	changes  *queue.Memory
+	t       testing.TB
+	ns      string
+	admin   *amqp.Connection
+	store   store.Store
+	svc     *hooks.Service
+	tasks   *taskLog
+	changes *queue.Memory
 
 	mu        sync.Mutex
 	exchanges []string
@@ -109,11 +107,10 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.svc, err = hooks.NewService(st, reg, hooks.Options{Queue: h.tasks, Logger: quiet(), Notifier: app.NewChangeNotifier(h.changes)})
+	h.svc, err = hooks.NewService(st, reg, hooks.Options{Queue: h.tasks, Logger: quiet(), Notifier: hooks.NewChangeNotifier(h.changes)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.listener = hooks.NewPulseListener(h.svc)
 	t.Cleanup(func() {
 		h.cleanup()
 		st.Close()
@@ -160,7 +157,7 @@ func (h *harness) exchange(name string) string {
 // and a task carrying the payload.
 func (h *harness) hook(id string, bindings ...hooks.Binding) string {
 	h.t.Helper()
-	_, err := h.svc.CreateHook(context.Background(), "g", id, hooks.Input{
+	_, err := h.svc.Definitions.CreateHook(context.Background(), "g", id, hooks.Input{
 		Bindings:      &bindings,
 		Metadata:      hooks.Metadata{Name: id, Description: "d", Owner: "o@example.com"},
 		Task:          json.RawMessage(`{"provisionerId":"p","workerType":"w","payload":{"firedBy":"${firedBy}","message":{"$eval":"payload"}}}`),
@@ -180,12 +177,21 @@ func (h *harness) hook(id string, bindings ...hooks.Binding) string {
 // localSink hands messages to the hooks service in-process, as `hookline
 // serve` does.
 func (h *harness) localSink() Sink {
-	return queue.NewLocal(app.PulseMessageHandler(h.listener), &queue.LocalOptions{Concurrency: 64})
+	// What the trigger function does with each message, in process.
+	fire := func(ctx context.Context, body []byte) error {
+		msg, err := hooks.ParsePulseMessage(body)
+		if err != nil {
+			return fmt.Errorf("%w: %v", queue.ErrPermanent, err)
+		}
+		_, err = h.svc.Intake.FirePulseMessage(ctx, msg)
+		return err
+	}
+	return queue.NewLocal(fire, &queue.LocalOptions{Concurrency: 64})
 }
 
 func (h *harness) options(sink Sink) Options {
 	return Options{
-		URL: testutil.BrokerURL(), Namespace: h.ns, Hooks: h.svc, Failures: h.svc, Sink: sink, Changes: h.changes,
+		URL: testutil.BrokerURL(), Namespace: h.ns, Hooks: h.svc.Definitions, Failures: h.svc.Intake, Sink: sink, Changes: h.changes,
 		ReconcileInterval: 2 * time.Second, Logger: testLogger(h.t), ConnectionName: h.ns + "-bridge",
 	}
 }

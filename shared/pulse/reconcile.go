@@ -15,7 +15,7 @@ import (
 )
 
 // HookSource lists the hooks that listen to Pulse. It is the source of
-// truth: the bridge makes the broker match it. hooks.Service implements it.
+// truth: the bridge makes the broker match it. hooks.Definitions implements it.
 type HookSource interface {
 	PulseBindings(ctx context.Context) ([]hooks.HookBindings, error)
 }

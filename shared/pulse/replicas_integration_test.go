@@ -49,7 +49,7 @@ func TestBridgeReplicasDoNotFight(t *testing.T) {
 		}
 		return local.SendBatch(ctx, entries)
 	})
-	stale := &staleHooks{next: h.svc}
+	stale := &staleHooks{next: h.svc.Definitions}
 	optsA := h.options(gated)
 	optsA.Hooks = stale
 	optsA.ConnectionName = h.ns + "-a"
@@ -88,7 +88,7 @@ func TestBridgeReplicasDoNotFight(t *testing.T) {
 	close(gate)
 	waitFor(t, 60*time.Second, "a task for every message", func() bool { n, _ := h.tasks.count(); return n == total })
 
-	if err := h.svc.RemoveHook(context.Background(), "g", "h"); err != nil {
+	if err := h.svc.Definitions.RemoveHook(context.Background(), "g", "h"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, "the removed hook's queue to go", func() bool { _, c := info(); return c == -1 })

@@ -23,8 +23,16 @@ const (
 
 // ErrNetwork marks failures where the queue gave no HTTP answer: the
 // connection failed, timed out or was cut. errors.Is(err, ErrNetwork)
-// tells them from *APIError answers.
-var ErrNetwork = errors.New("network error")
+// tells them from *APIError answers. It is retryable (see IsRetryable).
+var ErrNetwork error = networkError{}
+
+// networkError is ErrNetwork's type: retryable, as hooks.Retryable asks.
+type networkError struct{}
+
+func (networkError) Error() string { return "network error" }
+
+// Retryable reports true: a call that got no answer may get one later.
+func (networkError) Retryable() bool { return true }
 
 // APIError is an HTTP error answer from a Taskcluster service.
 type APIError struct {
@@ -54,13 +62,35 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("taskcluster: %s: %d %s: %s", e.Method, e.StatusCode, code, e.Message)
 }
 
+// The methods below let the hooks domain read an answer through its own
+// ports (hooks.QueueRefusal, hooks.Retryable) without knowing this type.
+
+// Retryable reports whether the same call may succeed later: a 5xx answer.
+func (e *APIError) Retryable() bool { return e.StatusCode >= 500 }
+
+// HTTPStatus is the answer's HTTP status.
+func (e *APIError) HTTPStatus() int { return e.StatusCode }
+
+// ErrorCode is Taskcluster's error code; "" when the body was not a
+// Taskcluster error.
+func (e *APIError) ErrorCode() string { return e.Code }
+
+// ErrorMessage is the message as the service wrote it.
+func (e *APIError) ErrorMessage() string { return e.Message }
+
+// ErrorBody is the whole answer body as JSON; nil when it was empty.
+func (e *APIError) ErrorBody() json.RawMessage { return e.Body }
+
+// APIMethod names the API method that failed.
+func (e *APIError) APIMethod() string { return e.Method }
+
 // IsRetryable reports whether err is worth retrying later: a 5xx answer
 // or a network error. 4xx answers, context cancellation and local errors
 // are not.
 func IsRetryable(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return ae.StatusCode >= 500
+		return ae.Retryable()
 	}
 	return errors.Is(err, ErrNetwork)
 }

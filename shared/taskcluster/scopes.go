@@ -1,7 +1,9 @@
 package taskcluster
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/hookline/hookline/shared/auth"
 )
@@ -46,4 +48,59 @@ func CreateTaskScopes(t TaskScopeFields) auth.Expr {
 		anyOf = append(anyOf, auth.Scope("queue:create-task:"+p+":"+t.ProvisionerID+"/"+t.WorkerType))
 	}
 	return auth.AllOf(append(all, auth.AnyOf(anyOf...))...)
+}
+
+// TaskScopeFieldsOf reads the fields of a task definition (with the
+// queue's defaults applied) that decide which scopes createTask requires.
+// A taskQueueId stands for provisionerId/workerType when they are absent,
+// and a missing projectId is "none", as the queue has it.
+func TaskScopeFieldsOf(task map[string]any) TaskScopeFields {
+	str := func(k string) string { v, _ := task[k].(string); return v }
+	strs := func(k string) []string {
+		var out []string
+		items, _ := task[k].([]any)
+		for _, it := range items {
+			if v, ok := it.(string); ok {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	f := TaskScopeFields{
+		Scopes: strs("scopes"), Routes: strs("routes"), ProjectID: str("projectId"), SchedulerID: str("schedulerId"),
+		Priority: str("priority"), ProvisionerID: str("provisionerId"), WorkerType: str("workerType"),
+	}
+	if f.ProvisionerID == "" || f.WorkerType == "" {
+		f.ProvisionerID, f.WorkerType, _ = strings.Cut(str("taskQueueId"), "/")
+	}
+	if f.ProjectID == "" {
+		f.ProjectID = "none"
+	}
+	return f
+}
+
+// ScopeRules is createTask's scope rule in the form the hooks domain's
+// pre-check asks for it (hooks.ScopeRules), with scope expressions as
+// Taskcluster's JSON.
+type ScopeRules struct{}
+
+// CreateTaskScopes returns the scope expression createTask requires for
+// task, and the part of it held does not satisfy (nil when held satisfies
+// it).
+func (ScopeRules) CreateTaskScopes(task map[string]any, held []string) (required, missing json.RawMessage) {
+	expr := CreateTaskScopes(TaskScopeFieldsOf(task))
+	required = exprJSON(expr)
+	if !expr.SatisfiedBy(held) {
+		missing = exprJSON(expr.Missing(held))
+	}
+	return required, missing
+}
+
+// exprJSON encodes an expression; a valid expression always encodes.
+func exprJSON(e auth.Expr) json.RawMessage {
+	b, err := e.MarshalJSON()
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return b
 }

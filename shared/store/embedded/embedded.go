@@ -75,9 +75,6 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// DB exposes the underlying database to other embedded-only components.
-func (s *Store) DB() *bolt.DB { return s.db }
-
 // write runs fn in a durable read-write transaction shared with other
 // writers. fn may run more than once (when another write of its group
 // fails), so it must read what it needs inside the transaction and decide

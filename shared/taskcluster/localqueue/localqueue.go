@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/hookline/hookline/shared/boltcommit"
+	"github.com/hookline/hookline/shared/slugid"
 
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/auth"
@@ -204,7 +205,7 @@ func (q *Queue) get(ctx context.Context, c call, hint string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("localqueue: %s %s: %w", c.method, c.taskID, err)
 	}
-	if !taskcluster.IsSlugID(c.taskID) {
+	if !slugid.Valid(c.taskID) {
 		return nil, c.apiError(badTaskID(c.taskID))
 	}
 	var out []byte
@@ -229,7 +230,7 @@ func (q *Queue) create(ctx context.Context, taskID string, body []byte, authoriz
 		return nil, fmt.Errorf("localqueue: createTask %s: %w", taskID, err)
 	}
 	c := call{method: "createTask", taskID: taskID, now: q.now()}
-	if !taskcluster.IsSlugID(taskID) {
+	if !slugid.Valid(taskID) {
 		return nil, c.apiError(badTaskID(taskID))
 	}
 	doc, err := parseBody(body)

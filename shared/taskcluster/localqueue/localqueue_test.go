@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/boltcommit"
+	"github.com/hookline/hookline/shared/slugid"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
 
@@ -553,7 +554,7 @@ func TestQueue_ConcurrentCreates(t *testing.T) {
 	errs := make([]error, 64)
 	ids := make([]string, 32)
 	for i := range 32 {
-		ids[i] = taskcluster.NewSlugID()
+		ids[i] = slugid.New()
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
@@ -596,7 +597,7 @@ func BenchmarkCreateTaskParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
 		for pb.Next() {
-			if _, err := q.CreateTask(ctx, taskcluster.NewSlugID(), body, nil); err != nil {
+			if _, err := q.CreateTask(ctx, slugid.New(), body, nil); err != nil {
 				b.Error(err)
 				return
 			}
@@ -615,7 +616,7 @@ func BenchmarkCreateTask(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := q.CreateTask(ctx, taskcluster.NewSlugID(), body, nil); err != nil {
+		if _, err := q.CreateTask(ctx, slugid.New(), body, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

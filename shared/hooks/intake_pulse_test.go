@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/slugid"
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/store/embedded"
 	"github.com/hookline/hookline/shared/taskcluster"
@@ -22,11 +23,11 @@ import (
 // pulseEnv is a service over the embedded store and a fake queue, with its
 // JSON log captured.
 type pulseEnv struct {
-	svc      *Service
-	store    store.Store
-	queue    *fakeQueue
-	logs     *bytes.Buffer
-	listener *PulseListener
+	svc    *Service
+	store  store.Store
+	queue  *fakeQueue
+	logs   *bytes.Buffer
+	intake *Intake
 }
 
 func newPulseEnv(t *testing.T) *pulseEnv {
@@ -50,7 +51,7 @@ func newPulseEnvOver(t *testing.T, st store.Store) *pulseEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.listener = NewPulseListener(e.svc)
+	e.intake = e.svc.Intake
 	return e
 }
 
@@ -63,7 +64,7 @@ func (e *pulseEnv) hook(t *testing.T, id string, triggerSchema string, bindings 
 		bindings = []Binding{{Exchange: "e", RoutingKeyPattern: "rkp"}}
 	}
 	in.Bindings = &bindings
-	if _, err := e.svc.CreateHook(context.Background(), "g", id, in); err != nil {
+	if _, err := e.svc.Definitions.CreateHook(context.Background(), "g", id, in); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -92,7 +93,7 @@ func TestFirePulseMessageFires(t *testing.T) {
 	e := newPulseEnv(t)
 	e.hook(t, "h", `{}`)
 	msg := message("h", `{"location":"Orlando","n":12345678901234567890}`)
-	res, err := e.listener.FirePulseMessage(context.Background(), msg)
+	res, err := e.intake.FirePulseMessage(context.Background(), msg)
 	if err != nil || res.Outcome != PulseFired || res.TaskID != msg.TaskID() {
 		t.Fatalf("got %+v, %v; want fired with taskId %s", res, err, msg.TaskID())
 	}
@@ -110,7 +111,7 @@ func TestFirePulseMessageFires(t *testing.T) {
 	if len(fires) != 1 || fires[0].FiredBy != FiredByPulseMessage || fires[0].Result != "success" || fires[0].TaskID != res.TaskID {
 		t.Errorf("last fires: %+v", fires)
 	}
-	if got := e.listener.Counts(); got != (PulseCounts{Fired: 1}) {
+	if got := e.intake.PulseCounts(); got != (PulseCounts{Fired: 1}) {
 		t.Errorf("counts %+v", got)
 	}
 }
@@ -120,7 +121,7 @@ func TestFirePulseMessageFires(t *testing.T) {
 func TestFirePulseMessageDefaultSchemaDiscards(t *testing.T) {
 	e := newPulseEnv(t)
 	e.hook(t, "h", `{"type":"object","additionalProperties":false}`)
-	res, err := e.listener.FirePulseMessage(context.Background(), message("h", `{"action":"opened"}`))
+	res, err := e.intake.FirePulseMessage(context.Background(), message("h", `{"action":"opened"}`))
 	if err != nil || res.Outcome != PulseDiscarded {
 		t.Fatalf("got %+v, %v; want discarded", res, err)
 	}
@@ -143,7 +144,7 @@ const actionSchema = `{"type":"object","properties":{"action":{"enum":["opened"]
 func TestFirePulseMessageMatchingSchemaFires(t *testing.T) {
 	e := newPulseEnv(t)
 	e.hook(t, "h", actionSchema)
-	res, err := e.listener.FirePulseMessage(context.Background(), message("h", `{"action":"opened"}`))
+	res, err := e.intake.FirePulseMessage(context.Background(), message("h", `{"action":"opened"}`))
 	if err != nil || res.Outcome != PulseFired {
 		t.Fatalf("got %+v, %v; want fired", res, err)
 	}
@@ -160,14 +161,14 @@ func TestFirePulseMessageDiscardSampling(t *testing.T) {
 	e := newPulseEnv(t)
 	e.hook(t, "h", actionSchema)
 	for range 2 {
-		if res, err := e.listener.FirePulseMessage(context.Background(), message("h", `{"action":"closed"}`)); err != nil || res.Outcome != PulseDiscarded {
+		if res, err := e.intake.FirePulseMessage(context.Background(), message("h", `{"action":"closed"}`)); err != nil || res.Outcome != PulseDiscarded {
 			t.Fatalf("got %+v, %v; want discarded", res, err)
 		}
 	}
 	if len(e.queue.calls) != 0 {
 		t.Errorf("createTask called: %v", e.queue.calls)
 	}
-	if got := e.listener.Counts().Discarded; got != 2 {
+	if got := e.intake.PulseCounts().Discarded; got != 2 {
 		t.Errorf("discarded count %d, want 2", got)
 	}
 	lines := e.discardLines(t)
@@ -187,7 +188,7 @@ func TestFirePulseMessageDiscardSampling(t *testing.T) {
 		t.Errorf("discard line (-want +got):\n%s", diff)
 	}
 	for range 98 {
-		e.listener.FirePulseMessage(context.Background(), message("h", `{"action":"closed"}`))
+		e.intake.FirePulseMessage(context.Background(), message("h", `{"action":"closed"}`))
 	}
 	if lines := e.discardLines(t); len(lines) != 2 || lines[1]["discardedCount"] != 100.0 {
 		t.Errorf("after 100 discards: %d lines (want 2, the second at 100): %v", len(lines), lines)
@@ -199,10 +200,10 @@ func TestFirePulseMessageDiscardSampling(t *testing.T) {
 func TestFirePulseMessageHookGone(t *testing.T) {
 	e := newPulseEnv(t)
 	e.hook(t, "h", `{}`)
-	if err := e.svc.RemoveHook(context.Background(), "g", "h"); err != nil {
+	if err := e.svc.Definitions.RemoveHook(context.Background(), "g", "h"); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.listener.FirePulseMessage(context.Background(), message("h", `{}`))
+	res, err := e.intake.FirePulseMessage(context.Background(), message("h", `{}`))
 	if err != nil || res.Outcome != PulseHookGone || len(e.queue.calls) != 0 {
 		t.Fatalf("got %+v, %v, calls %v; want gone and no createTask", res, err, e.queue.calls)
 	}
@@ -214,15 +215,15 @@ func TestFirePulseMessageTwiceIsOneTask(t *testing.T) {
 	e := newPulseEnv(t)
 	e.hook(t, "h", `{}`)
 	msg := message("h", `{"x":1}`)
-	a, err1 := e.listener.FirePulseMessage(context.Background(), msg)
-	b, err2 := e.listener.FirePulseMessage(context.Background(), msg)
+	a, err1 := e.intake.FirePulseMessage(context.Background(), msg)
+	b, err2 := e.intake.FirePulseMessage(context.Background(), msg)
 	if err1 != nil || err2 != nil || a.TaskID != b.TaskID || a.Outcome != PulseFired || b.Outcome != PulseFired {
 		t.Fatalf("got %+v %v / %+v %v", a, err1, b, err2)
 	}
 	if n := e.queue.taskCount(); n != 1 {
 		t.Fatalf("%d tasks, want 1", n)
 	}
-	other, _ := e.listener.FirePulseMessage(context.Background(), message("h", `{"x":2}`))
+	other, _ := e.intake.FirePulseMessage(context.Background(), message("h", `{"x":2}`))
 	if other.TaskID == a.TaskID || e.queue.taskCount() != 2 {
 		t.Fatalf("a different body must be a different task: %s vs %s, %d tasks", other.TaskID, a.TaskID, e.queue.taskCount())
 	}
@@ -231,7 +232,7 @@ func TestFirePulseMessageTwiceIsOneTask(t *testing.T) {
 func TestPulseMessageTaskID(t *testing.T) {
 	base := message("h", `{"x":1}`)
 	id := base.TaskID()
-	if !taskcluster.IsSlugID(id) || id != base.TaskID() {
+	if !slugid.Valid(id) || id != base.TaskID() {
 		t.Fatalf("taskId %q is not a stable slugid", id)
 	}
 	for name, edit := range map[string]func(*PulseMessage){
@@ -260,11 +261,11 @@ func TestFirePulseMessageQueueErrors(t *testing.T) {
 	e.queue.fail = func(string) error {
 		return &taskcluster.APIError{StatusCode: 503, Method: "createTask", Message: "busy"}
 	}
-	if _, err := e.listener.FirePulseMessage(context.Background(), msg); err == nil {
+	if _, err := e.intake.FirePulseMessage(context.Background(), msg); err == nil {
 		t.Fatal("a queue 503 must be returned for a retry")
 	}
 	e.queue.fail = nil
-	res, err := e.listener.FirePulseMessage(context.Background(), msg)
+	res, err := e.intake.FirePulseMessage(context.Background(), msg)
 	if err != nil || res.Outcome != PulseFired || res.TaskID != msg.TaskID() {
 		t.Fatalf("retry: %+v %v", res, err)
 	}
@@ -276,7 +277,7 @@ func TestFirePulseMessageQueueErrors(t *testing.T) {
 	e.queue.fail = func(string) error {
 		return &taskcluster.APIError{StatusCode: 403, Code: "InsufficientScopes", Method: "createTask", Message: "no"}
 	}
-	res, err = e.listener.FirePulseMessage(context.Background(), message("h", `{"other":true}`))
+	res, err = e.intake.FirePulseMessage(context.Background(), message("h", `{"other":true}`))
 	if err != nil || res.Outcome != PulseFailed {
 		t.Fatalf("4xx: %+v %v; want failed without error", res, err)
 	}
@@ -284,7 +285,7 @@ func TestFirePulseMessageQueueErrors(t *testing.T) {
 	if len(fires) != 2 || fires[0].Result != "error" || !strings.Contains(fires[0].Error, "InsufficientScopes") {
 		t.Errorf("4xx not recorded: %+v", fires)
 	}
-	if c := e.listener.Counts(); c.Fired != 1 || c.Failed != 1 || c.Retry != 1 {
+	if c := e.intake.PulseCounts(); c.Fired != 1 || c.Failed != 1 || c.Retry != 1 {
 		t.Errorf("counts %+v", c)
 	}
 }
@@ -294,13 +295,13 @@ func TestFirePulseMessageDeclinedAndNotJSON(t *testing.T) {
 	in := input("d")
 	in.Task = json.RawMessage(`{"$if":"payload.go","then":{"workerType":"w"}}`)
 	in.TriggerSchema = json.RawMessage(`{}`)
-	if _, err := e.svc.CreateHook(context.Background(), "g", "d", in); err != nil {
+	if _, err := e.svc.Definitions.CreateHook(context.Background(), "g", "d", in); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := e.listener.FirePulseMessage(context.Background(), message("d", `{"go":false}`)); err != nil || res.Outcome != PulseDeclined {
+	if res, err := e.intake.FirePulseMessage(context.Background(), message("d", `{"go":false}`)); err != nil || res.Outcome != PulseDeclined {
 		t.Fatalf("declined: %+v %v", res, err)
 	}
-	if res, err := e.listener.FirePulseMessage(context.Background(), message("d", `{"go":tru`)); err != nil || res.Outcome != PulseDiscarded {
+	if res, err := e.intake.FirePulseMessage(context.Background(), message("d", `{"go":tru`)); err != nil || res.Outcome != PulseDiscarded {
 		t.Fatalf("not JSON: %+v %v", res, err)
 	}
 	if len(e.queue.calls) != 0 {
@@ -318,10 +319,10 @@ func (failingStore) GetHook(context.Context, string, string) (store.Hook, error)
 func TestFirePulseMessageStoreFailureIsRetryable(t *testing.T) {
 	e := newPulseEnv(t)
 	f := newPulseEnvOver(t, failingStore{e.store})
-	if _, err := f.listener.FirePulseMessage(context.Background(), message("h", `{}`)); err == nil {
+	if _, err := f.intake.FirePulseMessage(context.Background(), message("h", `{}`)); err == nil {
 		t.Fatal("a store failure must be returned for a retry")
 	}
-	if err := f.svc.RecordPulseFailure(context.Background(), message("h", `{}`), "too big"); err == nil {
+	if err := f.svc.Intake.RecordPulseFailure(context.Background(), message("h", `{}`), "too big"); err == nil {
 		t.Fatal("RecordPulseFailure must report a store failure")
 	}
 }
@@ -330,7 +331,7 @@ func TestRecordPulseFailure(t *testing.T) {
 	e := newPulseEnv(t)
 	e.hook(t, "h", `{}`)
 	msg := message("h", `{"big":"..."}`)
-	if err := e.svc.RecordPulseFailure(context.Background(), msg, "the message is 300000 bytes; the trigger queue takes at most 262144"); err != nil {
+	if err := e.svc.Intake.RecordPulseFailure(context.Background(), msg, "the message is 300000 bytes; the trigger queue takes at most 262144"); err != nil {
 		t.Fatal(err)
 	}
 	fires, _, _ := e.store.ListLastFires(context.Background(), "g", "h", store.Page{})
@@ -338,14 +339,14 @@ func TestRecordPulseFailure(t *testing.T) {
 		!strings.Contains(fires[0].Error, "300000 bytes") || !strings.Contains(fires[0].Error, `exchange "e"`) {
 		t.Fatalf("record: %+v", fires)
 	}
-	page, err := e.svc.ListDecisions(context.Background(), "g", "h", store.Page{})
+	page, err := e.svc.Operations.ListDecisions(context.Background(), "g", "h", store.Page{})
 	if err != nil || len(page.Decisions) != 1 {
 		t.Fatalf("decisions %+v, %v", page, err)
 	}
 	if d := page.Decisions[0]; d.Outcome != OutcomeRejected || !d.PayloadOmitted || d.Pulse == nil || d.Pulse.Exchange != "e" || !strings.Contains(d.Error, "300000 bytes") {
 		t.Fatalf("decision %+v", d)
 	}
-	if err := e.svc.RecordPulseFailure(context.Background(), message("gone", `{}`), "x"); err != nil {
+	if err := e.svc.Intake.RecordPulseFailure(context.Background(), message("gone", `{}`), "x"); err != nil {
 		t.Fatalf("a missing hook is not an error: %v", err)
 	}
 	if fires, _, _ := e.store.ListLastFires(context.Background(), "g", "gone", store.Page{}); len(fires) != 0 {
@@ -358,15 +359,15 @@ func TestPulseBindings(t *testing.T) {
 	e.hook(t, "b", `{}`, Binding{Exchange: "x", RoutingKeyPattern: "#"}, Binding{Exchange: "y", RoutingKeyPattern: "a.*"})
 	e.hook(t, "a", `{}`)
 	noBindings := input("none")
-	if _, err := e.svc.CreateHook(context.Background(), "g", "none", noBindings); err != nil {
+	if _, err := e.svc.Definitions.CreateHook(context.Background(), "g", "none", noBindings); err != nil {
 		t.Fatal(err)
 	}
 	other := input("o")
 	other.Bindings = &[]Binding{{Exchange: "z", RoutingKeyPattern: "k"}}
-	if _, err := e.svc.CreateHook(context.Background(), "a-group", "o/with/slashes", other); err != nil {
+	if _, err := e.svc.Definitions.CreateHook(context.Background(), "a-group", "o/with/slashes", other); err != nil {
 		t.Fatal(err)
 	}
-	got, err := e.svc.PulseBindings(context.Background())
+	got, err := e.svc.Definitions.PulseBindings(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,28 +1,27 @@
-package app
+package main
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
-	"github.com/hookline/hookline/shared/queue"
-	"github.com/hookline/hookline/shared/queue/sqstest"
+	"github.com/hookline/hookline/shared/service"
+	"github.com/hookline/hookline/shared/service/servicetest"
 	"github.com/hookline/hookline/shared/store/embedded"
 	"github.com/hookline/hookline/shared/taskcluster"
+	"github.com/hookline/hookline/shared/testutil"
 )
 
 // countingQueue is a Taskcluster queue that keeps tasks by id (an
@@ -68,7 +67,8 @@ func (q *countingQueue) ids() []string {
 	return out
 }
 
-func testParts(t *testing.T, q Queue, opts ...Option) *Parts {
+// testHandler is the function's handler over the embedded store and q.
+func testHandler(t *testing.T, q *countingQueue) *handler {
 	t.Helper()
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), nil)
 	if err != nil {
@@ -78,18 +78,19 @@ func testParts(t *testing.T, q Queue, opts ...Option) *Parts {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts, err := Build(context.Background(), cfg, slog.New(slog.DiscardHandler), st, q, nil, opts...)
+	quiet := slog.New(slog.DiscardHandler)
+	svc, err := service.New(cfg, service.Deps{Store: st, Queue: q, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	return parts
+	t.Cleanup(func() { svc.Close() })
+	return newHandler(svc, quiet)
 }
 
-func createPulseHook(t *testing.T, svc *hooks.Service, group, id string) {
+func createPulseHook(t *testing.T, h *handler, group, id string) {
 	t.Helper()
 	bindings := []hooks.Binding{{Exchange: "exchange/taskcluster-github/v1/push", RoutingKeyPattern: "primary.#"}}
-	_, err := svc.CreateHook(context.Background(), group, id, hooks.Input{
+	_, err := h.svc.Hooks.Definitions.CreateHook(context.Background(), group, id, hooks.Input{
 		Bindings:      &bindings,
 		Metadata:      hooks.Metadata{Name: id, Description: "d", Owner: "o@example.com"},
 		Task:          json.RawMessage(`{"provisionerId":"p","workerType":"w","payload":{"firedBy":"${firedBy}","repo":{"$eval":"payload.repository"}}}`),
@@ -103,23 +104,22 @@ func createPulseHook(t *testing.T, svc *hooks.Service, group, id string) {
 
 // The sample batch of infra/events (what the bridge sends), handled twice
 // as SQS would redeliver it: one task per message, however often.
-func TestTriggerHandlerSampleBatch(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "infra", "events", "trigger-batch.json"))
+func TestHandleSampleBatch(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "infra", "events", "trigger-batch.json"))
 	if err != nil {
-		t.Skipf("no sample event: %v", err)
+		t.Fatal(err)
 	}
 	var ev events.SQSEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatal(err)
 	}
 	q := &countingQueue{tasks: map[string]json.RawMessage{}}
-	parts := testParts(t, q)
-	first, err := DecodePulseMessage([]byte(ev.Records[0].Body))
+	h := testHandler(t, q)
+	first, err := hooks.ParsePulseMessage([]byte(ev.Records[0].Body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	createPulseHook(t, parts.Service, first.HookGroupID, first.HookID)
-	h := newTriggerHandler(hooks.NewPulseListener(parts.Service), slog.New(slog.DiscardHandler))
+	createPulseHook(t, h, first.HookGroupID, first.HookID)
 	for round := range 2 {
 		resp, err := h.handle(context.Background(), ev)
 		if err != nil || len(resp.BatchItemFailures) != 0 {
@@ -131,15 +131,15 @@ func TestTriggerHandlerSampleBatch(t *testing.T) {
 	}
 }
 
-func TestTriggerHandlerFailures(t *testing.T) {
+func TestHandleFailures(t *testing.T) {
 	q := &countingQueue{tasks: map[string]json.RawMessage{}}
-	parts := testParts(t, q)
-	createPulseHook(t, parts.Service, "g", "h")
+	h := testHandler(t, q)
+	createPulseHook(t, h, "g", "h")
 	body := func(hookID, payload string) string {
 		b, _ := json.Marshal(hooks.PulseMessage{HookGroupID: "g", HookID: hookID, Exchange: "exchange/taskcluster-github/v1/push", RoutingKey: "primary.x", Payload: json.RawMessage(payload)})
 		return string(b)
 	}
-	retryMsg, _ := DecodePulseMessage([]byte(body("h", `{"repository":"flaky"}`)))
+	retryMsg, _ := hooks.ParsePulseMessage([]byte(body("h", `{"repository":"flaky"}`)))
 	q.fail = func(taskID string) error {
 		if taskID == retryMsg.TaskID() {
 			return &taskcluster.APIError{StatusCode: 502, Method: "createTask", Message: "bad gateway"}
@@ -153,7 +153,6 @@ func TestTriggerHandlerFailures(t *testing.T) {
 		{MessageId: "discarded", Body: body("h", `"not an object"`)},
 		{MessageId: "malformed", Body: `{"hookGroupId":"g"`},
 	}}
-	h := newTriggerHandler(hooks.NewPulseListener(parts.Service), slog.New(slog.DiscardHandler))
 	resp, err := h.handle(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
@@ -193,81 +192,15 @@ func containsID(ids []string, id string) bool {
 	return false
 }
 
-// The service built with a notifier announces every change on the queue,
-// as hooks.Change JSON.
-func TestChangeNotifier(t *testing.T) {
-	changes := queue.NewMemory(nil)
-	parts := testParts(t, &countingQueue{tasks: map[string]json.RawMessage{}}, WithNotifier(NewChangeNotifier(changes)))
-	createPulseHook(t, parts.Service, "g", "h")
-	if err := parts.Service.RemoveHook(context.Background(), "g", "h"); err != nil {
-		t.Fatal(err)
-	}
-	var got []hooks.Change
-	for _, b := range changes.Bodies() {
-		var c hooks.Change
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, c)
-	}
-	want := []hooks.Change{{Kind: hooks.HookCreated, HookGroupID: "g", HookID: "h"}, {Kind: hooks.HookDeleted, HookGroupID: "g", HookID: "h"}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("changes (-want +got):\n%s", diff)
-	}
-}
-
-// The api function's notifier sends to HOOKLINE_CHANGES_QUEUE_URL through
-// the SQS endpoint the environment names; without the URL there is none.
-func TestLambdaChangeNotifier(t *testing.T) {
-	srv := sqstest.New(t)
-	url := srv.CreateQueue("changes", time.Second)
-	env := map[string]string{
-		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret",
-		"AWS_ENDPOINT_URL_SQS": srv.URL, "HOOKLINE_CHANGES_QUEUE_URL": url,
-	}
-	getenv := func(k string) string { return env[k] }
-	cfg, err := config.Load(getenv)
+// The function honours the settings every entry point honours.
+func TestBuildHonoursConfig(t *testing.T) {
+	h, err := build(context.Background(), servicetest.Env(nil), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := lambdaChangeNotifier(getenv, cfg)
-	if err != nil || n == nil {
-		t.Fatalf("notifier: %v %v", n, err)
-	}
-	if err := n.HookChanged(context.Background(), hooks.Change{Kind: hooks.HookUpdated, HookGroupID: "g", HookID: "h"}); err != nil {
-		t.Fatal(err)
-	}
-	bodies := srv.Queue(url).Bodies()
-	if len(bodies) != 1 || string(bodies[0]) != `{"kind":"hook-updated","hookGroupId":"g","hookId":"h"}` {
-		t.Fatalf("sent %q", bodies)
-	}
-	cfg.Pulse.ChangesQueueURL = ""
-	if n, err := lambdaChangeNotifier(getenv, cfg); n != nil || err != nil {
-		t.Fatalf("without a URL: %v %v", n, err)
-	}
-	srv.SetFault(func(string, string, []byte) *sqstest.Fault { return &sqstest.Fault{Status: 500} })
-	cfg.Pulse.ChangesQueueURL = url
-	n, _ = lambdaChangeNotifier(getenv, cfg)
-	if err := n.HookChanged(context.Background(), hooks.Change{Kind: hooks.HookUpdated, HookGroupID: "g", HookID: "h"}); err == nil {
-		t.Fatal("a failed send must be an error (the API answers 500)")
-	}
-}
-
-func TestPulseMessageHandler(t *testing.T) {
-	q := &countingQueue{tasks: map[string]json.RawMessage{}}
-	parts := testParts(t, q)
-	createPulseHook(t, parts.Service, "g", "h")
-	handle := PulseMessageHandler(hooks.NewPulseListener(parts.Service))
-	if err := handle(context.Background(), []byte("{")); !errors.Is(err, queue.ErrPermanent) {
-		t.Errorf("malformed: %v", err)
-	}
-	good, _ := json.Marshal(hooks.PulseMessage{HookGroupID: "g", HookID: "h", Exchange: "e", RoutingKey: "k", Payload: json.RawMessage(`{"repository":"r"}`)})
-	if err := handle(context.Background(), good); err != nil || len(q.ids()) != 1 {
-		t.Errorf("good: %v, tasks %v", err, q.ids())
-	}
-	q.fail = func(string) error { return fmt.Errorf("down: %w", taskcluster.ErrNetwork) }
-	other, _ := json.Marshal(hooks.PulseMessage{HookGroupID: "g", HookID: "h", Exchange: "e", RoutingKey: "k2", Payload: json.RawMessage(`{"repository":"r"}`)})
-	if err := handle(context.Background(), other); err == nil || errors.Is(err, queue.ErrPermanent) {
-		t.Errorf("network error must be retryable: %v", err)
+	servicetest.CheckHooks(t, h.svc.Hooks)
+	// Lambda functions keep no state on their own disk.
+	if _, err := build(context.Background(), servicetest.Env(map[string]string{"HOOKLINE_STORE": "embedded:" + t.TempDir()}), slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("an embedded store must be refused")
 	}
 }

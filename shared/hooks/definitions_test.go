@@ -57,7 +57,7 @@ func input(name string, schedule ...string) Input {
 func TestCreateStoresSystemFields(t *testing.T) {
 	svc, st := newService(t)
 	ctx := context.Background()
-	if _, err := svc.CreateHook(ctx, "g", "scheduled", input("n", "0 0 * * * *")); err != nil {
+	if _, err := svc.Definitions.CreateHook(ctx, "g", "scheduled", input("n", "0 0 * * * *")); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := st.GetHook(ctx, "g", "scheduled")
@@ -71,7 +71,7 @@ func TestCreateStoresSystemFields(t *testing.T) {
 	if want := time.Date(2026, 3, 4, 11, 0, 0, 0, time.UTC); !rec.NextScheduledDate.Equal(want) {
 		t.Fatalf("next = %v, want %v", rec.NextScheduledDate, want)
 	}
-	if _, err := svc.CreateHook(ctx, "g", "unscheduled", input("n")); err != nil {
+	if _, err := svc.Definitions.CreateHook(ctx, "g", "unscheduled", input("n")); err != nil {
 		t.Fatal(err)
 	}
 	rec, _ = st.GetHook(ctx, "g", "unscheduled")
@@ -85,17 +85,17 @@ func TestCreateStoresSystemFields(t *testing.T) {
 func TestCreateIdempotentIgnoresSpelling(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
-	if _, err := svc.CreateHook(ctx, "g", "h", input("n")); err != nil {
+	if _, err := svc.Definitions.CreateHook(ctx, "g", "h", input("n")); err != nil {
 		t.Fatal(err)
 	}
 	again := input("n")
 	again.Task = json.RawMessage(`{"n":1,"workerType":"w","provisionerId":"p"}`)
-	if _, err := svc.CreateHook(ctx, "g", "h", again); err != nil {
+	if _, err := svc.Definitions.CreateHook(ctx, "g", "h", again); err != nil {
 		t.Fatalf("identical re-create: %v", err)
 	}
 	other := input("n")
 	other.Task = json.RawMessage(`{"n":2,"workerType":"w","provisionerId":"p"}`)
-	_, err := svc.CreateHook(ctx, "g", "h", other)
+	_, err := svc.Definitions.CreateHook(ctx, "g", "h", other)
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("different re-create: %v", err)
 	}
@@ -104,9 +104,9 @@ func TestCreateIdempotentIgnoresSpelling(t *testing.T) {
 func TestUpdateRenewsNextTaskID(t *testing.T) {
 	svc, st := newService(t)
 	ctx := context.Background()
-	svc.CreateHook(ctx, "g", "h", input("n", "0 0 * * * *"))
+	svc.Definitions.CreateHook(ctx, "g", "h", input("n", "0 0 * * * *"))
 	before, _ := st.GetHook(ctx, "g", "h")
-	if _, err := svc.UpdateHook(ctx, "g", "h", input("n2", "0 0 * * * *")); err != nil {
+	if _, err := svc.Definitions.UpdateHook(ctx, "g", "h", input("n2", "0 0 * * * *")); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := st.GetHook(ctx, "g", "h")
@@ -123,12 +123,12 @@ func TestUpdateRenewsNextTaskID(t *testing.T) {
 func TestConcurrentUpdatesAllApply(t *testing.T) {
 	svc, st := newService(t)
 	ctx := context.Background()
-	svc.CreateHook(ctx, "g", "h", input("start"))
+	svc.Definitions.CreateHook(ctx, "g", "h", input("start"))
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for i := range 4 {
 		wg.Go(func() {
-			_, err := svc.UpdateHook(ctx, "g", "h", input(fmt.Sprintf("writer-%d", i)))
+			_, err := svc.Definitions.UpdateHook(ctx, "g", "h", input(fmt.Sprintf("writer-%d", i)))
 			errs <- err
 		})
 	}
@@ -146,7 +146,10 @@ func TestConcurrentUpdatesAllApply(t *testing.T) {
 }
 
 func TestDenylistIsAPrefixRegexp(t *testing.T) {
-	svc, _ := newService(t)
+	deny, err := NewDenylist(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		exchange string
 		denied   bool
@@ -157,7 +160,7 @@ func TestDenylistIsAPrefixRegexp(t *testing.T) {
 		{"exchange/taskcluster-hooks/v1/hook-created", true},
 		{"my/exchange/taskcluster-hooks/x", false},
 	} {
-		err := svc.checkDenylist([]Binding{{Exchange: tt.exchange, RoutingKeyPattern: "#"}})
+		err := deny.check([]Binding{{Exchange: tt.exchange, RoutingKeyPattern: "#"}})
 		if (err != nil) != tt.denied {
 			t.Errorf("%s: err %v, want denied=%v", tt.exchange, err, tt.denied)
 		}

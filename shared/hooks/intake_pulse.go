@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 
 	"github.com/hookline/hookline/shared/store"
@@ -37,44 +36,27 @@ func (m PulseMessage) TaskID() string {
 	return derivedTaskID("pulse", m.HookGroupID, m.HookID, m.Exchange, m.RoutingKey, hex.EncodeToString(sum[:]))
 }
 
-// HookBindings is a hook that listens to Pulse, with its bindings.
-type HookBindings struct {
-	HookGroupID string
-	HookID      string
-	Bindings    []Binding
+// ParsePulseMessage reads a trigger-queue message body: PulseMessage JSON,
+// as the Pulse bridge writes it (pulse.envelope). hookGroupId, hookId and
+// payload are required.
+func ParsePulseMessage(body []byte) (PulseMessage, error) {
+	var msg PulseMessage
+	if err := json.Unmarshal(body, &msg); err != nil {
+		return msg, fmt.Errorf("hooks: pulse message: %w", err)
+	}
+	if msg.HookGroupID == "" || msg.HookID == "" || len(msg.Payload) == 0 {
+		return msg, errors.New("hooks: pulse message: hookGroupId, hookId and payload are required")
+	}
+	return msg, nil
 }
 
-// PulseBindings returns every hook with at least one binding, in group and
-// hookId order: the bindings the Pulse bridge must have in place.
-func (s *Service) PulseBindings(ctx context.Context) ([]HookBindings, error) {
-	groups, err := s.ListHookGroups(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []HookBindings
-	for _, g := range groups {
-		page := store.Page{}
-		for {
-			batch, next, err := s.store.ListHooks(ctx, g, page)
-			if err != nil {
-				return nil, fmt.Errorf("hooks: list hooks of %s: %w", g, err)
-			}
-			for _, rec := range batch {
-				def, err := decodeDefinition(rec.Definition)
-				if err != nil {
-					return nil, fmt.Errorf("hooks: %s/%s: %w", rec.HookGroupID, rec.HookID, err)
-				}
-				if len(def.Bindings) > 0 {
-					out = append(out, HookBindings{HookGroupID: rec.HookGroupID, HookID: rec.HookID, Bindings: def.Bindings})
-				}
-			}
-			if next == "" {
-				break
-			}
-			page.Token = next
-		}
-	}
-	return out, nil
+// Intake is the part of the service that fires hooks for deliveries from
+// outside: Pulse messages the bridge forwards (this file) and webhook
+// deliveries (intake_webhook.go). It counts Pulse outcomes in this
+// process, which samples the discard log as upstream's listener does.
+type Intake struct {
+	*pipeline
+	pulse pulseCounters
 }
 
 // RecordPulseFailure records, as a failed pulseMessage fire of the hook, a
@@ -83,14 +65,14 @@ func (s *Service) PulseBindings(ctx context.Context) ([]HookBindings, error) {
 // vanishing. No task is created. A hook that no longer exists gets no
 // record. An error means the record was not written and the caller should
 // keep the message to try again.
-func (s *Service) RecordPulseFailure(ctx context.Context, msg PulseMessage, reason string) error {
-	if _, err := s.store.GetHook(ctx, msg.HookGroupID, msg.HookID); err != nil {
+func (in *Intake) RecordPulseFailure(ctx context.Context, msg PulseMessage, reason string) error {
+	if _, err := in.store.GetHook(ctx, msg.HookGroupID, msg.HookID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		return fmt.Errorf("hooks: record pulse failure of %s/%s: %w", msg.HookGroupID, msg.HookID, err)
 	}
-	at := s.now()
+	at := in.now()
 	taskID := msg.TaskID()
 	text := fmt.Sprintf("pulse message from exchange %q with routing key %q was not delivered to the hook and no task was created: %s", msg.Exchange, msg.RoutingKey, reason)
 	fire := &store.LastFire{
@@ -104,7 +86,7 @@ func (s *Service) RecordPulseFailure(ctx context.Context, msg PulseMessage, reas
 		ExpiresAt:      at.Add(lastFireRetention),
 	}
 	// The body is not kept: it is what could not be delivered.
-	_, err := s.writeDecision(ctx, Decision{
+	_, err := in.writeDecision(ctx, Decision{
 		HookGroupID: msg.HookGroupID, HookID: msg.HookID, FiredBy: FiredByPulseMessage, TaskID: taskID, Time: at,
 		Pulse: &PulseSource{Exchange: msg.Exchange, RoutingKey: msg.RoutingKey}, Outcome: OutcomeRejected,
 		Reason: "the bridge could not deliver the message to the hook", Error: reason, PayloadOmitted: true,
@@ -112,7 +94,7 @@ func (s *Service) RecordPulseFailure(ctx context.Context, msg PulseMessage, reas
 	if err != nil {
 		return fmt.Errorf("hooks: record pulse failure of %s/%s: %w", msg.HookGroupID, msg.HookID, err)
 	}
-	s.log.WarnContext(ctx, "hook-fire", "hookGroupId", msg.HookGroupID, "hookId", msg.HookID, "firedBy", FiredByPulseMessage, "taskId", taskID, "result", "failure", "reason", reason)
+	in.log.WarnContext(ctx, "hook-fire", "hookGroupId", msg.HookGroupID, "hookId", msg.HookID, "firedBy", FiredByPulseMessage, "taskId", taskID, "result", "failure", "reason", reason)
 	return nil
 }
 
@@ -152,7 +134,7 @@ type PulseResult struct {
 	Reason string
 }
 
-// PulseCounts are a PulseListener's running totals.
+// PulseCounts are the running totals of FirePulseMessage's outcomes.
 type PulseCounts struct {
 	Fired, Declined, Discarded, Gone, Failed, Retry, Paused, Filtered int64
 }
@@ -161,28 +143,18 @@ type PulseCounts struct {
 // the first discard, then every 100th.
 const discardLogEvery = 100
 
-// PulseListener fires hooks for Pulse messages: what upstream's listeners
-// process does per message. It keeps per-process counts, which sample the
-// discard log as upstream does; make one per process and share it.
-type PulseListener struct {
-	svc *Service
-	log *slog.Logger
-
+// pulseCounters count FirePulseMessage's outcomes in this process.
+type pulseCounters struct {
 	fired, declined, discarded, gone, failed, retry, paused, filtered atomic.Int64
 }
 
-// NewPulseListener returns a listener firing through svc and logging to
-// svc's logger.
-func NewPulseListener(svc *Service) *PulseListener {
-	return &PulseListener{svc: svc, log: svc.log}
-}
-
-// Counts returns the totals so far.
-func (l *PulseListener) Counts() PulseCounts {
+// PulseCounts returns the totals so far.
+func (in *Intake) PulseCounts() PulseCounts {
+	c := &in.pulse
 	return PulseCounts{
-		Fired: l.fired.Load(), Declined: l.declined.Load(), Discarded: l.discarded.Load(),
-		Gone: l.gone.Load(), Failed: l.failed.Load(), Retry: l.retry.Load(),
-		Paused: l.paused.Load(), Filtered: l.filtered.Load(),
+		Fired: c.fired.Load(), Declined: c.declined.Load(), Discarded: c.discarded.Load(),
+		Gone: c.gone.Load(), Failed: c.failed.Load(), Retry: c.retry.Load(),
+		Paused: c.paused.Load(), Filtered: c.filtered.Load(),
 	}
 }
 
@@ -201,23 +173,23 @@ func (l *PulseListener) Counts() PulseCounts {
 // the store failed, or the queue answered 5xx or could not be reached. Every
 // other outcome is final and reported in the result; every outcome past
 // the hook lookup is a decision, and failed fires are also last fires.
-func (l *PulseListener) FirePulseMessage(ctx context.Context, msg PulseMessage) (PulseResult, error) {
-	s := l.svc
-	rec, err := s.store.GetHook(ctx, msg.HookGroupID, msg.HookID)
+func (in *Intake) FirePulseMessage(ctx context.Context, msg PulseMessage) (PulseResult, error) {
+	c := &in.pulse
+	rec, err := in.store.GetHook(ctx, msg.HookGroupID, msg.HookID)
 	if errors.Is(err, store.ErrNotFound) {
-		l.gone.Add(1)
-		l.log.InfoContext(ctx, "pulse message for a hook that no longer exists dropped", "hookGroupId", msg.HookGroupID, "hookId", msg.HookID, "exchange", msg.Exchange, "routingKey", msg.RoutingKey)
+		c.gone.Add(1)
+		in.log.InfoContext(ctx, "pulse message for a hook that no longer exists dropped", "hookGroupId", msg.HookGroupID, "hookId", msg.HookID, "exchange", msg.Exchange, "routingKey", msg.RoutingKey)
 		return PulseResult{Outcome: PulseHookGone}, nil
 	}
 	if err != nil {
-		l.retry.Add(1)
+		c.retry.Add(1)
 		return PulseResult{}, fmt.Errorf("hooks: pulse message for %s/%s: %w", msg.HookGroupID, msg.HookID, err)
 	}
 	def, err := decodeDefinition(rec.Definition)
 	if err != nil {
 		// A stored definition that does not decode will not decode on a
 		// retry either.
-		l.failed.Add(1)
+		c.failed.Add(1)
 		return PulseResult{Outcome: PulseFailed, Reason: err.Error()}, nil
 	}
 	taskID := msg.TaskID()
@@ -226,47 +198,47 @@ func (l *PulseListener) FirePulseMessage(ctx context.Context, msg PulseMessage) 
 
 	payload, err := decodePayload(msg.Payload)
 	if err != nil {
-		s.record(ctx, Decision{
+		in.record(ctx, Decision{
 			HookGroupID: def.HookGroupID, HookID: def.HookID, FiredBy: FiredByPulseMessage, TaskID: taskID, Pulse: source,
 			Outcome: OutcomeRejected, Reason: "the Pulse message body is not JSON", Error: err.Error(), PayloadOmitted: true,
 		}, nil)
-		return l.discard(ctx, msg, taskID, "payload", err.Error()), nil
+		return in.discard(ctx, msg, taskID, "payload", err.Error()), nil
 	}
 
-	res, err := s.fire(ctx, def, FireRequest{FiredBy: FiredByPulseMessage, Payload: payload, RawPayload: msg.Payload, TaskID: taskID, Pulse: source, check: checkSchema})
+	res, err := in.fire(ctx, def, FireRequest{FiredBy: FiredByPulseMessage, Payload: payload, RawPayload: msg.Payload, TaskID: taskID, Pulse: source, check: checkSchema})
 	if errors.Is(err, ErrPaused) {
 		// Acknowledged, not kept: a backlog would fire all at once on
 		// resume. The decision keeps the payload for a replay.
-		l.paused.Add(1)
+		c.paused.Add(1)
 		return PulseResult{Outcome: PulsePaused, TaskID: taskID, Reason: res.Decision.Reason}, nil
 	}
 	var herr *Error
 	if errors.As(err, &herr) && errors.Is(herr.Kind, ErrInvalid) {
 		// The payload failed the triggerSchema; the same payload would
 		// fail again.
-		return l.discard(ctx, msg, taskID, "triggerSchema", herr.Message), nil
+		return in.discard(ctx, msg, taskID, "triggerSchema", herr.Message), nil
 	}
 	if err != nil {
 		var fe *FireError
 		if errors.As(err, &fe) && !fe.Retryable() {
-			l.failed.Add(1)
+			c.failed.Add(1)
 			return PulseResult{Outcome: PulseFailed, TaskID: taskID, Reason: err.Error()}, nil
 		}
 		// A retryable queue answer, or a claim the store could not read
 		// or write: the same message with the same taskId can be tried
 		// again safely.
-		l.retry.Add(1)
+		c.retry.Add(1)
 		return PulseResult{TaskID: taskID}, err
 	}
 	if res.Declined {
-		l.declined.Add(1)
+		c.declined.Add(1)
 		return PulseResult{Outcome: PulseDeclined, TaskID: taskID}, nil
 	}
 	if res.Filtered {
-		l.filtered.Add(1)
+		c.filtered.Add(1)
 		return PulseResult{Outcome: PulseFiltered, TaskID: taskID, Reason: res.Decision.Reason}, nil
 	}
-	l.fired.Add(1)
+	c.fired.Add(1)
 	return PulseResult{Outcome: PulseFired, TaskID: taskID}, nil
 }
 
@@ -280,10 +252,10 @@ func discardMessage(reason string) string {
 }
 
 // discard counts a discarded message and logs it, sampled.
-func (l *PulseListener) discard(ctx context.Context, msg PulseMessage, taskID, reason, problem string) PulseResult {
-	n := l.discarded.Add(1)
+func (in *Intake) discard(ctx context.Context, msg PulseMessage, taskID, reason, problem string) PulseResult {
+	n := in.pulse.discarded.Add(1)
 	if n == 1 || n%discardLogEvery == 0 {
-		l.log.InfoContext(ctx, "hook-pulse-message-discarded",
+		in.log.InfoContext(ctx, "hook-pulse-message-discarded",
 			"hookGroupId", msg.HookGroupID, "hookId", msg.HookID,
 			"exchange", msg.Exchange, "routingKey", msg.RoutingKey,
 			"reason", reason, "validationError", problem, "discardedCount", n,

@@ -1,4 +1,4 @@
-package app
+package service
 
 import (
 	"fmt"
@@ -6,11 +6,10 @@ import (
 
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
-	"github.com/hookline/hookline/shared/httpapi"
 )
 
 func TestTaskRoles(t *testing.T) {
-	static := func(cfg auth.Config) httpapi.Authorizer {
+	static := func(cfg auth.Config) Authorizer {
 		st, err := auth.NewStatic(cfg, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -23,7 +22,7 @@ func TestTaskRoles(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		cfg   config.Config
-		authz httpapi.Authorizer
+		authz Authorizer
 		want  string
 	}{
 		// The queue's deployment knows the roles, whatever authenticates callers.

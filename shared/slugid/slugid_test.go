@@ -1,4 +1,4 @@
-package taskcluster
+package slugid
 
 import (
 	"bytes"
@@ -6,11 +6,11 @@ import (
 	"testing"
 )
 
-func TestSlugIDs(t *testing.T) {
+func TestNew(t *testing.T) {
 	seen := map[string]bool{}
 	for range 2000 {
-		id := NewSlugID()
-		if !IsSlugID(id) {
+		id := New()
+		if !Valid(id) {
 			t.Fatalf("%q is not a nice slugid", id)
 		}
 		if seen[id] {
@@ -19,21 +19,21 @@ func TestSlugIDs(t *testing.T) {
 		seen[id] = true
 	}
 	for _, bad := range []string{"", "abc", "not-a-slug-id-at-all!!", "-AAAAAAAQAAAAAAAAAAAAA"} {
-		if IsSlugID(bad) {
-			t.Errorf("IsSlugID(%q) = true", bad)
+		if Valid(bad) {
+			t.Errorf("Valid(%q) = true", bad)
 		}
 	}
 }
 
-func TestSlugIDFromBytesIsDeterministic(t *testing.T) {
+func TestFromBytesIsDeterministic(t *testing.T) {
 	sum := sha256.Sum256([]byte("hook/exchange/key/body"))
 	var b [16]byte
 	copy(b[:], sum[:])
-	a, c := SlugIDFromBytes(b), SlugIDFromBytes(b)
-	if a != c || !IsSlugID(a) {
+	a, c := FromBytes(b), FromBytes(b)
+	if a != c || !Valid(a) {
 		t.Fatalf("got %q and %q", a, c)
 	}
-	if _, err := SlugIDFrom(bytes.NewReader([]byte{1, 2})); err == nil {
+	if _, err := From(bytes.NewReader([]byte{1, 2})); err == nil {
 		t.Fatal("short reader must fail")
 	}
 }

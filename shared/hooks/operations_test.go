@@ -16,8 +16,8 @@ import (
 
 // newOperateEnv is a schedEnv whose clock moves a millisecond at every
 // reading, so decisions sort in the order they were made.
-func newOperateEnv(t *testing.T) *schedEnv {
-	e := newSchedEnv(t)
+func newOperateEnv(t *testing.T, edits ...func(*Options)) *schedEnv {
+	e := newSchedEnv(t, edits...)
 	e.clock.step = time.Millisecond
 	return e
 }
@@ -29,14 +29,14 @@ func (e *schedEnv) operableHook(t *testing.T, group, id string) {
 	in := input(id, "0 0 * * * *")
 	in.Task = json.RawMessage(`{"provisionerId":"p","workerType":"w","payload":{"firedBy":"${firedBy}","p":{"$if":"defined('payload')","then":{"$eval":"payload"}}}}`)
 	in.TriggerSchema = json.RawMessage(`{"type":"object"}`)
-	if _, err := e.svc.CreateHook(context.Background(), group, id, in); err != nil {
+	if _, err := e.svc.Definitions.CreateHook(context.Background(), group, id, in); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (e *schedEnv) decisions(t *testing.T, group, id string) []Decision {
 	t.Helper()
-	page, err := e.svc.ListDecisions(context.Background(), group, id, store.Page{})
+	page, err := e.svc.Operations.ListDecisions(context.Background(), group, id, store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ var fireKinds = []fireKind{
 		return "", nil
 	}},
 	{FiredByTriggerHook, func(t *testing.T, e *schedEnv, group, id string) (string, error) {
-		res, err := e.svc.TriggerHook(context.Background(), group, id, map[string]any{"n": "api"}, "client-a", "")
+		res, err := e.svc.Firing.TriggerHook(context.Background(), group, id, map[string]any{"n": "api"}, "client-a", "")
 		return res.TaskID, err
 	}},
 	{FiredByTriggerHookWithToken, func(t *testing.T, e *schedEnv, group, id string) (string, error) {
@@ -83,11 +83,11 @@ var fireKinds = []fireKind{
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := e.svc.TriggerHookWithToken(context.Background(), group, id, rec.TriggerToken, map[string]any{"n": "token"}, "")
+		res, err := e.svc.Firing.TriggerHookWithToken(context.Background(), group, id, rec.TriggerToken, map[string]any{"n": "token"}, "")
 		return res.TaskID, err
 	}},
 	{FiredByPulseMessage, func(t *testing.T, e *schedEnv, group, id string) (string, error) {
-		res, err := NewPulseListener(e.svc).FirePulseMessage(context.Background(), PulseMessage{
+		res, err := e.svc.Intake.FirePulseMessage(context.Background(), PulseMessage{
 			HookGroupID: group, HookID: id, Exchange: "exchange/x/v1/y", RoutingKey: "rk." + fmt.Sprint(e.clock.Now().UnixNano()),
 			Payload: json.RawMessage(`{"n":"pulse"}`),
 		})
@@ -112,7 +112,7 @@ func TestPauseAtEachLevelStopsEveryFireKind(t *testing.T) {
 				e := newOperateEnv(t)
 				e.operableHook(t, "g", "h")
 				e.operableHook(t, "other", "h")
-				if _, err := e.svc.SetPause(ctx, target, true, "incident 42", "oncall"); err != nil {
+				if _, err := e.svc.Operations.SetPause(ctx, target, true, "incident 42", "oncall"); err != nil {
 					t.Fatal(err)
 				}
 
@@ -145,7 +145,7 @@ func TestPauseAtEachLevelStopsEveryFireKind(t *testing.T) {
 					t.Fatalf("a hook of another group did not fire: %q, %v", other, err)
 				}
 
-				if _, err := e.svc.SetPause(ctx, target, false, "", "oncall"); err != nil {
+				if _, err := e.svc.Operations.SetPause(ctx, target, false, "", "oncall"); err != nil {
 					t.Fatal(err)
 				}
 				if taskID, err := kind.fire(t, e, "g", "h"); err != nil || taskID == "" {
@@ -163,7 +163,7 @@ func TestResumeFiresNoMissedSlots(t *testing.T) {
 	ctx := context.Background()
 	e := newOperateEnv(t)
 	e.operableHook(t, "g", "h")
-	if _, err := e.svc.SetPause(ctx, PauseTarget{HookGroupID: "g"}, true, "maintenance", "me"); err != nil {
+	if _, err := e.svc.Operations.SetPause(ctx, PauseTarget{HookGroupID: "g"}, true, "maintenance", "me"); err != nil {
 		t.Fatal(err)
 	}
 	for _, at := range []time.Time{ten.Add(time.Second), ten.Add(time.Hour + time.Second)} {
@@ -171,7 +171,7 @@ func TestResumeFiresNoMissedSlots(t *testing.T) {
 			t.Fatalf("tick at %s: %+v", at, rep)
 		}
 	}
-	if _, err := e.svc.SetPause(ctx, PauseTarget{HookGroupID: "g"}, false, "", "me"); err != nil {
+	if _, err := e.svc.Operations.SetPause(ctx, PauseTarget{HookGroupID: "g"}, false, "", "me"); err != nil {
 		t.Fatal(err)
 	}
 	if rep := e.tick(t, ten.Add(90*time.Minute)); rep.Due != 0 || e.queue.taskCount() != 0 {
@@ -196,31 +196,31 @@ func TestPauseKeepsItsStartAndNeedsAReason(t *testing.T) {
 	e := newOperateEnv(t)
 	e.operableHook(t, "g", "h")
 	target := PauseTarget{HookGroupID: "g", HookID: "h"}
-	if _, err := e.svc.SetPause(ctx, target, true, "  ", "me"); !errors.Is(err, ErrInvalid) {
+	if _, err := e.svc.Operations.SetPause(ctx, target, true, "  ", "me"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("a pause without a reason: %v", err)
 	}
-	first, err := e.svc.SetPause(ctx, target, true, "first", "alice")
+	first, err := e.svc.Operations.SetPause(ctx, target, true, "first", "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Set(e.clock.Now().Add(time.Hour))
-	second, err := e.svc.SetPause(ctx, target, true, "second", "bob")
+	second, err := e.svc.Operations.SetPause(ctx, target, true, "second", "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !second.Pause.Since.Equal(first.Pause.Since) || second.Pause.By != "alice" || second.Pause.Reason != "second" {
 		t.Fatalf("re-pausing: %+v, first %+v", second.Pause, first.Pause)
 	}
-	got, err := e.svc.GetPause(ctx, target)
+	got, err := e.svc.Operations.GetPause(ctx, target)
 	if err != nil || !got.Paused || got.Pause.Reason != "second" {
 		t.Fatalf("GetPause: %+v, %v", got, err)
 	}
 	// The pause lives in the hook's settings, beside its webhook.
-	st, err := e.svc.GetSettings(ctx, "g", "h")
+	st, err := e.svc.Operations.GetSettings(ctx, "g", "h")
 	if err != nil || st.Paused == nil {
 		t.Fatalf("settings: %+v, %v", st, err)
 	}
-	if _, err := e.svc.GetPause(ctx, PauseTarget{HookGroupID: "g", HookID: "missing"}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.svc.Operations.GetPause(ctx, PauseTarget{HookGroupID: "g", HookID: "missing"}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("pause of a missing hook: %v", err)
 	}
 }
@@ -239,7 +239,7 @@ func TestDecisionKinds(t *testing.T) {
 		{
 			name: "created",
 			fire: func(e *schedEnv) error {
-				_, err := e.svc.TriggerHook(ctx, "g", "h", map[string]any{"a": 1.0}, "c", "")
+				_, err := e.svc.Firing.TriggerHook(ctx, "g", "h", map[string]any{"a": 1.0}, "c", "")
 				return err
 			},
 			check: func(t *testing.T, d Decision) {
@@ -253,7 +253,7 @@ func TestDecisionKinds(t *testing.T) {
 			name: "declined",
 			task: `{"$if":"payload.go","then":{"provisionerId":"p","workerType":"w"}}`,
 			fire: func(e *schedEnv) error {
-				_, err := e.svc.TriggerHook(ctx, "g", "h", map[string]any{"go": false}, "c", "")
+				_, err := e.svc.Firing.TriggerHook(ctx, "g", "h", map[string]any{"go": false}, "c", "")
 				return err
 			},
 			check: func(t *testing.T, d Decision) {
@@ -266,7 +266,7 @@ func TestDecisionKinds(t *testing.T) {
 			name:    "filtered",
 			filters: []string{`firedBy == "triggerHook"`, `payload.branch == "main"`},
 			fire: func(e *schedEnv) error {
-				res, err := e.svc.TriggerHook(ctx, "g", "h", map[string]any{"branch": "dev"}, "c", "")
+				res, err := e.svc.Firing.TriggerHook(ctx, "g", "h", map[string]any{"branch": "dev"}, "c", "")
 				if err == nil && !res.Filtered {
 					return errors.New("the result does not say filtered")
 				}
@@ -282,7 +282,7 @@ func TestDecisionKinds(t *testing.T) {
 			name:    "filter that cannot be evaluated",
 			filters: []string{`payload.repo.name == "x"`},
 			fire: func(e *schedEnv) error {
-				_, err := e.svc.TriggerHook(ctx, "g", "h", map[string]any{}, "c", "")
+				_, err := e.svc.Firing.TriggerHook(ctx, "g", "h", map[string]any{}, "c", "")
 				return err
 			},
 			check: func(t *testing.T, d Decision) {
@@ -294,7 +294,7 @@ func TestDecisionKinds(t *testing.T) {
 		{
 			name: "rejected",
 			fire: func(e *schedEnv) error {
-				_, err := e.svc.TriggerHook(ctx, "g", "h", []any{"not an object"}, "c", "")
+				_, err := e.svc.Firing.TriggerHook(ctx, "g", "h", []any{"not an object"}, "c", "")
 				if !errors.Is(err, ErrInvalid) {
 					return fmt.Errorf("want ErrInvalid, got %v", err)
 				}
@@ -310,7 +310,7 @@ func TestDecisionKinds(t *testing.T) {
 			name: "render error",
 			task: `{"provisionerId":"p","workerType":"w","x":{"$eval":"payload.n + 1"}}`,
 			fire: func(e *schedEnv) error {
-				_, err := e.svc.TriggerHook(ctx, "g", "h", map[string]any{"n": "s"}, "c", "")
+				_, err := e.svc.Firing.TriggerHook(ctx, "g", "h", map[string]any{"n": "s"}, "c", "")
 				var fe *FireError
 				if !errors.As(err, &fe) {
 					return fmt.Errorf("want a FireError, got %v", err)
@@ -328,7 +328,7 @@ func TestDecisionKinds(t *testing.T) {
 			name:     "queue error",
 			queueErr: &taskcluster.APIError{StatusCode: 403, Code: "InsufficientScopes", Message: "needs queue:create-task:highest:p/w"},
 			fire: func(e *schedEnv) error {
-				_, err := e.svc.TriggerHook(ctx, "g", "h", map[string]any{}, "c", "")
+				_, err := e.svc.Firing.TriggerHook(ctx, "g", "h", map[string]any{}, "c", "")
 				if err == nil {
 					return errors.New("want an error")
 				}
@@ -366,11 +366,11 @@ func TestDecisionKinds(t *testing.T) {
 			if tt.task != "" {
 				in.Task = json.RawMessage(tt.task)
 			}
-			if _, err := e.svc.CreateHook(ctx, "g", "h", in); err != nil {
+			if _, err := e.svc.Definitions.CreateHook(ctx, "g", "h", in); err != nil {
 				t.Fatal(err)
 			}
 			if tt.filters != nil {
-				if _, err := e.svc.PutSettings(ctx, "g", "h", Settings{Filters: tt.filters}); err != nil {
+				if _, err := e.svc.Operations.PutSettings(ctx, "g", "h", Settings{Filters: tt.filters}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -451,12 +451,12 @@ func TestFiltersAreCheckedWhenSaved(t *testing.T) {
 		{[]string{strings.Repeat("a", maxFilterLength+1)}, "longer than"},
 		{make([]string, maxFilters+1), "at most 10 filters"},
 	} {
-		_, err := e.svc.PutSettings(ctx, "g", "h", Settings{Filters: tt.filters})
+		_, err := e.svc.Operations.PutSettings(ctx, "g", "h", Settings{Filters: tt.filters})
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: %v, want %q", tt.filters, err, tt.want)
 		}
 	}
-	if st, err := e.svc.GetSettings(ctx, "g", "h"); err != nil || st.Filters != nil {
+	if st, err := e.svc.Operations.GetSettings(ctx, "g", "h"); err != nil || st.Filters != nil {
 		t.Fatalf("a refused put changed the settings: %+v, %v", st, err)
 	}
 }
@@ -466,7 +466,7 @@ func TestFiltersSeeTheFireContext(t *testing.T) {
 	e := newOperateEnv(t)
 	e.operableHook(t, "g", "h")
 	filters := []string{`firedBy != "triggerHook" || clientId == "trusted"`, `firedBy == "schedule" || payload.ok`}
-	if _, err := e.svc.PutSettings(ctx, "g", "h", Settings{Filters: filters}); err != nil {
+	if _, err := e.svc.Operations.PutSettings(ctx, "g", "h", Settings{Filters: filters}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -478,7 +478,7 @@ func TestFiltersSeeTheFireContext(t *testing.T) {
 		{"stranger", map[string]any{"ok": true}, false},
 		{"trusted", map[string]any{"ok": false}, false},
 	} {
-		res, err := e.svc.TriggerHook(ctx, "g", "h", tt.payload, tt.client, "")
+		res, err := e.svc.Firing.TriggerHook(ctx, "g", "h", tt.payload, tt.client, "")
 		if err != nil || (res.TaskID != "") != tt.fires || res.Filtered == tt.fires {
 			t.Errorf("%s %v: %+v, %v", tt.client, tt.payload, res, err)
 		}
@@ -493,10 +493,10 @@ func TestReplay(t *testing.T) {
 	ctx := context.Background()
 	e := newOperateEnv(t)
 	e.operableHook(t, "g", "h")
-	if _, err := e.svc.SetPause(ctx, PauseTarget{HookGroupID: "g", HookID: "h"}, true, "deploy", "me"); err != nil {
+	if _, err := e.svc.Operations.SetPause(ctx, PauseTarget{HookGroupID: "g", HookID: "h"}, true, "deploy", "me"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewPulseListener(e.svc).FirePulseMessage(ctx, PulseMessage{HookGroupID: "g", HookID: "h", Exchange: "exchange/e", RoutingKey: "r", Payload: json.RawMessage(`{"build": 7}`)}); err != nil {
+	if _, err := e.svc.Intake.FirePulseMessage(ctx, PulseMessage{HookGroupID: "g", HookID: "h", Exchange: "exchange/e", RoutingKey: "r", Payload: json.RawMessage(`{"build": 7}`)}); err != nil {
 		t.Fatal(err)
 	}
 	paused := e.lastDecision(t, "g", "h")
@@ -504,13 +504,13 @@ func TestReplay(t *testing.T) {
 		t.Fatalf("paused decision %+v", paused)
 	}
 	// Replaying while still paused is refused, and recorded.
-	if _, err := e.svc.Replay(ctx, "g", "h", paused.DecisionID, "alice", ""); !errors.Is(err, ErrPaused) {
+	if _, err := e.svc.Operations.Replay(ctx, "g", "h", paused.DecisionID, "alice", ""); !errors.Is(err, ErrPaused) {
 		t.Fatalf("replay while paused: %v", err)
 	}
-	if _, err := e.svc.SetPause(ctx, PauseTarget{HookGroupID: "g", HookID: "h"}, false, "", "me"); err != nil {
+	if _, err := e.svc.Operations.SetPause(ctx, PauseTarget{HookGroupID: "g", HookID: "h"}, false, "", "me"); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.svc.Replay(ctx, "g", "h", paused.DecisionID, "alice", "key-1")
+	res, err := e.svc.Operations.Replay(ctx, "g", "h", paused.DecisionID, "alice", "key-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,7 +528,7 @@ func TestReplay(t *testing.T) {
 		t.Fatalf("replayed task %s: %v", e.queue.tasks[d.TaskID], err)
 	}
 	// The same idempotency key replays once.
-	again, err := e.svc.Replay(ctx, "g", "h", paused.DecisionID, "alice", "key-1")
+	again, err := e.svc.Operations.Replay(ctx, "g", "h", paused.DecisionID, "alice", "key-1")
 	if err != nil || again.TaskID != d.TaskID || e.queue.taskCount() != 1 {
 		t.Fatalf("second replay with the same key: %+v, %v (%d tasks)", again, err, e.queue.taskCount())
 	}
@@ -538,23 +538,23 @@ func TestReplay(t *testing.T) {
 	if sched.FiredBy != FiredBySchedule {
 		t.Fatalf("%+v", sched)
 	}
-	res, err = e.svc.Replay(ctx, "g", "h", sched.DecisionID, "alice", "")
+	res, err = e.svc.Operations.Replay(ctx, "g", "h", sched.DecisionID, "alice", "")
 	if err != nil || res.TaskID == "" || res.TaskID == sched.TaskID {
 		t.Fatalf("schedule replay: %+v, %v", res, err)
 	}
 
-	if _, err := e.svc.Replay(ctx, "g", "h", "20260101T000000.000000000Z-00000000", "alice", ""); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.svc.Operations.Replay(ctx, "g", "h", "20260101T000000.000000000Z-00000000", "alice", ""); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("replay of an unknown decision: %v", err)
 	}
 	big := `{"x":"` + strings.Repeat("y", maxDecisionPayload) + `"}`
-	if _, err := e.svc.TriggerHook(ctx, "g", "h", map[string]any{"x": strings.Repeat("y", maxDecisionPayload)}, "c", ""); err != nil {
+	if _, err := e.svc.Firing.TriggerHook(ctx, "g", "h", map[string]any{"x": strings.Repeat("y", maxDecisionPayload)}, "c", ""); err != nil {
 		t.Fatal(err)
 	}
 	omitted := e.lastDecision(t, "g", "h")
 	if !omitted.PayloadOmitted || omitted.Payload != nil || len(big) <= maxDecisionPayload {
 		t.Fatalf("a large payload was kept: %d bytes", len(omitted.Payload))
 	}
-	if _, err := e.svc.Replay(ctx, "g", "h", omitted.DecisionID, "alice", ""); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "not kept") {
+	if _, err := e.svc.Operations.Replay(ctx, "g", "h", omitted.DecisionID, "alice", ""); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "not kept") {
 		t.Fatalf("replay without a payload: %v", err)
 	}
 }
@@ -564,10 +564,10 @@ func TestDecisionLogOff(t *testing.T) {
 	svc, st := newServiceWith(t, Options{Queue: &fakeQueue{}, Logger: slog.New(slog.DiscardHandler), DecisionRetention: -1})
 	in := input("h")
 	in.TriggerSchema = json.RawMessage(`{"type":"object"}`)
-	if _, err := svc.CreateHook(ctx, "g", "h", in); err != nil {
+	if _, err := svc.Definitions.CreateHook(ctx, "g", "h", in); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.TriggerHook(ctx, "g", "h", map[string]any{}, "c", ""); err != nil {
+	if _, err := svc.Firing.TriggerHook(ctx, "g", "h", map[string]any{}, "c", ""); err != nil {
 		t.Fatal(err)
 	}
 	if ds, _, err := st.ListDecisions(ctx, "g", "h", store.Page{}); err != nil || len(ds) != 0 {
@@ -584,14 +584,14 @@ func TestDecisionsNewestFirstAndRemovedWithTheHook(t *testing.T) {
 	e.operableHook(t, "g", "h")
 	for i := range 5 {
 		e.clock.Set(ten.Add(time.Duration(i) * time.Minute))
-		if _, err := e.svc.TriggerHook(ctx, "g", "h", map[string]any{"i": float64(i)}, "c", ""); err != nil {
+		if _, err := e.svc.Firing.TriggerHook(ctx, "g", "h", map[string]any{"i": float64(i)}, "c", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var seen []string
 	page := store.Page{Limit: 2}
 	for {
-		p, err := e.svc.ListDecisions(ctx, "g", "h", page)
+		p, err := e.svc.Operations.ListDecisions(ctx, "g", "h", page)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -606,16 +606,16 @@ func TestDecisionsNewestFirstAndRemovedWithTheHook(t *testing.T) {
 	if got := strings.Join(seen, " "); got != `{"i":4} {"i":3} {"i":2} {"i":1} {"i":0}` {
 		t.Fatalf("order %s", got)
 	}
-	if _, err := e.svc.ListDecisions(ctx, "g", "h", store.Page{Token: "garbage"}); !errors.Is(err, ErrInvalid) {
+	if _, err := e.svc.Operations.ListDecisions(ctx, "g", "h", store.Page{Token: "garbage"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad token: %v", err)
 	}
-	if err := e.svc.RemoveHook(ctx, "g", "h"); err != nil {
+	if err := e.svc.Definitions.RemoveHook(ctx, "g", "h"); err != nil {
 		t.Fatal(err)
 	}
 	if ds, _, err := e.store.ListDecisions(ctx, "g", "h", store.Page{}); err != nil || len(ds) != 0 {
 		t.Fatalf("decisions outlived their hook: %d, %v", len(ds), err)
 	}
-	if _, err := e.svc.ListDecisions(ctx, "g", "h", store.Page{}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.svc.Operations.ListDecisions(ctx, "g", "h", store.Page{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("decisions of a removed hook: %v", err)
 	}
 }
@@ -627,13 +627,13 @@ func TestPulseDecisions(t *testing.T) {
 	e := newOperateEnv(t)
 	in := input("h")
 	in.TriggerSchema = json.RawMessage(`{"type":"object","required":["build"]}`)
-	if _, err := e.svc.CreateHook(ctx, "g", "h", in); err != nil {
+	if _, err := e.svc.Definitions.CreateHook(ctx, "g", "h", in); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.PutSettings(ctx, "g", "h", Settings{Filters: []string{`payload.build > 5`}}); err != nil {
+	if _, err := e.svc.Operations.PutSettings(ctx, "g", "h", Settings{Filters: []string{`payload.build > 5`}}); err != nil {
 		t.Fatal(err)
 	}
-	l := NewPulseListener(e.svc)
+	l := e.svc.Intake
 	for _, tt := range []struct {
 		payload string
 		outcome PulseOutcome
@@ -653,7 +653,7 @@ func TestPulseDecisions(t *testing.T) {
 			t.Fatalf("%s: decision %+v", tt.payload, d)
 		}
 	}
-	if c := l.Counts(); c.Discarded != 2 || c.Filtered != 1 || c.Fired != 1 {
+	if c := l.PulseCounts(); c.Discarded != 2 || c.Filtered != 1 || c.Fired != 1 {
 		t.Fatalf("counts %+v", c)
 	}
 }

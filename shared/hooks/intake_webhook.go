@@ -83,7 +83,7 @@ func (t *WebhookTarget) HookID() string { return t.def.HookID }
 // them takes its trigger token as a bearer token. A missing hook is
 // reported before bad credentials, as on the token route. Refusals are
 // *SignatureError values.
-func (s *Service) VerifyWebhook(ctx context.Context, hookGroupID, hookID string, cred WebhookCredentials, body []byte) (*WebhookTarget, error) {
+func (in *Intake) VerifyWebhook(ctx context.Context, hookGroupID, hookID string, cred WebhookCredentials, body []byte) (*WebhookTarget, error) {
 	// Both records are needed; on DynamoDB, reading them side by side
 	// halves the wait.
 	var (
@@ -93,11 +93,11 @@ func (s *Service) VerifyWebhook(ctx context.Context, hookGroupID, hookID string,
 		settError error
 		wg        sync.WaitGroup
 	)
-	wg.Go(func() { settings, _, settError = s.loadSettings(ctx, hookGroupID, hookID) })
-	rec, hookErr = s.store.GetHook(ctx, hookGroupID, hookID)
+	wg.Go(func() { settings, _, settError = in.loadSettings(ctx, hookGroupID, hookID) })
+	rec, hookErr = in.store.GetHook(ctx, hookGroupID, hookID)
 	wg.Wait()
 	if hookErr != nil {
-		return nil, s.hookErr(hookGroupID, hookID, hookErr)
+		return nil, in.hookErr(hookGroupID, hookID, hookErr)
 	}
 	if settError != nil {
 		return nil, settError
@@ -107,7 +107,7 @@ func (s *Service) VerifyWebhook(ctx context.Context, hookGroupID, hookID string,
 	if w := settings.Webhook; w != nil {
 		t.Scheme, secrets, t.Headers = w.Scheme, w.Secrets, w.Headers
 	}
-	if err := VerifyDelivery(t.Scheme, secrets, rec.TriggerToken, cred, body, s.now()); err != nil {
+	if err := VerifyDelivery(t.Scheme, secrets, rec.TriggerToken, cred, body, in.now()); err != nil {
 		return nil, err
 	}
 	switch t.Scheme {
@@ -261,19 +261,19 @@ const signatureRetention = fireClaimRetention
 
 // claimSignature records that the target's signature fires under key, and
 // returns the key the signature's first delivery fired under.
-func (s *Service) claimSignature(ctx context.Context, t *WebhookTarget, key string) (string, error) {
+func (in *Intake) claimSignature(ctx context.Context, t *WebhookTarget, key string) (string, error) {
 	// A fixed-length claim key, whatever the length of the hook ids.
 	sum := sha256.Sum256([]byte(t.def.HookGroupID + "\x00" + t.def.HookID + "\x00" + t.signature))
 	claimKey := "webhook-signature/" + hex.EncodeToString(sum[:])
-	now := s.now()
-	err := s.store.CreateClaim(ctx, store.Claim{Key: claimKey, Body: []byte(key), CreatedAt: now, ExpiresAt: now.Add(signatureRetention)}, now)
+	now := in.now()
+	err := in.store.CreateClaim(ctx, store.Claim{Key: claimKey, Body: []byte(key), CreatedAt: now, ExpiresAt: now.Add(signatureRetention)}, now)
 	if err == nil {
 		return key, nil
 	}
 	if !errors.Is(err, store.ErrConflict) {
 		return "", fmt.Errorf("hooks: claim webhook signature: %w", err)
 	}
-	c, err := s.store.GetClaim(ctx, claimKey, now)
+	c, err := in.store.GetClaim(ctx, claimKey, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return key, nil // expired just now: as if never seen
 	}
@@ -281,7 +281,7 @@ func (s *Service) claimSignature(ctx context.Context, t *WebhookTarget, key stri
 		return "", fmt.Errorf("hooks: read webhook signature claim: %w", err)
 	}
 	if first := string(c.Body); first != key {
-		s.log.WarnContext(ctx, "webhook delivery repeats an earlier signature", "hookGroupId", t.def.HookGroupID, "hookId", t.def.HookID, "scheme", t.Scheme)
+		in.log.WarnContext(ctx, "webhook delivery repeats an earlier signature", "hookGroupId", t.def.HookGroupID, "hookId", t.def.HookID, "scheme", t.Scheme)
 		return first, nil
 	}
 	return key, nil
@@ -319,7 +319,7 @@ type WebhookDelivery struct {
 // redeliveries fire once. Neither header is signed, so a signed delivery
 // also claims its signature: a replay of it under another id, which GitHub's
 // scheme cannot tell from the original, gets the original's task.
-func (s *Service) FireWebhook(ctx context.Context, t *WebhookTarget, d WebhookDelivery) (FireResult, error) {
+func (in *Intake) FireWebhook(ctx context.Context, t *WebhookTarget, d WebhookDelivery) (FireResult, error) {
 	key := d.IdempotencyKey
 	if key == "" && d.DeliveryID != "" {
 		key = "webhook-delivery:" + d.DeliveryID
@@ -329,7 +329,7 @@ func (s *Service) FireWebhook(ctx context.Context, t *WebhookTarget, d WebhookDe
 			key = "webhook-signature:" + t.signature
 		}
 		var err error
-		if key, err = s.claimSignature(ctx, t, key); err != nil {
+		if key, err = in.claimSignature(ctx, t, key); err != nil {
 			return FireResult{}, err
 		}
 	}
@@ -349,7 +349,8 @@ func (s *Service) FireWebhook(ctx context.Context, t *WebhookTarget, d WebhookDe
 		"headers":     headers,
 		"query":       query,
 	}
-	return s.trigger(ctx, t.def, FireRequest{
+	return in.fire(ctx, t.def, FireRequest{
+		check:          checkSchemaAndTaskID,
 		FiredBy:        FiredByTriggerHookWithToken,
 		Payload:        d.Payload,
 		IdempotencyKey: key,

@@ -1,6 +1,7 @@
-package app
+package service
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,8 +12,14 @@ import (
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
-	"github.com/hookline/hookline/shared/httpapi"
 )
+
+// Authorizer authenticates an API request and checks it against the
+// route's scope expression: auth.Static and auth.Remote. It has the method
+// set of httpapi.Authorizer, which the router declares.
+type Authorizer interface {
+	Authorize(ctx context.Context, r *http.Request, body []byte, required auth.Expr) (auth.Caller, error)
+}
 
 // TaskRoles is where pre-checks (POST .../check, `hookline validate
 // --hook`) learn the scopes of a hook's role. The queue that creates the
@@ -24,7 +31,7 @@ import (
 //     config defines any: the local queue then enforces them (LocalRoles).
 //
 // nil means the roles are not known; the check says so.
-func TaskRoles(cfg config.Config, authz httpapi.Authorizer) hooks.ScopeExpander {
+func TaskRoles(cfg config.Config, authz Authorizer) hooks.ScopeExpander {
 	if cfg.Taskcluster.RootURL != "" {
 		return auth.NewRemote(cfg.Taskcluster.RootURL, &http.Client{Timeout: 10 * time.Second})
 	}
@@ -38,7 +45,7 @@ func TaskRoles(cfg config.Config, authz httpapi.Authorizer) hooks.ScopeExpander 
 // authorizer's, when its config defines roles. Without roles (the README's
 // trial grants scopes to anonymous callers only) nil: the local queue
 // trusts the service and checks no scopes.
-func LocalRoles(authz httpapi.Authorizer) *auth.Static {
+func LocalRoles(authz Authorizer) *auth.Static {
 	if st, ok := authz.(*auth.Static); ok && st.HasRoles() {
 		return st
 	}
@@ -48,7 +55,7 @@ func LocalRoles(authz httpapi.Authorizer) *auth.Static {
 // NewAuthorizer builds the configured authenticator. extra, when not nil,
 // is a client added to the configured ones (`hookline serve` adds its root
 // client this way).
-func NewAuthorizer(cfg config.AuthConfig, extra *auth.Client) (httpapi.Authorizer, error) {
+func NewAuthorizer(cfg config.AuthConfig, extra *auth.Client) (Authorizer, error) {
 	opts, err := authOptions(cfg)
 	if err != nil {
 		return nil, err
@@ -59,7 +66,7 @@ func NewAuthorizer(cfg config.AuthConfig, extra *auth.Client) (httpapi.Authorize
 	var ac auth.Config
 	if len(cfg.Clients) > 0 {
 		if ac, err = auth.ParseConfig(cfg.Clients); err != nil {
-			return nil, fmt.Errorf("app: HOOKLINE_CLIENTS: %w", err)
+			return nil, fmt.Errorf("service: HOOKLINE_CLIENTS: %w", err)
 		}
 	}
 	if extra != nil {
@@ -67,7 +74,7 @@ func NewAuthorizer(cfg config.AuthConfig, extra *auth.Client) (httpapi.Authorize
 	}
 	st, err := auth.NewStatic(ac, opts)
 	if err != nil {
-		return nil, fmt.Errorf("app: clients and roles: %w", err)
+		return nil, fmt.Errorf("service: clients and roles: %w", err)
 	}
 	return st, nil
 }
@@ -79,7 +86,7 @@ func authOptions(cfg config.AuthConfig) (*auth.Options, error) {
 	}
 	u, err := url.Parse(cfg.PublicURL)
 	if err != nil {
-		return nil, fmt.Errorf("app: HOOKLINE_PUBLIC_URL: %w", err)
+		return nil, fmt.Errorf("service: HOOKLINE_PUBLIC_URL: %w", err)
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
@@ -90,7 +97,7 @@ func authOptions(cfg config.AuthConfig) (*auth.Options, error) {
 	}
 	opts.PublicHost = host
 	if opts.PublicPort, err = strconv.Atoi(port); err != nil {
-		return nil, fmt.Errorf("app: HOOKLINE_PUBLIC_URL port %q: %w", net.JoinHostPort(host, port), err)
+		return nil, fmt.Errorf("service: HOOKLINE_PUBLIC_URL port %q: %w", net.JoinHostPort(host, port), err)
 	}
 	return opts, nil
 }

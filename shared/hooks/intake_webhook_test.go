@@ -131,7 +131,7 @@ func TestRenderExtraContext(t *testing.T) {
 func TestVerifyWebhookUsesSettings(t *testing.T) {
 	svc, st := newService(t)
 	ctx := context.Background()
-	if _, err := svc.CreateHook(ctx, "g", "h", input("n")); err != nil {
+	if _, err := svc.Definitions.CreateHook(ctx, "g", "h", input("n")); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := st.GetHook(ctx, "g", "h")
@@ -141,23 +141,23 @@ func TestVerifyWebhookUsesSettings(t *testing.T) {
 	body := []byte(`{}`)
 	bearer := WebhookCredentials{Authorization: "Bearer " + rec.TriggerToken}
 	// Without settings: the trigger token as a bearer token.
-	target, err := svc.VerifyWebhook(ctx, "g", "h", bearer, body)
+	target, err := svc.Intake.VerifyWebhook(ctx, "g", "h", bearer, body)
 	if err != nil || target.Scheme != WebhookBearer || target.HookGroupID() != "g" || target.HookID() != "h" {
 		t.Fatalf("bearer without settings: %+v %v", target, err)
 	}
 	// A missing hook is reported first.
-	if _, err := svc.VerifyWebhook(ctx, "g", "nope", bearer, body); err == nil || !strings.Contains(err.Error(), "No such hook") {
+	if _, err := svc.Intake.VerifyWebhook(ctx, "g", "nope", bearer, body); err == nil || !strings.Contains(err.Error(), "No such hook") {
 		t.Fatalf("missing hook: %v", err)
 	}
 	// With github settings the token no longer passes; the signature does.
-	if _, err := svc.PutSettings(ctx, "g", "h", Settings{Webhook: &WebhookSettings{Scheme: WebhookGitHub, Secrets: []string{newSecret}, Headers: []string{"X-Custom"}}}); err != nil {
+	if _, err := svc.Operations.PutSettings(ctx, "g", "h", Settings{Webhook: &WebhookSettings{Scheme: WebhookGitHub, Secrets: []string{newSecret}, Headers: []string{"X-Custom"}}}); err != nil {
 		t.Fatal(err)
 	}
 	var se *SignatureError
-	if _, err := svc.VerifyWebhook(ctx, "g", "h", bearer, body); !errors.As(err, &se) || se.Scheme != WebhookGitHub {
+	if _, err := svc.Intake.VerifyWebhook(ctx, "g", "h", bearer, body); !errors.As(err, &se) || se.Scheme != WebhookGitHub {
 		t.Fatalf("bearer under github settings: %v", err)
 	}
-	target, err = svc.VerifyWebhook(ctx, "g", "h", WebhookCredentials{GitHubSignature: githubSig(newSecret, body)}, body)
+	target, err = svc.Intake.VerifyWebhook(ctx, "g", "h", WebhookCredentials{GitHubSignature: githubSig(newSecret, body)}, body)
 	if err != nil || target.Scheme != WebhookGitHub || strings.Join(target.Headers, ",") != "x-custom" {
 		t.Fatalf("github: %+v %v", target, err)
 	}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/notify"
+	"github.com/hookline/hookline/shared/service"
+	"github.com/hookline/hookline/shared/service/servicetest"
+	"github.com/hookline/hookline/shared/store/embedded"
+	"github.com/hookline/hookline/shared/testutil"
+)
+
+// taskQueue keeps the tasks it is asked to create.
+type taskQueue struct {
+	mu    sync.Mutex
+	tasks map[string]json.RawMessage
+}
+
+func (q *taskQueue) CreateTask(_ context.Context, taskID string, task json.RawMessage, _ []string) (json.RawMessage, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.tasks[taskID] = task
+	return json.RawMessage(`{}`), nil
+}
+
+func (q *taskQueue) Status(context.Context, string) (json.RawMessage, error) {
+	return json.RawMessage(`{"status":{"runs":[]}}`), nil
+}
+
+// The sample EventBridge event of infra/events fires, at the event's time,
+// the hooks due then; a retried event fires nothing twice.
+func TestHandleSampleEvent(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "infra", "events", "scheduler-tick.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &taskQueue{tasks: map[string]json.RawMessage{}}
+	created := ev.Time.Add(-time.Hour) // the hook exists an hour before the tick
+	svc, err := service.New(cfg, service.Deps{Store: st, Queue: q, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return created }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	_, err = svc.Hooks.Definitions.CreateHook(context.Background(), "g", "every-minute", hooks.Input{
+		Metadata:      hooks.Metadata{Name: "n", Description: "d", Owner: "o@example.com"},
+		Task:          json.RawMessage(`{"provisionerId":"p","workerType":"w","payload":{"at":"${now}"}}`),
+		Schedule:      []string{"0 * * * * *"},
+		TriggerSchema: json.RawMessage(`{}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandler(svc, slog.New(slog.DiscardHandler))
+	for range 2 {
+		if err := h.handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(q.tasks) != 1 {
+		t.Fatalf("%d tasks, want 1 (the hook's oldest missed slot, once)", len(q.tasks))
+	}
+	if err := h.handle(context.Background(), events.EventBridgeEvent{ID: "no-time"}); err == nil {
+		t.Fatal("an event without a time must fail, for Lambda to retry it")
+	}
+}
+
+// The function honours the settings every entry point honours, and sends
+// failure emails through SES only when a sender is configured.
+func TestBuildHonoursConfig(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	h, err := build(context.Background(), servicetest.Env(nil), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	servicetest.CheckHooks(t, h.svc.Hooks)
+	if m := h.svc.Hooks.Options().Mailer; m != nil {
+		t.Errorf("mailer %T without HOOKLINE_EMAIL_SENDER", m)
+	}
+	h, err = build(context.Background(), servicetest.Env(map[string]string{"HOOKLINE_EMAIL_SENDER": "hooks@example.com"}), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.svc.Hooks.Options().Mailer.(*notify.SES); !ok {
+		t.Errorf("mailer %T, want SES", h.svc.Hooks.Options().Mailer)
+	}
+}

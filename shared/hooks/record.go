@@ -1,0 +1,162 @@
+package hooks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline/shared/store"
+)
+
+// Writing the decision log: one decision per fire outcome, and with it,
+// for fires that reached the queue (or failed to render), the fire record
+// listLastFires shows. The pipeline's finish step is the writer of every
+// fire's outcome; the scheduler's collapsed slots and the Pulse intake's
+// undeliverable messages are recorded here too.
+
+// newDecisionID makes a decision id that sorts by time: the UTC time to
+// the nanosecond, then random hex so that two decisions of one nanosecond
+// differ.
+func newDecisionID(at time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return at.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// decisionsEnabled reports whether decisions are recorded at all.
+func (p *pipeline) decisionsEnabled() bool { return p.decisionRetention > 0 }
+
+// record writes a decision and, when fire is not nil, the fire record that
+// listLastFires shows, in one store write. A failure to record is logged,
+// not returned: the task was (or was not) created either way, and the
+// caller's answer must say which. It returns the decision as recorded.
+func (p *pipeline) record(ctx context.Context, d Decision, fire *store.LastFire) Decision {
+	d, err := p.writeDecision(ctx, d, fire)
+	if err != nil {
+		p.log.ErrorContext(ctx, "record decision", "hookGroupId", d.HookGroupID, "hookId", d.HookID, "outcome", d.Outcome, "taskId", d.TaskID, "err", err)
+	}
+	return d
+}
+
+// writeDecision is record's write, returning its error. With the decision
+// log off it writes only the fire record.
+func (p *pipeline) writeDecision(ctx context.Context, d Decision, fire *store.LastFire) (Decision, error) {
+	if d.Time.IsZero() {
+		d.Time = p.now()
+	}
+	d.Time = d.Time.UTC()
+	if len(d.Error) > maxDecisionError {
+		d.Error = d.Error[:maxDecisionError]
+	}
+	if !p.decisionsEnabled() {
+		if fire == nil {
+			return d, nil
+		}
+		return d, p.store.PutLastFire(ctx, *fire)
+	}
+	d.DecisionID = newDecisionID(d.Time)
+	body, err := json.Marshal(d)
+	if err == nil && len(body) > maxDecisionPayload+maxDecisionError+16<<10 {
+		// Only the kept context can still be this large.
+		d.Context, d.PayloadOmitted = nil, d.PayloadOmitted || d.Payload != nil
+		d.Payload = nil
+		body, err = json.Marshal(d)
+	}
+	if err != nil {
+		return d, fmt.Errorf("hooks: encode decision: %w", err)
+	}
+	rec := store.Decision{HookGroupID: d.HookGroupID, HookID: d.HookID, ID: d.DecisionID, Body: body, ExpiresAt: d.Time.Add(p.decisionRetention)}
+	return d, p.store.PutDecision(ctx, rec, fire)
+}
+
+// newDecision starts the decision of a fire request.
+func newDecision(def Definition, req FireRequest, taskID string) Decision {
+	d := Decision{
+		HookGroupID: def.HookGroupID,
+		HookID:      def.HookID,
+		FiredBy:     req.FiredBy,
+		TaskID:      taskID,
+		Pulse:       req.Pulse,
+		ReplayOf:    req.ReplayOf,
+	}
+	if req.FiredBy == FiredByTriggerHook || req.ReplayOf != "" {
+		d.ClientID = req.ClientID
+	}
+	if req.FiredBy != FiredBySchedule {
+		d.Payload, d.PayloadOmitted = keptPayload(req)
+		if len(req.Extra) > 0 {
+			d.Context = req.Extra
+		}
+	}
+	return d
+}
+
+// keptPayload is the payload as a decision keeps it: the raw bytes when
+// the caller has them, else re-encoded; nil and true when too large.
+func keptPayload(req FireRequest) (json.RawMessage, bool) {
+	raw := req.RawPayload
+	if raw == nil {
+		var err error
+		if raw, err = json.Marshal(req.Payload); err != nil {
+			return nil, true
+		}
+	}
+	if len(raw) > maxDecisionPayload {
+		return nil, true
+	}
+	return raw, false
+}
+
+// lastFire is the fire record of a decision that reached the queue (or
+// failed to render), as listLastFires shows it.
+func lastFire(def Definition, firedBy, taskID string, at time.Time, fireErr error) *store.LastFire {
+	f := &store.LastFire{
+		HookGroupID:    def.HookGroupID,
+		HookID:         def.HookID,
+		FiredBy:        firedBy,
+		TaskID:         taskID,
+		TaskCreateTime: at,
+		Result:         "success",
+		ExpiresAt:      at.Add(lastFireRetention),
+	}
+	if fireErr != nil {
+		f.Result = "error"
+		f.Error = errorText(fireErr)
+	}
+	return f
+}
+
+// errorText is how a fire error is stored: the queue's refusal as pretty
+// JSON (upstream's shape), anything else as its text, cut to
+// maxStoredError.
+func errorText(err error) string {
+	var text string
+	var r QueueRefusal
+	if errors.As(err, &r) {
+		b, _ := json.MarshalIndent(map[string]any{
+			"name":       "Error",
+			"message":    r.ErrorMessage(),
+			"code":       r.ErrorCode(),
+			"statusCode": r.HTTPStatus(),
+			"body":       json.RawMessage(orNull(r.ErrorBody())),
+		}, "", "  ")
+		text = string(b)
+	} else {
+		text = err.Error()
+	}
+	if len(text) > maxStoredError {
+		text = text[:maxStoredError]
+	}
+	return text
+}
+
+func orNull(b []byte) []byte {
+	if len(b) == 0 || !json.Valid(b) {
+		return []byte("null")
+	}
+	return b
+}

@@ -1,0 +1,85 @@
+// Package servicetest is the check every entry point's test makes (the
+// four functions, `hookline serve`, the bridge): each entry point is built
+// by its own wiring from the same environment, Env, and must honour the
+// settings that matter in the same way. An entry point that builds the
+// domain by hand and drops a setting fails the check, as the bridge once
+// dropped HOOKLINE_DECISION_RETENTION.
+package servicetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hookline/hookline/shared/auth"
+	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/httpapi"
+)
+
+// The settings Env sets, each different from its default so that an entry
+// point that drops one shows.
+const (
+	rootURL  = "https://tc.servicetest.example"
+	denied   = "exchange/servicetest/.*"
+	maxBody  = 2048
+	rate     = 0.5
+	burst    = 3
+	clockLag = time.Minute
+)
+
+// Env returns the environment entry-point tests build from: the decision
+// log off (HOOKLINE_DECISION_RETENTION=0), a denylist of its own, webhook
+// limits, a Taskcluster deployment and AWS credentials for the functions.
+// extra adds variables or replaces these (the store, the Pulse URL).
+func Env(extra map[string]string) func(string) string {
+	env := map[string]string{
+		"HOOKLINE_DECISION_RETENTION": "0",
+		"HOOKLINE_EXCHANGE_DENYLIST":  `["` + denied + `"]`,
+		"HOOKLINE_WEBHOOK_MAX_BODY":   "2KB",
+		"HOOKLINE_WEBHOOK_RATE":       "0.5/s",
+		"HOOKLINE_WEBHOOK_BURST":      "3",
+		"HOOKLINE_STORE":              "dynamodb:servicetest",
+		"TASKCLUSTER_ROOT_URL":        rootURL,
+		"TASKCLUSTER_CLIENT_ID":       "servicetest",
+		"TASKCLUSTER_ACCESS_TOKEN":    "servicetest-token",
+		"AWS_REGION":                  "us-east-1",
+		"AWS_ACCESS_KEY_ID":           "AKIDSERVICETEST",
+		"AWS_SECRET_ACCESS_KEY":       "servicetest-secret",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return func(k string) string { return env[k] }
+}
+
+// CheckHooks fails t unless svc was built with Env's settings: the
+// decision log off, Env's denylist, the wall clock, and the roles of Env's
+// Taskcluster deployment for pre-checks.
+func CheckHooks(t testing.TB, svc *hooks.Service) {
+	t.Helper()
+	o := svc.Options()
+	if o.DecisionRetention >= 0 {
+		t.Errorf("decision retention %v: HOOKLINE_DECISION_RETENTION=0 turns the decision log off", o.DecisionRetention)
+	}
+	if !slices.Equal(o.Denylist, []string{denied}) {
+		t.Errorf("denylist %q, want HOOKLINE_EXCHANGE_DENYLIST's %q", o.Denylist, denied)
+	}
+	if d := time.Since(o.Now()); d < -clockLag || d > clockLag {
+		t.Errorf("the clock is %v off the wall clock", d)
+	}
+	if _, ok := o.Roles.(*auth.Remote); !ok {
+		t.Errorf("pre-check roles %T, want the auth service of TASKCLUSTER_ROOT_URL (*auth.Remote)", o.Roles)
+	}
+	if o.ScopeRules == nil {
+		t.Error("no scope rules for pre-checks")
+	}
+}
+
+// CheckRouter fails t unless rt applies Env's webhook limits.
+func CheckRouter(t testing.TB, rt *httpapi.Router) {
+	t.Helper()
+	want := httpapi.WebhookOptions{MaxBodyBytes: maxBody, Rate: rate, Burst: burst}
+	if got := rt.WebhookLimits(); got != want {
+		t.Errorf("webhook limits %+v, want %+v", got, want)
+	}
+}
