@@ -9,6 +9,7 @@ import (
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/console"
 	"github.com/hookline/hookline/shared/httpapi"
+	"github.com/hookline/hookline/shared/lambdahttp"
 	"github.com/hookline/hookline/shared/service"
 )
 
@@ -32,7 +33,7 @@ func newHandler(cfg config.Config, svc *service.Service, log *slog.Logger) (*han
 	if err != nil {
 		return nil, err
 	}
-	return &handler{svc: svc, router: router, serve: httpapi.Lambda(console.Mount(router, cons)), log: log}, nil
+	return &handler{svc: svc, router: router, serve: lambdahttp.Handler(console.Mount(router, cons)), log: log}, nil
 }
 
 // handle serves one request. Every HTTP outcome, errors included, is a

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/httpapi"
+	"github.com/hookline/hookline/shared/lambdahttp"
 	"github.com/hookline/hookline/shared/service"
 )
 
@@ -27,7 +28,7 @@ func newHandler(cfg config.Config, svc *service.Service, log *slog.Logger) (*han
 	if err != nil {
 		return nil, err
 	}
-	return &handler{svc: svc, router: router, serve: httpapi.Lambda(router), log: log}, nil
+	return &handler{svc: svc, router: router, serve: lambdahttp.Handler(router), log: log}, nil
 }
 
 // handle serves one request. Every HTTP outcome, errors included, is a

@@ -295,7 +295,7 @@ func samEvents(t *testing.T, tpl *typedTemplate, id string) []string {
 				t.Errorf("%s event %s: ApiId = %v, want !Ref HttpApi", id, name, plain(h.ApiId))
 			}
 			if v := plain(h.PayloadFormatVersion); v != "2.0" {
-				t.Errorf("%s event %s: PayloadFormatVersion = %v, want \"2.0\" (httpapi.Lambda takes payload 2.0)", id, name, v)
+				t.Errorf("%s event %s: PayloadFormatVersion = %v, want \"2.0\" (lambdahttp.Handler takes payload 2.0)", id, name, v)
 			}
 			out = append(out, fmt.Sprintf("HttpApi %s %s", plain(h.Method), plain(h.Path)))
 		case ev.Type == "Schedule" && ev.Properties != nil && ev.Properties.ScheduleEvent != nil:

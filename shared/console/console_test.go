@@ -13,7 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/hookline/hookline/shared/httpapi"
+	"github.com/hookline/hookline/shared/lambdahttp"
 )
 
 func newHandler(t *testing.T, opts Options) *Handler {
@@ -282,7 +282,7 @@ func TestFirstLoadBudget(t *testing.T) {
 func TestServe_ThroughLambda(t *testing.T) {
 	h := newHandler(t, Options{TaskclusterRootURL: "https://tc.example.com"})
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
-	fn := httpapi.Lambda(Mount(api, h))
+	fn := lambdahttp.Handler(Mount(api, h))
 	css, _ := h.AssetPath("console.css")
 	for _, tt := range []struct {
 		path       string

@@ -63,20 +63,6 @@ func (e *tooManyRequests) retryAfterSeconds() int64 {
 	return max(1, int64((e.retryAfter+time.Second-1)/time.Second))
 }
 
-// errorBody is the Taskcluster error response.
-type errorBody struct {
-	Code        string      `json:"code"`
-	Message     string      `json:"message"`
-	RequestInfo requestInfo `json:"requestInfo"`
-}
-
-type requestInfo struct {
-	Method  string            `json:"method"`
-	Params  map[string]string `json:"params"`
-	Payload any               `json:"payload"`
-	Time    string            `json:"time"`
-}
-
 // classify maps any error to its HTTP status, Taskcluster code and the
 // message the caller may see. It is the one place where errors become API
 // answers; everything unexpected is a 500 whose cause stays in the logs.
@@ -129,7 +115,8 @@ func classify(err error) (status int, code, message string) {
 		"Internal Server Error: the failure has been logged; please try again later"
 }
 
-// writeError sends err as a Taskcluster error body. It logs 5xx causes.
+// writeError sends err as a Taskcluster error body
+// (taskcluster.NewErrorBody). It logs 5xx causes.
 func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, err error, apiName string, params map[string]string, payload any, now time.Time) {
 	status, code, message := classify(err)
 	if status >= 500 {
@@ -148,43 +135,23 @@ func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, er
 	if errors.As(err, &tm) {
 		w.Header().Set("Retry-After", strconv.FormatInt(tm.retryAfterSeconds(), 10))
 	}
-	if params == nil {
-		params = map[string]string{}
-	}
-	stamp := now.UTC().Format(time.RFC3339Nano)
-	footer := fmt.Sprintf("\n\n---\n\n* method:     %s\n* errorCode:  %s\n* statusCode: %d\n* time:       %s", apiName, code, status, stamp)
-	if payload == nil {
-		payload = map[string]any{}
-	}
-	body := errorBody{
-		Code:    code,
-		Message: message + footer,
-		RequestInfo: requestInfo{
-			Method:  apiName,
-			Params:  params,
-			Payload: payload,
-			Time:    stamp,
-		},
-	}
-	writeJSON(w, status, body)
+	writeBody(w, status, taskcluster.NewErrorBody(apiName, status, code, message, params, payload, now).Encode())
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	if raw, ok := v.(json.RawMessage); ok {
-		// Already JSON, written by this service: send it as it is.
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(status)
-		w.Write(raw)
-		return
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		data = []byte(`{"code":"InternalServerError","message":"response could not be encoded","requestInfo":{}}`)
-	}
+// writeBody sends a JSON body with status.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(data)
+	w.Write(body)
+}
+
+// encodeReply is a route's reply as JSON. A json.RawMessage is already
+// JSON, written by this service, and is sent as it is.
+func encodeReply(v any) ([]byte, error) {
+	if raw, ok := v.(json.RawMessage); ok {
+		return raw, nil
+	}
+	return json.Marshal(v)
 }
 
 // fireErrorAnswer reports a failed fire as upstream does: a queue refusal

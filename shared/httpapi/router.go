@@ -262,7 +262,12 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	data, err := encodeReply(out)
+	if err != nil {
+		fail(fmt.Errorf("httpapi: encode the %s reply: %w", ro.name, err), body)
+		return
+	}
+	writeBody(w, http.StatusOK, data)
 }
 
 func (rt *Router) notFound(ctx context.Context, w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/lambdahttp"
 	"github.com/hookline/hookline/shared/testutil"
 )
 
@@ -732,7 +733,7 @@ func TestWebhookThroughLambda(t *testing.T) {
 	e := newWebhookEnv(t, nil, WebhookOptions{})
 	e.mustCreate(t, "/foo/bar", webhookHook())
 	e.putSettings(t, "/foo/bar", `{"webhook":{"scheme":"github","secrets":["`+secretA+`"]}}`)
-	h := Lambda(e.router)
+	h := lambdahttp.Handler(e.router)
 	push := githubPushPayload(4 << 10)
 	form := []byte(url.Values{"payload": {string(push)}}.Encode())
 	for _, tt := range []struct {

@@ -3,7 +3,6 @@ package localqueue
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -26,49 +25,15 @@ type call struct {
 	now     time.Time
 }
 
-// requestInfo is the requestInfo member of a Taskcluster error body.
-type requestInfo struct {
-	Method  string            `json:"method"`
-	Params  map[string]string `json:"params"`
-	Payload any               `json:"payload"`
-	Time    string            `json:"time"`
-}
-
 // apiError builds the *taskcluster.APIError a Taskcluster service would
-// answer with, message footer included; Body is the complete error body.
+// answer with: what a client reads from the error body. Body is the
+// complete error body.
 func (c call) apiError(f *failure) *taskcluster.APIError {
-	stamp := c.now.UTC().Format(jsTime)
-	message := f.message + fmt.Sprintf("\n\n---\n\n* method:     %s\n* errorCode:  %s\n* statusCode: %d\n* time:       %s",
-		c.method, f.code, f.status, stamp)
-	payload := c.payload
-	if payload == nil {
-		payload = map[string]any{}
-	}
 	params := map[string]string{}
 	if c.taskID != "" {
 		params["taskId"] = c.taskID
 	}
-	info := requestInfo{Method: c.method, Params: params, Payload: payload, Time: stamp}
-	infoJSON, err := encodeJSON(info)
-	if err != nil {
-		infoJSON = []byte("{}") // a decoded JSON payload always encodes
-	}
-	body, err := encodeJSON(struct {
-		Code        string          `json:"code"`
-		Message     string          `json:"message"`
-		RequestInfo json.RawMessage `json:"requestInfo"`
-	}{f.code, message, infoJSON})
-	if err != nil {
-		body = []byte(`{"code":"InternalServerError","message":"error could not be encoded","requestInfo":{}}`)
-	}
-	return &taskcluster.APIError{
-		StatusCode:  f.status,
-		Code:        f.code,
-		Message:     message,
-		RequestInfo: infoJSON,
-		Method:      c.method,
-		Body:        body,
-	}
+	return taskcluster.NewErrorBody(c.method, f.status, f.code, f.message, params, c.payload, c.now).APIError(f.status)
 }
 
 // insufficientScopes words a 403 as Taskcluster's auth does. clientID is

@@ -62,7 +62,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case rest == "ping" && isGet(r):
 		uptime := h.q.now().Sub(h.q.started).Seconds()
-		writeJSON(w, http.StatusOK, map[string]any{"alive": true, "uptime": math.Max(uptime, 0)})
+		out, err := encodeJSON(map[string]any{"alive": true, "uptime": math.Max(uptime, 0)})
+		h.answer(w, r, call{method: "ping", now: h.q.now()}, out, err)
 	case len(parts) == 2 && parts[0] == "task" && r.Method == http.MethodPut:
 		h.createTask(w, r, parts[1])
 	case len(parts) == 2 && parts[0] == "task" && isGet(r):
@@ -177,15 +178,4 @@ func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
 	c := call{method: "unknown", now: h.q.now()}
 	h.fail(w, c, c.apiError(&failure{http.StatusNotFound, taskcluster.CodeResourceNotFound,
 		"No such route: " + r.Method + " " + r.URL.Path}))
-}
-
-// writeJSON sends v with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := encodeJSON(v)
-	if err != nil {
-		status, data = http.StatusInternalServerError, []byte(`{"code":"InternalServerError","message":"response could not be encoded","requestInfo":{}}`)
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(data)
 }
