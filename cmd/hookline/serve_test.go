@@ -32,7 +32,7 @@ func TestBuildServerHonoursConfig(t *testing.T) {
 	}
 	defer local.cleanup()
 	servicetest.CheckHooks(t, local.svc.Hooks)
-	servicetest.CheckRouter(t, local.router)
+	servicetest.CheckAPI(t, local.svc.Hooks, local.router)
 }
 
 // fakeIntake fires with err.

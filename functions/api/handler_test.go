@@ -46,7 +46,11 @@ func testHandler(t *testing.T) *handler {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	svc, err := service.New(cfg, service.Deps{Store: st, Queue: nopQueue{}, Logger: quiet})
+	authz, err := service.NewAuthorizer(cfg.Auth, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.New(cfg, service.Deps{Store: st, Queue: nopQueue{}, Authorizer: authz, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +115,7 @@ func TestBuildHonoursConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	servicetest.CheckHooks(t, h.svc.Hooks)
-	servicetest.CheckRouter(t, h.router)
+	servicetest.CheckAPI(t, h.svc.Hooks, h.router)
 
 	n := h.svc.Hooks.Options().Notifier
 	if n == nil {

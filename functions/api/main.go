@@ -30,8 +30,8 @@ func main() {
 }
 
 // build wires the function from its environment: config, AWS, store, the
-// changes queue when HOOKLINE_CHANGES_QUEUE_URL names one (only this
-// function changes hooks), service, handler.
+// authorizer, the changes queue when HOOKLINE_CHANGES_QUEUE_URL names one
+// (only this function changes hooks), service, handler.
 func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -45,7 +45,11 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	deps := service.Deps{Store: st, Logger: log}
+	authz, err := service.NewAuthorizer(cfg.Auth, nil)
+	if err != nil {
+		return nil, err
+	}
+	deps := service.Deps{Store: st, Authorizer: authz, Logger: log}
 	if url := cfg.Pulse.ChangesQueueURL; url != "" {
 		deps.Notifier = hooks.NewChangeNotifier(queue.NewSQS(sqs.NewFromConfig(awsCfg), url))
 	}

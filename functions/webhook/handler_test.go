@@ -44,7 +44,11 @@ func TestHandleSampleEvent(t *testing.T) {
 	}
 	quiet := slog.New(slog.DiscardHandler)
 	q := &taskQueue{}
-	svc, err := service.New(cfg, service.Deps{Store: st, Queue: q, Logger: quiet})
+	authz, err := service.NewAuthorizer(cfg.Auth, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.New(cfg, service.Deps{Store: st, Queue: q, Authorizer: authz, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,5 +105,5 @@ func TestBuildHonoursConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	servicetest.CheckHooks(t, h.svc.Hooks)
-	servicetest.CheckRouter(t, h.router)
+	servicetest.CheckAPI(t, h.svc.Hooks, h.router)
 }

@@ -27,8 +27,8 @@ func main() {
 	lambda.StartWithOptions(h.handle, lambda.WithEnableSIGTERM(h.shutdown))
 }
 
-// build wires the function from its environment: config, AWS, store,
-// service, handler.
+// build wires the function from its environment: config, AWS, store, the
+// authorizer, service, handler.
 func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -42,7 +42,11 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	svc, err := service.New(cfg, service.Deps{Store: st, Logger: log})
+	authz, err := service.NewAuthorizer(cfg.Auth, nil)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := service.New(cfg, service.Deps{Store: st, Authorizer: authz, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -44,8 +44,9 @@ type Deps struct {
 	// NoQueue is set by an entry point that fires no hook (the bridge):
 	// it gets no queue, and needs no TASKCLUSTER_ROOT_URL.
 	NoQueue bool
-	// Authorizer authenticates API callers; nil means the one cfg.Auth
-	// describes (NewAuthorizer).
+	// Authorizer authenticates API callers (NewAuthorizer); only the
+	// entry points that serve the HTTP API need one. The roles pre-checks
+	// use are wired with it (TaskRoles), since only the API pre-checks.
 	Authorizer Authorizer
 	// Mailer sends the failure emails of scheduled hooks; nil sends none.
 	Mailer hooks.Mailer
@@ -58,7 +59,7 @@ type Deps struct {
 }
 
 // Service is a built Hookline: the domain over its store and queue, and
-// the authorizer of its API.
+// the authorizer of its API (nil for entry points that serve none).
 type Service struct {
 	Hooks      *hooks.Service
 	Store      store.Store
@@ -83,11 +84,6 @@ func build(cfg config.Config, deps Deps) (*Service, error) {
 			return nil, err
 		}
 	}
-	if deps.Authorizer == nil {
-		if deps.Authorizer, err = NewAuthorizer(cfg.Auth, nil); err != nil {
-			return nil, err
-		}
-	}
 	reg, err := schemas.New()
 	if err != nil {
 		return nil, err
@@ -98,7 +94,9 @@ func build(cfg config.Config, deps Deps) (*Service, error) {
 	}
 	opts.Mailer, opts.Notifier = deps.Mailer, deps.Notifier
 	opts.Logger, opts.Now = deps.Logger, deps.Now
-	opts.Roles = TaskRoles(cfg, deps.Authorizer)
+	if deps.Authorizer != nil {
+		opts.Roles = TaskRoles(cfg, deps.Authorizer)
+	}
 	h, err := hooks.NewService(deps.Store, reg, opts)
 	if err != nil {
 		return nil, err

@@ -53,8 +53,8 @@ func Env(extra map[string]string) func(string) string {
 }
 
 // CheckHooks fails t unless svc was built with Env's settings: the
-// decision log off, Env's denylist, the wall clock, and the roles of Env's
-// Taskcluster deployment for pre-checks.
+// decision log off, Env's denylist, the wall clock and the queue's scope
+// rules.
 func CheckHooks(t testing.TB, svc *hooks.Service) {
 	t.Helper()
 	o := svc.Options()
@@ -67,17 +67,21 @@ func CheckHooks(t testing.TB, svc *hooks.Service) {
 	if d := time.Since(o.Now()); d < -clockLag || d > clockLag {
 		t.Errorf("the clock is %v off the wall clock", d)
 	}
-	if _, ok := o.Roles.(*auth.Remote); !ok {
-		t.Errorf("pre-check roles %T, want the auth service of TASKCLUSTER_ROOT_URL (*auth.Remote)", o.Roles)
-	}
 	if o.ScopeRules == nil {
 		t.Error("no scope rules for pre-checks")
 	}
 }
 
-// CheckRouter fails t unless rt applies Env's webhook limits.
-func CheckRouter(t testing.TB, rt *httpapi.Router) {
+// CheckAPI fails t unless an entry point that serves the HTTP API applies
+// Env's webhook limits (rt) and pre-checks against the roles of Env's
+// Taskcluster deployment (svc).
+func CheckAPI(t testing.TB, svc *hooks.Service, rt *httpapi.Router) {
 	t.Helper()
+	if roles := svc.Options().Roles; roles == nil {
+		t.Error("no roles for pre-checks")
+	} else if _, ok := roles.(*auth.Remote); !ok {
+		t.Errorf("pre-check roles %T, want the auth service of TASKCLUSTER_ROOT_URL (*auth.Remote)", roles)
+	}
 	want := httpapi.WebhookOptions{MaxBodyBytes: maxBody, Rate: rate, Burst: burst}
 	if got := rt.WebhookLimits(); got != want {
 		t.Errorf("webhook limits %+v, want %+v", got, want)
