@@ -350,10 +350,11 @@ func (in *Intake) FireWebhook(ctx context.Context, t *WebhookTarget, d WebhookDe
 		"query":       query,
 	}
 	return in.fire(ctx, t.def, FireRequest{
-		check:          checkSchemaAndTaskID,
 		FiredBy:        FiredByTriggerHookWithToken,
 		Payload:        d.Payload,
 		IdempotencyKey: key,
 		Extra:          map[string]any{"webhook": webhook},
+		// Checked as a token trigger's: triggerSchema, and a payload taskId.
+		check: checkSchemaAndTaskID,
 	})
 }
