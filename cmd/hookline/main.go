@@ -5,6 +5,7 @@
 //	hookline validate --hook FILE ...    and pre-check a sample fire
 //	hookline redrive [flags]             move failed Pulse fires back for another attempt
 //	hookline render --template F --context F   preview a JSON-e render
+//	hookline hooks export|diff|apply DIR  keep hooks in a repository (any hooks API)
 //	hookline version
 package main
 
@@ -45,6 +46,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return runRedrive(ctx, args[1:], stdout, stderr, getenv)
+	case "hooks":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runHooks(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "render":
 		return runRender(args[1:], stdout, stderr, time.Now)
 	case "version", "--version":
@@ -71,6 +76,9 @@ commands:
   redrive [--from URL] [--to URL] [--max N] move failed Pulse fires from the trigger DLQ back to the trigger
           [--hook G/H | --hook-group G]       queue (defaults: HOOKLINE_TRIGGER_DLQ_URL, HOOKLINE_TRIGGER_QUEUE_URL)
           [--dry-run]
+  hooks export|diff|apply [flags] DIR       keep hooks as files: export a deployment's hooks, diff them
+                                            with the files, apply the files (TASKCLUSTER_ROOT_URL and
+                                            credentials; see hookline hooks help)
   version                                   print the version
 `)
 }

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/hooks"
+)
+
+// fileChecker checks hook files offline, with the checks of `hookline
+// validate --hook`: the definition as createHook checks it (schema,
+// cron entries, triggerSchema, exchange denylist, the task template's
+// JSON-e), the settings against the settings schema and as the settings
+// API checks them, then a pre-check of a sample fire, whose findings are
+// warnings.
+type fileChecker struct {
+	reg      *schemas.Registry
+	denylist []string
+	svc      *hooks.Service
+}
+
+func newFileChecker(reg *schemas.Registry, denylist []string) (*fileChecker, error) {
+	svc, err := hooks.NewService(nil, reg, hooks.Options{Denylist: denylist, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	return &fileChecker{reg: reg, denylist: denylist, svc: svc}, nil
+}
+
+// placeholderSecret stands in for a secret while settings are checked
+// offline: it passes every check a real secret must pass.
+const placeholderSecret = "placeholder-secret-0123456789abcdef"
+
+// check returns the problems of one file: errors, then pre-check warnings
+// when there is no error.
+func (c *fileChecker) check(ctx context.Context, f *hookFile) []problem {
+	var problems []problem
+	add := func(line int, warning bool, msg string) {
+		problems = append(problems, problem{File: f.path, Line: line, Message: msg, Warning: warning})
+	}
+	in, defProblems := parseDefinition(c.reg, c.denylist, f.definition)
+	for _, p := range defProblems {
+		add(f.lineOf(definitionProblemPath(p)...), false, p)
+	}
+	var settings hooks.Settings
+	if f.settings != nil {
+		doc := fillSecrets(f, func(secretRef) string { return placeholderSecret })
+		if err := c.reg.Validate(schemas.HookSettings, doc); err != nil {
+			var ve *schemas.ValidationError
+			if !errors.As(err, &ve) {
+				add(f.lineOf(settingsKey), false, "settings: "+err.Error())
+			} else {
+				for _, p := range ve.Problems {
+					add(f.lineOf(append([]any{settingsKey}, schemaProblemPath(p)...)...), false, "settings: "+p)
+				}
+			}
+		} else if err := decodeInto(doc, &settings); err != nil {
+			add(f.lineOf(settingsKey), false, "settings: "+err.Error())
+		} else if err := hooks.ValidateSettings(settings); err != nil {
+			msg := err.Error()
+			var he *hooks.Error
+			if errors.As(err, &he) {
+				msg = he.Message
+			}
+			add(f.lineOf(append([]any{settingsKey}, messagePath(msg)...)...), false, "settings: "+msg)
+		}
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	for _, w := range c.precheck(ctx, f, in, settings) {
+		add(f.lineOf(warningPath(w.Code)...), true, "pre-check: "+w.Message)
+	}
+	return problems
+}
+
+// precheck pre-checks a sample fire of the hook, as `hookline validate
+// --hook` does: a scheduled fire for a hook with a schedule, otherwise a
+// triggerHook call with the payload {}. Roles are not known offline, so
+// the scopes of the hook's role are not compared. When the hook's
+// triggerSchema refuses {}, the sample says nothing about the template and
+// only the findings that do not depend on it are kept.
+func (c *fileChecker) precheck(ctx context.Context, f *hookFile, in hooks.Input, settings hooks.Settings) []hooks.CheckWarning {
+	def := hooks.Definition{HookGroupID: f.hookGroupID, HookID: f.hookID, Metadata: in.Metadata, Task: in.Task, Schedule: in.Schedule, TriggerSchema: in.TriggerSchema}
+	sample := hooks.CheckInput{FiredBy: hooks.FiredByTriggerHook, Payload: map[string]any{}}
+	if len(in.Schedule) > 0 {
+		sample.FiredBy = hooks.FiredBySchedule
+	}
+	rep, err := c.svc.CheckDefinition(ctx, def, settings, nil, sample, nil)
+	if err != nil {
+		return []hooks.CheckWarning{{Code: hooks.WarnRenderError, Message: err.Error()}}
+	}
+	sampleRefused := false
+	for _, w := range rep.Warnings {
+		sampleRefused = sampleRefused || w.Code == hooks.WarnPayloadSchema
+	}
+	var out []hooks.CheckWarning
+	for _, w := range rep.Warnings {
+		switch {
+		case w.Code == hooks.WarnRolesUnknown:
+		case sampleRefused && w.Code != hooks.WarnNoSchedule && w.Code != hooks.WarnPaused:
+		default:
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// fillSecrets returns a copy of the file's settings with each secret
+// reference replaced by value(ref).
+func fillSecrets(f *hookFile, value func(secretRef) string) map[string]any {
+	doc, _ := decodeJSON(canonicalJSON(f.settings)).(map[string]any)
+	for _, ref := range f.secrets {
+		parent := doc
+		for _, k := range ref.field.path[:len(ref.field.path)-1] {
+			parent, _ = parent[k].(map[string]any)
+		}
+		list, _ := parent[ref.field.path[len(ref.field.path)-1]].([]any)
+		if ref.index < len(list) {
+			list[ref.index] = value(ref)
+		}
+	}
+	return doc
+}
+
+func decodeInto(doc any, out any) error {
+	return json.Unmarshal(canonicalJSON(doc), out)
+}
+
+// warningPath is where a pre-check warning points in a file.
+func warningPath(code string) []any {
+	switch code {
+	case hooks.WarnNoSchedule:
+		return []any{"schedule"}
+	case hooks.WarnFiltered:
+		return []any{settingsKey, "filters"}
+	case hooks.WarnPayloadSchema:
+		return []any{"triggerSchema"}
+	}
+	return []any{"task"}
+}
+
+var jsonePathRE = regexp.MustCompile(`at template((?:\.[A-Za-z_][A-Za-z0-9_]*|\["(?:[^"\\]|\\.)*"\]|\[\d+\])*)`)
+var jsonePathStepRE = regexp.MustCompile(`\.([A-Za-z_][A-Za-z0-9_]*)|\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]`)
+
+// definitionProblemPath finds what part of a definition a problem of
+// parseDefinition is about: a schema path ("metadata.owner: ..."), a
+// template location ("task template: SyntaxError at template.payload.x:
+// ..."), or the property a createHook check names.
+func definitionProblemPath(msg string) []any {
+	if rest, ok := strings.CutPrefix(msg, "task template: "); ok {
+		path := []any{"task"}
+		if m := jsonePathRE.FindStringSubmatch(rest); m != nil {
+			for _, s := range jsonePathStepRE.FindAllStringSubmatch(m[1], -1) {
+				switch {
+				case s[1] != "":
+					path = append(path, s[1])
+				case s[3] != "":
+					i, _ := strconv.Atoi(s[3])
+					path = append(path, i)
+				default:
+					var key string
+					if json.Unmarshal([]byte(`"`+s[2]+`"`), &key) == nil {
+						path = append(path, key)
+					}
+				}
+			}
+		}
+		return path
+	}
+	if p := schemaProblemPath(msg); len(p) > 0 {
+		return p
+	}
+	return messagePath(msg)
+}
+
+// schemaProblemPath reads the field path of a schema problem, as
+// schemas.ValidationError words them ("schedule.0: ...").
+func schemaProblemPath(msg string) []any {
+	field, _, ok := strings.Cut(msg, ": ")
+	if !ok || field == "body" || strings.ContainsAny(field, " \n") {
+		return nil
+	}
+	var path []any
+	for _, s := range strings.Split(field, ".") {
+		if i, err := strconv.Atoi(s); err == nil {
+			path = append(path, i)
+		} else {
+			path = append(path, s)
+		}
+	}
+	return path
+}
+
+var indexedNameRE = regexp.MustCompile(`\b([A-Za-z]+(?:\.[A-Za-z]+)*)\[(\d+)\]`)
+
+// messagePath guesses the property a domain message is about: the first
+// indexed name it mentions ("filters[1] ..."), else a property it names.
+func messagePath(msg string) []any {
+	if m := indexedNameRE.FindStringSubmatch(msg); m != nil {
+		var path []any
+		for _, s := range strings.Split(m[1], ".") {
+			path = append(path, s)
+		}
+		i, _ := strconv.Atoi(m[2])
+		return append(path, i)
+	}
+	lower := strings.ToLower(msg)
+	for _, p := range []struct{ word, key string }{
+		{"triggerschema", "triggerSchema"}, {"schedule", "schedule"}, {"cron", "schedule"},
+		{"exchange", "bindings"}, {"binding", "bindings"}, {"webhook", "webhook"}, {"filter", "filters"},
+		{"paused", "paused"}, {"metadata", "metadata"},
+	} {
+		if strings.Contains(lower, p.word) {
+			return []any{p.key}
+		}
+	}
+	return nil
+}
+
+// describeCount is "1 hook" or "3 hooks".
+func describeCount(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -1,0 +1,522 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// A hooks directory holds one file per hook: <dir>/<hookGroupId>/<hookId>.yaml
+// (or .yml, or .json), a hookId with slashes making nested folders. A file
+// is the hook definition as createHook takes it, plus an optional
+// `settings:` section: Hookline's per-hook settings as its settings API
+// takes them. Webhook secrets are never written in a file; each is named by
+// an environment variable read at apply time:
+//
+//	settings:
+//	  webhook:
+//	    scheme: github
+//	    secrets:
+//	      - fromEnv: GITHUB_WEBHOOK_SECRET
+
+// Patterns of the ids, as upstream's API declares them.
+var (
+	hookGroupIDPattern = regexp.MustCompile(`^[a-zA-Z0-9-_]{1,1000}$`)
+	hookIDPattern      = regexp.MustCompile(`^[a-zA-Z0-9-_/]{1,1000}$`)
+	envNamePattern     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// hookFileExts are the extensions of hook files, in the order a reader
+// meets them.
+var hookFileExts = []string{".yaml", ".yml", ".json"}
+
+// settingsKey is the file's section that holds Hookline's settings.
+const settingsKey = "settings"
+
+// secretField is a write-only list of secrets in the settings: files name
+// each secret by an environment variable, and the API shows fingerprints of
+// the stored ones under fingerprints (a sibling property).
+type secretField struct {
+	path         []string
+	fingerprints string
+}
+
+// secretFields lists the settings that hold secrets. A settings section
+// with secrets of its own is added here.
+var secretFields = []secretField{{path: []string{"webhook", "secrets"}, fingerprints: "secretFingerprints"}}
+
+// hookFile is one hook as a file declares it.
+type hookFile struct {
+	// path is the file as found (the directory joined with its name).
+	path        string
+	hookGroupID string
+	hookID      string
+	// root is the document's top mapping, for line numbers.
+	root *yaml.Node
+	// definition is the create-hook-request document: canonical JSON
+	// without the settings section and without hookGroupId and hookId.
+	definition []byte
+	// settings is the settings section with JSON values (nil when the
+	// file has none), secrets not yet filled in.
+	settings map[string]any
+	// secrets are the environment variables the settings take secrets
+	// from, in file order.
+	secrets []secretRef
+}
+
+// secretRef is one secret named by an environment variable.
+type secretRef struct {
+	field secretField
+	index int
+	env   string
+	line  int
+}
+
+// problem is something wrong with a file (or, as a warning, something a
+// fire of the hook would trip on).
+type problem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+	Warning bool   `json:"warning,omitempty"`
+}
+
+func (p problem) String() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc += ":" + strconv.Itoa(p.Line)
+	}
+	kind := "error"
+	if p.Warning {
+		kind = "warning"
+	}
+	return loc + ": " + kind + ": " + p.Message
+}
+
+// readHookDir reads every hook file under dir. Files at the top of dir
+// (a README, say) and hidden files and folders are not hook files. Every
+// problem found is returned, each naming its file and line.
+func readHookDir(dir string) ([]*hookFile, []problem) {
+	var files []*hookFile
+	var problems []problem
+	seen := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		ext := filepath.Ext(path)
+		if len(parts) < 2 || !slices.Contains(hookFileExts, ext) {
+			return nil
+		}
+		group := parts[0]
+		id := strings.TrimSuffix(strings.Join(parts[1:], "/"), ext)
+		if !hookGroupIDPattern.MatchString(group) || !hookIDPattern.MatchString(id) {
+			problems = append(problems, problem{File: path, Message: fmt.Sprintf("%s/%s is not a hook: a hookGroupId is letters, digits, - and _; a hookId may also hold / (folders)", group, id)})
+			return nil
+		}
+		key := group + "/" + id
+		if other, dup := seen[key]; dup {
+			problems = append(problems, problem{File: path, Message: fmt.Sprintf("declares %s again (also %s): keep one file per hook", key, other)})
+			return nil
+		}
+		seen[key] = path
+		f, probs := parseHookFile(path, group, id)
+		problems = append(problems, probs...)
+		if f != nil {
+			files = append(files, f)
+		}
+		return nil
+	})
+	if err != nil {
+		problems = append(problems, problem{File: dir, Message: err.Error()})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].key() < files[j].key() })
+	return files, problems
+}
+
+func (f *hookFile) key() string { return f.hookGroupID + "/" + f.hookID }
+
+// parseHookFile reads one hook file. JSON files must be JSON; both kinds are
+// read through yaml.v3's node tree, which knows every value's line.
+func parseHookFile(path, group, id string) (*hookFile, []problem) {
+	fail := func(line int, format string, args ...any) (*hookFile, []problem) {
+		return nil, []problem{{File: path, Line: line, Message: fmt.Sprintf(format, args...)}}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fail(0, "%v", err)
+	}
+	if filepath.Ext(path) == ".json" {
+		if err := jsonSyntax(data); err != nil {
+			var se *json.SyntaxError
+			line := 0
+			if errors.As(err, &se) {
+				line = lineAt(data, se.Offset)
+			}
+			return fail(line, "not valid JSON: %v", err)
+		}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fail(yamlErrorLine(err), "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return fail(1, "the file is empty: it should hold a hook definition (metadata, task, ...)")
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fail(root.Line, "the file should hold a mapping (metadata, task, ...), not a %s", kindName(root))
+	}
+	f := &hookFile{path: path, hookGroupID: group, hookID: id, root: root}
+	var problems []problem
+	def := map[string]any{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		val, err := nodeValue(v)
+		if err != nil {
+			problems = append(problems, nodeProblem(path, err))
+			continue
+		}
+		switch k.Value {
+		case settingsKey:
+			if val == nil {
+				val = map[string]any{}
+			}
+			m, ok := val.(map[string]any)
+			if !ok {
+				problems = append(problems, problem{File: path, Line: v.Line, Message: "settings should be a mapping (webhook, filters, paused, ...)"})
+				continue
+			}
+			f.settings = m
+			refs, probs := findSecrets(path, v)
+			f.secrets, problems = refs, append(problems, probs...)
+		case "hookGroupId", "hookId":
+			want := map[string]string{"hookGroupId": group, "hookId": id}[k.Value]
+			if s, _ := val.(string); s != want {
+				problems = append(problems, problem{File: path, Line: v.Line, Message: fmt.Sprintf("%s is %v but the file's place says %q: the path <hookGroupId>/<hookId>.yaml names the hook (leave %s out)", k.Value, val, want, k.Value)})
+			}
+		default:
+			def[k.Value] = val
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	f.definition = canonicalJSON(def)
+	return f, nil
+}
+
+// jsonSyntax reports the first syntax error of a JSON document.
+func jsonSyntax(data []byte) error {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return &json.SyntaxError{Offset: dec.InputOffset()}
+	}
+	return nil
+}
+
+// lineAt is the 1-based line of a byte offset.
+func lineAt(data []byte, offset int64) int {
+	offset = min(max(offset, 0), int64(len(data)))
+	return bytes.Count(data[:offset], []byte("\n")) + 1
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrorLine(err error) int {
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		return "single value"
+	}
+	return "document"
+}
+
+// nodeError is a value that JSON cannot hold, at a line.
+type nodeError struct {
+	line int
+	msg  string
+}
+
+func (e *nodeError) Error() string { return e.msg }
+
+func nodeProblem(path string, err error) problem {
+	var ne *nodeError
+	if errors.As(err, &ne) {
+		return problem{File: path, Line: ne.line, Message: ne.msg}
+	}
+	return problem{File: path, Message: err.Error()}
+}
+
+// nodeValue converts a YAML node to the JSON value it stands for. Numbers
+// keep their text as json.Number; values JSON has no room for (non-string
+// keys, infinities, binary) are errors.
+func nodeValue(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return nodeValue(n.Content[0])
+	case yaml.AliasNode:
+		return nodeValue(n.Alias)
+	case yaml.MappingNode:
+		out := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" {
+				return nil, &nodeError{k.Line, "merge keys (<<) are not supported: write the keys out"}
+			}
+			if k.Kind != yaml.ScalarNode {
+				return nil, &nodeError{k.Line, "a mapping key must be a string"}
+			}
+			val, err := nodeValue(v)
+			if err != nil {
+				return nil, err
+			}
+			out[k.Value] = val
+		}
+		return out, nil
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			val, err := nodeValue(c)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, val)
+		}
+		return out, nil
+	case yaml.ScalarNode:
+		return scalarValue(n)
+	}
+	return nil, &nodeError{n.Line, "unsupported YAML node"}
+}
+
+func scalarValue(n *yaml.Node) (any, error) {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, &nodeError{n.Line, err.Error()}
+		}
+		return b, nil
+	case "!!int":
+		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
+			return json.Number(strconv.FormatInt(i, 10)), nil
+		}
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, &nodeError{n.Line, fmt.Sprintf("%q is not a number JSON can hold", n.Value)}
+		}
+		return floatNumber(n, f)
+	case "!!float":
+		if json.Valid([]byte(n.Value)) {
+			return json.Number(n.Value), nil
+		}
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, &nodeError{n.Line, err.Error()}
+		}
+		return floatNumber(n, f)
+	case "!!str", "!!timestamp":
+		// A timestamp stays the text it was written as: JSON has no dates.
+		return n.Value, nil
+	}
+	return nil, &nodeError{n.Line, fmt.Sprintf("values tagged %s have no JSON form", n.ShortTag())}
+}
+
+func floatNumber(n *yaml.Node, f float64) (any, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, &nodeError{n.Line, fmt.Sprintf("%s is not a number JSON can hold", n.Value)}
+	}
+	return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
+}
+
+// findSecrets reads the secret references of a settings section: each
+// secret is `fromEnv: VARIABLE`; a secret written out, or fromEnv anywhere
+// else, is a problem.
+func findSecrets(path string, settings *yaml.Node) ([]secretRef, []problem) {
+	var refs []secretRef
+	var problems []problem
+	allowed := map[*yaml.Node]bool{}
+	for _, field := range secretFields {
+		list := childNode(settings, field.path...)
+		if list == nil {
+			continue
+		}
+		if list.Kind != yaml.SequenceNode {
+			continue // the schema check reports it
+		}
+		for i, item := range list.Content {
+			env, ok := fromEnvName(item)
+			if !ok {
+				problems = append(problems, problem{File: path, Line: item.Line, Message: fmt.Sprintf(
+					"%s[%d]: secrets never live in hook files: name an environment variable that holds it, as `- fromEnv: VARIABLE`", strings.Join(field.path, "."), i)})
+				continue
+			}
+			allowed[item] = true
+			if !envNamePattern.MatchString(env) {
+				problems = append(problems, problem{File: path, Line: item.Line, Message: fmt.Sprintf("fromEnv %q is not an environment variable name", env)})
+				continue
+			}
+			refs = append(refs, secretRef{field: field, index: i, env: env, line: item.Line})
+		}
+	}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if _, ok := fromEnvName(n); ok && !allowed[n] {
+			problems = append(problems, problem{File: path, Line: n.Line, Message: "fromEnv is only for secrets (settings.webhook.secrets)"})
+			return
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(settings)
+	return refs, problems
+}
+
+// fromEnvName reads a `{fromEnv: NAME}` mapping.
+func fromEnvName(n *yaml.Node) (string, bool) {
+	if n.Kind != yaml.MappingNode || len(n.Content) != 2 || n.Content[0].Value != "fromEnv" || n.Content[1].Kind != yaml.ScalarNode {
+		return "", false
+	}
+	return n.Content[1].Value, true
+}
+
+// childNode follows mapping keys from n; nil when one is missing.
+func childNode(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}
+
+// lineOf is the line of the deepest node along path (mapping keys as
+// strings, sequence indexes as ints) that the file has; the line of the
+// key itself for a mapping entry, so a message points at the name.
+func (f *hookFile) lineOf(path ...any) int {
+	n, line := f.root, f.root.Line
+	for _, step := range path {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		switch s := step.(type) {
+		case string:
+			if n.Kind != yaml.MappingNode {
+				return line
+			}
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == s {
+					line, n, found = n.Content[i].Line, n.Content[i+1], true
+				}
+			}
+			if !found {
+				return line
+			}
+		case int:
+			if n.Kind != yaml.SequenceNode || s < 0 || s >= len(n.Content) {
+				return line
+			}
+			n = n.Content[s]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+// canonicalJSON encodes v with sorted keys and no HTML escaping.
+func canonicalJSON(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("hookline: encode JSON value: %v", err)) // values come from JSON or YAML
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// decodeJSON decodes JSON whose validity is known, keeping numbers' text.
+func decodeJSON(data []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		panic(fmt.Sprintf("hookline: decode JSON known to be valid: %v", err))
+	}
+	return v
+}
+
+// hookFilePath is where a hook's file goes under dir.
+func hookFilePath(dir, hookGroupID, hookID, ext string) string {
+	return filepath.Join(dir, hookGroupID, filepath.FromSlash(hookID)+ext)
+}
+
+// fileableHookID reports whether a hookId maps to a file path and back:
+// no empty segments, none that is "." or "..".
+func fileableHookID(hookID string) bool {
+	for _, seg := range strings.Split(hookID, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
