@@ -180,6 +180,9 @@ func runHooksPlan(ctx context.Context, verb string, args []string, stdin io.Read
 			}
 		}
 	}
+	if !*noSecrets {
+		problems = append(problems, unsetSecrets(files, getenv)...)
+	}
 	if len(problems) > 0 {
 		return reportProblems(stdout, stderr, *asJSON, problems, warnings, verb)
 	}
@@ -188,14 +191,14 @@ func runHooksPlan(ctx context.Context, verb string, args []string, stdin io.Read
 	if err != nil {
 		return fail(err)
 	}
-	p, problems, err := makePlan(ctx, r, files, planOptions{prune: hookScope(prune), getenv: getenv, skipUnsetSecrets: *noSecrets})
+	p, problems, err := makePlan(ctx, r, files, planOptions{prune: hookScope(prune), getenv: getenv})
 	if err != nil {
 		return fail(err)
 	}
 	if len(problems) > 0 {
 		return reportProblems(stdout, stderr, *asJSON, problems, warnings, verb)
 	}
-	p.Warnings = append(warnings, p.Warnings...)
+	p.Warnings = append(append([]problem{}, warnings...), p.Warnings...)
 
 	if verb == "diff" || *dryRun {
 		if err := writePlan(stdout, p, *asJSON); err != nil {

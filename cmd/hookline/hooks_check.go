@@ -47,7 +47,7 @@ func (c *fileChecker) check(ctx context.Context, f *hookFile) []problem {
 	}
 	in, defProblems := parseDefinition(c.reg, c.denylist, f.definition)
 	for _, p := range defProblems {
-		add(f.lineOf(definitionProblemPath(p)...), false, p)
+		add(f.locate(nil, definitionProblemPaths(p)), false, p)
 	}
 	var settings hooks.Settings
 	if f.settings != nil {
@@ -58,7 +58,7 @@ func (c *fileChecker) check(ctx context.Context, f *hookFile) []problem {
 				add(f.lineOf(settingsKey), false, "settings: "+err.Error())
 			} else {
 				for _, p := range ve.Problems {
-					add(f.lineOf(append([]any{settingsKey}, schemaProblemPath(p)...)...), false, "settings: "+p)
+					add(f.locate([]any{settingsKey}, [][]any{schemaProblemPath(p)}), false, "settings: "+p)
 				}
 			}
 		} else if err := decodeInto(doc, &settings); err != nil {
@@ -69,14 +69,14 @@ func (c *fileChecker) check(ctx context.Context, f *hookFile) []problem {
 			if errors.As(err, &he) {
 				msg = he.Message
 			}
-			add(f.lineOf(append([]any{settingsKey}, messagePath(msg)...)...), false, "settings: "+msg)
+			add(f.locate([]any{settingsKey}, [][]any{messagePath(msg)}), false, "settings: "+msg)
 		}
 	}
 	if len(problems) > 0 {
 		return problems
 	}
 	for _, w := range c.precheck(ctx, f, in, settings) {
-		add(f.lineOf(warningPath(w.Code)...), true, "pre-check: "+w.Message)
+		add(f.locate(nil, warningPaths(w)), true, "pre-check: "+w.Message)
 	}
 	return problems
 }
@@ -134,27 +134,33 @@ func decodeInto(doc any, out any) error {
 	return json.Unmarshal(canonicalJSON(doc), out)
 }
 
-// warningPath is where a pre-check warning points in a file.
-func warningPath(code string) []any {
-	switch code {
+// warningPaths lists where a pre-check warning may point in a file.
+func warningPaths(w hooks.CheckWarning) [][]any {
+	switch w.Code {
 	case hooks.WarnNoSchedule:
-		return []any{"schedule"}
+		return [][]any{{"schedule"}}
 	case hooks.WarnFiltered:
-		return []any{settingsKey, "filters"}
+		return [][]any{{settingsKey, "filters"}}
 	case hooks.WarnPayloadSchema:
-		return []any{"triggerSchema"}
+		return [][]any{{"triggerSchema"}}
+	case hooks.WarnTaskSchema:
+		// "the queue would refuse the task: priority: ..." names a
+		// property of the rendered task, which the template often has.
+		if _, rest, ok := strings.Cut(w.Message, "the task: "); ok {
+			return [][]any{append([]any{"task"}, schemaProblemPath(rest)...), {"task"}}
+		}
 	}
-	return []any{"task"}
+	return [][]any{{"task"}}
 }
 
 var jsonePathRE = regexp.MustCompile(`at template((?:\.[A-Za-z_][A-Za-z0-9_]*|\["(?:[^"\\]|\\.)*"\]|\[\d+\])*)`)
 var jsonePathStepRE = regexp.MustCompile(`\.([A-Za-z_][A-Za-z0-9_]*)|\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]`)
 
-// definitionProblemPath finds what part of a definition a problem of
-// parseDefinition is about: a schema path ("metadata.owner: ..."), a
-// template location ("task template: SyntaxError at template.payload.x:
-// ..."), or the property a createHook check names.
-func definitionProblemPath(msg string) []any {
+// definitionProblemPaths lists where in a definition a problem of
+// parseDefinition may be, best guess first: a template location ("task
+// template: SyntaxError at template.payload.x: ..."), a schema path
+// ("metadata.owner: ..."), or the property a createHook check names.
+func definitionProblemPaths(msg string) [][]any {
 	if rest, ok := strings.CutPrefix(msg, "task template: "); ok {
 		path := []any{"task"}
 		if m := jsonePathRE.FindStringSubmatch(rest); m != nil {
@@ -173,28 +179,48 @@ func definitionProblemPath(msg string) []any {
 				}
 			}
 		}
-		return path
+		return [][]any{path}
 	}
-	if p := schemaProblemPath(msg); len(p) > 0 {
-		return p
-	}
-	return messagePath(msg)
+	return [][]any{schemaProblemPath(msg), messagePath(msg)}
 }
+
+// locate is the line of the first candidate path (below prefix) whose
+// first step the file has; the line of prefix when none fits.
+func (f *hookFile) locate(prefix []any, candidates [][]any) int {
+	for _, c := range candidates {
+		if len(c) == 0 {
+			continue
+		}
+		full := append(append([]any{}, prefix...), c...)
+		if _, depth := f.find(full...); depth > len(prefix) {
+			return f.lineOf(full...)
+		}
+	}
+	return f.lineOf(prefix...)
+}
+
+var additionalPropertyRE = regexp.MustCompile(`Additional property (\S+) is not allowed`)
 
 // schemaProblemPath reads the field path of a schema problem, as
 // schemas.ValidationError words them ("schedule.0: ...").
 func schemaProblemPath(msg string) []any {
-	field, _, ok := strings.Cut(msg, ": ")
-	if !ok || field == "body" || strings.ContainsAny(field, " \n") {
+	field, rest, ok := strings.Cut(msg, ": ")
+	if !ok || strings.ContainsAny(field, " \n") {
 		return nil
 	}
 	var path []any
-	for _, s := range strings.Split(field, ".") {
-		if i, err := strconv.Atoi(s); err == nil {
-			path = append(path, i)
-		} else {
-			path = append(path, s)
+	if field != "body" && field != "(root)" {
+		for _, s := range strings.Split(field, ".") {
+			if i, err := strconv.Atoi(s); err == nil {
+				path = append(path, i)
+			} else {
+				path = append(path, s)
+			}
 		}
+	}
+	// An unknown property is best shown where it is written.
+	if m := additionalPropertyRE.FindStringSubmatch(rest); m != nil {
+		path = append(path, m[1])
 	}
 	return path
 }

@@ -195,6 +195,9 @@ func parseHookFile(path, group, id string) (*hookFile, []problem) {
 	}
 	f := &hookFile{path: path, hookGroupID: group, hookID: id, root: root}
 	var problems []problem
+	if _, err := nodeValue(&yaml.Node{Kind: yaml.MappingNode, Content: keysOnly(root)}); err != nil {
+		return nil, []problem{nodeProblem(path, err)}
+	}
 	def := map[string]any{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
@@ -232,6 +235,16 @@ func parseHookFile(path, group, id string) (*hookFile, []problem) {
 	return f, nil
 }
 
+// keysOnly is a mapping's content with every value null, to check its
+// keys without converting its values.
+func keysOnly(m *yaml.Node) []*yaml.Node {
+	out := make([]*yaml.Node, 0, len(m.Content))
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		out = append(out, m.Content[i], &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"})
+	}
+	return out
+}
+
 // jsonSyntax reports the first syntax error of a JSON document.
 func jsonSyntax(data []byte) error {
 	var v any
@@ -251,14 +264,25 @@ func lineAt(data []byte, offset int64) int {
 	return bytes.Count(data[:offset], []byte("\n")) + 1
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+var (
+	yamlLineRE = regexp.MustCompile(`line (\d+)`)
+	// yamlContextErrorRE matches the parser errors that yaml.v3 places by
+	// the 0-based line of the construct they were parsing (the block or
+	// flow collection left open), one less than its line in an editor.
+	yamlContextErrorRE = regexp.MustCompile(`did not find expected (key|'-' indicator|',' or '\]'|',' or '\}'|node content)`)
+)
 
+// yamlErrorLine is the 1-based line a yaml.v3 error is about.
 func yamlErrorLine(err error) int {
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n
+	m := yamlLineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
 	}
-	return 0
+	n, _ := strconv.Atoi(m[1])
+	if yamlContextErrorRE.MatchString(err.Error()) {
+		n++
+	}
+	return n
 }
 
 func kindName(n *yaml.Node) string {
@@ -301,6 +325,7 @@ func nodeValue(n *yaml.Node) (any, error) {
 		return nodeValue(n.Alias)
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
+		lines := make(map[string]int, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Tag == "!!merge" {
@@ -309,6 +334,12 @@ func nodeValue(n *yaml.Node) (any, error) {
 			if k.Kind != yaml.ScalarNode {
 				return nil, &nodeError{k.Line, "a mapping key must be a string"}
 			}
+			// yaml.v3 finds repeated keys only when it decodes into Go
+			// values; a node tree keeps both.
+			if first, dup := lines[k.Value]; dup {
+				return nil, &nodeError{k.Line, fmt.Sprintf("%q is given twice (first on line %d)", k.Value, first)}
+			}
+			lines[k.Value] = k.Line
 			val, err := nodeValue(v)
 			if err != nil {
 				return nil, err
@@ -453,34 +484,44 @@ func childNode(n *yaml.Node, keys ...string) *yaml.Node {
 // strings, sequence indexes as ints) that the file has; the line of the
 // key itself for a mapping entry, so a message points at the name.
 func (f *hookFile) lineOf(path ...any) int {
+	line, _ := f.find(path...)
+	return line
+}
+
+// find follows path as far as the file goes: the line reached and how many
+// steps were found.
+func (f *hookFile) find(path ...any) (line, depth int) {
 	n, line := f.root, f.root.Line
-	for _, step := range path {
+	for depth = 0; depth < len(path); depth++ {
 		if n.Kind == yaml.AliasNode {
 			n = n.Alias
 		}
-		switch s := step.(type) {
+		switch s := path[depth].(type) {
 		case string:
 			if n.Kind != yaml.MappingNode {
-				return line
+				return line, depth
 			}
-			found := false
+			var next *yaml.Node
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				if n.Content[i].Value == s {
-					line, n, found = n.Content[i].Line, n.Content[i+1], true
+					line, next = n.Content[i].Line, n.Content[i+1]
 				}
 			}
-			if !found {
-				return line
+			if next == nil {
+				return line, depth
 			}
+			n = next
 		case int:
 			if n.Kind != yaml.SequenceNode || s < 0 || s >= len(n.Content) {
-				return line
+				return line, depth
 			}
 			n = n.Content[s]
 			line = n.Line
+		default:
+			return line, depth
 		}
 	}
-	return line
+	return line, depth
 }
 
 // canonicalJSON encodes v with sorted keys and no HTML escaping.

@@ -334,15 +334,13 @@ type planOptions struct {
 	prune hookScope
 	// getenv reads the secrets the files name.
 	getenv func(string) string
-	// skipUnsetSecrets leaves secrets whose variable is unset out of the
-	// comparison (a warning) instead of failing.
-	skipUnsetSecrets bool
 }
 
 // makePlan compares the files with the deployment. Problems (settings
-// against a deployment without them, unset secrets, files outside the
-// managed prefixes) are returned, each with its file and line; then the
-// plan is empty.
+// against a deployment without them, files outside the managed prefixes)
+// are returned, each with its file and line; then the plan is empty. A
+// secret whose variable is not set is not compared (a warning): callers
+// that need every secret check with unsetSecrets first.
 func makePlan(ctx context.Context, r *liveReader, files []*hookFile, opts planOptions) (*plan, []problem, error) {
 	p := &plan{RootURL: r.client.RootURL(), HooklineAPI: r.hookline, Changes: []*change{}, Warnings: []problem{}}
 	var problems []problem
@@ -359,18 +357,12 @@ func makePlan(ctx context.Context, r *liveReader, files []*hookFile, opts planOp
 				r.client.RootURL(), hooksclient.HooklineBasePath)})
 		}
 		for _, ref := range f.secrets {
-			v := opts.getenv(ref.env)
-			if v == "" {
-				if opts.skipUnsetSecrets {
-					p.Warnings = append(p.Warnings, problem{File: f.path, Line: ref.line, Warning: true, Message: fmt.Sprintf(
-						"%s[%d] is not compared: the environment variable %s is not set", strings.Join(ref.field.path, "."), ref.index, ref.env)})
-					continue
-				}
-				problems = append(problems, problem{File: f.path, Line: ref.line, Message: fmt.Sprintf(
-					"%s[%d]: the environment variable %s, which holds this secret, is not set", strings.Join(ref.field.path, "."), ref.index, ref.env)})
+			if v := opts.getenv(ref.env); v != "" {
+				secrets[f][ref.env] = v
 				continue
 			}
-			secrets[f][ref.env] = v
+			p.Warnings = append(p.Warnings, problem{File: f.path, Line: ref.line, Warning: true, Message: fmt.Sprintf(
+				"%s[%d] is not compared: the environment variable %s is not set", strings.Join(ref.field.path, "."), ref.index, ref.env)})
 		}
 	}
 	if len(problems) > 0 {
@@ -421,6 +413,20 @@ func makePlan(ctx context.Context, r *liveReader, files []*hookFile, opts planOp
 		}
 	}
 	return p, nil, nil
+}
+
+// unsetSecrets reports each secret whose environment variable is not set.
+func unsetSecrets(files []*hookFile, getenv func(string) string) []problem {
+	var out []problem
+	for _, f := range files {
+		for _, ref := range f.secrets {
+			if getenv(ref.env) == "" {
+				out = append(out, problem{File: f.path, Line: ref.line, Message: fmt.Sprintf(
+					"%s[%d]: the environment variable %s, which holds this secret, is not set (diff --no-secrets compares without it)", strings.Join(ref.field.path, "."), ref.index, ref.env)})
+			}
+		}
+	}
+	return out
 }
 
 // planFile compares one file with its live hook (nil when there is none)
