@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -172,8 +173,12 @@ func parseHookFile(path, group, id string) (*hookFile, []problem) {
 	if err != nil {
 		return fail(0, "%v", err)
 	}
+	var doc yaml.Node
 	if filepath.Ext(path) == ".json" {
-		if err := jsonSyntax(data); err != nil {
+		// JSON is read by encoding/json (YAML lacks some of its escapes),
+		// into the node tree YAML files give, with lines.
+		root, err := jsonNodes(data)
+		if err != nil {
 			var se *json.SyntaxError
 			line := 0
 			if errors.As(err, &se) {
@@ -181,9 +186,8 @@ func parseHookFile(path, group, id string) (*hookFile, []problem) {
 			}
 			return fail(line, "not valid JSON: %v", err)
 		}
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
+	} else if err := yaml.Unmarshal(data, &doc); err != nil {
 		return fail(yamlErrorLine(err), "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -245,17 +249,68 @@ func keysOnly(m *yaml.Node) []*yaml.Node {
 	return out
 }
 
-// jsonSyntax reports the first syntax error of a JSON document.
-func jsonSyntax(data []byte) error {
-	var v any
+// jsonNodes reads a JSON document into a yaml.Node tree whose nodes carry
+// the lines they are on.
+func jsonNodes(data []byte) (*yaml.Node, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&v); err != nil {
-		return err
+	dec.UseNumber()
+	var value func() (*yaml.Node, error)
+	value = func() (*yaml.Node, error) {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		// The token starts after any space that preceded it.
+		line := lineAt(data, start+int64(len(data[start:])-len(bytes.TrimLeft(data[start:], " \t\r\n,:"))))
+		switch t := tok.(type) {
+		case json.Delim:
+			kind := yaml.SequenceNode
+			if t == '{' {
+				kind = yaml.MappingNode
+			}
+			n := &yaml.Node{Kind: kind, Line: line}
+			for dec.More() {
+				if kind == yaml.MappingNode {
+					k, err := value()
+					if err != nil {
+						return nil, err
+					}
+					n.Content = append(n.Content, k)
+				}
+				v, err := value()
+				if err != nil {
+					return nil, err
+				}
+				n.Content = append(n.Content, v)
+			}
+			if _, err := dec.Token(); err != nil { // the closing delimiter
+				return nil, err
+			}
+			return n, nil
+		case string:
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t, Line: line}, nil
+		case json.Number:
+			tag := "!!int"
+			if strings.ContainsAny(string(t), ".eE") {
+				tag = "!!float"
+			}
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: string(t), Line: line}, nil
+		case bool:
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t), Line: line}, nil
+		case nil:
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null", Line: line}, nil
+		}
+		return nil, fmt.Errorf("unexpected JSON token %v", tok)
 	}
-	if dec.More() {
-		return &json.SyntaxError{Offset: dec.InputOffset()}
+	root, err := value()
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
+	}
+	return root, nil
 }
 
 // lineAt is the 1-based line of a byte offset.
@@ -266,10 +321,10 @@ func lineAt(data []byte, offset int64) int {
 
 var (
 	yamlLineRE = regexp.MustCompile(`line (\d+)`)
-	// yamlContextErrorRE matches the parser errors that yaml.v3 places by
-	// the 0-based line of the construct they were parsing (the block or
-	// flow collection left open), one less than its line in an editor.
-	yamlContextErrorRE = regexp.MustCompile(`did not find expected (key|'-' indicator|',' or '\]'|',' or '\}'|node content)`)
+	// yamlContextErrorRE matches yaml.v3's parser errors, whose line it
+	// prints 0-based (scanner errors are 1-based), one less than the line
+	// in an editor.
+	yamlContextErrorRE = regexp.MustCompile(`did not find expected (key|'-' indicator|',' or '\]'|',' or '\}'|node content|<document start>)|found (duplicate %|incompatible YAML|undefined tag handle)`)
 )
 
 // yamlErrorLine is the 1-based line a yaml.v3 error is about.
@@ -374,6 +429,9 @@ func scalarValue(n *yaml.Node) (any, error) {
 		}
 		return b, nil
 	case "!!int":
+		if json.Valid([]byte(n.Value)) {
+			return json.Number(n.Value), nil
+		}
 		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
 			return json.Number(strconv.FormatInt(i, 10)), nil
 		}

@@ -27,13 +27,31 @@ func encodeHookFile(doc map[string]any, format string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Block literals are the readable form of multi-line strings, but a
-	// few strings (trailing spaces, say) do not survive them: check, and
-	// fall back to quoted strings.
+	// Each block literal was checked on its own; check the whole too.
 	if back, err := yamlToJSON(out); err != nil || !bytes.Equal(back, canonicalJSON(doc)) {
 		return encodeYAML(doc, false)
 	}
 	return out, nil
+}
+
+// literalSafe reports whether s reads back unchanged from a block literal
+// (`|`), the readable form of a multi-line string. Some strings do not
+// (a tab opening a line, trailing spaces, a carriage return); they are
+// written double-quoted.
+func literalSafe(s string) bool {
+	if strings.ContainsAny(s, "\r\t") {
+		return false
+	}
+	n := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: "k"},
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: yaml.LiteralStyle},
+	}}
+	data, err := yaml.Marshal(n)
+	if err != nil {
+		return false
+	}
+	var back map[string]string
+	return yaml.Unmarshal(data, &back) == nil && back["k"] == s
 }
 
 func encodeYAML(doc map[string]any, literals bool) ([]byte, error) {
@@ -77,7 +95,11 @@ func yamlNode(v any, literals bool) *yaml.Node {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, yamlNode(t[k], literals))
+			key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}
+			if strings.ContainsAny(k, "\n\r") {
+				key.Style = yaml.DoubleQuotedStyle // a block key reads back wrong
+			}
+			n.Content = append(n.Content, key, yamlNode(t[k], literals))
 		}
 		return n
 	case []any:
@@ -91,8 +113,12 @@ func yamlNode(v any, literals bool) *yaml.Node {
 		return n
 	case string:
 		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}
-		if literals && strings.Contains(t, "\n") {
-			n.Style = yaml.LiteralStyle
+		if strings.Contains(t, "\n") {
+			// yaml.v3 would pick a block literal by itself.
+			n.Style = yaml.DoubleQuotedStyle
+			if literals && literalSafe(t) {
+				n.Style = yaml.LiteralStyle
+			}
 		}
 		return n
 	case json.Number:
