@@ -16,7 +16,7 @@ import (
 func TestNodeValue(t *testing.T) {
 	for _, tt := range []struct {
 		name, yaml, want, err string
-		errLine                int
+		errLine               int
 	}{
 		{name: "scalars", yaml: "a: 1\nb: 1.50\nc: true\nd: null\ne: 'yes'\nf: yes\ng: 0x1F\nh: 1_000\ni: 12345678901234567890\n",
 			want: `{"a":1,"b":1.50,"c":true,"d":null,"e":"yes","f":"yes","g":31,"h":1000,"i":12345678901234567890}`},
