@@ -173,9 +173,12 @@ func (r *liveReader) readSettings(ctx context.Context, live map[string]*liveHook
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil && first == nil {
-				first = err
-				cancel()
+			if err != nil {
+				if first == nil {
+					first = err
+					cancel()
+				}
+				return
 			}
 			h.settings = canonicalJSON(decodeJSON(raw))
 		}()

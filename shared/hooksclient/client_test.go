@@ -74,6 +74,22 @@ func TestClient_SignsAndEscapes(t *testing.T) {
 	}
 }
 
+func TestClient_TemporaryCredentials(t *testing.T) {
+	srv := server(t, func(w http.ResponseWriter, r *http.Request, _ []byte) { io.WriteString(w, `{"groups":["g"]}`) })
+	now := time.Now()
+	temp, err := auth.CreateTemporaryCredentials(auth.Credentials{ClientID: "tester", AccessToken: testToken}, []string{"hooks:*"}, now.Add(-time.Minute), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(srv.URL, temp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if groups, err := c.ListHookGroups(context.Background()); err != nil || len(groups) != 1 {
+		t.Fatalf("temporary credentials: %v %v", groups, err)
+	}
+}
+
 func TestClient_Errors(t *testing.T) {
 	var calls atomic.Int32
 	srv := server(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
