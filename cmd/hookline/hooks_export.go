@@ -56,7 +56,7 @@ func runHooksExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fail(err)
 	}
-	live, err := r.read(ctx, nil, scope, true)
+	live, err := r.read(ctx, nil, scope, true, scope.has)
 	if err != nil {
 		return fail(err)
 	}

@@ -98,10 +98,11 @@ type liveReader struct {
 	parallel int
 }
 
-// read returns the live hooks of the given groups and of the groups that
-// scope may hold, with their settings when the deployment has Hookline's
-// API, keyed by "<hookGroupId>/<hookId>".
-func (r *liveReader) read(ctx context.Context, groups []string, scope hookScope, wantAll bool) (map[string]*liveHook, error) {
+// read returns the live hooks of the given groups and, with wantAll, of
+// the groups that scope may hold, keyed by "<hookGroupId>/<hookId>". When
+// the deployment has Hookline's API, the hooks that need reports get their
+// settings too.
+func (r *liveReader) read(ctx context.Context, groups []string, scope hookScope, wantAll bool, need func(key string) bool) (map[string]*liveHook, error) {
 	want := map[string]bool{}
 	for _, g := range groups {
 		want[g] = true
@@ -149,11 +150,17 @@ func (r *liveReader) read(ctx context.Context, groups []string, scope hookScope,
 	if !r.hookline {
 		return live, nil
 	}
-	return live, r.readSettings(ctx, live)
+	needed := make([]*liveHook, 0, len(live))
+	for k, h := range live {
+		if need(k) {
+			needed = append(needed, h)
+		}
+	}
+	return live, r.readSettings(ctx, needed)
 }
 
 // readSettings fills in the settings of every hook, a few at a time.
-func (r *liveReader) readSettings(ctx context.Context, live map[string]*liveHook) error {
+func (r *liveReader) readSettings(ctx context.Context, live []*liveHook) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sem := make(chan struct{}, max(r.parallel, 1))
@@ -380,7 +387,13 @@ func makePlan(ctx context.Context, r *liveReader, files []*hookFile, opts planOp
 	for g := range groups {
 		groupList = append(groupList, g)
 	}
-	live, err := r.read(ctx, groupList, opts.prune, !opts.prune.all())
+	declared := map[string]bool{}
+	for _, f := range files {
+		declared[f.key()] = true
+	}
+	live, err := r.read(ctx, groupList, opts.prune, !opts.prune.all(), func(k string) bool {
+		return declared[k] || (!opts.prune.all() && opts.prune.has(k))
+	})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -397,10 +410,6 @@ func makePlan(ctx context.Context, r *liveReader, files []*hookFile, opts planOp
 		p.Changes = append(p.Changes, c)
 	}
 	if !opts.prune.all() {
-		declared := map[string]bool{}
-		for _, f := range files {
-			declared[f.key()] = true
-		}
 		var keys []string
 		for k := range live {
 			if opts.prune.has(k) && !declared[k] {
@@ -410,9 +419,13 @@ func makePlan(ctx context.Context, r *liveReader, files []*hookFile, opts planOp
 		sort.Strings(keys)
 		for _, k := range keys {
 			h := live[k]
-			before := displayDoc(h.definition, nil)
-			p.Changes = append(p.Changes, &change{Action: actionDelete, HookGroupID: h.hookGroupID, HookID: h.hookID, Definition: true, Settings: h.settings != nil && string(h.settings) != "{}",
-				Diff: unifiedDiff(k, before, ""), seen: h})
+			var view map[string]any
+			if h.settings != nil {
+				reply, _ := decodeJSON(h.settings).(map[string]any)
+				view = settingsView(r.reg, reply, nil)
+			}
+			p.Changes = append(p.Changes, &change{Action: actionDelete, HookGroupID: h.hookGroupID, HookID: h.hookID, Definition: true, Settings: len(view) > 0,
+				Diff: unifiedDiff(k, displayDoc(h.definition, view), ""), seen: h})
 		}
 	}
 	return p, nil, nil
