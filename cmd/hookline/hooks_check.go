@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/service"
 )
 
 // fileChecker checks hook files offline, with the checks of `hookline
@@ -23,15 +25,18 @@ import (
 type fileChecker struct {
 	reg      *schemas.Registry
 	denylist []string
-	svc      *hooks.Service
+	checker  *hooks.Checker
 }
 
+// newFileChecker builds the checks with the options every entry point
+// gives the domain (service.HooksOptions) and no roles: offline, the
+// scopes of a hook's role are not known.
 func newFileChecker(reg *schemas.Registry, denylist []string) (*fileChecker, error) {
-	svc, err := hooks.NewService(nil, reg, hooks.Options{Denylist: denylist, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
+	if _, err := hooks.NewDenylist(denylist); err != nil {
 		return nil, err
 	}
-	return &fileChecker{reg: reg, denylist: denylist, svc: svc}, nil
+	opts := service.HooksOptions(config.Config{Denylist: denylist})
+	return &fileChecker{reg: reg, denylist: denylist, checker: hooks.NewChecker(reg, opts)}, nil
 }
 
 // placeholderSecret stands in for a secret while settings are checked
@@ -44,10 +49,6 @@ func (c *fileChecker) check(ctx context.Context, f *hookFile) []problem {
 	var problems []problem
 	add := func(line int, warning bool, msg string) {
 		problems = append(problems, problem{File: f.path, Line: line, Message: msg, Warning: warning})
-	}
-	in, defProblems := parseDefinition(c.reg, c.denylist, f.definition)
-	for _, p := range defProblems {
-		add(f.locate(nil, definitionProblemPaths(p)), false, p)
 	}
 	var settings hooks.Settings
 	if f.settings != nil {
@@ -73,36 +74,45 @@ func (c *fileChecker) check(ctx context.Context, f *hookFile) []problem {
 		}
 	}
 	if len(problems) > 0 {
+		settings = hooks.Settings{} // invalid: the pre-check goes without them
+	}
+	defProblems, rep, err := precheckHook(ctx, c.reg, c.denylist, c.checker, f.hookGroupID, f.hookID, f.definition, settings, c.sample(f))
+	for _, p := range defProblems {
+		add(f.locate(nil, definitionProblemPaths(p)), false, p)
+	}
+	if len(problems) > 0 {
 		return problems
 	}
-	for _, w := range c.precheck(ctx, f, in, settings) {
+	if err != nil {
+		add(f.lineOf("task"), false, "pre-check: "+err.Error())
+		return problems
+	}
+	for _, w := range keptWarnings(rep.Warnings) {
 		add(f.locate(nil, warningPaths(w)), true, "pre-check: "+w.Message)
 	}
 	return problems
 }
 
-// precheck pre-checks a sample fire of the hook, as `hookline validate
-// --hook` does: a scheduled fire for a hook with a schedule, otherwise a
-// triggerHook call with the payload {}. Roles are not known offline, so
-// the scopes of the hook's role are not compared. When the hook's
-// triggerSchema refuses {}, the sample says nothing about the template and
-// only the findings that do not depend on it are kept.
-func (c *fileChecker) precheck(ctx context.Context, f *hookFile, in hooks.Input, settings hooks.Settings) []hooks.CheckWarning {
-	def := hooks.Definition{HookGroupID: f.hookGroupID, HookID: f.hookID, Metadata: in.Metadata, Task: in.Task, Schedule: in.Schedule, TriggerSchema: in.TriggerSchema}
-	sample := hooks.CheckInput{FiredBy: hooks.FiredByTriggerHook, Payload: map[string]any{}}
-	if len(in.Schedule) > 0 {
-		sample.FiredBy = hooks.FiredBySchedule
+// sample is the fire a file's hook is pre-checked with: a scheduled fire
+// for a hook with a schedule, otherwise a triggerHook call with {}.
+func (c *fileChecker) sample(f *hookFile) hooks.CheckInput {
+	var def struct {
+		Schedule []string `json:"schedule"`
 	}
-	rep, err := c.svc.CheckDefinition(ctx, def, settings, nil, sample, nil)
-	if err != nil {
-		return []hooks.CheckWarning{{Code: hooks.WarnRenderError, Message: err.Error()}}
+	_ = json.Unmarshal(f.definition, &def)
+	if len(def.Schedule) > 0 {
+		return hooks.CheckInput{FiredBy: hooks.FiredBySchedule}
 	}
-	sampleRefused := false
-	for _, w := range rep.Warnings {
-		sampleRefused = sampleRefused || w.Code == hooks.WarnPayloadSchema
-	}
+	return hooks.CheckInput{FiredBy: hooks.FiredByTriggerHook, Payload: map[string]any{}}
+}
+
+// keptWarnings drops what the sample cannot tell: roles are not known
+// offline, and when the hook's triggerSchema refuses the sample payload
+// {} the rest of the report says nothing about the template.
+func keptWarnings(ws []hooks.CheckWarning) []hooks.CheckWarning {
+	sampleRefused := slices.ContainsFunc(ws, func(w hooks.CheckWarning) bool { return w.Code == hooks.WarnPayloadSchema })
 	var out []hooks.CheckWarning
-	for _, w := range rep.Warnings {
+	for _, w := range ws {
 		switch {
 		case w.Code == hooks.WarnRolesUnknown:
 		case sampleRefused && w.Code != hooks.WarnNoSchedule && w.Code != hooks.WarnPaused:

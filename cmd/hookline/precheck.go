@@ -71,7 +71,11 @@ func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) st
 	if err != nil {
 		return fail(err)
 	}
-	in, problems := parseDefinition(reg, cfg.Denylist, data)
+	checker, err := service.NewChecker(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	problems, rep, err := precheckHook(context.Background(), reg, cfg.Denylist, checker, group, id, data, hooks.Settings{}, hooks.CheckInput{FiredBy: *firedBy, Payload: payload})
 	if len(problems) > 0 {
 		fmt.Fprintf(stdout, "%s: invalid hook definition:\n", *hookFile)
 		for _, p := range problems {
@@ -79,12 +83,6 @@ func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) st
 		}
 		return precheckInvalid
 	}
-	checker, err := service.NewChecker(cfg)
-	if err != nil {
-		return fail(err)
-	}
-	def := hooks.Definition{HookGroupID: group, HookID: id, Metadata: in.Metadata, Task: in.Task, Schedule: in.Schedule, TriggerSchema: in.TriggerSchema}
-	rep, err := checker.CheckDefinition(context.Background(), def, hooks.Settings{}, nil, hooks.CheckInput{FiredBy: *firedBy, Payload: payload})
 	if err != nil {
 		return fail(err)
 	}
@@ -99,4 +97,21 @@ func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) st
 		}
 	}
 	return precheckClean
+}
+
+// precheckHook is what `hookline validate --hook` checks, and `hookline
+// hooks diff` for every file: the definition (a create-hook-request
+// document) as validate checks it, then, when it is valid, a pre-check of
+// the sample fire with the hook's settings. problems says why the
+// definition is invalid; the report's warnings are what the sample fire
+// would trip on.
+func precheckHook(ctx context.Context, reg *schemas.Registry, denylist []string, checker *hooks.Checker, hookGroupID, hookID string,
+	data []byte, settings hooks.Settings, sample hooks.CheckInput) (problems []string, rep hooks.CheckReport, err error) {
+	in, problems := parseDefinition(reg, denylist, data)
+	if len(problems) > 0 {
+		return problems, hooks.CheckReport{}, nil
+	}
+	def := hooks.Definition{HookGroupID: hookGroupID, HookID: hookID, Metadata: in.Metadata, Task: in.Task, Schedule: in.Schedule, TriggerSchema: in.TriggerSchema}
+	rep, err = checker.CheckDefinition(ctx, def, settings, nil, sample)
+	return nil, rep, err
 }

@@ -39,6 +39,7 @@ var layers = map[string]string{
 	"shared/taskcluster/localqueue": "adapter",
 	"shared/auth":                   "adapter",
 	"shared/awsenv":                 "adapter",
+	"shared/hooksclient":            "adapter",
 
 	"shared/store":  "foundation",
 	"shared/cron":   "foundation",
