@@ -69,13 +69,28 @@ screenshots: ## refresh the console screenshots in docs/ (runs the browser tests
 LINT_ALLOW ?=
 
 .PHONY: lint
-lint: ## gofmt, go vet, a go.mod tidiness check, and no binaries or files over 1 MB in git (LINT_ALLOW)
+lint: ## gofmt, go vet, staticcheck, the import rule, go.mod tidiness, the JSON-e corpus, no binaries or files over 1 MB in git (LINT_ALLOW)
 	@bash .ci/check-tracked-files $(LINT_ALLOW)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	@cp go.mod /tmp/hookline-go.mod.bak; cp go.sum /tmp/hookline-go.sum.bak; $(GO) mod tidy; \
-	  if ! git diff --quiet -- go.mod go.sum; then echo "go.mod/go.sum are not tidy"; git diff -- go.mod go.sum; \
-	  cp /tmp/hookline-go.mod.bak go.mod; cp /tmp/hookline-go.sum.bak go.sum; exit 1; fi
+	$(GO) vet -tags integration ./...
+	$(GO) tool staticcheck -tags integration ./...
+	$(GO) test -count=1 ./infra/archtest
+	@tmp=$$(mktemp -d); cp go.mod go.sum "$$tmp"/; $(GO) mod tidy; \
+	  if ! cmp -s go.mod "$$tmp"/go.mod || ! cmp -s go.sum "$$tmp"/go.sum; then echo "go.mod/go.sum are not tidy (go mod tidy would change them):"; \
+	  diff -u "$$tmp"/go.mod go.mod; diff -u "$$tmp"/go.sum go.sum; cp "$$tmp"/go.mod "$$tmp"/go.sum .; rm -rf "$$tmp"; exit 1; fi; rm -rf "$$tmp"
+	@$(MAKE) --no-print-directory check-testdata
+
+# The corpus must be what the pinned reference JSON-e makes of cases.js.
+# Without Node it is skipped, except under CI=true.
+.PHONY: check-testdata
+check-testdata: ## check shared/jsone/testdata/corpus.json is what `make testdata` generates (needs node)
+	@if ! command -v node >/dev/null 2>&1; then \
+	  if [ "$$CI" = true ]; then echo "check-testdata: node is required under CI=true"; exit 1; fi; \
+	  echo "check-testdata: skipped, node is not installed"; exit 0; fi; \
+	corpus=shared/jsone/testdata/corpus.json; saved=$$(mktemp); cp $$corpus "$$saved"; \
+	$(MAKE) --no-print-directory -s testdata >/dev/null || { cp "$$saved" $$corpus; rm -f "$$saved"; exit 1; }; \
+	if ! cmp -s "$$saved" $$corpus; then echo "$$corpus is not what \`make testdata\` generates from cases.js:"; \
+	  diff -u "$$saved" $$corpus | head -40; cp "$$saved" $$corpus; rm -f "$$saved"; exit 1; fi; rm -f "$$saved"
 
 .PHONY: clean
 clean: ## remove build output and local data

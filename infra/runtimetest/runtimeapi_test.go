@@ -286,16 +286,6 @@ func (p *process) invoke(tb testing.TB, payload []byte) result {
 	return result{}
 }
 
-// invokeOK invokes and requires a response, not an error.
-func (p *process) invokeOK(tb testing.TB, payload []byte) []byte {
-	tb.Helper()
-	r := p.invoke(tb, payload)
-	if !r.ok {
-		tb.Fatalf("%s answered with an error (%s): %s", p.name, r.errorType, r.body)
-	}
-	return r.body
-}
-
 // TestRuntimeAPI_Errors covers what the emulator cannot show: that a
 // function reports a failed invocation through the Runtime API's
 // .../error endpoint rather than as a response. Lambda turns that into

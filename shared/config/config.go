@@ -309,7 +309,7 @@ func loadPulse(get func(name, def string) string) (PulseConfig, error) {
 		}
 	}
 	if !validNamespace(p.Namespace) {
-		return PulseConfig{}, fmt.Errorf("config: HOOKLINE_PULSE_NAMESPACE %q must be 1 to 64 of A-Z a-z 0-9 - _ .", p.Namespace)
+		return PulseConfig{}, fmt.Errorf("config: HOOKLINE_PULSE_NAMESPACE %q must be 1 to 64 characters, each a letter, digit, dot, dash or underscore", p.Namespace)
 	}
 	var err error
 	if p.QueueMaxLength, err = intVar(get, "HOOKLINE_PULSE_QUEUE_MAX_LENGTH", 10000, 1, 100_000_000); err != nil {

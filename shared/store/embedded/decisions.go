@@ -135,9 +135,9 @@ func (s *Store) ListDecisions(ctx context.Context, hookGroupID, hookID string, p
 		var k, v []byte
 		if after == "" {
 			// 0xff sorts after every id character.
-			k, v = c.Seek(append(bytes.Clone(prefix), 0xff))
+			k, _ = c.Seek(append(bytes.Clone(prefix), 0xff))
 		} else {
-			k, v = c.Seek(append(bytes.Clone(prefix), after...))
+			k, _ = c.Seek(append(bytes.Clone(prefix), after...))
 		}
 		if k == nil {
 			k, v = c.Last()

@@ -110,14 +110,6 @@ func (s *status) resolveDeadline(now time.Time) {
 	s.State = "exception"
 }
 
-// createRequest is a validated createTask call, ready to be stored.
-type createRequest struct {
-	taskID     string
-	def        definition
-	defJSON    []byte
-	statusJSON []byte
-}
-
 // parseBody decodes a createTask body as lib-api does: an empty body is
 // {}, anything but a JSON object is MalformedPayload. Numbers become
 // float64, as in JavaScript.
