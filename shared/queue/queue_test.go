@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hookline/hookline/shared/queue"
@@ -153,41 +154,62 @@ func TestSQSUnknownQueue(t *testing.T) {
 	}
 }
 
-func TestMemoryLongPollWakesOnSend(t *testing.T) {
-	q := queue.NewMemory(nil)
-	ctx := context.Background()
-	got := make(chan []queue.Message, 1)
-	start := time.Now()
-	go func() {
-		m, _ := q.Receive(ctx, 1, 10*time.Second)
-		got <- m
-	}()
-	time.Sleep(50 * time.Millisecond)
-	q.Send(ctx, []byte("hello"))
-	select {
-	case m := <-got:
+// On the bubble's clock: a long poll wakes on a send, not on its timer; an
+// empty poll lasts exactly its wait; a received message not deleted comes
+// back after exactly the visibility timeout.
+func TestMemoryLongPoll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		q := queue.NewMemory(nil)
+		got := make(chan []queue.Message, 1)
+		start := time.Now()
+		go func() {
+			m, _ := q.Receive(ctx, 1, 10*time.Second)
+			got <- m
+		}()
+		synctest.Wait() // the poll is waiting
+		q.Send(ctx, []byte("hello"))
+		m := <-got
 		if len(m) != 1 || string(m[0].Body) != "hello" {
 			t.Fatalf("got %+v", m)
 		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Fatalf("woke after %v", d)
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("woke after %v, want at once", d)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the long poll did not wake on send")
-	}
-	// An empty poll returns nothing, without error, after its wait.
-	if m, err := queue.NewMemory(nil).Receive(ctx, 1, 10*time.Millisecond); err != nil || len(m) != 0 {
-		t.Fatalf("empty poll: %v %v", m, err)
-	}
-	// A cancelled poll returns the context's error.
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := queue.NewMemory(nil).Receive(cctx, 1, time.Second); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled poll: %v", err)
-	}
+
+		start = time.Now()
+		again, err := q.Receive(ctx, 1, time.Minute)
+		if err != nil || len(again) != 1 || again[0].ID != m[0].ID || again[0].ReceiveCount != 2 {
+			t.Fatalf("redelivery: %+v %v", again, err)
+		}
+		if d := time.Since(start); d != 30*time.Second {
+			t.Errorf("redelivered after %v, want the 30s default visibility timeout", d)
+		}
+
+		start = time.Now()
+		if m, err := queue.NewMemory(nil).Receive(ctx, 1, 10*time.Millisecond); err != nil || len(m) != 0 {
+			t.Fatalf("empty poll: %v %v", m, err)
+		}
+		if d := time.Since(start); d != 10*time.Millisecond {
+			t.Errorf("empty poll returned after %v, want its 10ms wait", d)
+		}
+
+		// A cancelled poll returns the context's error.
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := queue.NewMemory(nil).Receive(cctx, 1, time.Second); !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled poll: %v", err)
+		}
+	})
 }
 
+// On the bubble's clock the retries wait the backoff, doubling: the batch
+// takes as long as its slowest entry, "down" (1s, then 2s).
 func TestLocalRetriesAndReports(t *testing.T) {
+	synctest.Test(t, testLocalRetriesAndReports)
+}
+
+func testLocalRetriesAndReports(t *testing.T) {
 	var calls sync.Map // body -> *atomic.Int32
 	count := func(body []byte) int32 {
 		v, _ := calls.LoadOrStore(string(body), new(atomic.Int32))
@@ -206,11 +228,15 @@ func TestLocalRetriesAndReports(t *testing.T) {
 			return fmt.Errorf("malformed: %w", queue.ErrPermanent)
 		}
 		return nil
-	}, &queue.LocalOptions{Attempts: 3, Backoff: time.Millisecond})
+	}, &queue.LocalOptions{Attempts: 3, Backoff: time.Second})
 	batch := []queue.Entry{{ID: "a", Body: []byte("ok")}, {ID: "b", Body: []byte("flaky")}, {ID: "c", Body: []byte("down")}, {ID: "d", Body: []byte("bad")}}
-	failed, err := q.SendBatch(context.Background(), batch)
+	start := time.Now()
+	failed, err := q.SendBatch(t.Context(), batch)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if d := time.Since(start); d != 3*time.Second {
+		t.Errorf("batch took %v, want 3s (backoffs of 1s and 2s)", d)
 	}
 	got := map[string]queue.EntryError{}
 	for _, f := range failed {
@@ -227,7 +253,13 @@ func TestLocalRetriesAndReports(t *testing.T) {
 	}
 }
 
+// On the bubble's clock 50 messages of 5ms each, 4 at a time, take exactly
+// 13 rounds, and the peak is exactly the limit.
 func TestLocalBoundsConcurrency(t *testing.T) {
+	synctest.Test(t, testLocalBoundsConcurrency)
+}
+
+func testLocalBoundsConcurrency(t *testing.T) {
 	var running, peak atomic.Int32
 	q := queue.NewLocal(func(context.Context, []byte) error {
 		n := running.Add(1)
@@ -242,9 +274,10 @@ func TestLocalBoundsConcurrency(t *testing.T) {
 		return nil
 	}, &queue.LocalOptions{Concurrency: 4})
 	var wg sync.WaitGroup
+	start := time.Now()
 	for range 5 {
 		wg.Go(func() {
-			if failed, err := q.SendBatch(context.Background(), entries(10, 1)); err != nil || len(failed) > 0 {
+			if failed, err := q.SendBatch(t.Context(), entries(10, 1)); err != nil || len(failed) > 0 {
 				t.Errorf("%v %v", failed, err)
 			}
 		})
@@ -252,5 +285,8 @@ func TestLocalBoundsConcurrency(t *testing.T) {
 	wg.Wait()
 	if p := peak.Load(); p != 4 {
 		t.Fatalf("peak concurrency %d, want 4", p)
+	}
+	if d := time.Since(start); d != 13*5*time.Millisecond {
+		t.Errorf("50 messages took %v, want 13 rounds of 5ms", d)
 	}
 }

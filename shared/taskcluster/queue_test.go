@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -34,6 +35,16 @@ const testTask = `{"provisionerId":"prov","workerType":"wt","created":"2030-01-0
 	`"deadline":"2030-01-02T00:00:00.000Z","payload":{"n":1.50,"s":"<&>"},"metadata":{}}`
 
 const statusAnswer = `{"status":{"taskId":"fN1SbArXTPSVFNUvaOlinQ","state":"pending"}}`
+
+// handlerTransport answers requests with a handler, in memory: no
+// connections, so a client using it works inside a synctest bubble.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
 
 // recordedSleep is a QueueOptions.Sleep that records the waits.
 type recordedSleep struct {
@@ -331,31 +342,62 @@ func TestQueue_NetworkErrors(t *testing.T) {
 func TestQueue_ContextStopsRetries(t *testing.T) {
 	t.Run("cancelled while waiting", func(t *testing.T) {
 		t.Parallel()
-		s := &scripted{statuses: []int{500}, bodies: []string{"{}"}}
-		srv := httptest.NewServer(s)
-		defer srv.Close()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		// The real timer-based wait, with a long backoff: only the
-		// cancellation can end it quickly.
-		q := NewQueue(srv.URL, testCreds, srv.Client(), &QueueOptions{BaseBackoff: time.Hour, MaxBackoff: time.Hour})
-		go func() {
-			for s.calls.Load() == 0 {
-				time.Sleep(time.Millisecond)
+		// The real timer-based wait, with an hour's backoff, on the bubble's
+		// fake clock: the queue is answered in memory (no network), so once
+		// every goroutine is blocked the call can only be waiting on its
+		// timer, and the cancellation, not the timer, must end it.
+		synctest.Test(t, func(t *testing.T) {
+			s := &scripted{statuses: []int{500}, bodies: []string{"{}"}}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			client := &http.Client{Transport: handlerTransport{s}}
+			q := NewQueue("http://queue.test", testCreds, client, &QueueOptions{BaseBackoff: time.Hour, MaxBackoff: time.Hour})
+			var err error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_, err = q.CreateTask(ctx, testTaskID, json.RawMessage(testTask), nil)
+			}()
+			synctest.Wait()
+			if s.calls.Load() != 1 {
+				t.Fatalf("%d calls before the wait, want 1", s.calls.Load())
 			}
+			start := time.Now()
 			cancel()
-		}()
-		start := time.Now()
-		_, err := q.CreateTask(ctx, testTaskID, json.RawMessage(testTask), nil)
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("err = %v, want context.Canceled", err)
-		}
-		if IsRetryable(err) || StatusCode(err) != 0 {
-			t.Errorf("cancelled call: retryable %v, status %d", IsRetryable(err), StatusCode(err))
-		}
-		if s.calls.Load() != 1 || time.Since(start) > 10*time.Second {
-			t.Errorf("%d calls in %v", s.calls.Load(), time.Since(start))
-		}
+			<-done
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			if IsRetryable(err) || StatusCode(err) != 0 {
+				t.Errorf("cancelled call: retryable %v, status %d", IsRetryable(err), StatusCode(err))
+			}
+			if waited := time.Since(start); waited != 0 || s.calls.Load() != 1 {
+				t.Errorf("%d calls, %v waited after the cancellation", s.calls.Load(), waited)
+			}
+		})
+	})
+	t.Run("real waits follow the backoff", func(t *testing.T) {
+		t.Parallel()
+		// Without QueueOptions.Sleep the queue sleeps on a timer: on the
+		// bubble's clock, three 500s then a 200 take exactly the three
+		// backoffs (base, double, capped at the maximum; jitter fixed).
+		synctest.Test(t, func(t *testing.T) {
+			s := &scripted{statuses: []int{500, 500, 500, 200}, bodies: []string{"{}", "{}", "{}", statusAnswer}}
+			client := &http.Client{Transport: handlerTransport{s}}
+			q := NewQueue("http://queue.test", testCreds, client, &QueueOptions{
+				BaseBackoff: time.Second, MaxBackoff: 3 * time.Second, MaxAttempts: 4, Rand: func() float64 { return 0.5 },
+			})
+			start := time.Now()
+			if _, err := q.CreateTask(t.Context(), testTaskID, json.RawMessage(testTask), nil); err != nil {
+				t.Fatal(err)
+			}
+			if s.calls.Load() != 4 {
+				t.Fatalf("%d calls, want 4", s.calls.Load())
+			}
+			if got, want := time.Since(start), (1+2+3)*time.Second; got != want {
+				t.Errorf("waited %v, want %v (1s, 2s, then 4s capped at 3s)", got, want)
+			}
+		})
 	})
 	t.Run("cancelled during a request", func(t *testing.T) {
 		t.Parallel()
