@@ -152,7 +152,13 @@ func TestServeWithPulse(t *testing.T) {
 	if !strings.Contains(task, `"payload":{"by":"pulseMessage","repo":"docs"}`) {
 		t.Fatalf("task %s", task)
 	}
-	status, body := signed(t, creds, "GET", base+"/api/hooks/v1/hooks/g/h/last-fires", "")
+	// The fire is recorded after the task is created: wait for the record.
+	var status int
+	var body string
+	waitFor(t, 10*time.Second, "the fire's record", func() bool {
+		status, body = signed(t, creds, "GET", base+"/api/hooks/v1/hooks/g/h/last-fires", "")
+		return status != 200 || strings.Contains(body, `"firedBy":"pulseMessage"`)
+	})
 	if status != 200 || !strings.Contains(body, `"firedBy":"pulseMessage"`) {
 		t.Fatalf("last fires: %d %s", status, body)
 	}

@@ -69,7 +69,11 @@ func BenchmarkBridgeForward(b *testing.B) {
 				b.StartTimer()
 				start := time.Now()
 				go func() { done <- br.Run(ctx) }()
+				deadline := time.Now().Add(2 * time.Minute)
 				for count() < perRound {
+					if time.Now().After(deadline) {
+						b.Fatalf("%d of %d messages forwarded in 2 minutes", count(), perRound)
+					}
 					time.Sleep(time.Millisecond)
 				}
 				// Acked too: the queue has nothing left, ready or not.
@@ -77,6 +81,9 @@ func BenchmarkBridgeForward(b *testing.B) {
 					n, _ := h.queueExists(qname)
 					if n == 0 && metricValue(br, "hookline_bridge_messages_forwarded_total") >= perRound {
 						break
+					}
+					if time.Now().After(deadline) {
+						b.Fatalf("%d messages still in the queue after 2 minutes", n)
 					}
 					time.Sleep(time.Millisecond)
 				}

@@ -42,7 +42,13 @@ func TestBridgeFiresHook(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no task")
 	}
-	time.Sleep(300 * time.Millisecond)
+	// The fire is recorded after the task is created: wait for the record,
+	// by then the message has been handled whole.
+	var fires []store.LastFire
+	waitFor(t, 10*time.Second, "the fire's record", func() bool {
+		fires, _, _ = h.store.ListLastFires(context.Background(), "g", "h", store.Page{})
+		return len(fires) > 0
+	})
 	if n, _ := h.tasks.count(); n != 1 {
 		t.Fatalf("%d tasks, want 1", n)
 	}
@@ -54,7 +60,6 @@ func TestBridgeFiresHook(t *testing.T) {
 	if payload["firedBy"] != "pulseMessage" || fmt.Sprint(payload["message"]) != "map[repository:docs]" {
 		t.Errorf("task payload %v", payload)
 	}
-	fires, _, _ := h.store.ListLastFires(context.Background(), "g", "h", store.Page{})
 	if len(fires) != 1 || fires[0].Result != "success" || fires[0].FiredBy != hooks.FiredByPulseMessage {
 		t.Errorf("last fires %+v", fires)
 	}
@@ -83,8 +88,9 @@ func TestBridgeRedeliveryIsOneTask(t *testing.T) {
 	})
 	h.start(opts)
 	h.publisher().publish(t, ex, "k", []byte(`{"once":true}`))
+	// The local sink fires before it returns: once the redelivery's send
+	// is counted, its createTask call has been made.
 	waitFor(t, 30*time.Second, "the redelivery", func() bool { return sends.Load() >= 2 })
-	time.Sleep(300 * time.Millisecond)
 	tasks, creates := h.tasks.count()
 	if tasks != 1 || creates < 2 {
 		t.Fatalf("%d tasks from %d createTask calls; want 1 task, the redelivery re-sending it", tasks, creates)

@@ -81,7 +81,15 @@ func TestBridgeReplicasDoNotFight(t *testing.T) {
 	stale.hide.Store(&id)
 	a.b.checkQueue(q)
 	waitFor(t, 30*time.Second, "the lagging replica to let go of the queue", func() bool { _, c := info(); return c == 1 })
-	time.Sleep(500 * time.Millisecond) // a reconciliation that deleted it would have done so by now
+	// The pass that let go may still be running and could yet delete the
+	// queue: wait for two more passes to end, the second begun after the
+	// consumer was let go.
+	passes := func() float64 { return metricValue(a.b, `hookline_bridge_reconciles_total{result="ok"}`) }
+	after := passes() + 2
+	waitFor(t, 30*time.Second, "two more reconciliations of the lagging replica", func() bool {
+		a.b.checkQueue(q)
+		return passes() >= after
+	})
 	if r, c := info(); c != 1 || r < total-200 {
 		t.Fatalf("%d messages ready and %d consumers: the queue of a hook the other replica has was deleted", r, c)
 	}

@@ -27,7 +27,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/pulse"
 	"github.com/hookline/hookline/shared/queue/sqstest"
 	"github.com/hookline/hookline/shared/testutil"
 )
@@ -203,6 +206,8 @@ func runEntrypoint(t *testing.T, cf *v1.ConfigFile, rootfs string) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	namespace := "hltest-image-" + hex.EncodeToString(rnd[:])
+	t.Cleanup(func() { deleteNamespace(t, namespace) })
 	env := map[string]string{}
 	for _, kv := range cf.Config.Env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -212,7 +217,7 @@ func runEntrypoint(t *testing.T, cf *v1.ConfigFile, rootfs string) {
 		// On loopback, not 0.0.0.0:9090: other tests may hold that port.
 		"HOOKLINE_BRIDGE_ADDR":        addr,
 		"HOOKLINE_PULSE_URL":          testutil.BrokerURL(),
-		"HOOKLINE_PULSE_NAMESPACE":    "hltest-image-" + hex.EncodeToString(rnd[:]),
+		"HOOKLINE_PULSE_NAMESPACE":    namespace,
 		"HOOKLINE_STORE":              "embedded:/tmp/hooks.db",
 		"HOOKLINE_TRIGGER_QUEUE_URL":  trigger,
 		"AWS_REGION":                  "us-east-1",
@@ -311,6 +316,38 @@ func runEntrypoint(t *testing.T, cf *v1.ConfigFile, rootfs string) {
 	for _, line := range strings.Split(output.String(), "\n") {
 		if strings.Contains(line, `"level":"ERROR"`) {
 			t.Errorf("logged an error: %s", line)
+		}
+	}
+}
+
+// deleteNamespace deletes what the bridge declares on the broker for a
+// namespace with no hooks: the dropped and parked queues and exchanges and
+// the hook-change exchanges (its private queue of changes goes with its
+// connection).
+func deleteNamespace(t *testing.T, namespace string) {
+	conn, err := amqp.Dial(testutil.BrokerURL())
+	if err != nil {
+		t.Errorf("clean the broker: %v", err)
+		return
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Errorf("clean the broker: %v", err)
+		return
+	}
+	defer ch.Close()
+	for _, q := range []string{pulse.DroppedQueue(namespace), pulse.ParkedQueue(namespace)} {
+		if _, err := ch.QueueDelete(q, false, false, false); err != nil {
+			t.Errorf("delete queue %s: %v", q, err)
+			return // the channel is closed after an error
+		}
+	}
+	for _, x := range []string{pulse.DroppedExchange(namespace), pulse.ParkedExchange(namespace),
+		pulse.ExchangeName(namespace, hooks.HookCreated), pulse.ExchangeName(namespace, hooks.HookUpdated), pulse.ExchangeName(namespace, hooks.HookDeleted)} {
+		if err := ch.ExchangeDelete(x, false, false); err != nil {
+			t.Errorf("delete exchange %s: %v", x, err)
+			return
 		}
 	}
 }
