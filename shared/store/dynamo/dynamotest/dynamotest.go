@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"go.uber.org/goleak"
 
 	"github.com/hookline/hookline/shared/store/dynamo"
 	"github.com/hookline/hookline/shared/testutil"
@@ -98,8 +99,9 @@ func NewClient(endpoint string) *dynamodb.Client {
 	})
 }
 
-// Main runs the tests of m and stops the emulator afterwards. Call it from
-// TestMain:
+// Main runs the tests of m, stops the emulator afterwards and then, as
+// goleak.VerifyTestMain does, fails if any goroutine outlived the tests.
+// Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { dynamotest.Main(m) }
 func Main(m *testing.M) {
@@ -107,6 +109,12 @@ func Main(m *testing.M) {
 	if err := stop(); err != nil && code == 0 {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: goroutines outlived the tests: %v\n", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }
