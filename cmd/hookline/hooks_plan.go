@@ -361,7 +361,7 @@ func makePlan(ctx context.Context, r *liveReader, files []*hookFile, opts planOp
 			problems = append(problems, problem{File: f.path, Line: 1, Message: fmt.Sprintf(
 				"declares %s, outside the managed prefixes (--prune %s): add a --prune that covers it, or move the file", f.key(), strings.Join(opts.prune, " --prune "))})
 		}
-		if f.settings != nil && len(f.settings) > 0 && !r.hookline {
+		if len(f.settings) > 0 && !r.hookline {
 			problems = append(problems, problem{File: f.path, Line: f.lineOf(settingsKey), Message: fmt.Sprintf(
 				"settings: %s has no Hookline API (%s/): it answers like upstream Taskcluster, which keeps no hook settings; remove the settings section to manage this hook there",
 				r.client.RootURL(), hooksclient.HooklineBasePath)})
