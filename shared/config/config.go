@@ -177,6 +177,11 @@ type AuthConfig struct {
 	// TrustForwardedHost takes the host from X-Forwarded-Host
 	// (HOOKLINE_TRUST_FORWARDED_HOST).
 	TrustForwardedHost bool
+	// CORSOrigins are other sites (scheme://host[:port]) whose pages may
+	// use the anonymous scopes for more than reads
+	// (HOOKLINE_CORS_ORIGINS, comma-separated); pages of the server's own
+	// origin and of PublicURL always may.
+	CORSOrigins []string
 }
 
 // Load reads the configuration through getenv. A bad value is an error that
@@ -261,6 +266,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	if c.Auth.TrustForwardedHost, err = boolVar(get, "HOOKLINE_TRUST_FORWARDED_HOST"); err != nil {
+		return Config{}, err
+	}
+	if c.Auth.CORSOrigins, err = originsVar(get, "HOOKLINE_CORS_ORIGINS"); err != nil {
 		return Config{}, err
 	}
 	c.Taskcluster = TaskclusterConfig{
@@ -359,6 +367,24 @@ func intVar(get func(name, def string) string, name string, def, lo, hi int) (in
 		return 0, fmt.Errorf("config: %s %q must be a whole number from %d to %d", name, v, lo, hi)
 	}
 	return n, nil
+}
+
+// originsVar reads a comma-separated list of web origins,
+// scheme://host[:port] each.
+func originsVar(get func(name, def string) string, name string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(get(name, ""), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("config: %s: %q is not an origin: write scheme://host[:port], such as https://console.example.com, separated by commas", name, o)
+		}
+		out = append(out, strings.TrimRight(o, "/"))
+	}
+	return out, nil
 }
 
 func boolVar(get func(name, def string) string, name string) (bool, error) {

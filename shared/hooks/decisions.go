@@ -81,6 +81,10 @@ type Decision struct {
 	Filter string `json:"filter,omitempty"`
 	// ClientID is the caller of triggerHook or of a replay.
 	ClientID string `json:"clientId,omitempty"`
+	// WebhookScheme tells how a triggerHookWithToken fire proved itself:
+	// "token" (the token in upstream's token route), or the signed webhook
+	// route's scheme ("bearer", "github", "hookline").
+	WebhookScheme string `json:"webhookScheme,omitempty"`
 	// ScheduledFor is the slot of a scheduled fire; Late is set when the
 	// fire came more than two minutes after it (LateSeconds says by how
 	// much).

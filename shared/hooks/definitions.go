@@ -255,20 +255,26 @@ func (d *Definitions) TriggerToken(ctx context.Context, hookGroupID, hookID stri
 // ResetTriggerToken gives the hook a new token; the old one stops working
 // at once.
 func (d *Definitions) ResetTriggerToken(ctx context.Context, hookGroupID, hookID string) (string, error) {
+	return d.resetTriggerToken(ctx, hookGroupID, hookID, "reset")
+}
+
+// resetTriggerToken gives a hook a new trigger token, re-reading and
+// trying again when another write won; why is logged.
+func (c *core) resetTriggerToken(ctx context.Context, hookGroupID, hookID, why string) (string, error) {
 	for attempt := 0; ; attempt++ {
-		rec, err := d.loadHook(ctx, hookGroupID, hookID)
+		rec, err := c.loadHook(ctx, hookGroupID, hookID)
 		if err != nil {
 			return "", err
 		}
-		rec.TriggerToken = d.newID()
-		_, err = d.store.UpdateHook(ctx, rec)
+		rec.TriggerToken = c.newID()
+		_, err = c.store.UpdateHook(ctx, rec)
 		if errors.Is(err, store.ErrConflict) && attempt < 4 {
 			continue
 		}
 		if err != nil {
-			return "", d.hookErr(hookGroupID, hookID, err)
+			return "", c.hookErr(hookGroupID, hookID, err)
 		}
-		d.log.InfoContext(ctx, "trigger token reset", "hookGroupId", hookGroupID, "hookId", hookID)
+		c.log.InfoContext(ctx, "trigger token reset", "hookGroupId", hookGroupID, "hookId", hookID, "why", why)
 		return rec.TriggerToken, nil
 	}
 }

@@ -63,6 +63,11 @@ type FireRequest struct {
 	Pulse *PulseSource
 	// ReplayOf is the decision a replay re-fires.
 	ReplayOf string
+	// WebhookScheme is how a triggerHookWithToken fire proved itself, for
+	// the decision log: WebhookToken (upstream's token route), or the
+	// signed webhook route's scheme (WebhookBearer, WebhookGitHub,
+	// WebhookHookline).
+	WebhookScheme string
 
 	// check says how the payload is checked before the fire: not at all
 	// (schedules), against the triggerSchema (Pulse), or also for a

@@ -30,20 +30,74 @@ func (f *Firing) TriggerHook(ctx context.Context, hookGroupID, hookID string, pa
 }
 
 // TriggerHookWithToken fires a hook for a webhook call carrying its secret
-// token. A missing hook is reported before a wrong token, as upstream does.
+// token (VerifyTriggerToken, then FireWithToken).
 func (f *Firing) TriggerHookWithToken(ctx context.Context, hookGroupID, hookID, token string, payload any, idempotencyKey string) (FireResult, error) {
-	rec, err := f.loadHook(ctx, hookGroupID, hookID)
+	t, err := f.VerifyTriggerToken(ctx, hookGroupID, hookID, token)
 	if err != nil {
 		return FireResult{}, err
 	}
+	return f.FireWithToken(ctx, t, payload, idempotencyKey)
+}
+
+// TokenTarget is a hook whose trigger token a call to the token route
+// presented, verified by VerifyTriggerToken.
+type TokenTarget struct {
+	def Definition
+}
+
+// HookGroupID names the target hook's group.
+func (t *TokenTarget) HookGroupID() string { return t.def.HookGroupID }
+
+// HookID names the target hook.
+func (t *TokenTarget) HookID() string { return t.def.HookID }
+
+// WebhookToken is the WebhookScheme a decision records for a fire through
+// upstream's token route (the token in the URL).
+const WebhookToken = "token"
+
+// VerifyTriggerToken checks a call to the token route before its body is
+// read: the hook must exist (reported first, as upstream does), take
+// unsigned calls, and token must be its trigger token (compared in
+// constant time). A hook whose webhook settings ask for signed deliveries
+// (github, hookline) refuses the token route whatever the token: its
+// deliveries go to the signed webhook route, and a token seen in an old
+// URL or a proxy log must not fire it. Refusals are *SignatureError values
+// (ReasonSignedOnly, ReasonBadToken).
+func (f *Firing) VerifyTriggerToken(ctx context.Context, hookGroupID, hookID, token string) (*TokenTarget, error) {
+	var (
+		settings  Settings
+		settError error
+		wg        sync.WaitGroup
+	)
+	// Both records are needed; on DynamoDB, reading them side by side
+	// halves the wait.
+	wg.Go(func() { settings, _, settError = f.loadSettings(ctx, hookGroupID, hookID) })
+	rec, err := f.loadHook(ctx, hookGroupID, hookID)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if settError != nil {
+		return nil, settError
+	}
+	if w := settings.Webhook; w != nil && (w.Scheme == WebhookGitHub || w.Scheme == WebhookHookline) {
+		return nil, refuse(WebhookToken, ReasonSignedOnly,
+			"hook %s/%s takes signed deliveries only (webhook scheme %q): send them to its signed webhook route, POST /api/hookline/v1/hooks/%s/%s/webhook; the trigger token route is closed for it",
+			hookGroupID, hookID, w.Scheme, hookGroupID, hookID)
+	}
 	if subtle.ConstantTimeCompare([]byte(token), []byte(rec.TriggerToken)) != 1 {
-		return FireResult{}, &Error{Kind: ErrUnauthorized, Message: "invalid hook token"}
+		return nil, refuse(WebhookToken, ReasonBadToken, "invalid hook token")
 	}
 	def, err := decodeDefinition(rec.Definition)
 	if err != nil {
-		return FireResult{}, err
+		return nil, err
 	}
-	return f.trigger(ctx, def, FireRequest{FiredBy: FiredByTriggerHookWithToken, Payload: payload, IdempotencyKey: idempotencyKey})
+	return &TokenTarget{def: def}, nil
+}
+
+// FireWithToken fires the hook of a verified token-route call.
+func (f *Firing) FireWithToken(ctx context.Context, t *TokenTarget, payload any, idempotencyKey string) (FireResult, error) {
+	return f.trigger(ctx, t.def, FireRequest{FiredBy: FiredByTriggerHookWithToken, Payload: payload, IdempotencyKey: idempotencyKey, WebhookScheme: WebhookToken})
 }
 
 // trigger fires a hook for a caller with a payload: the payload is checked

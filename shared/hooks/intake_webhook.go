@@ -28,6 +28,9 @@ const (
 	ReasonBadSignature    = "bad-signature"
 	ReasonStaleTimestamp  = "stale-timestamp"
 	ReasonBadToken        = "bad-token"
+	// ReasonSignedOnly is a token-route call to a hook that takes signed
+	// deliveries only.
+	ReasonSignedOnly = "signed-only"
 )
 
 // SignatureError is a webhook delivery whose credentials were refused. It
@@ -354,6 +357,7 @@ func (in *Intake) FireWebhook(ctx context.Context, t *WebhookTarget, d WebhookDe
 		Payload:        d.Payload,
 		IdempotencyKey: key,
 		Extra:          map[string]any{"webhook": webhook},
+		WebhookScheme:  t.Scheme,
 		// Checked as a token trigger's: triggerSchema, and a payload taskId.
 		check: checkSchemaAndTaskID,
 	})

@@ -82,6 +82,8 @@ func newDecision(def Definition, req FireRequest, taskID string) Decision {
 		TaskID:      taskID,
 		Pulse:       req.Pulse,
 		ReplayOf:    req.ReplayOf,
+
+		WebhookScheme: req.WebhookScheme,
 	}
 	if req.FiredBy == FiredByTriggerHook || req.ReplayOf != "" {
 		d.ClientID = req.ClientID

@@ -76,6 +76,15 @@ type WebhookSettings struct {
 	Headers []string `json:"headers,omitempty"`
 }
 
+// scheme is the webhook scheme the settings give the webhook route:
+// WebhookBearer when they give none.
+func (st Settings) scheme() string {
+	if st.Webhook == nil {
+		return WebhookBearer
+	}
+	return st.Webhook.Scheme
+}
+
 // SettingsView is Settings as the API shows them: secrets are counted and
 // fingerprinted, never returned.
 type SettingsView struct {
@@ -133,16 +142,29 @@ func (o *Operations) GetSettings(ctx context.Context, hookGroupID, hookID string
 
 // PutSettings replaces a hook's settings and returns them as stored. A
 // webhook section that omits its secrets keeps the stored ones, so a
-// client can change other settings without knowing them. A missing hook is
-// a not-found error; invalid settings are ErrInvalid errors.
+// client can change other settings without knowing them. Settings that
+// change the webhook scheme reset the hook's trigger token. A missing hook
+// is a not-found error; invalid settings are ErrInvalid errors.
 func (o *Operations) PutSettings(ctx context.Context, hookGroupID, hookID string, in Settings) (Settings, error) {
 	if err := checkSettings(in); err != nil {
 		return Settings{}, err
 	}
+	tokenReset := false
 	return o.updateSettings(ctx, hookGroupID, hookID, func(current Settings) (Settings, error) {
 		next, err := mergeSettings(current, in)
 		if err != nil {
 			return Settings{}, err
+		}
+		if !tokenReset && current.scheme() != next.scheme() {
+			// A new scheme retires the trigger token: one seen in an old
+			// URL or a proxy log must not become a bearer token, nor
+			// outlive a switch to signed deliveries. It is reset before the
+			// settings are stored, so no moment has the old token and the
+			// new scheme together.
+			if _, err := o.resetTriggerToken(ctx, hookGroupID, hookID, "webhook scheme changed to "+next.scheme()); err != nil {
+				return Settings{}, err
+			}
+			tokenReset = true
 		}
 		if in.Paused != nil {
 			p := *in.Paused

@@ -12,7 +12,7 @@ func OptionsFromConfig(cfg config.Config) Options {
 		// In config a rate of 0 turns the limit off; here 0 is the default.
 		w.Rate = NoWebhookRateLimit
 	}
-	return Options{Version: cfg.Version, Webhook: w}
+	return Options{Version: cfg.Version, Webhook: w, CORSOrigins: cfg.Auth.CORSOrigins, PublicURL: cfg.Auth.PublicURL}
 }
 
 // WebhookFunctionRoutes are the routes the webhook function serves: the

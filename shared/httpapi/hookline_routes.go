@@ -74,7 +74,7 @@ func (rt *Router) hooklineRoutes() []*route {
 			// Public: the delivery authenticates itself (webhook.go).
 			name: RouteTriggerWebhook, method: http.MethodPost, base: HooklineBasePath, segments: sub(hookPath, "webhook"),
 			output: schemas.TriggerHookResponse, anyQuery: true, maxBody: rt.webhook.maxBody,
-			handle: rt.triggerWebhook,
+			authenticate: rt.checkWebhookAllowance, handle: rt.triggerWebhook,
 		},
 	}, append(rt.operateRoutes(), rt.whoAmIRoutes()...)...)
 }

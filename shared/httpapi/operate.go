@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -128,7 +129,20 @@ func (rt *Router) replayDecision(r *request) (any, error) {
 // checkHook pre-checks a hook for a sample fire, against the roles of the
 // deployment whose queue creates the tasks when they are known
 // (hooks.Options.Roles).
+// checkHook renders the hook as a fire would, so it is rate limited per
+// hook as webhook deliveries are (HOOKLINE_WEBHOOK_RATE and _BURST): a
+// caller who may only read the hook cannot make the service render it
+// faster than senders may fire it.
 func (rt *Router) checkHook(r *request) (any, error) {
+	group, id := r.params["hookGroupId"], r.params["hookId"]
+	if l := rt.checks; l != nil {
+		if ok, wait := l.allow(hookKey(group, id), rt.now()); !ok {
+			return nil, &tooManyRequests{
+				message:    fmt.Sprintf("hook %s/%s accepts at most %s pre-checks per second (bursts of %d), as many as webhook deliveries; retry later", group, id, strconv.FormatFloat(l.rate, 'f', -1, 64), int(l.burst)),
+				retryAfter: wait,
+			}
+		}
+	}
 	in := hooks.CheckInput{Payload: map[string]any{}} // a trigger without a body sends {}
 	if p, ok := r.body["payload"]; ok {
 		in.Payload = p

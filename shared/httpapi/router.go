@@ -51,6 +51,13 @@ type Options struct {
 	Only []string
 	// Webhook limits the signed webhook route; zero fields take defaults.
 	Webhook WebhookOptions
+	// CORSOrigins are the origins (scheme://host[:port]) of other sites
+	// whose pages may use the anonymous scopes for more than reads
+	// (HOOKLINE_CORS_ORIGINS); the server's own origin always may.
+	CORSOrigins []string
+	// PublicURL is the URL clients reach the service at
+	// (HOOKLINE_PUBLIC_URL); its origin counts as the server's own.
+	PublicURL string
 }
 
 // Router serves the hooks API as an http.Handler.
@@ -66,6 +73,12 @@ type Router struct {
 	routes   []*route
 
 	webhook *webhookState
+	// origins are the allowed origins besides the server's own.
+	origins origins
+	// credentials limits wrong credentials on the public routes.
+	credentials *credentialLimiter
+	// checks limits pre-checks per hook, as fires are.
+	checks *rateLimiter
 }
 
 // request is what a route handler sees.
@@ -79,6 +92,11 @@ type request struct {
 	// raw is the body as received (signed webhooks verify these bytes).
 	// It is never modified: the webhook payload's strings share its memory.
 	raw []byte
+	// source is the client's address, for rate limits by source.
+	source string
+	// verified is what a public route's authenticate step verified (the
+	// hook of a trigger token), for its handler.
+	verified any
 }
 
 type handlerFunc func(*request) (any, error)
@@ -99,7 +117,14 @@ type route struct {
 	anyQuery bool
 	// maxBody is the largest body accepted; 0 means MaxBodyBytes.
 	maxBody int64
-	handle  handlerFunc
+	// authenticate checks a public route's own credentials (a trigger
+	// token) before the body is read; nil when it has none, or when they
+	// cover the body (a signed webhook) and the handler checks them.
+	authenticate func(*request) error
+	// secret marks a read whose reply is a credential (a trigger token):
+	// anonymous scopes never serve it to other sites' pages.
+	secret bool
+	handle handlerFunc
 }
 
 // Parameter patterns, from upstream's API definition. They are checked by
@@ -140,7 +165,15 @@ func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
 		version:  opts.Version,
 		checkOut: opts.ValidateResponses,
 
-		webhook: newWebhookState(opts.Webhook),
+		webhook:     newWebhookState(opts.Webhook),
+		credentials: newCredentialLimiter(),
+	}
+	var err error
+	if rt.origins, err = newOrigins(opts.CORSOrigins, opts.PublicURL); err != nil {
+		return nil, err
+	}
+	if rt.webhook.limiter != nil {
+		rt.checks = newRateLimiter(rt.webhook.limiter.rate, int(rt.webhook.limiter.burst))
 	}
 	if rt.now == nil {
 		rt.now = time.Now
@@ -168,15 +201,22 @@ func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
 	return rt, nil
 }
 
+// allowHeaders are the request headers a browser may send: what
+// Taskcluster's clients send, and Idempotency-Key.
+const allowHeaders = "Authorization, Content-Type, Accept, Cache-Control, X-Requested-With, Idempotency-Key"
+
 // ServeHTTP implements http.Handler.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := rt.now()
 	h := w.Header()
-	h.Set("Cache-Control", "no-store no-cache must-revalidate")
+	// Replies may hold tokens and secrets' fingerprints: no cache keeps
+	// them, and no browser guesses a type other than the one sent.
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Any page may call the API, as upstream allows: a Hawk signature
+	// needs credentials no page has, and anonymous scopes are not lent to
+	// other sites' pages (crossSiteRefusal).
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Methods", "OPTIONS,GET,HEAD,POST,PUT,DELETE,TRACE,CONNECT")
-	h.Set("Access-Control-Request-Method", "*")
-	h.Set("Access-Control-Allow-Headers", "X-Requested-With,Content-Type,Authorization,Accept,Origin,Cache-Control,Idempotency-Key")
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	rt.serve(rec, r)
 	rt.log.InfoContext(r.Context(), "request",
@@ -186,13 +226,13 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if r.Method == http.MethodOptions {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
 	base, rest, ok := cutBase(r.URL.EscapedPath())
 	if !ok {
 		rt.notFound(ctx, w, r)
+		return
+	}
+	if r.Method == http.MethodOptions {
+		rt.preflight(ctx, w, r, base, rest)
 		return
 	}
 	ro, params, err := rt.match(r.Method, base, rest)
@@ -204,70 +244,126 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		rt.notFound(ctx, w, r)
 		return
 	}
-	fail := func(err error, payload any) {
-		writeError(ctx, w, rt.log, err, ro.name, params, payload, rt.now())
-	}
-
-	raw, err := readBody(r, ro.maxBody)
-	if err != nil {
-		fail(err, nil)
-		return
-	}
 	var body map[string]any
-	if ro.input != "" {
-		if body, err = parseBody(r, raw); err != nil {
-			fail(err, nil)
-			return
+	read := false
+	fail := func(err error) {
+		if !read && r.Body != nil && r.Body != http.NoBody {
+			// The body was not read (credentials came first): do not
+			// wait for it to keep the connection.
+			w.Header().Set("Connection", "close")
 		}
+		writeError(ctx, w, rt.log, err, ro.name, params, body, rt.now())
 	}
+	req := &request{ctx: ctx, params: params, query: r.URL.Query(), header: r.Header, source: sourceIP(r)}
 
-	// Authorization comes before parameter and body validation, as on
-	// upstream: a caller without the scopes learns nothing about the input.
-	required, err := ro.scopes.Substitute(params)
-	if err != nil {
-		fail(err, body)
-		return
-	}
-	caller, err := rt.authz.Authorize(ctx, r, raw, required)
-	if err != nil {
-		fail(err, body)
-		return
-	}
-	if err := checkParams(params); err != nil {
-		fail(err, body)
-		return
-	}
-	if !ro.anyQuery {
-		if err := checkQuery(r.URL.Query(), ro.query); err != nil {
-			fail(err, body)
+	if ro.scopes.IsZero() {
+		// A public route: its own credentials, if any (a trigger token),
+		// are checked before the body is read.
+		if err := checkParams(params); err != nil {
+			fail(err)
 			return
+		}
+		if !ro.anyQuery {
+			if err := checkQuery(req.query, ro.query); err != nil {
+				fail(err)
+				return
+			}
+		}
+		if ro.authenticate != nil {
+			if err := ro.authenticate(req); err != nil {
+				fail(err)
+				return
+			}
+		}
+		if req.raw, err = readBody(r, ro.maxBody); err != nil {
+			fail(err)
+			return
+		}
+		read = true
+	} else {
+		// A Hawk signature covers the body's hash, so the body is read
+		// (within the route's limit) before the credentials are checked,
+		// but parsed only after. Authorization comes before parameter and
+		// body validation, as on upstream: a caller without the scopes
+		// learns nothing about the input.
+		if req.raw, err = readBody(r, ro.maxBody); err != nil {
+			fail(err)
+			return
+		}
+		read = true
+		required, err := ro.scopes.Substitute(params)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if req.caller, err = rt.authz.Authorize(ctx, r, req.raw, required); err != nil {
+			fail(err)
+			return
+		}
+		if err := rt.crossSiteRefusal(ctx, r, ro, req.caller); err != nil {
+			fail(err)
+			return
+		}
+		if err := checkParams(params); err != nil {
+			fail(err)
+			return
+		}
+		if !ro.anyQuery {
+			if err := checkQuery(req.query, ro.query); err != nil {
+				fail(err)
+				return
+			}
 		}
 	}
 	if ro.input != "" {
+		if body, err = parseBody(r, req.raw); err != nil {
+			fail(err)
+			return
+		}
 		if err := rt.schemas.Validate(ro.input, body); err != nil {
-			fail(err, body)
+			fail(err)
 			return
 		}
 		rt.schemas.ApplyDefaults(ro.input, body)
+		req.body = body
 	}
 
-	out, err := ro.handle(&request{ctx: ctx, params: params, body: body, query: r.URL.Query(), caller: caller, header: r.Header, raw: raw})
+	out, err := ro.handle(req)
 	if err != nil {
-		fail(err, body)
+		fail(err)
 		return
 	}
 	if rt.checkOut && ro.output != "" {
 		if err := rt.validateOutput(ro.output, out); err != nil {
-			fail(fmt.Errorf("httpapi: %s reply breaks its schema: %w", ro.name, err), body)
+			fail(fmt.Errorf("httpapi: %s reply breaks its schema: %w", ro.name, err))
 			return
 		}
 	}
 	data, err := encodeReply(out)
 	if err != nil {
-		fail(fmt.Errorf("httpapi: encode the %s reply: %w", ro.name, err), body)
+		fail(fmt.Errorf("httpapi: encode the %s reply: %w", ro.name, err))
 		return
 	}
 	writeBody(w, http.StatusOK, data)
+}
+
+// preflight answers a CORS preflight (OPTIONS) for a path of the API with
+// the methods its routes take; a path no route serves is not found.
+func (rt *Router) preflight(ctx context.Context, w http.ResponseWriter, r *http.Request, base, rest string) {
+	methods, err := rt.methods(base, rest)
+	if err != nil {
+		writeError(ctx, w, rt.log, err, "", nil, nil, rt.now())
+		return
+	}
+	if len(methods) == 0 {
+		rt.notFound(ctx, w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", strings.Join(append(methods, http.MethodOptions), ", "))
+	h.Set("Access-Control-Allow-Headers", allowHeaders)
+	h.Set("Access-Control-Max-Age", "900")
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (rt *Router) notFound(ctx context.Context, w http.ResponseWriter, r *http.Request) {
@@ -323,6 +419,26 @@ func (rt *Router) match(method, base, escaped string) (*route, map[string]string
 		}
 	}
 	return nil, nil, nil
+}
+
+// methods lists the methods the routes of an escaped path below base
+// take (HEAD with GET), in a fixed order.
+func (rt *Router) methods(base, escaped string) ([]string, error) {
+	seen := map[string]bool{}
+	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete} {
+		ro, _, err := rt.match(m, base, escaped)
+		if err != nil {
+			return nil, err
+		}
+		seen[m] = ro != nil
+	}
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete} {
+		if seen[m] || (m == http.MethodHead && seen[http.MethodGet]) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 func (ro *route) apiBase() string {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/hooks"
@@ -597,8 +599,14 @@ func TestFrameworkRoutes(t *testing.T) {
 		if r.status != 200 || !strings.Contains(r.raw, tt.want) {
 			t.Errorf("%s: %d %s", tt.path, r.status, r.raw)
 		}
-		if r.header.Get("Cache-Control") != "no-store no-cache must-revalidate" || r.header.Get("Access-Control-Allow-Origin") != "*" {
-			t.Errorf("%s: headers %v", tt.path, r.header)
+		want := http.Header{
+			"Cache-Control":               {"no-store"},
+			"X-Content-Type-Options":      {"nosniff"},
+			"Access-Control-Allow-Origin": {"*"},
+			"Content-Type":                {"application/json; charset=utf-8"},
+		}
+		if diff := cmp.Diff(want, r.header); diff != "" {
+			t.Errorf("%s: headers (-want +got):\n%s", tt.path, diff)
 		}
 	}
 }

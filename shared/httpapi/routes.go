@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -66,7 +67,7 @@ func (rt *Router) hooksRoutes() []*route {
 		{
 			name: "getTriggerToken", method: http.MethodGet, segments: sub(hookPath, "token"),
 			scopes: auth.Scope("hooks:get-trigger-token:<hookGroupId>/<hookId>"), output: schemas.TriggerTokenResponse,
-			handle: rt.getTriggerToken,
+			secret: true, handle: rt.getTriggerToken,
 		},
 		{
 			name: "resetTriggerToken", method: http.MethodPost, segments: sub(hookPath, "token"),
@@ -76,7 +77,7 @@ func (rt *Router) hooksRoutes() []*route {
 		{
 			name: "triggerHookWithToken", method: http.MethodPost, segments: sub(hookPath, "trigger", "<token>"),
 			input: schemas.TriggerHook, output: schemas.TriggerHookResponse,
-			handle: rt.triggerHookWithToken,
+			authenticate: rt.checkTriggerToken, handle: rt.triggerHookWithToken,
 		},
 		{
 			name: "listLastFires", method: http.MethodGet, segments: sub(hookPath, "last-fires"),
@@ -182,8 +183,36 @@ func (rt *Router) triggerHook(r *request) (any, error) {
 	return triggerReply(res), nil
 }
 
+// checkTriggerToken is the token route's authenticate step: the token is
+// checked, and wrong ones counted, before the body is read.
+func (rt *Router) checkTriggerToken(r *request) error {
+	group, id := r.params["hookGroupId"], r.params["hookId"]
+	now := rt.now()
+	if err := rt.credentials.check(r.source, group, id, now); err != nil {
+		rt.log.WarnContext(r.ctx, "trigger token attempt rate limited", "hookGroupId", group, "hookId", id, "source", r.source)
+		return err
+	}
+	t, err := rt.svc.Firing.VerifyTriggerToken(r.ctx, group, id, r.params["token"])
+	if err != nil {
+		var se *hooks.SignatureError
+		if errors.As(err, &se) {
+			if se.Reason == hooks.ReasonBadToken {
+				rt.credentials.failed(r.source, group, id, now)
+			}
+			rt.log.WarnContext(r.ctx, "trigger token refused", "hookGroupId", group, "hookId", id, "reason", se.Reason, "source", r.source)
+		}
+		return err
+	}
+	r.verified = t
+	return nil
+}
+
 func (rt *Router) triggerHookWithToken(r *request) (any, error) {
-	res, err := rt.svc.Firing.TriggerHookWithToken(r.ctx, r.params["hookGroupId"], r.params["hookId"], r.params["token"], r.body, r.header.Get("Idempotency-Key"))
+	t, ok := r.verified.(*hooks.TokenTarget)
+	if !ok {
+		return nil, errors.New("httpapi: triggerHookWithToken: the token was not verified")
+	}
+	res, err := rt.svc.Firing.FireWithToken(r.ctx, t, r.body, r.header.Get("Idempotency-Key"))
 	if err != nil {
 		return nil, err
 	}

@@ -116,6 +116,20 @@ var passedHeaders = []string{
 	"x-hookline-event", "x-hookline-delivery", "x-hookline-timestamp",
 }
 
+// checkWebhookAllowance is the signed webhook route's authenticate step:
+// a source or hook that sent too many wrong credentials is refused before
+// the body is read. (The credentials themselves cover the body, so the
+// handler checks them.)
+func (rt *Router) checkWebhookAllowance(r *request) error {
+	group, id := r.params["hookGroupId"], r.params["hookId"]
+	if err := rt.credentials.check(r.source, group, id, rt.now()); err != nil {
+		rt.webhook.countLimited()
+		rt.log.WarnContext(r.ctx, "webhook delivery rate limited for wrong credentials", "hookGroupId", group, "hookId", id, "source", r.source)
+		return err
+	}
+	return nil
+}
+
 // triggerWebhook serves POST /api/hookline/v1/hooks/<g>/<h>/webhook: it
 // verifies the delivery (hooks.VerifyWebhook), applies the hook's rate
 // limit, parses the body and fires the hook.
@@ -133,6 +147,7 @@ func (rt *Router) triggerWebhook(r *request) (any, error) {
 		if errors.As(err, &se) {
 			// Never the signature, token or secrets: only what failed.
 			rt.webhook.countFailure(se.Reason)
+			rt.credentials.failed(r.source, group, id, rt.now())
 			rt.log.WarnContext(r.ctx, "webhook delivery refused", "hookGroupId", group, "hookId", id, "scheme", se.Scheme, "reason", se.Reason)
 		}
 		return nil, err
@@ -283,6 +298,42 @@ func newRateLimiter(rate float64, burst int) *rateLimiter {
 func (l *rateLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	b := l.bucket(key, now)
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, l.wait(b)
+}
+
+// peek reports whether key has a token at now, without taking it, and
+// if not how long until it has.
+func (l *rateLimiter) peek(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		return true, 0
+	}
+	l.refill(b, now)
+	if b.tokens >= 1 {
+		return true, 0
+	}
+	return false, l.wait(b)
+}
+
+// take takes a token for key at now if one is left.
+func (l *rateLimiter) take(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.bucket(key, now); b.tokens >= 1 {
+		b.tokens--
+	}
+}
+
+// bucket returns key's bucket refilled to now, making a full one for a
+// new key. l.mu is held.
+func (l *rateLimiter) bucket(key string, now time.Time) *tokenBucket {
 	b := l.buckets[key]
 	if b == nil {
 		if len(l.buckets) >= maxRateBuckets {
@@ -290,15 +341,22 @@ func (l *rateLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 		}
 		b = &tokenBucket{tokens: l.burst, last: now}
 		l.buckets[key] = b
-	} else if now.After(b.last) {
+		return b
+	}
+	l.refill(b, now)
+	return b
+}
+
+func (l *rateLimiter) refill(b *tokenBucket, now time.Time) {
+	if now.After(b.last) {
 		b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
 		b.last = now
 	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+}
+
+// wait is how long until b has a token.
+func (l *rateLimiter) wait(b *tokenBucket) time.Duration {
+	return time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
 }
 
 // dropIdle forgets buckets that have refilled by now, and every bucket if
