@@ -94,14 +94,25 @@ func freeAddr(t *testing.T) string {
 // directory and output.
 func startServe(t *testing.T, env map[string]string) (base, dir string, stdout *syncBuffer) {
 	t.Helper()
-	dir = t.TempDir()
-	addr := freeAddr(t)
-	vars := map[string]string{"HOOKLINE_ADDR": addr, "HOOKLINE_DATA_DIR": dir, "HOOKLINE_LOG_LEVEL": "warn"}
+	s := startServeWith(t, env, defaultConnLimits)
+	return s.base, s.dir, s.stdout
+}
+
+// served is a running `hookline serve`.
+type served struct {
+	base, addr, dir string
+	stdout, stderr  *syncBuffer
+}
+
+// startServeWith is startServe with connection limits, keeping the logs.
+func startServeWith(t *testing.T, env map[string]string, limits connLimits) *served {
+	t.Helper()
+	s := &served{dir: t.TempDir(), addr: freeAddr(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	vars := map[string]string{"HOOKLINE_ADDR": s.addr, "HOOKLINE_DATA_DIR": s.dir, "HOOKLINE_LOG_LEVEL": "warn"}
 	maps.Copy(vars, env)
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout = &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, envFrom(vars), stdout, io.Discard) }()
+	go func() { done <- serveWith(ctx, envFrom(vars), s.stdout, s.stderr, limits) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -113,9 +124,9 @@ func startServe(t *testing.T, env map[string]string) (base, dir string, stdout *
 			t.Error("serve did not shut down")
 		}
 	})
-	base = "http://" + addr
-	waitUp(t, base+"/api/hooks/v1/ping")
-	return base, dir, stdout
+	s.base = "http://" + s.addr
+	waitUp(t, s.base+"/api/hooks/v1/ping")
+	return s
 }
 
 // TestServe starts `hookline serve` as a user would, with a generated root

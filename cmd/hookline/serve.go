@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,12 @@ import (
 // serve runs the local service until ctx is cancelled, then shuts down
 // gracefully: in-flight requests get up to 10 seconds to finish.
 func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	return serveWith(ctx, getenv, stdout, stderr, defaultConnLimits)
+}
+
+// serveWith is serve with the given connection limits (tests shorten
+// them).
+func serveWith(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, limits connLimits) error {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
@@ -62,7 +69,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("listen on %s (HOOKLINE_ADDR): %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           local.handler,
+		Handler:           limits.pace(local.handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -182,7 +189,30 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		out.handler = mux
 		log.Info("local queue serving", "api", "/api/queue/v1/", "file", filepath.Join(cfg.DataDir, "queue.db"))
 	}
+	if anonymousMayWrite(authz) {
+		publicHost := ""
+		if u, err := url.Parse(cfg.Auth.PublicURL); err == nil {
+			publicHost = u.Hostname()
+		}
+		out.handler = hostGuard{next: out.handler, publicHost: publicHost, log: log}
+		log.Warn("anonymous callers hold write scopes: requests are answered for localhost, IP addresses and HOOKLINE_PUBLIC_URL's host only (DNS rebinding)",
+			"publicHost", publicHost)
+	}
 	return out, nil
+}
+
+// anonymousMayWrite reports whether callers without credentials may change
+// something or read a trigger token: the static anonymous scopes grant a
+// write route of the API or creates tasks on the local queue. The scopes
+// of a Taskcluster deployment's anonymous role are not known here, so in
+// taskcluster mode the answer is yes.
+func anonymousMayWrite(authz service.Authorizer) bool {
+	st, ok := authz.(*auth.Static)
+	if !ok {
+		return true
+	}
+	anon := st.AnonymousScopes()
+	return httpapi.GrantsWrites(anon) || auth.Scope("queue:create-task:<task>").SatisfiableBy(anon)
 }
 
 // localBridge is the Pulse bridge of `serve`: the trigger queue is

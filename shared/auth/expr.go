@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Expr is a Taskcluster scope expression: a single scope, or an AllOf / AnyOf
@@ -346,4 +347,83 @@ func (e Expr) describe() string {
 		return e.String()
 	}
 	return string(b)
+}
+
+// SatisfiableBy reports whether the scope set satisfies the expression for
+// some values of its <param> placeholders (before Substitute): whether a
+// caller with these scopes can do what the expression guards for some
+// resource. Each placeholder stands for any string; a placeholder used
+// twice is not required to take the same value twice, so the answer errs
+// towards yes.
+func (e Expr) SatisfiableBy(scopes []string) bool {
+	switch e.kind {
+	case kindScope:
+		for _, s := range scopes {
+			if grantsSomeInstance(s, e.scope) {
+				return true
+			}
+		}
+		return false
+	case kindAllOf:
+		for _, s := range e.allOf {
+			if !s.SatisfiableBy(scopes) {
+				return false
+			}
+		}
+		return true
+	case kindAnyOf:
+		for _, s := range e.anyOf {
+			if s.SatisfiableBy(scopes) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// grantsSomeInstance reports whether the scope given satisfies some
+// instance of template, whose <param> placeholders stand for any string.
+func grantsSomeInstance(given, template string) bool {
+	var parts []string // literal, placeholder, literal, ...: even indices are literals
+	rest := template
+	for {
+		open := strings.IndexByte(rest, '<')
+		end := strings.IndexByte(rest[max(open, 0):], '>')
+		if open < 0 || end < 0 {
+			parts = append(parts, rest)
+			break
+		}
+		parts = append(parts, rest[:open], rest[open:open+end+1])
+		rest = rest[open+end+1:]
+	}
+	if prefix, ok := strings.CutSuffix(given, "*"); ok {
+		// Some instance must start with prefix: the literals must agree
+		// with it up to the first placeholder, which can then take the
+		// rest of it.
+		for i, p := range parts {
+			if i%2 == 1 || prefix == "" {
+				return true
+			}
+			if len(prefix) <= len(p) {
+				return strings.HasPrefix(p, prefix)
+			}
+			if !strings.HasPrefix(prefix, p) {
+				return false
+			}
+			prefix = prefix[len(p):]
+		}
+		return prefix == ""
+	}
+	var re strings.Builder
+	re.WriteString("^")
+	for i, p := range parts {
+		if i%2 == 1 {
+			re.WriteString("(?s:.*)")
+		} else {
+			re.WriteString(regexp.QuoteMeta(p))
+		}
+	}
+	re.WriteString("$")
+	return regexp.MustCompile(re.String()).MatchString(given)
 }

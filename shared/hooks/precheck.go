@@ -67,6 +67,11 @@ func (r *CheckReport) warn(code, format string, args ...any) {
 	r.Warnings = append(r.Warnings, CheckWarning{Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
+// MaxTaskBytes is the largest task definition a Taskcluster queue takes
+// (lib-api's 10 MB body limit; the local queue of `hookline serve` applies
+// it too).
+const MaxTaskBytes = 10 << 20
+
 // nextDatesShown is how many schedule times a pre-check lists.
 const nextDatesShown = 5
 
@@ -199,6 +204,10 @@ func nextDates(def Definition, now time.Time, rep *CheckReport) error {
 // checkTask validates the rendered task against the queue's createTask
 // schema and compares the scopes it needs with the hook's role.
 func (c *Checker) checkTask(ctx context.Context, def Definition, task json.RawMessage, rep *CheckReport) error {
+	if len(task) > MaxTaskBytes {
+		rep.warn(WarnTaskSchema, "the queue would refuse the task: it is %d bytes, over the %d MB a queue accepts", len(task), MaxTaskBytes>>20)
+		return nil
+	}
 	var doc map[string]any
 	if err := json.Unmarshal(task, &doc); err != nil {
 		return fmt.Errorf("hooks: decode rendered task: %w", err)

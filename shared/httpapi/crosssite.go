@@ -115,8 +115,9 @@ func (rt *Router) crossSiteRefusal(ctx context.Context, r *http.Request, ro *rou
 			"or list the origin in HOOKLINE_CORS_ORIGINS if that site is trusted with the anonymous scopes.", origin)}
 }
 
-// isRead reports whether the route only reads (GET, and HEAD with it).
-func (ro *route) isRead() bool { return ro.method == http.MethodGet }
+// isRead reports whether the route only reads: GET (and HEAD with it),
+// or a POST that changes nothing.
+func (ro *route) isRead() bool { return ro.method == http.MethodGet || ro.readOnly }
 
 // sourceIP is the client's address without its port, for rate limits.
 func sourceIP(r *http.Request) string {
@@ -124,4 +125,23 @@ func sourceIP(r *http.Request) string {
 		return host
 	}
 	return r.RemoteAddr
+}
+
+// GrantsWrites reports whether a caller holding scopes may, for some hook,
+// call a route of the API that changes something or reads a secret (a
+// trigger token). `hookline serve` asks it of the anonymous scopes: while
+// they grant writes, a page that reaches the server through DNS rebinding
+// could use them, so the server answers only the host names it knows.
+func GrantsWrites(scopes []string) bool {
+	var rt Router
+	rt.webhook = newWebhookState(WebhookOptions{})
+	for _, ro := range append(rt.hooksRoutes(), rt.hooklineRoutes()...) {
+		if ro.scopes.IsZero() || (ro.isRead() && !ro.secret) {
+			continue
+		}
+		if ro.scopes.SatisfiableBy(scopes) {
+			return true
+		}
+	}
+	return false
 }

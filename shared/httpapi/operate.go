@@ -77,7 +77,8 @@ func (rt *Router) operateRoutes() []*route {
 			scopes: auth.Scope("hooks:trigger-hook:<hookGroupId>/<hookId>"), output: schemas.Decision, handle: rt.replayDecision},
 		// Reading what a fire would render is like reading the hook.
 		{name: RouteCheckHook, method: http.MethodPost, base: HooklineBasePath, segments: sub(hookPath, "check"),
-			scopes: auth.Scope("hooks:get:<hookGroupId>:<hookId>"), input: schemas.CheckHookRequest, output: schemas.CheckHookResponse, handle: rt.checkHook},
+			scopes: auth.Scope("hooks:get:<hookGroupId>:<hookId>"), input: schemas.CheckHookRequest, output: schemas.CheckHookResponse,
+			readOnly: true, handle: rt.checkHook},
 	}
 }
 

@@ -124,6 +124,8 @@ type route struct {
 	// secret marks a read whose reply is a credential (a trigger token):
 	// anonymous scopes never serve it to other sites' pages.
 	secret bool
+	// readOnly marks a POST that changes nothing (a pre-check).
+	readOnly bool
 	handle handlerFunc
 }
 

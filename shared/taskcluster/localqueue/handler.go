@@ -18,8 +18,12 @@ import (
 // Prefix is where Handler serves the queue API.
 const Prefix = "/api/queue/v1/"
 
-// maxBody is lib-api's input limit (10 MB).
+// maxBody is lib-api's input limit (10 MB), over HTTP and in process.
 const maxBody = 10 << 20
+
+func tooLarge() *failure {
+	return &failure{http.StatusRequestEntityTooLarge, taskcluster.CodeInputTooLarge, "The request body is larger than 10 MB"}
+}
 
 // Authorizer authenticates a request and checks it against a scope
 // expression: auth.Static and auth.Remote implement it. body is the
@@ -50,7 +54,8 @@ type handler struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
-	hdr.Set("Cache-Control", "no-store no-cache must-revalidate")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Access-Control-Allow-Origin", "*")
 	rest, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok {
@@ -90,7 +95,7 @@ func (h *handler) createTask(w http.ResponseWriter, r *http.Request, taskID stri
 		return
 	}
 	if len(body) > maxBody {
-		h.fail(w, c, c.apiError(&failure{http.StatusRequestEntityTooLarge, taskcluster.CodeInputTooLarge, "The request body is larger than 10 MB"}))
+		h.fail(w, c, c.apiError(tooLarge()))
 		return
 	}
 	if len(body) > 0 {

@@ -230,6 +230,11 @@ func (q *Queue) create(ctx context.Context, taskID string, body []byte, authoriz
 		return nil, fmt.Errorf("localqueue: createTask %s: %w", taskID, err)
 	}
 	c := call{method: "createTask", taskID: taskID, now: q.now()}
+	if len(body) > maxBody {
+		// The same limit in process as over HTTP: a task the queue of a
+		// deployment would refuse is refused here too.
+		return nil, c.apiError(tooLarge())
+	}
 	if !slugid.Valid(taskID) {
 		return nil, c.apiError(badTaskID(taskID))
 	}
