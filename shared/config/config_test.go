@@ -47,12 +47,14 @@ func TestLoadValues(t *testing.T) {
 		"TASKCLUSTER_ACCESS_TOKEN":      "secret-secret-secret",
 		"HOOKLINE_CLIENTS_FILE":         file,
 		"HOOKLINE_TRUST_FORWARDED_HOST": "true",
+		"HOOKLINE_CORS_ORIGINS":         "https://console.example, http://127.0.0.1:3000/",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Store.Table != "hooks-table" || c.LogLevel != slog.LevelDebug || c.Denylist[0] != "exchange/x/.*" ||
-		c.Auth.TaskclusterRootURL != "https://tc.example.com" || string(c.Auth.Clients) != `{"clients":[]}` || !c.Auth.TrustForwardedHost {
+		c.Auth.TaskclusterRootURL != "https://tc.example.com" || string(c.Auth.Clients) != `{"clients":[]}` || !c.Auth.TrustForwardedHost ||
+		strings.Join(c.Auth.CORSOrigins, " ") != "https://console.example http://127.0.0.1:3000" {
 		t.Fatalf("values not applied: %+v", c)
 	}
 }
@@ -76,6 +78,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"TASKCLUSTER_ROOT_URL": "ftp://x"}, "TASKCLUSTER_ROOT_URL"},
 		{map[string]string{"TASKCLUSTER_ROOT_URL": "https://tc.example.com"}, "TASKCLUSTER_CLIENT_ID"},
 		{map[string]string{"HOOKLINE_IGNORE_FORWARDED": "maybe"}, "HOOKLINE_IGNORE_FORWARDED"},
+		{map[string]string{"HOOKLINE_CORS_ORIGINS": "console.example"}, "HOOKLINE_CORS_ORIGINS"},
+		{map[string]string{"HOOKLINE_CORS_ORIGINS": "https://console.example/app"}, "HOOKLINE_CORS_ORIGINS"},
 		{map[string]string{"HOOKLINE_CLIENTS": "{}", "HOOKLINE_CLIENTS_FILE": "/x"}, "HOOKLINE_CLIENTS"},
 		{map[string]string{"HOOKLINE_CLIENTS_FILE": "/does/not/exist"}, "HOOKLINE_CLIENTS_FILE"},
 	} {

@@ -1,0 +1,96 @@
+package dynamo
+
+import (
+	"maps"
+	"slices"
+)
+
+// What each store method does to the table, so that a deployment can grant
+// a function exactly what its code can ask for: infra/templatetest derives
+// every function's IAM statements from this table and the store methods
+// the function's code can reach. Two tests keep the table true: one reads
+// this package's source and follows each method's calls to the DynamoDB
+// client (access_test.go), the other records every request each method
+// sends to the emulator while the conformance suite runs (dynamo_test.go).
+
+// The partitions of the table, by the prefix of their partition key (doc.go
+// has the key design). GROUPS is a single partition.
+const (
+	PartitionHooks     = hookPrefix
+	PartitionGroups    = groupsPK
+	PartitionClaims    = "CLAIM#"
+	PartitionFires     = "FIRE#"
+	PartitionDecisions = "DECISION#"
+	PartitionSettings  = settingsPrefix
+)
+
+// Access is what one store method may do to the table.
+type Access struct {
+	// Actions are the DynamoDB API actions it sends, as IAM names them
+	// ("dynamodb:GetItem").
+	Actions []string
+	// Partitions are the partitions (Partition constants) whose items it
+	// reads or writes through the table's primary key.
+	Partitions []string
+	// IndexQueries names the secondary indexes it queries.
+	IndexQueries []string
+}
+
+const (
+	getItem        = "dynamodb:GetItem"
+	putItem        = "dynamodb:PutItem"
+	deleteItem     = "dynamodb:DeleteItem"
+	query          = "dynamodb:Query"
+	batchGetItem   = "dynamodb:BatchGetItem"
+	batchWriteItem = "dynamodb:BatchWriteItem"
+)
+
+// methodAccess is the table, by store.Store method name.
+var methodAccess = map[string]Access{
+	// The hook, then its group's marker; a refused create repairs the
+	// marker.
+	"CreateHook": {Actions: []string{putItem}, Partitions: []string{PartitionHooks, PartitionGroups}},
+	"GetHook":    {Actions: []string{getItem}, Partitions: []string{PartitionHooks}},
+	// A refused write reads the hook back to tell a conflict from a
+	// missing hook.
+	"UpdateHook": {Actions: []string{putItem, getItem}, Partitions: []string{PartitionHooks}},
+	// The hook, then the marker if the group became empty (put back if a
+	// create raced it).
+	"DeleteHook":     {Actions: []string{deleteItem, getItem, query, putItem}, Partitions: []string{PartitionHooks, PartitionGroups}},
+	"ListHookGroups": {Actions: []string{query}, Partitions: []string{PartitionGroups}},
+	"ListHooks":      {Actions: []string{query}, Partitions: []string{PartitionHooks}},
+
+	"CreateClaim": {Actions: []string{putItem}, Partitions: []string{PartitionClaims}},
+	"GetClaim":    {Actions: []string{getItem}, Partitions: []string{PartitionClaims}},
+	"DeleteClaim": {Actions: []string{deleteItem}, Partitions: []string{PartitionClaims}},
+
+	// The due index, then the hooks it names, re-read consistently.
+	"ListDue": {Actions: []string{query, batchGetItem}, Partitions: []string{PartitionHooks}, IndexQueries: []string{DueIndex}},
+
+	"PutLastFire":     {Actions: []string{putItem}, Partitions: []string{PartitionFires}},
+	"ListLastFires":   {Actions: []string{query}, Partitions: []string{PartitionFires}},
+	"DeleteLastFires": {Actions: []string{query, batchWriteItem}, Partitions: []string{PartitionFires}},
+
+	"GetSettings":    {Actions: []string{getItem}, Partitions: []string{PartitionSettings}},
+	"PutSettings":    {Actions: []string{putItem}, Partitions: []string{PartitionSettings}},
+	"DeleteSettings": {Actions: []string{deleteItem}, Partitions: []string{PartitionSettings}},
+
+	// A decision alone is a put; with its fire record, one batch.
+	"PutDecision":     {Actions: []string{putItem, batchWriteItem}, Partitions: []string{PartitionDecisions, PartitionFires}},
+	"GetDecision":     {Actions: []string{getItem}, Partitions: []string{PartitionDecisions}},
+	"ListDecisions":   {Actions: []string{query}, Partitions: []string{PartitionDecisions}},
+	"DeleteDecisions": {Actions: []string{query, batchWriteItem}, Partitions: []string{PartitionDecisions}},
+
+	"Close": {},
+}
+
+// MethodAccess returns what the store method named method (a method of
+// store.Store) may do to the table; ok is false for a name it does not
+// know. The slices are the caller's.
+func MethodAccess(method string) (a Access, ok bool) {
+	a, ok = methodAccess[method]
+	return Access{Actions: slices.Clone(a.Actions), Partitions: slices.Clone(a.Partitions), IndexQueries: slices.Clone(a.IndexQueries)}, ok
+}
+
+// AccessMethods lists the store methods MethodAccess knows, sorted.
+func AccessMethods() []string { return slices.Sorted(maps.Keys(methodAccess)) }
