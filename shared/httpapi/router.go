@@ -126,7 +126,7 @@ type route struct {
 	secret bool
 	// readOnly marks a POST that changes nothing (a pre-check).
 	readOnly bool
-	handle handlerFunc
+	handle   handlerFunc
 }
 
 // Parameter patterns, from upstream's API definition. They are checked by
