@@ -23,8 +23,8 @@ type handler struct {
 
 func newHandler(cfg config.Config, svc *service.Service, log *slog.Logger) (*handler, error) {
 	opts := httpapi.OptionsFromConfig(cfg)
-	opts.Authorizer, opts.Logger, opts.Only = svc.Authorizer, log, httpapi.WebhookFunctionRoutes()
-	router, err := httpapi.NewRouter(svc.Hooks, opts)
+	opts.Authorizer, opts.Logger = svc.Authorizer, log
+	router, err := httpapi.NewWebhookRouter(svc.Hooks, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -31,3 +31,19 @@ func TestWebhookFunctionRoutes(t *testing.T) {
 		t.Fatalf("webhook function routes %v, want %v", WebhookFunctionRoutes(), want)
 	}
 }
+
+// The webhook function's router serves exactly WebhookFunctionRoutes.
+func TestNewWebhookRouter_Routes(t *testing.T) {
+	e := newTestEnv(t, nil)
+	rt, err := NewWebhookRouter(e.router.svc, Options{Authorizer: grantAll{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ro := range rt.routes {
+		names = append(names, ro.name)
+	}
+	if want := WebhookFunctionRoutes(); !slices.Equal(names, want) {
+		t.Fatalf("webhook router serves %q, want %q", names, want)
+	}
+}

@@ -70,13 +70,18 @@ func (rt *Router) hooklineRoutes() []*route {
 			scopes: auth.Scope("hooks:modify-hook:<hookGroupId>/<hookId>"), input: schemas.HookSettings, output: schemas.HookSettingsResponse,
 			handle: rt.updateHookSettings,
 		},
-		{
-			// Public: the delivery authenticates itself (webhook.go).
-			name: RouteTriggerWebhook, method: http.MethodPost, base: HooklineBasePath, segments: sub(hookPath, "webhook"),
-			output: schemas.TriggerHookResponse, anyQuery: true, maxBody: rt.webhook.maxBody,
-			authenticate: rt.checkWebhookAllowance, handle: rt.triggerWebhook,
-		},
+		rt.webhookRoute(),
 	}, append(rt.operateRoutes(), rt.whoAmIRoutes()...)...)
+}
+
+// webhookRoute is the public signed webhook route. Public: the delivery
+// authenticates itself (webhook.go).
+func (rt *Router) webhookRoute() *route {
+	return &route{
+		name: RouteTriggerWebhook, method: http.MethodPost, base: HooklineBasePath, segments: []string{"hooks", "<hookGroupId>", "<hookId>", "webhook"},
+		output: schemas.TriggerHookResponse, anyQuery: true, maxBody: rt.webhook.maxBody,
+		authenticate: rt.checkWebhookAllowance, handle: rt.triggerWebhook,
+	}
 }
 
 func cutParam(seg string) (string, bool) {

@@ -153,8 +153,21 @@ func validParam(name, v string) bool {
 	return true
 }
 
-// NewRouter builds the router for svc.
+// NewRouter builds the router for svc, serving every route.
 func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
+	return newRouter(svc, opts, func(rt *Router) []*route { return append(rt.hooksRoutes(), rt.hooklineRoutes()...) })
+}
+
+// NewWebhookRouter builds a router serving only the public webhook routes
+// (WebhookFunctionRoutes), for the webhook function. The other routes'
+// handlers are not even referenced, so the function's code cannot reach
+// what they do, and the IAM statements derived from its code
+// (infra/templatetest) grant it nothing of theirs.
+func NewWebhookRouter(svc *hooks.Service, opts Options) (*Router, error) {
+	return newRouter(svc, opts, (*Router).webhookRoutes)
+}
+
+func newRouter(svc *hooks.Service, opts Options, routes func(*Router) []*route) (*Router, error) {
 	if opts.Authorizer == nil {
 		return nil, errors.New("httpapi: an Authorizer is required")
 	}
@@ -187,7 +200,7 @@ func NewRouter(svc *hooks.Service, opts Options) (*Router, error) {
 		rt.version = "dev"
 	}
 	rt.started = rt.now()
-	rt.routes = append(rt.hooksRoutes(), rt.hooklineRoutes()...)
+	rt.routes = routes(rt)
 	if len(opts.Only) > 0 {
 		keep := rt.routes[:0]
 		for _, ro := range rt.routes {

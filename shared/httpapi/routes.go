@@ -74,11 +74,7 @@ func (rt *Router) hooksRoutes() []*route {
 			scopes: auth.Scope("hooks:reset-trigger-token:<hookGroupId>/<hookId>"), output: schemas.TriggerTokenResponse,
 			handle: rt.resetTriggerToken,
 		},
-		{
-			name: "triggerHookWithToken", method: http.MethodPost, segments: sub(hookPath, "trigger", "<token>"),
-			input: schemas.TriggerHook, output: schemas.TriggerHookResponse,
-			authenticate: rt.checkTriggerToken, handle: rt.triggerHookWithToken,
-		},
+		rt.tokenRoute(),
 		{
 			name: "listLastFires", method: http.MethodGet, segments: sub(hookPath, "last-fires"),
 			scopes: auth.Scope("hooks:list-last-fires:<hookGroupId>/<hookId>"), output: schemas.ListLastFiresResponse,
@@ -86,6 +82,21 @@ func (rt *Router) hooksRoutes() []*route {
 			handle: rt.listLastFires,
 		},
 	}
+}
+
+// tokenRoute is upstream's public token route, triggerHookWithToken.
+func (rt *Router) tokenRoute() *route {
+	return &route{
+		name: "triggerHookWithToken", method: http.MethodPost, segments: []string{"hooks", "<hookGroupId>", "<hookId>", "trigger", "<token>"},
+		input: schemas.TriggerHook, output: schemas.TriggerHookResponse,
+		authenticate: rt.checkTriggerToken, handle: rt.triggerHookWithToken,
+	}
+}
+
+// webhookRoutes are the public routes that fire a hook for a delivery
+// carrying its own credentials: the webhook function's (NewWebhookRouter).
+func (rt *Router) webhookRoutes() []*route {
+	return []*route{rt.tokenRoute(), rt.webhookRoute()}
 }
 
 func sub(base []string, more ...string) []string {
