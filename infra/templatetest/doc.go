@@ -35,6 +35,11 @@
 //     on dynamo.TTLAttribute;
 //   - each function's IAM policies grant exactly the listed permissions on
 //     the resources it needs, and nothing account-wide, in every scenario;
+//     its DynamoDB statements (and the bridge's) are derived from its code:
+//     the store methods its main package can reach (reach_test.go, an
+//     analysis of the module's SSA) and what each sends
+//     (dynamo.MethodAccess), limited with dynamodb:LeadingKeys to the
+//     partitions they touch (iam_test.go);
 //   - every reference resolves, every parameter is used, and the outputs
 //     the README and the bridge rely on exist.
 //

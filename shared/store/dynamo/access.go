@@ -26,13 +26,14 @@ const (
 
 // Access is what one store method may do to the table.
 type Access struct {
-	// Actions are the DynamoDB API actions it sends, as IAM names them
-	// ("dynamodb:GetItem").
+	// Actions are the DynamoDB API actions it sends on the table's
+	// primary key, as IAM names them ("dynamodb:GetItem").
 	Actions []string
 	// Partitions are the partitions (Partition constants) whose items it
 	// reads or writes through the table's primary key.
 	Partitions []string
-	// IndexQueries names the secondary indexes it queries.
+	// IndexQueries names the secondary indexes it queries
+	// ("dynamodb:Query" on the index).
 	IndexQueries []string
 }
 
@@ -65,7 +66,7 @@ var methodAccess = map[string]Access{
 	"DeleteClaim": {Actions: []string{deleteItem}, Partitions: []string{PartitionClaims}},
 
 	// The due index, then the hooks it names, re-read consistently.
-	"ListDue": {Actions: []string{query, batchGetItem}, Partitions: []string{PartitionHooks}, IndexQueries: []string{DueIndex}},
+	"ListDue": {Actions: []string{batchGetItem}, Partitions: []string{PartitionHooks}, IndexQueries: []string{DueIndex}},
 
 	"PutLastFire":     {Actions: []string{putItem}, Partitions: []string{PartitionFires}},
 	"ListLastFires":   {Actions: []string{query}, Partitions: []string{PartitionFires}},

@@ -53,7 +53,11 @@ func (r *accessRecorder) add(method string, entries ...string) {
 func (r *accessRecorder) stack(stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("hooklineAccessRecorder",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			entries := append([]string{"action:dynamodb:" + awsmiddleware.GetOperationName(ctx)}, keysOf(in.Parameters)...)
+			entries := keysOf(in.Parameters)
+			if q, ok := in.Parameters.(*dynamodb.QueryInput); !ok || q.IndexName == nil {
+				// An index query is recorded as index:<name> alone.
+				entries = append(entries, "action:dynamodb:"+awsmiddleware.GetOperationName(ctx))
+			}
 			r.add(storeMethod(), entries...)
 			r.mu.Lock()
 			before := r.before
