@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
@@ -27,6 +28,7 @@ import (
 	"github.com/hookline/hookline/shared/notify"
 	"github.com/hookline/hookline/shared/pulse"
 	msgqueue "github.com/hookline/hookline/shared/queue"
+	"github.com/hookline/hookline/shared/secrets"
 	"github.com/hookline/hookline/shared/service"
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/store/embedded"
@@ -118,7 +120,11 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		cleanup()
 		return nil, err
 	}
-	authz, err := localAuthorizer(cfg, log, stdout)
+	sec, err := localSecrets(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	authz, err := localAuthorizer(ctx, cfg, log, stdout, sec)
 	if err != nil {
 		return fail(err)
 	}
@@ -150,7 +156,7 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 	if err != nil {
 		return fail(err)
 	}
-	deps := service.Deps{Store: st, Queue: queue, Authorizer: authz, Logger: log,
+	deps := service.Deps{Store: st, Queue: queue, Authorizer: authz, Logger: log, Secrets: sec,
 		Mailer: notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox.jsonl"), nil)}
 	var changes *msgqueue.Memory
 	if cfg.Pulse.URL != "" {
@@ -311,9 +317,9 @@ func runExpiry(ctx context.Context, st store.Store, log *slog.Logger) {
 // configured in static mode it creates a `root` client with scope `*`,
 // whose access token comes from HOOKLINE_ROOT_ACCESS_TOKEN or, failing
 // that, from a token generated once and kept in the data directory.
-func localAuthorizer(cfg config.Config, log *slog.Logger, stdout io.Writer) (service.Authorizer, error) {
-	if cfg.Auth.Mode != config.AuthStatic || len(cfg.Auth.Clients) > 0 {
-		return service.NewAuthorizer(cfg.Auth, nil)
+func localAuthorizer(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer, sec service.Secrets) (service.Authorizer, error) {
+	if cfg.Auth.Mode != config.AuthStatic || len(cfg.Auth.Clients) > 0 || cfg.Auth.ClientsSecret != "" {
+		return service.NewAuthorizer(ctx, cfg.Auth, nil, sec)
 	}
 	token := cfg.Auth.RootAccessToken
 	if token == "" {
@@ -330,7 +336,20 @@ func localAuthorizer(cfg config.Config, log *slog.Logger, stdout io.Writer) (ser
 			log.Info("root client access token read from the data directory", "file", filepath.Join(cfg.DataDir, "root-access-token"))
 		}
 	}
-	return service.NewAuthorizer(cfg.Auth, &auth.Client{ClientID: "root", AccessToken: token, Scopes: []string{"*"}})
+	return service.NewAuthorizer(ctx, cfg.Auth, &auth.Client{ClientID: "root", AccessToken: token, Scopes: []string{"*"}}, nil)
+}
+
+// localSecrets reads the secrets the config names (as the functions do),
+// with the machine's usual AWS configuration; nil when it names none.
+func localSecrets(ctx context.Context, cfg config.Config) (service.Secrets, error) {
+	if cfg.Taskcluster.CredentialsSecret == "" && cfg.Auth.ClientsSecret == "" {
+		return nil, nil
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration for the secrets: %w", err)
+	}
+	return secrets.New(secretsmanager.NewFromConfig(awsCfg), nil), nil
 }
 
 // rootToken reads the root token file, or generates and writes it.

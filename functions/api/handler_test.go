@@ -46,7 +46,7 @@ func testHandler(t *testing.T) *handler {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	authz, err := service.NewAuthorizer(cfg.Auth, nil)
+	authz, err := service.NewAuthorizer(context.Background(), cfg.Auth, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

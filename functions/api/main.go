@@ -9,12 +9,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/hookline/hookline/shared/awsenv"
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/queue"
+	"github.com/hookline/hookline/shared/secrets"
 	"github.com/hookline/hookline/shared/service"
 )
 
@@ -45,11 +47,14 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	authz, err := service.NewAuthorizer(cfg.Auth, nil)
+	// Credentials are read from Secrets Manager at run time, not kept in
+	// the environment.
+	sec := secrets.New(secretsmanager.NewFromConfig(awsCfg), nil)
+	authz, err := service.NewAuthorizer(ctx, cfg.Auth, nil, sec)
 	if err != nil {
 		return nil, err
 	}
-	deps := service.Deps{Store: st, Authorizer: authz, Logger: log}
+	deps := service.Deps{Store: st, Authorizer: authz, Logger: log, Secrets: sec}
 	if url := cfg.Pulse.ChangesQueueURL; url != "" {
 		deps.Notifier = hooks.NewChangeNotifier(queue.NewSQS(sqs.NewFromConfig(awsCfg), url))
 	}

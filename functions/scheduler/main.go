@@ -9,11 +9,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/hookline/hookline/shared/awsenv"
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/notify"
+	"github.com/hookline/hookline/shared/secrets"
 	"github.com/hookline/hookline/shared/service"
 )
 
@@ -44,7 +46,10 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	deps := service.Deps{Store: st, Logger: log}
+	// Credentials are read from Secrets Manager at run time, not kept in
+	// the environment.
+	sec := secrets.New(secretsmanager.NewFromConfig(awsCfg), nil)
+	deps := service.Deps{Store: st, Logger: log, Secrets: sec}
 	if cfg.EmailSender != "" {
 		deps.Mailer = notify.NewSES(sesv2.NewFromConfig(awsCfg), cfg.EmailSender)
 	}

@@ -10,9 +10,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/hookline/hookline/shared/awsenv"
 	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/secrets"
 	"github.com/hookline/hookline/shared/service"
 )
 
@@ -42,7 +44,10 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	svc, err := service.New(cfg, service.Deps{Store: st, Logger: log})
+	// Credentials are read from Secrets Manager at run time, not kept in
+	// the environment.
+	sec := secrets.New(secretsmanager.NewFromConfig(awsCfg), nil)
+	svc, err := service.New(cfg, service.Deps{Store: st, Logger: log, Secrets: sec})
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func TestHandleSampleEvent(t *testing.T) {
 	}
 	quiet := slog.New(slog.DiscardHandler)
 	q := &taskQueue{}
-	authz, err := service.NewAuthorizer(cfg.Auth, nil)
+	authz, err := service.NewAuthorizer(context.Background(), cfg.Auth, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/hookline/hookline/shared/awsenv"
 	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/secrets"
 	"github.com/hookline/hookline/shared/service"
 )
 
@@ -42,11 +44,14 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	authz, err := service.NewAuthorizer(cfg.Auth, nil)
+	// Credentials are read from Secrets Manager at run time, not kept in
+	// the environment.
+	sec := secrets.New(secretsmanager.NewFromConfig(awsCfg), nil)
+	authz, err := service.NewAuthorizer(ctx, cfg.Auth, nil, sec)
 	if err != nil {
 		return nil, err
 	}
-	svc, err := service.New(cfg, service.Deps{Store: st, Authorizer: authz, Logger: log})
+	svc, err := service.New(cfg, service.Deps{Store: st, Authorizer: authz, Logger: log, Secrets: sec})
 	if err != nil {
 		return nil, err
 	}

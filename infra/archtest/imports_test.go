@@ -40,6 +40,7 @@ var layers = map[string]string{
 	"shared/auth":                   "adapter",
 	"shared/awsenv":                 "adapter",
 	"shared/hooksclient":            "adapter",
+	"shared/secrets":                "adapter",
 
 	"shared/store":  "foundation",
 	"shared/cron":   "foundation",
@@ -52,6 +53,7 @@ var layers = map[string]string{
 	"shared/store/storetest":         "testing",
 	"shared/store/dynamo/dynamotest": "testing",
 	"shared/queue/sqstest":           "testing",
+	"shared/secrets/secretstest":     "testing",
 	"shared/testutil":                "testing",
 
 	"infra/": "tooling", // repository checks and the image builder
@@ -181,6 +183,7 @@ func TestLinkedPackages(t *testing.T) {
 		console  = module + "shared/console"
 		sqs      = "github.com/aws/aws-sdk-go-v2/service/sqs"
 		ses      = "github.com/aws/aws-sdk-go-v2/service/sesv2"
+		secretsm = "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 		config   = "github.com/aws/aws-sdk-go-v2/config"
 	)
 	forbidden("shared/hooks", "the domain knows nothing of AWS, AMQP, bbolt or the Taskcluster client", aws, amqp, bbolt, prom, module+"shared/taskcluster", module+"shared/auth", module+"shared/service")
@@ -191,7 +194,7 @@ func TestLinkedPackages(t *testing.T) {
 	forbidden("functions/trigger", "the trigger function serves no HTTP, sends no message and no email", router, console, sqs, ses)
 	forbidden("functions/webhook", "the webhook function serves no console, changes no hook and sends no email", console, sqs, ses)
 	forbidden("functions/api", "only the scheduler sends email", ses)
-	forbidden("shared/service", "the builder links no optional client: each main adds what it uses", router, console, amqp, bbolt, sqs, ses, config)
+	forbidden("shared/service", "the builder links no optional client: each main adds what it uses", router, console, amqp, bbolt, sqs, ses, secretsm, config)
 
 	// The domain makes no HTTP call of its own: of its dependencies, only
 	// gojsonschema imports net/http (to fetch remote $refs, which

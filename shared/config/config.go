@@ -141,6 +141,12 @@ type TaskclusterConfig struct {
 	ClientID    string
 	AccessToken string
 	Certificate string
+	// CredentialsSecret, instead of the three above, names a Secrets
+	// Manager secret (ARN or name) whose SecretString is
+	// {"clientId": ..., "accessToken": ...[, "certificate": ...]}, read at
+	// run time (TASKCLUSTER_CREDENTIALS_SECRET): the Lambda functions take
+	// their credentials this way, so they never sit in an environment.
+	CredentialsSecret string
 }
 
 // StoreConfig locates the store.
@@ -177,6 +183,11 @@ type AuthConfig struct {
 	// TrustForwardedHost takes the host from X-Forwarded-Host
 	// (HOOKLINE_TRUST_FORWARDED_HOST).
 	TrustForwardedHost bool
+	// ClientsSecret, instead of Clients, names a Secrets Manager secret
+	// (ARN or name) whose SecretString is the clients document, read at run
+	// time and again when a caller's credentials are refused
+	// (HOOKLINE_CLIENTS_SECRET; static mode only).
+	ClientsSecret string
 	// CORSOrigins are other sites (scheme://host[:port]) whose pages may
 	// use the anonymous scopes for more than reads
 	// (HOOKLINE_CORS_ORIGINS, comma-separated); pages of the server's own
@@ -272,22 +283,28 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	c.Taskcluster = TaskclusterConfig{
-		RootURL:     c.Auth.TaskclusterRootURL,
-		ClientID:    get("TASKCLUSTER_CLIENT_ID", ""),
-		AccessToken: get("TASKCLUSTER_ACCESS_TOKEN", ""),
-		Certificate: get("TASKCLUSTER_CERTIFICATE", ""),
+		RootURL:           c.Auth.TaskclusterRootURL,
+		ClientID:          get("TASKCLUSTER_CLIENT_ID", ""),
+		AccessToken:       get("TASKCLUSTER_ACCESS_TOKEN", ""),
+		Certificate:       get("TASKCLUSTER_CERTIFICATE", ""),
+		CredentialsSecret: get("TASKCLUSTER_CREDENTIALS_SECRET", ""),
 	}
 	if c.Webhook, err = webhookConfig(get); err != nil {
 		return Config{}, err
 	}
-	if c.Taskcluster.RootURL != "" && (c.Taskcluster.ClientID == "" || c.Taskcluster.AccessToken == "") {
-		return Config{}, fmt.Errorf("config: TASKCLUSTER_ROOT_URL is set, so TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN are needed too (the credentials Hookline creates tasks with)")
+	tc := c.Taskcluster
+	switch {
+	case tc.CredentialsSecret != "" && (tc.ClientID != "" || tc.AccessToken != "" || tc.Certificate != ""):
+		return Config{}, fmt.Errorf("config: set TASKCLUSTER_CREDENTIALS_SECRET or TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN, not both")
+	case tc.RootURL != "" && tc.CredentialsSecret == "" && (tc.ClientID == "" || tc.AccessToken == ""):
+		return Config{}, fmt.Errorf("config: TASKCLUSTER_ROOT_URL is set, so TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN (or TASKCLUSTER_CREDENTIALS_SECRET, a Secrets Manager secret holding them) are needed too: the credentials Hookline creates tasks with")
 	}
 	if c.Pulse, err = loadPulse(get); err != nil {
 		return Config{}, err
 	}
-	if inline, file := get("HOOKLINE_CLIENTS", ""), get("HOOKLINE_CLIENTS_FILE", ""); inline != "" && file != "" {
-		return Config{}, fmt.Errorf("config: set HOOKLINE_CLIENTS or HOOKLINE_CLIENTS_FILE, not both")
+	c.Auth.ClientsSecret = get("HOOKLINE_CLIENTS_SECRET", "")
+	if inline, file := get("HOOKLINE_CLIENTS", ""), get("HOOKLINE_CLIENTS_FILE", ""); btoi(inline != "")+btoi(file != "")+btoi(c.Auth.ClientsSecret != "") > 1 {
+		return Config{}, fmt.Errorf("config: set one of HOOKLINE_CLIENTS, HOOKLINE_CLIENTS_FILE and HOOKLINE_CLIENTS_SECRET")
 	} else if inline != "" {
 		c.Auth.Clients = []byte(inline)
 	} else if file != "" {
@@ -385,6 +402,13 @@ func originsVar(get func(name, def string) string, name string) ([]string, error
 		out = append(out, strings.TrimRight(o, "/"))
 	}
 	return out, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func boolVar(get func(name, def string) string, name string) (bool, error) {

@@ -59,6 +59,21 @@ func TestLoadValues(t *testing.T) {
 	}
 }
 
+// The Lambda functions read their credentials from Secrets Manager.
+func TestLoadSecrets(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"TASKCLUSTER_ROOT_URL":           "https://tc.example.com",
+		"TASKCLUSTER_CREDENTIALS_SECRET": "arn:aws:secretsmanager:us-east-1:123456789012:secret:hookline/taskcluster-AbCdEf",
+		"HOOKLINE_CLIENTS_SECRET":        "hookline/clients",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Taskcluster.CredentialsSecret != "arn:aws:secretsmanager:us-east-1:123456789012:secret:hookline/taskcluster-AbCdEf" || c.Auth.ClientsSecret != "hookline/clients" || c.Auth.Clients != nil {
+		t.Fatalf("secrets not applied: %+v", c)
+	}
+}
+
 func TestLoadErrorsNameTheVariable(t *testing.T) {
 	for _, tt := range []struct {
 		env  map[string]string
@@ -79,6 +94,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"TASKCLUSTER_ROOT_URL": "https://tc.example.com"}, "TASKCLUSTER_CLIENT_ID"},
 		{map[string]string{"HOOKLINE_IGNORE_FORWARDED": "maybe"}, "HOOKLINE_IGNORE_FORWARDED"},
 		{map[string]string{"HOOKLINE_CORS_ORIGINS": "console.example"}, "HOOKLINE_CORS_ORIGINS"},
+		{map[string]string{"TASKCLUSTER_CREDENTIALS_SECRET": "arn:x", "TASKCLUSTER_ACCESS_TOKEN": "t"}, "TASKCLUSTER_CREDENTIALS_SECRET"},
+		{map[string]string{"HOOKLINE_CLIENTS_SECRET": "arn:x", "HOOKLINE_CLIENTS": "{}"}, "HOOKLINE_CLIENTS_SECRET"},
 		{map[string]string{"HOOKLINE_CORS_ORIGINS": "https://console.example/app"}, "HOOKLINE_CORS_ORIGINS"},
 		{map[string]string{"HOOKLINE_CLIENTS": "{}", "HOOKLINE_CLIENTS_FILE": "/x"}, "HOOKLINE_CLIENTS"},
 		{map[string]string{"HOOKLINE_CLIENTS_FILE": "/does/not/exist"}, "HOOKLINE_CLIENTS_FILE"},

@@ -46,6 +46,9 @@ func TaskRoles(cfg config.Config, authz Authorizer) hooks.ScopeExpander {
 // trial grants scopes to anonymous callers only) nil: the local queue
 // trusts the service and checks no scopes.
 func LocalRoles(authz Authorizer) *auth.Static {
+	if sa, ok := authz.(*secretAuthorizer); ok {
+		authz = sa.Static()
+	}
 	if st, ok := authz.(*auth.Static); ok && st.HasRoles() {
 		return st
 	}
@@ -54,8 +57,10 @@ func LocalRoles(authz Authorizer) *auth.Static {
 
 // NewAuthorizer builds the configured authenticator. extra, when not nil,
 // is a client added to the configured ones (`hookline serve` adds its root
-// client this way).
-func NewAuthorizer(cfg config.AuthConfig, extra *auth.Client) (Authorizer, error) {
+// client this way). A clients document kept in Secrets Manager
+// (HOOKLINE_CLIENTS_SECRET) is read through secrets, at once and again as
+// secretAuthorizer says; other configurations need no secrets (nil).
+func NewAuthorizer(ctx context.Context, cfg config.AuthConfig, extra *auth.Client, secrets Secrets) (Authorizer, error) {
 	opts, err := authOptions(cfg)
 	if err != nil {
 		return nil, err
@@ -63,10 +68,24 @@ func NewAuthorizer(cfg config.AuthConfig, extra *auth.Client) (Authorizer, error
 	if cfg.Mode == config.AuthTaskcluster {
 		return auth.NewRemote(cfg.TaskclusterRootURL, &http.Client{Timeout: 10 * time.Second}).WithOptions(opts)
 	}
+	if cfg.ClientsSecret != "" {
+		return newSecretAuthorizer(ctx, cfg, opts, extra, secrets)
+	}
+	st, err := staticAuthorizer(cfg.Clients, opts, extra)
+	if err != nil {
+		return nil, fmt.Errorf("service: HOOKLINE_CLIENTS: %w", err)
+	}
+	return st, nil
+}
+
+// staticAuthorizer is the authorizer of a clients document (none: no
+// clients), with extra added.
+func staticAuthorizer(doc []byte, opts *auth.Options, extra *auth.Client) (*auth.Static, error) {
 	var ac auth.Config
-	if len(cfg.Clients) > 0 {
-		if ac, err = auth.ParseConfig(cfg.Clients); err != nil {
-			return nil, fmt.Errorf("service: HOOKLINE_CLIENTS: %w", err)
+	if len(doc) > 0 {
+		var err error
+		if ac, err = auth.ParseConfig(doc); err != nil {
+			return nil, err
 		}
 	}
 	if extra != nil {
@@ -74,7 +93,7 @@ func NewAuthorizer(cfg config.AuthConfig, extra *auth.Client) (Authorizer, error
 	}
 	st, err := auth.NewStatic(ac, opts)
 	if err != nil {
-		return nil, fmt.Errorf("service: clients and roles: %w", err)
+		return nil, fmt.Errorf("clients and roles: %w", err)
 	}
 	return st, nil
 }

@@ -56,6 +56,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Secrets reads the secrets the config names
+	// (TASKCLUSTER_CREDENTIALS_SECRET); nil when it names none.
+	Secrets Secrets
 }
 
 // Service is a built Hookline: the domain over its store and queue, and
@@ -80,7 +83,7 @@ func New(cfg config.Config, deps Deps) (*Service, error) {
 func build(cfg config.Config, deps Deps) (*Service, error) {
 	var err error
 	if deps.Queue == nil && !deps.NoQueue {
-		if deps.Queue, err = TaskclusterQueue(cfg.Taskcluster); err != nil {
+		if deps.Queue, err = TaskclusterQueue(cfg.Taskcluster, deps.Secrets); err != nil {
 			return nil, err
 		}
 	}
@@ -118,13 +121,23 @@ func HooksOptions(cfg config.Config) hooks.Options {
 	return o
 }
 
-// TaskclusterQueue is the queue client of the configured deployment.
-func TaskclusterQueue(tc config.TaskclusterConfig) (*taskcluster.Queue, error) {
+// TaskclusterQueue is the queue client of the configured deployment. Its
+// credentials are the config's, or those of the secret it names, read
+// through secrets when a call needs them (and again when the queue
+// refuses them).
+func TaskclusterQueue(tc config.TaskclusterConfig, secrets Secrets) (*taskcluster.Queue, error) {
 	if tc.RootURL == "" {
 		return nil, fmt.Errorf("service: TASKCLUSTER_ROOT_URL is required to create tasks")
 	}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if tc.CredentialsSecret != "" {
+		if secrets == nil {
+			return nil, fmt.Errorf("service: TASKCLUSTER_CREDENTIALS_SECRET: %w", errNoSecrets)
+		}
+		return taskcluster.NewQueue(tc.RootURL, auth.Credentials{}, hc, &taskcluster.QueueOptions{Credentials: secretCredentials{secrets: secrets, id: tc.CredentialsSecret}}), nil
+	}
 	creds := auth.Credentials{ClientID: tc.ClientID, AccessToken: tc.AccessToken, Certificate: tc.Certificate}
-	return taskcluster.NewQueue(tc.RootURL, creds, &http.Client{Timeout: 30 * time.Second}, nil), nil
+	return taskcluster.NewQueue(tc.RootURL, creds, hc, nil), nil
 }
 
 // NewChecker builds the pre-check of `hookline validate --hook`, offline:
@@ -137,9 +150,15 @@ func NewChecker(cfg config.Config) (*hooks.Checker, error) {
 	}
 	var authz Authorizer
 	if cfg.Auth.Mode == config.AuthStatic && len(cfg.Auth.Clients) > 0 {
-		if authz, err = NewAuthorizer(cfg.Auth, nil); err != nil {
+		opts, err := authOptions(cfg.Auth)
+		if err != nil {
 			return nil, err
 		}
+		st, err := staticAuthorizer(cfg.Auth.Clients, opts, nil)
+		if err != nil {
+			return nil, fmt.Errorf("service: HOOKLINE_CLIENTS: %w", err)
+		}
+		authz = st
 	}
 	opts := HooksOptions(cfg)
 	opts.Roles = TaskRoles(cfg, authz)

@@ -50,6 +50,21 @@ type QueueOptions struct {
 	// Rand returns a number in [0, 1) for the jitter (default
 	// math/rand/v2.Float64).
 	Rand func() float64
+	// Credentials, when set, supplies the credentials of every call in
+	// place of NewQueue's (read from a secret at run time). After the
+	// queue refuses them with 401 it is asked to refresh them, and the call
+	// is tried once more if they changed (the secret was rotated).
+	Credentials CredentialSource
+}
+
+// CredentialSource supplies Taskcluster credentials that may change while
+// the process runs.
+type CredentialSource interface {
+	// Credentials returns the current credentials.
+	Credentials(ctx context.Context) (auth.Credentials, error)
+	// Refresh reads the credentials again after a refusal and reports
+	// whether they changed.
+	Refresh(ctx context.Context) (auth.Credentials, bool, error)
 }
 
 // Queue calls a Taskcluster queue's createTask and status methods. It is
@@ -64,6 +79,7 @@ type Queue struct {
 	now         func() time.Time
 	sleep       func(ctx context.Context, d time.Duration) error
 	rand        func() float64
+	source      CredentialSource
 }
 
 // NewQueue returns a client for the queue of the deployment at rootURL
@@ -105,6 +121,7 @@ func NewQueue(rootURL string, creds auth.Credentials, hc *http.Client, opts *Que
 		if opts.Rand != nil {
 			q.rand = opts.Rand
 		}
+		q.source = opts.Credentials
 	}
 	return q
 }
@@ -124,22 +141,53 @@ var errScopesNeedCredentials = errors.New("authorizedScopes need credentials")
 // gets a 409 RequestConflict *APIError. 5xx answers and network errors are
 // retried with backoff; other answers are returned at once.
 func (q *Queue) CreateTask(ctx context.Context, taskID string, task json.RawMessage, authorizedScopes []string) (json.RawMessage, error) {
-	creds := q.creds
-	if authorizedScopes != nil {
-		creds.AuthorizedScopes = authorizedScopes
-	}
-	return q.call(ctx, http.MethodPut, "createTask", "/task/"+url.PathEscape(taskID), task, creds)
+	return q.call(ctx, http.MethodPut, "createTask", "/task/"+url.PathEscape(taskID), task, authorizedScopes)
 }
 
 // Status calls status: GET <rootUrl>/api/queue/v1/task/<taskID>/status.
 // It returns the queue's answer, {"status": <task status>}. An unknown
 // task is a 404 ResourceNotFound *APIError.
 func (q *Queue) Status(ctx context.Context, taskID string) (json.RawMessage, error) {
-	return q.call(ctx, http.MethodGet, "status", "/task/"+url.PathEscape(taskID)+"/status", nil, q.creds)
+	return q.call(ctx, http.MethodGet, "status", "/task/"+url.PathEscape(taskID)+"/status", nil, nil)
 }
 
-// call runs one API call with retries.
-func (q *Queue) call(ctx context.Context, method, apiName, path string, body []byte, creds auth.Credentials) (json.RawMessage, error) {
+// call runs one API call with retries, with the current credentials
+// restricted to authorizedScopes when not nil. When the credentials come
+// from a CredentialSource and the queue refuses them (401), they are read
+// again and, if they changed, the call is made once more.
+func (q *Queue) call(ctx context.Context, method, apiName, path string, body []byte, authorizedScopes []string) (json.RawMessage, error) {
+	creds := q.creds
+	if q.source != nil {
+		var err error
+		if creds, err = q.source.Credentials(ctx); err != nil {
+			return nil, fmt.Errorf("taskcluster: %s: credentials: %w", apiName, err)
+		}
+	}
+	out, err := q.callWith(ctx, method, apiName, path, body, withScopes(creds, authorizedScopes))
+	if q.source == nil || StatusCode(err) != http.StatusUnauthorized {
+		return out, err
+	}
+	fresh, changed, rerr := q.source.Refresh(ctx)
+	if rerr != nil {
+		return nil, fmt.Errorf("%w (and reading the credentials again: %w)", err, rerr)
+	}
+	if !changed {
+		return nil, err
+	}
+	return q.callWith(ctx, method, apiName, path, body, withScopes(fresh, authorizedScopes))
+}
+
+// withScopes restricts creds to authorizedScopes when not nil (they
+// replace any AuthorizedScopes of the credentials).
+func withScopes(creds auth.Credentials, authorizedScopes []string) auth.Credentials {
+	if authorizedScopes != nil {
+		creds.AuthorizedScopes = authorizedScopes
+	}
+	return creds
+}
+
+// callWith runs one API call with retries.
+func (q *Queue) callWith(ctx context.Context, method, apiName, path string, body []byte, creds auth.Credentials) (json.RawMessage, error) {
 	signed := creds.ClientID != "" || creds.AccessToken != ""
 	if !signed && creds.AuthorizedScopes != nil {
 		return nil, fmt.Errorf("taskcluster: %s: %w", apiName, errScopesNeedCredentials)

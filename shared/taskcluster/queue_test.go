@@ -478,3 +478,69 @@ func TestAPIError_Error(t *testing.T) {
 		t.Error("nil and local errors are neither retryable nor HTTP answers")
 	}
 }
+
+// rotatingSource is a CredentialSource whose secret was rotated: it serves
+// the old credentials until it is refreshed.
+type rotatingSource struct {
+	mu        sync.Mutex
+	current   auth.Credentials
+	next      auth.Credentials
+	refreshes int
+}
+
+func (s *rotatingSource) Credentials(context.Context) (auth.Credentials, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current, nil
+}
+
+func (s *rotatingSource) Refresh(context.Context) (auth.Credentials, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshes++
+	changed := s.current.AccessToken != s.next.AccessToken
+	s.current = s.next
+	return s.current, changed, nil
+}
+
+// Credentials from a source are read again when the queue refuses them,
+// and the call made once more with the new ones; a refusal of unchanged
+// credentials stands.
+func TestQueue_CredentialSourceRefreshedOn401(t *testing.T) {
+	const rotated = "the-rotated-access-token-for-tests"
+	static, err := auth.NewStatic(auth.Config{Clients: []auth.Client{{ClientID: testClientID, AccessToken: rotated, Scopes: []string{"*"}}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		if _, err := static.Authorize(r.Context(), r, body, auth.AllOf()); err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, tcError("AuthenticationFailed", err.Error()))
+			return
+		}
+		io.WriteString(w, statusAnswer)
+	}))
+	defer srv.Close()
+	src := &rotatingSource{current: testCreds, next: auth.Credentials{ClientID: testClientID, AccessToken: rotated}}
+	q := NewQueue(srv.URL, auth.Credentials{}, srv.Client(), &QueueOptions{Credentials: src})
+	if _, err := q.CreateTask(context.Background(), testTaskID, json.RawMessage(testTask), []string{"assume:hook-id:g/h"}); err != nil {
+		t.Fatalf("after rotation: %v", err)
+	}
+	if calls.Load() != 2 || src.refreshes != 1 {
+		t.Fatalf("%d calls, %d refreshes; want 2 and 1", calls.Load(), src.refreshes)
+	}
+	// Now the source holds what the queue refuses, and refreshing
+	// changes nothing: one more call, not a loop.
+	src.next = auth.Credentials{ClientID: testClientID, AccessToken: "some-other-wrong-access-token"}
+	src.current = src.next
+	calls.Store(0)
+	if _, err := q.Status(context.Background(), testTaskID); StatusCode(err) != http.StatusUnauthorized {
+		t.Fatalf("refused credentials: %v", err)
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("%d calls for unchanged credentials, want 1", calls.Load())
+	}
+}
