@@ -28,6 +28,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/hookline/hookline/shared/auth"
+	"github.com/hookline/hookline/shared/secrets/secretstest"
 	"github.com/hookline/hookline/shared/store/dynamo"
 	"github.com/hookline/hookline/shared/taskcluster/localqueue"
 )
@@ -92,6 +93,11 @@ func functionTimeout(path, id string) (int, error) {
 	return 3, nil
 }
 
+// localClients is the clients document local-invoke's Secrets Manager
+// stand-in holds: anonymous callers manage hooks, so the sample events need
+// no Hawk signature.
+const localClients = `{"anonymousScopes":["hooks:*","assume:hook-id:*"]}`
+
 // local is what localinvoke starts around the function: dynalite, a
 // Taskcluster queue and an SQS endpoint, each only when the function's
 // variables call for it.
@@ -108,8 +114,10 @@ type local struct {
 	tmp      string
 }
 
-// start brings up what env needs and points env at it.
-func (l *local) start(ctx context.Context, o options, env map[string]string) error {
+// start brings up what env needs and points env at it; seedEnv, when not
+// nil, is the variables of the function that seeds the table, whose
+// secrets must be served too.
+func (l *local) start(ctx context.Context, o options, env, seedEnv map[string]string) error {
 	before := maps.Clone(env)
 	defer func() {
 		l.shared = map[string]string{}
@@ -155,9 +163,39 @@ func (l *local) start(ctx context.Context, o options, env map[string]string) err
 			l.logf("store: table %s in dynalite at %s (gone when this ends)", table, endpoint)
 		}
 	}
+	// The credentials the functions read from Secrets Manager: a local
+	// stand-in holds the local queue's, and a clients document as the
+	// README's trial has it.
+	clientID, accessToken := env["TASKCLUSTER_CLIENT_ID"], env["TASKCLUSTER_ACCESS_TOKEN"]
+	tcSecret, clientsSecret := env["TASKCLUSTER_CREDENTIALS_SECRET"], env["HOOKLINE_CLIENTS_SECRET"]
+	if tcSecret == "" {
+		tcSecret = seedEnv["TASKCLUSTER_CREDENTIALS_SECRET"]
+	}
+	if clientsSecret == "" {
+		clientsSecret = seedEnv["HOOKLINE_CLIENTS_SECRET"]
+	}
+	if tcSecret != "" || clientsSecret != "" {
+		if _, given := o.set["AWS_ENDPOINT_URL_SECRETS_MANAGER"]; !given {
+			sm := secretstest.NewHandler()
+			if tcSecret != "" {
+				clientID, accessToken = "local-invoke", "local-invoke-access-token-0123456789"
+				creds, _ := json.Marshal(map[string]string{"clientId": clientID, "accessToken": accessToken})
+				sm.Put(tcSecret, string(creds))
+			}
+			if clientsSecret != "" {
+				sm.Put(clientsSecret, localClients)
+			}
+			url, err := l.serve(sm)
+			if err != nil {
+				return err
+			}
+			env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = url
+			l.logf("Secrets Manager: a stand-in at %s holds the local queue's credentials and the clients %s", url, localClients)
+		}
+	}
 	if env["TASKCLUSTER_ROOT_URL"] != "" {
 		if _, given := o.set["TASKCLUSTER_ROOT_URL"]; !given {
-			url, err := l.serveQueue(env["TASKCLUSTER_CLIENT_ID"], env["TASKCLUSTER_ACCESS_TOKEN"])
+			url, err := l.serveQueue(clientID, accessToken)
 			if err != nil {
 				return err
 			}

@@ -129,17 +129,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "local-invoke: "+format+"\n", a...) }
 
-	l := &local{logf: logf}
-	defer l.close()
-	if err := l.start(ctx, o, env); err != nil {
-		return err
-	}
+	var apiEnv map[string]string
 	if len(o.seeds) > 0 {
-		apiEnv, err := functionEnv(o.envFile, seedFunction)
-		if err != nil {
+		if apiEnv, err = functionEnv(o.envFile, seedFunction); err != nil {
 			return err
 		}
 		maps.Copy(apiEnv, o.set)
+	}
+	l := &local{logf: logf}
+	defer l.close()
+	if err := l.start(ctx, o, env, apiEnv); err != nil {
+		return err
+	}
+	if len(o.seeds) > 0 {
 		maps.Copy(apiEnv, l.shared)
 		logf("seeding with %s through %s", strings.Join(o.seeds, ", "), seedFunction)
 		if err := invokeAll(ctx, o, seedFunction, o.seedBootstrap, apiEnv, o.seeds, stderr, stderr); err != nil {

@@ -42,11 +42,10 @@ func newBenchStack(b *testing.B) *benchStack {
 	replace := map[string]string{
 		"HOOKLINE_STORE":             "dynamodb:" + table,
 		"TASKCLUSTER_ROOT_URL":       q.url,
-		"TASKCLUSTER_CLIENT_ID":      tcClientID,
-		"TASKCLUSTER_ACCESS_TOKEN":   tcAccessToken,
 		"HOOKLINE_CHANGES_QUEUE_URL": sqs.CreateQueue("changes", 0),
 	}
-	sdk := sdkEnv(b, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": dynamotest.Endpoint(b), "AWS_ENDPOINT_URL_SQS": sqs.URL})
+	sdk := sdkEnv(b, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": dynamotest.Endpoint(b), "AWS_ENDPOINT_URL_SQS": sqs.URL,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": startSecrets(b, root)})
 	for id := range bs.bins {
 		bs.env[id] = functionEnv(b, root, id, replace, sdk)
 	}

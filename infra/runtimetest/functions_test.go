@@ -48,13 +48,12 @@ func startStack(t *testing.T) *stack {
 	replace := map[string]string{
 		"HOOKLINE_STORE":             "dynamodb:" + table,
 		"TASKCLUSTER_ROOT_URL":       s.queue.url,
-		"TASKCLUSTER_CLIENT_ID":      tcClientID,
-		"TASKCLUSTER_ACCESS_TOKEN":   tcAccessToken,
 		"HOOKLINE_CHANGES_QUEUE_URL": s.changesURL,
 	}
 	sdk := sdkEnv(t, map[string]string{
-		"AWS_ENDPOINT_URL_DYNAMODB": dynamotest.Endpoint(t),
-		"AWS_ENDPOINT_URL_SQS":      s.sqs.URL,
+		"AWS_ENDPOINT_URL_DYNAMODB":        dynamotest.Endpoint(t),
+		"AWS_ENDPOINT_URL_SQS":             s.sqs.URL,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": startSecrets(t, root),
 	})
 	for id, bin := range bins {
 		s.funcs[id] = startFunction(t, rie, bin, id, functionEnv(t, root, id, replace, sdk))

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/hookline/hookline/shared/auth"
+	"github.com/hookline/hookline/shared/secrets/secretstest"
 	"github.com/hookline/hookline/shared/store/dynamo/dynamotest"
 	"github.com/hookline/hookline/shared/taskcluster/localqueue"
 	"github.com/hookline/hookline/shared/testutil"
@@ -58,6 +59,28 @@ const (
 	tcClientID    = "project/hookline/runtimetest"
 	tcAccessToken = "runtimetest-access-token-0123456789"
 )
+
+// runtimeClients is the clients document the functions read from the
+// secret HOOKLINE_CLIENTS_SECRET names: anonymous callers manage hooks, as
+// in the README's trial, so the tests' API Gateway events need no Hawk.
+const runtimeClients = `{"anonymousScopes":["hooks:*","assume:hook-id:*"]}`
+
+// startSecrets serves, as Secrets Manager would, the secrets env.json
+// names: the Taskcluster credentials the local queue knows, and
+// runtimeClients. It returns the endpoint
+// (AWS_ENDPOINT_URL_SECRETS_MANAGER).
+func startSecrets(tb testing.TB, root string) string {
+	tb.Helper()
+	sm, url := secretstest.New(tb)
+	env := functionEnv(tb, root, "ApiFunction", nil, nil)
+	creds, err := json.Marshal(map[string]string{"clientId": tcClientID, "accessToken": tcAccessToken})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sm.Put(env["TASKCLUSTER_CREDENTIALS_SECRET"], string(creds))
+	sm.Put(env["HOOKLINE_CLIENTS_SECRET"], runtimeClients)
+	return url
+}
 
 // repoRoot is the repository root.
 func repoRoot(tb testing.TB) string { return testutil.RepoRoot(tb) }

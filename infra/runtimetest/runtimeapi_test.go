@@ -304,11 +304,11 @@ func TestRuntimeAPI_Errors(t *testing.T) {
 	replace := map[string]string{
 		"HOOKLINE_STORE":             "dynamodb:hookline-runtimeapi",
 		"TASKCLUSTER_ROOT_URL":       closed,
-		"TASKCLUSTER_CLIENT_ID":      tcClientID,
-		"TASKCLUSTER_ACCESS_TOKEN":   tcAccessToken,
 		"HOOKLINE_CHANGES_QUEUE_URL": closed + "/123456789012/changes",
 	}
-	sdk := sdkEnv(t, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": closed, "AWS_ENDPOINT_URL_SQS": closed})
+	// The api function reads its clients when it starts.
+	sdk := sdkEnv(t, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": closed, "AWS_ENDPOINT_URL_SQS": closed,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": startSecrets(t, root)})
 	tick := readEvent(t, root, "scheduler-tick.json")
 	delete(tick, "time")
 	for _, tt := range []struct {

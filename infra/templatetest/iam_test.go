@@ -57,9 +57,40 @@ func dynamoGrants(t *testing.T, methods []string) []string {
 	return out
 }
 
+// queueMethods are the Taskcluster queue client's calls: a program that
+// can make one needs Hookline's Taskcluster credentials.
+var queueMethods = []string{
+	"(*github.com/hookline/hookline/shared/taskcluster.Queue).CreateTask",
+	"(*github.com/hookline/hookline/shared/taskcluster.Queue).Status",
+}
+
+// callsQueue reports whether a program's code can call the Taskcluster
+// queue.
+func callsQueue(t *testing.T, id string) bool {
+	t.Helper()
+	calls := reachability(t)[id].Calls
+	return slices.ContainsFunc(queueMethods, func(m string) bool { return calls[m] })
+}
+
+// derivedEnv are the variables a program needs that follow from its code:
+// the secret holding the Taskcluster credentials, for the functions that
+// create tasks or read their status, and no other.
+func derivedEnv(t *testing.T, id string) []string {
+	t.Helper()
+	if callsQueue(t, id) {
+		return []string{"TASKCLUSTER_CREDENTIALS_SECRET"}
+	}
+	return nil
+}
+
 // derivedGrants are the statements a program's role needs that follow
-// from its code.
+// from its code: its DynamoDB statements, and reading the Taskcluster
+// credentials' secret where it calls the queue.
 func derivedGrants(t *testing.T, id string) []string {
 	t.Helper()
-	return dynamoGrants(t, reachability(t)[id].StoreMethods)
+	out := dynamoGrants(t, reachability(t)[id].StoreMethods)
+	if callsQueue(t, id) {
+		out = append(out, "Allow secretsmanager:GetSecretValue on TaskclusterCredentialsSecretArn")
+	}
+	return out
 }

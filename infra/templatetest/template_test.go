@@ -41,17 +41,23 @@ var functions = map[string]string{
 }
 
 // globalEnv are the variables every function gets from Globals.
-var globalEnv = []string{"HOOKLINE_STORE", "HOOKLINE_DECISION_RETENTION", "TASKCLUSTER_ROOT_URL", "TASKCLUSTER_CLIENT_ID", "TASKCLUSTER_ACCESS_TOKEN"}
+var globalEnv = []string{"HOOKLINE_STORE", "HOOKLINE_DECISION_RETENTION", "TASKCLUSTER_ROOT_URL"}
 
-// functionEnv are the variables each function gets: the globals plus what
-// only it needs (clients only where requests are authenticated, the
-// changes queue only where hooks change, the sender only where email is
-// sent).
+// functionEnv are the variables each function gets besides those derived
+// from its code (derivedEnv): the globals plus what only it needs (the
+// clients only where requests are authenticated, the changes queue only
+// where hooks change, the sender only where email is sent).
 var functionEnv = map[string][]string{
-	"ApiFunction":       append(slices.Clone(globalEnv), "HOOKLINE_AUTH_MODE", "HOOKLINE_CLIENTS", "HOOKLINE_CHANGES_QUEUE_URL"),
+	"ApiFunction":       append(slices.Clone(globalEnv), "HOOKLINE_AUTH_MODE", "HOOKLINE_CLIENTS_SECRET", "HOOKLINE_CHANGES_QUEUE_URL"),
 	"WebhookFunction":   globalEnv,
 	"SchedulerFunction": append(slices.Clone(globalEnv), "HOOKLINE_EMAIL_SENDER"),
 	"TriggerFunction":   globalEnv,
+}
+
+// allEnv is every variable a function gets: functionEnv and derivedEnv.
+func allEnv(t *testing.T, id string) []string {
+	t.Helper()
+	return append(slices.Clone(functionEnv[id]), derivedEnv(t, id)...)
 }
 
 // functionGrants are the only permissions each function may have besides
@@ -60,6 +66,7 @@ var functionEnv = map[string][]string{
 var functionGrants = map[string][]string{
 	"ApiFunction": {
 		"SQSSendMessagePolicy(QueueName=ChangesQueue.QueueName)",
+		"if HasClientsJson: Allow secretsmanager:GetSecretValue on ClientsSecret",
 	},
 	"WebhookFunction": nil,
 	"SchedulerFunction": {
@@ -492,7 +499,7 @@ func TestTemplate_Environment(t *testing.T) {
 	known := configVariables(t, root)
 	for _, id := range sortedKeys(functions) {
 		env := tpl.functionEnv(t, id)
-		want := slices.Clone(functionEnv[id])
+		want := allEnv(t, id)
 		sort.Strings(want)
 		if diff := cmp.Diff(want, sortedKeys(env)); diff != "" {
 			t.Errorf("%s environment (-want +got):\n%s", id, diff)
@@ -506,13 +513,12 @@ func TestTemplate_Environment(t *testing.T) {
 
 	env := tpl.functionEnv(t, "ApiFunction")
 	for name, want := range map[string]any{
-		"HOOKLINE_STORE":             map[string]any{"Fn::Sub": "dynamodb:${HooksTable}"},
-		"TASKCLUSTER_ROOT_URL":       map[string]any{"Ref": "TaskclusterRootUrl"},
-		"TASKCLUSTER_CLIENT_ID":      map[string]any{"Fn::Sub": "{{resolve:secretsmanager:${TaskclusterCredentialsSecretArn}:SecretString:clientId}}"},
-		"TASKCLUSTER_ACCESS_TOKEN":   map[string]any{"Fn::Sub": "{{resolve:secretsmanager:${TaskclusterCredentialsSecretArn}:SecretString:accessToken}}"},
-		"HOOKLINE_AUTH_MODE":         map[string]any{"Ref": "AuthMode"},
-		"HOOKLINE_CLIENTS":           map[string]any{"Ref": "ClientsJson"},
-		"HOOKLINE_CHANGES_QUEUE_URL": map[string]any{"Ref": "ChangesQueue"}, // an SQS queue's Ref is its URL
+		"HOOKLINE_STORE":                 map[string]any{"Fn::Sub": "dynamodb:${HooksTable}"},
+		"TASKCLUSTER_ROOT_URL":           map[string]any{"Ref": "TaskclusterRootUrl"},
+		"TASKCLUSTER_CREDENTIALS_SECRET": map[string]any{"Ref": "TaskclusterCredentialsSecretArn"},
+		"HOOKLINE_AUTH_MODE":             map[string]any{"Ref": "AuthMode"},
+		"HOOKLINE_CLIENTS_SECRET":        map[string]any{"Ref": "ClientsSecret"}, // a secret's Ref is its ARN
+		"HOOKLINE_CHANGES_QUEUE_URL":     map[string]any{"Ref": "ChangesQueue"},  // an SQS queue's Ref is its URL
 	} {
 		if diff := cmp.Diff(want, plain(env[name])); diff != "" {
 			t.Errorf("ApiFunction %s (-want +got):\n%s", name, diff)
