@@ -66,7 +66,9 @@ func TestCache(t *testing.T) {
 	}
 }
 
-type fakeAPI struct{ out *secretsmanager.GetSecretValueOutput }
+type fakeAPI struct {
+	out *secretsmanager.GetSecretValueOutput
+}
 
 func (f fakeAPI) GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
 	return f.out, nil
