@@ -3,9 +3,11 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/hookline/hookline/shared/auth"
@@ -47,6 +49,11 @@ func newOrigins(cors []string, publicURL string) (origins, error) {
 	}
 	return out, nil
 }
+
+// AllowedOrigins lists the origins besides the server's own whose pages
+// may use the anonymous scopes in full (Options.CORSOrigins and the public
+// URL's), normalised and sorted.
+func (rt *Router) AllowedOrigins() []string { return slices.Sorted(maps.Keys(rt.origins)) }
 
 // normalOrigin lower-cases an origin (scheme://host[:port]) and drops its
 // scheme's default port; ok is false when o is not an http(s) origin.

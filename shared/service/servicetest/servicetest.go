@@ -25,6 +25,8 @@ const (
 	rate     = 0.5
 	burst    = 3
 	clockLag = time.Minute
+	// corsOrigin is a site whose pages may use the anonymous scopes.
+	corsOrigin = "https://console.servicetest.example"
 )
 
 // Env returns the environment entry-point tests build from: the decision
@@ -38,6 +40,7 @@ func Env(extra map[string]string) func(string) string {
 		"HOOKLINE_WEBHOOK_MAX_BODY":   "2KB",
 		"HOOKLINE_WEBHOOK_RATE":       "0.5/s",
 		"HOOKLINE_WEBHOOK_BURST":      "3",
+		"HOOKLINE_CORS_ORIGINS":       corsOrigin,
 		"HOOKLINE_STORE":              "dynamodb:servicetest",
 		"TASKCLUSTER_ROOT_URL":        rootURL,
 		"TASKCLUSTER_CLIENT_ID":       "servicetest",
@@ -73,8 +76,8 @@ func CheckHooks(t testing.TB, svc *hooks.Service) {
 }
 
 // CheckAPI fails t unless an entry point that serves the HTTP API applies
-// Env's webhook limits (rt) and pre-checks against the roles of Env's
-// Taskcluster deployment (svc).
+// Env's webhook limits and CORS origins (rt) and pre-checks against the
+// roles of Env's Taskcluster deployment (svc).
 func CheckAPI(t testing.TB, svc *hooks.Service, rt *httpapi.Router) {
 	t.Helper()
 	if roles := svc.Options().Roles; roles == nil {
@@ -85,5 +88,8 @@ func CheckAPI(t testing.TB, svc *hooks.Service, rt *httpapi.Router) {
 	want := httpapi.WebhookOptions{MaxBodyBytes: maxBody, Rate: rate, Burst: burst}
 	if got := rt.WebhookLimits(); got != want {
 		t.Errorf("webhook limits %+v, want %+v", got, want)
+	}
+	if got := rt.AllowedOrigins(); !slices.Equal(got, []string{corsOrigin}) {
+		t.Errorf("allowed origins %q, want HOOKLINE_CORS_ORIGINS' %q", got, corsOrigin)
 	}
 }
