@@ -53,9 +53,16 @@ func (l connLimits) pace(next http.Handler) http.Handler {
 		_ = rc.SetWriteDeadline(start.Add(l.bodyGrace + maxBody + l.answerBudget))
 		p := &pacedBody{body: r.Body, rc: rc, start: start, limits: l}
 		p.watch = time.AfterFunc(l.bodyGrace, p.check)
-		defer p.stop()
 		r.Body = p
 		next.ServeHTTP(w, r)
+		p.stop()
+		if !p.eof.Load() {
+			// The handler answered without the whole body (a wrong token
+			// is refused first). The server would read the rest to keep
+			// the connection, at whatever pace it comes: it closes the
+			// connection instead.
+			_ = rc.SetReadDeadline(time.Now())
+		}
 	})
 }
 
@@ -72,6 +79,7 @@ type pacedBody struct {
 
 	read  atomic.Int64
 	done  atomic.Bool
+	eof   atomic.Bool
 	watch *time.Timer
 	once  sync.Once
 }
@@ -84,6 +92,7 @@ func (p *pacedBody) Read(b []byte) (int, error) {
 		if !errors.Is(err, io.EOF) {
 			return n, err
 		}
+		p.eof.Store(true)
 		_ = p.rc.SetWriteDeadline(time.Now().Add(p.limits.answerBudget))
 	}
 	return n, err

@@ -260,6 +260,25 @@ func TestServe_CredentialsBeforeBody(t *testing.T) {
 		t.Fatalf("wrong token with a body still to come: %q", status)
 	}
 
+	// Nor does the server wait for a smaller body it did not read, to keep
+	// the connection: it closes it.
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, strings.Replace(head, "5000000", "100000", 1))
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != 401 {
+		t.Fatalf("wrong token, small body still to come: %v %v", res, err)
+	}
+	io.Copy(io.Discard, res.Body)
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("the connection stayed open for the unread body: %v", err)
+	}
+
 	// With the right token the body is read, and must keep a pace: one
 	// byte every 50 ms (20 B/s) falls behind 200 B/s after the 500 ms grace.
 	head = "POST /api/hooks/v1/hooks/g/h/trigger/" + token + " HTTP/1.1\r\nHost: " + s.addr +

@@ -260,13 +260,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body map[string]any
-	read := false
 	fail := func(err error) {
-		if !read && r.Body != nil && r.Body != http.NoBody {
-			// The body was not read (credentials came first): do not
-			// wait for it to keep the connection.
-			w.Header().Set("Connection", "close")
-		}
 		writeError(ctx, w, rt.log, err, ro.name, params, body, rt.now())
 	}
 	req := &request{ctx: ctx, params: params, query: r.URL.Query(), header: r.Header, source: sourceIP(r)}
@@ -294,7 +288,6 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 			fail(err)
 			return
 		}
-		read = true
 	} else {
 		// A Hawk signature covers the body's hash, so the body is read
 		// (within the route's limit) before the credentials are checked,
@@ -305,7 +298,6 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 			fail(err)
 			return
 		}
-		read = true
 		required, err := ro.scopes.Substitute(params)
 		if err != nil {
 			fail(err)
