@@ -289,7 +289,12 @@ func TestServe_CredentialsBeforeBody(t *testing.T) {
 	}
 
 	// An unsigned request to a route it has no scopes for is refused
-	// without its body being parsed.
+	// before its body is read ...
+	head = "PUT /api/hooks/v1/hooks/g/h HTTP/1.1\r\nHost: " + s.addr + "\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n"
+	if status, _ := rawRequest(t, s.addr, head, nil, 0, 3*time.Second); !strings.Contains(status, " 403 ") {
+		t.Fatalf("unsigned, body still to come: %q", status)
+	}
+	// ... let alone parsed.
 	if r := send(t, "PUT", s.base+"/api/hooks/v1/hooks/g/h", "{this is not json", nil, nil); r.status != 403 || !strings.Contains(r.body, "InsufficientScopes") {
 		t.Fatalf("unsigned, malformed body: %v", r)
 	}

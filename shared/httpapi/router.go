@@ -289,19 +289,23 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		// A Hawk signature covers the body's hash, so the body is read
-		// (within the route's limit) before the credentials are checked,
-		// but parsed only after. Authorization comes before parameter and
-		// body validation, as on upstream: a caller without the scopes
-		// learns nothing about the input.
-		if req.raw, err = readBody(r, ro.maxBody); err != nil {
-			fail(err)
-			return
-		}
+		// Authorization comes before parameter and body validation, as on
+		// upstream: a caller without the scopes learns nothing about the
+		// input. A request without credentials is authorized before its
+		// body is read; a Hawk signature covers the body's hash, so a
+		// signed request's body is read first (within the route's limit),
+		// but parsed only once the signature holds.
 		required, err := ro.scopes.Substitute(params)
 		if err != nil {
 			fail(err)
 			return
+		}
+		signed := r.Header.Get("Authorization") != "" || req.query.Has("bewit")
+		if signed {
+			if req.raw, err = readBody(r, ro.maxBody); err != nil {
+				fail(err)
+				return
+			}
 		}
 		if req.caller, err = rt.authz.Authorize(ctx, r, req.raw, required); err != nil {
 			fail(err)
@@ -310,6 +314,12 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		if err := rt.crossSiteRefusal(ctx, r, ro, req.caller); err != nil {
 			fail(err)
 			return
+		}
+		if !signed {
+			if req.raw, err = readBody(r, ro.maxBody); err != nil {
+				fail(err)
+				return
+			}
 		}
 		if err := checkParams(params); err != nil {
 			fail(err)
