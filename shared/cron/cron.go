@@ -121,9 +121,15 @@ func Parse(pattern string) (*Schedule, error) {
 		fields = append([]string{"0"}, fields...)
 	default:
 		return nil, &ParseError{Pattern: pattern,
-			Reason: fmt.Sprintf("expected 5 or 6 fields, found %d", len(fields))}
+			Reason: fmt.Sprintf("expected 6 fields (second minute hour day-of-month month day-of-week) or 5 (minute first), found %d", len(fields))}
 	}
+	return build(pattern, fields, false)
+}
 
+// build parses six fields. With vixieDays, a day field counts as
+// unrestricted when it starts with "*" (the standard form's rule) instead
+// of only when it is exactly "*" or "?" (upstream's).
+func build(pattern string, fields []string, vixieDays bool) (*Schedule, error) {
 	s := &Schedule{pattern: pattern}
 	var res [6]fieldResult
 	specs := fieldSpecs()
@@ -137,6 +143,9 @@ func Parse(pattern string) (*Schedule, error) {
 	sec, mins, hrs, dom, mon, dow := res[0], res[1], res[2], res[3], res[4], res[5]
 	s.second, s.minute, s.hour, s.dom, s.month = sec.bits, mins.bits, hrs.bits, dom.bits, mon.bits
 	s.domLast, s.domStar, s.dowStar = dom.last, dom.star, dow.star
+	if vixieDays {
+		s.domStar, s.dowStar = strings.HasPrefix(fields[3], "*"), strings.HasPrefix(fields[5], "*")
+	}
 	s.dowLast = dow.lastDays
 	s.firstSecond = lowest(s.second)
 	s.firstMinute = lowest(s.minute)

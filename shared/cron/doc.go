@@ -3,7 +3,9 @@
 // A hook's schedule is a list of cron patterns. Upstream parses each one with
 // the npm package cron-parser 5.6.2 (CronExpressionParser.parse) and takes the
 // earliest next date over the list (services/hooks/src/nextdate.js). This
-// package reproduces that syntax and those semantics, always in UTC.
+// package reproduces that syntax and those semantics in UTC (Parse, Next),
+// and adds time zones (NextIn) and the standard 5-field form of POSIX cron
+// (ParseStandard) for Hookline's schedule settings.
 //
 // # Syntax
 //
@@ -57,6 +59,30 @@
 // NextDate is upstream's nextDate: the earliest Next over a list, and
 // NoSchedule (4000-02-01T00:00:00Z) for an empty list.
 //
+// # Time zones
+//
+// Schedule.NextIn matches the pattern against the wall clock of a
+// time.Location. It walks wall-clock matches with Next and turns each into
+// an instant with Resolve, under two rules for daylight saving time: a
+// wall time that a spring-forward gap skips fires once, at the instant the
+// clocks jump (several such times in one gap are that one instant); a wall
+// time that a fall-back overlap repeats fires once, at its first
+// occurrence. Every wall-clock match thus fires once and no instant twice.
+// Resolve looks only at the zone periods (time.Time.ZoneBounds) within 16
+// hours of the wall time, and most of the time at none: a period that
+// reaches further than any two offsets differ holds the only occurrence.
+// A brute-force walk, minute by minute through every transition of a
+// year in eleven zones, checks it in the tests.
+//
+// # The standard form
+//
+// ParseStandard takes exactly five fields, minute first, with numbers,
+// names, "*", lists, ranges and steps, and nothing of upstream's
+// extensions (a seconds field, L, #, ?, @names), which it refuses with an
+// error pointing at the hook's upstream schedule. Day of month and day of
+// week combine as in Vixie cron: a day field starting with "*" does not
+// restrict the day. Both forms share the parser and Next.
+//
 // # Why not an existing Go parser
 //
 // The well-kept Go cron libraries do not accept this dialect. For example
@@ -92,7 +118,7 @@
 //     n above 7, L together with #, "*" inside a range ("*-5"), ranges with
 //     more than one "-" ("1-2-3", upstream drops the tail), and a # count
 //     that is not plain digits.
-//   - Times are always UTC. Upstream passes a utc option that cron-parser 5
+//   - Next works in UTC. Upstream passes a utc option that cron-parser 5
 //     ignores and so uses the process time zone, which is UTC in its
-//     containers.
+//     containers. NextIn is for zones a hook's settings name.
 package cron

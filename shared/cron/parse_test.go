@@ -151,9 +151,9 @@ func TestParse_Errors(t *testing.T) {
 		{"* * * * 0 *", "month", "0", "value 0 out of range 1-12"},
 		{"* * * * * 8", "day of week", "8", "value 8 out of range 0-7"},
 		{"* * * * * 99999999999999999999999", "day of week", "99999999999999999999999", "out of range 0-7"},
-		{"1 2 3 4 5 6 7", "", "", "expected 5 or 6 fields, found 7"},
-		{"1 2 3 4", "", "", "expected 5 or 6 fields, found 4"},
-		{"   ", "", "", "expected 5 or 6 fields, found 0"},
+		{"1 2 3 4 5 6 7", "", "", "expected 6 fields (second minute hour day-of-month month day-of-week) or 5 (minute first), found 7"},
+		{"1 2 3 4", "", "", "expected 6 fields (second minute hour day-of-month month day-of-week) or 5 (minute first), found 4"},
+		{"   ", "", "", "expected 6 fields (second minute hour day-of-month month day-of-week) or 5 (minute first), found 0"},
 		{"@fortnightly", "", "@fortnightly", `unknown predefined schedule "@fortnightly"`},
 		{"@DAILY", "", "@DAILY", `unknown predefined schedule "@DAILY"`},
 		{" @daily", "", "@daily", `unknown predefined schedule "@daily"`},
@@ -253,7 +253,7 @@ func TestParseError_Message(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ pattern, want string }{
 		{"0 0 3 0 * *", `cron: field "day of month": value 0 out of range 1-31 in "0 0 3 0 * *"`},
-		{"1 2 3", `cron: expected 5 or 6 fields, found 3 in "1 2 3"`},
+		{"1 2 3", `cron: expected 6 fields (second minute hour day-of-month month day-of-week) or 5 (minute first), found 3 in "1 2 3"`},
 		{"0 0 0 31 4,6 *", `cron: never fires: no date has day of month "31", month "4,6" and day of week "*" in "0 0 0 31 4,6 *"`},
 	} {
 		t.Run(tt.pattern, func(t *testing.T) {
