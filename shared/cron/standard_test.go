@@ -10,7 +10,7 @@ func TestParseStandard(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name, pattern, after string
-		want             []string
+		want                 []string
 	}{
 		{"every five minutes", "*/5 * * * *", "2026-03-04T10:21:00Z", []string{"2026-03-04T10:25:00Z", "2026-03-04T10:30:00Z"}},
 		{"weekdays at nine", "0 9 * * 1-5", "2026-03-06T10:00:00Z", []string{"2026-03-09T09:00:00Z", "2026-03-10T09:00:00Z"}},
