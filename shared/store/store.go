@@ -29,9 +29,18 @@ type Hook struct {
 	TriggerToken string
 	// NextTaskID is the taskId the next scheduled fire will use.
 	NextTaskID string
-	// NextScheduledDate is when the next scheduled fire is due; the zero
-	// time means the hook has no schedule.
+	// NextScheduledDate is when the next scheduled fire is due, the time
+	// the due index (ListDue) holds; the zero time means the hook has no
+	// schedule.
 	NextScheduledDate time.Time
+	// NextSlot is the schedule slot that fire serves when it differs from
+	// NextScheduledDate (a jittered fire comes after its slot); the zero
+	// time means NextScheduledDate is the slot.
+	NextSlot time.Time
+	// ScheduleKey is a secret the hook's schedule slots derive their
+	// taskIds from, so that every scheduler names a slot's task alike and
+	// nobody else can guess it; "" for hooks stored before it existed.
+	ScheduleKey string
 
 	// Version is set by the store: 1 after create, incremented by every
 	// update. Callers pass the version they read to Update and Delete.

@@ -13,6 +13,7 @@
 //
 //	record        pk                          sk                        attributes
 //	hook          HOOK#<hookGroupId>          <hookId>                  def (B), token, nextTaskId, nextAt, ver (N),
+//	                                                                    nextSlot (when jittered), scheduleKey,
 //	                                                                    dueShard, dueAt (only while scheduled)
 //	group marker  GROUPS                      <hookGroupId>             -
 //	claim         CLAIM#<key>                 -                         body (B), createdAt, expiry, expiresAt (N, TTL)

@@ -40,6 +40,10 @@ func hookItem(h store.Hook) map[string]types.AttributeValue {
 	}
 	putS(item, attrToken, h.TriggerToken)
 	putS(item, attrNextTaskID, h.NextTaskID)
+	putS(item, attrSchedKey, h.ScheduleKey)
+	if !h.NextSlot.IsZero() {
+		item[attrNextSlot] = avS(formatTime(h.NextSlot))
+	}
 	item[attrVersion] = avN(strconv.FormatInt(h.Version, 10))
 	if !h.NextScheduledDate.IsZero() {
 		at := formatTime(h.NextScheduledDate)
@@ -74,6 +78,12 @@ func decodeHook(item map[string]types.AttributeValue) (store.Hook, error) {
 		return store.Hook{}, err
 	}
 	if h.NextScheduledDate, err = getTime(item, attrNextAt); err != nil {
+		return store.Hook{}, err
+	}
+	if h.NextSlot, err = getTime(item, attrNextSlot); err != nil {
+		return store.Hook{}, err
+	}
+	if h.ScheduleKey, err = getS(item, attrSchedKey); err != nil {
 		return store.Hook{}, err
 	}
 	if h.Version, err = getN(item, attrVersion); err != nil {

@@ -15,6 +15,8 @@ const (
 	attrToken      = "token"
 	attrNextTaskID = "nextTaskId"
 	attrNextAt     = "nextAt"
+	attrNextSlot   = "nextSlot"
+	attrSchedKey   = "scheduleKey"
 	attrVersion    = "ver"
 	attrDueShard   = "dueShard"
 	attrDueAt      = "dueAt"

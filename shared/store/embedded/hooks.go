@@ -17,14 +17,20 @@ type hookRecord struct {
 	TriggerToken string          `json:"token"`
 	NextTaskID   string          `json:"nextTaskId"`
 	NextAt       *time.Time      `json:"nextAt,omitempty"`
+	NextSlot     *time.Time      `json:"nextSlot,omitempty"`
+	ScheduleKey  string          `json:"scheduleKey,omitempty"`
 	Version      int64           `json:"ver"`
 }
 
 func encodeHook(h store.Hook) ([]byte, error) {
-	rec := hookRecord{Definition: h.Definition, TriggerToken: h.TriggerToken, NextTaskID: h.NextTaskID, Version: h.Version}
+	rec := hookRecord{Definition: h.Definition, TriggerToken: h.TriggerToken, NextTaskID: h.NextTaskID, ScheduleKey: h.ScheduleKey, Version: h.Version}
 	if !h.NextScheduledDate.IsZero() {
 		t := h.NextScheduledDate.UTC()
 		rec.NextAt = &t
+	}
+	if !h.NextSlot.IsZero() {
+		t := h.NextSlot.UTC()
+		rec.NextSlot = &t
 	}
 	if len(rec.Definition) == 0 {
 		rec.Definition = json.RawMessage("null")
@@ -43,10 +49,14 @@ func decodeHook(group, id string, data []byte) (store.Hook, error) {
 		Definition:   rec.Definition,
 		TriggerToken: rec.TriggerToken,
 		NextTaskID:   rec.NextTaskID,
+		ScheduleKey:  rec.ScheduleKey,
 		Version:      rec.Version,
 	}
 	if rec.NextAt != nil {
 		h.NextScheduledDate = rec.NextAt.UTC()
+	}
+	if rec.NextSlot != nil {
+		h.NextSlot = rec.NextSlot.UTC()
 	}
 	return h, nil
 }

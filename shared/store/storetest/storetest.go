@@ -88,7 +88,10 @@ func sampleHook(group, id string) store.Hook {
 
 // fullHook returns a hook with every field set that the caller sets.
 func fullHook(group, id string) store.Hook {
-	return scheduled(group, id, epoch.Add(90*time.Minute))
+	h := scheduled(group, id, epoch.Add(90*time.Minute))
+	h.NextSlot = epoch.Add(80 * time.Minute)
+	h.ScheduleKey = "key-" + id
+	return h
 }
 
 func mustCreate(t *testing.T, s store.Store, h store.Hook) store.Hook {
