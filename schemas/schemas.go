@@ -58,6 +58,9 @@ const (
 	CheckHookRequest      = "/schemas/hookline/v1/check-hook-request.json#"
 	CheckHookResponse     = "/schemas/hookline/v1/check-hook-response.json#"
 	WhoAmIResponse        = "/schemas/hookline/v1/whoami-response.json#"
+	ScheduleListing       = "/schemas/hookline/v1/schedule-listing.json#"
+	BackfillRequest       = "/schemas/hookline/v1/backfill-request.json#"
+	BackfillResponse      = "/schemas/hookline/v1/backfill-response.json#"
 )
 
 // Registry holds every embedded schema, compiled on first use: a Lambda

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/cron"
@@ -136,20 +135,6 @@ func checkTriggerSchema(raw json.RawMessage) error {
 		return invalid("triggerSchema is not a valid JSON schema:\n * %s", strings.ReplaceAll(err.Error(), "\n", "\n * "))
 	}
 	return nil
-}
-
-// nextDate is the next fire time strictly after now, or the zero time for a
-// hook without a schedule (upstream stores year 4000 for that; we store
-// nothing, so unscheduled hooks stay out of the due index).
-func nextDate(scheds []*cron.Schedule, now time.Time) time.Time {
-	if len(scheds) == 0 {
-		return time.Time{}
-	}
-	next, ok := cron.NextDate(scheds, now)
-	if !ok {
-		return time.Time{}
-	}
-	return next
 }
 
 func definitionFrom(hookGroupID, hookID string, bindings []Binding, in Input) Definition {

@@ -34,6 +34,9 @@ const (
 	// did not run, or the hook was due for longer than a tick) and are not
 	// fired: only the oldest missed slot fires.
 	OutcomeCollapsed = "collapsed"
+	// OutcomeSkipped: scheduled slots the hook's schedule excludes
+	// (Exclusion names the exclusion); nothing fires.
+	OutcomeSkipped = "skipped"
 )
 
 // Bounds of what a decision keeps. DynamoDB items stop at 400 KB, and a
@@ -91,8 +94,20 @@ type Decision struct {
 	ScheduledFor *time.Time `json:"scheduledFor,omitempty"`
 	Late         bool       `json:"late,omitempty"`
 	LateSeconds  int64      `json:"lateSeconds,omitempty"`
-	// MissedSlots counts the slots a collapsed decision skipped;
-	// Slots lists the first few of them.
+	// FireAt is when a jittered slot was due to fire.
+	FireAt *time.Time `json:"fireAt,omitempty"`
+	// CatchUp is the catch-up policy under which a missed slot fired or
+	// missed slots collapsed.
+	CatchUp string `json:"catchUp,omitempty"`
+	// Backfill marks the decisions of a backfill.
+	Backfill bool `json:"backfill,omitempty"`
+	// Exclusion names the exclusion that skipped a slot.
+	Exclusion string `json:"exclusion,omitempty"`
+	// TaskCreated is the task's created when it is not the slot: a fire
+	// more than five minutes after its slot sends its task created then.
+	TaskCreated *time.Time `json:"taskCreated,omitempty"`
+	// MissedSlots counts the slots a collapsed or skipped decision stands
+	// for; Slots lists the first few of them.
 	MissedSlots int         `json:"missedSlots,omitempty"`
 	Slots       []time.Time `json:"slots,omitempty"`
 	// Pulse names the message of a pulseMessage fire.

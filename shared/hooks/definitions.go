@@ -25,8 +25,7 @@ func (d *Definitions) CreateHook(ctx context.Context, hookGroupID, hookID string
 	if err := checkIDs(hookGroupID, hookID, in); err != nil {
 		return Definition{}, err
 	}
-	scheds, err := checkInput(in, d.denylist)
-	if err != nil {
+	if _, err := checkInput(in, d.denylist); err != nil {
 		return Definition{}, err
 	}
 	bindings := []Binding{}
@@ -38,14 +37,13 @@ func (d *Definitions) CreateHook(ctx context.Context, hookGroupID, hookID string
 	if err != nil {
 		return Definition{}, fmt.Errorf("hooks: encode definition: %w", err)
 	}
-	rec := store.Hook{
-		HookGroupID:       hookGroupID,
-		HookID:            hookID,
-		Definition:        data,
-		TriggerToken:      d.newID(),
-		NextTaskID:        d.newID(),
-		NextScheduledDate: nextDate(scheds, d.now()),
+	// A new hook has no settings yet: its schedule is the definition's.
+	p, err := d.plan(def, nil)
+	if err != nil {
+		return Definition{}, err
 	}
+	rec := store.Hook{HookGroupID: hookGroupID, HookID: hookID, Definition: data, TriggerToken: d.newID()}
+	d.scheduleAfter(&rec, p, d.now())
 	if _, err := d.store.CreateHook(ctx, rec); err != nil {
 		if !errors.Is(err, store.ErrConflict) {
 			return Definition{}, fmt.Errorf("hooks: create %s/%s: %w", hookGroupID, hookID, err)
@@ -65,7 +63,8 @@ func (d *Definitions) CreateHook(ctx context.Context, hookGroupID, hookID string
 
 // UpdateHook replaces a hook's definition. Omitted bindings are kept; every
 // other field takes the request's value (after schema defaults), as upstream
-// does. The next scheduled fire gets a new taskId and is recomputed from now.
+// does. The next scheduled fire is recomputed from now, with the hook's
+// schedule settings.
 func (d *Definitions) UpdateHook(ctx context.Context, hookGroupID, hookID string, in Input) (Definition, error) {
 	if err := checkIDs(hookGroupID, hookID, in); err != nil {
 		return Definition{}, err
@@ -73,8 +72,7 @@ func (d *Definitions) UpdateHook(ctx context.Context, hookGroupID, hookID string
 	if err := checkTriggerSchema(in.TriggerSchema); err != nil {
 		return Definition{}, err
 	}
-	scheds, err := parseSchedule(in.Schedule)
-	if err != nil {
+	if _, err := parseSchedule(in.Schedule); err != nil {
 		return Definition{}, err
 	}
 	// Optimistic concurrency: a writer that lost a race re-reads and
@@ -99,8 +97,15 @@ func (d *Definitions) UpdateHook(ctx context.Context, hookGroupID, hookID string
 		if rec.Definition, err = json.Marshal(def); err != nil {
 			return Definition{}, fmt.Errorf("hooks: encode definition: %w", err)
 		}
-		rec.NextTaskID = d.newID()
-		rec.NextScheduledDate = nextDate(scheds, d.now())
+		settings, _, err := d.loadSettings(ctx, hookGroupID, hookID)
+		if err != nil {
+			return Definition{}, err
+		}
+		p, err := d.plan(def, settings.Schedule)
+		if err != nil {
+			return Definition{}, err
+		}
+		d.scheduleAfter(&rec, p, d.now())
 		_, err = d.store.UpdateHook(ctx, rec)
 		if errors.Is(err, store.ErrConflict) && attempt < 4 {
 			continue

@@ -101,7 +101,10 @@ func TestCreateIdempotentIgnoresSpelling(t *testing.T) {
 	}
 }
 
-func TestUpdateRenewsNextTaskID(t *testing.T) {
+// The next taskId is the next slot's: an update that moves the slot
+// changes it, one that keeps the slot keeps it (no attempt of a future
+// slot can have claimed it).
+func TestUpdateNextTaskIDIsTheSlots(t *testing.T) {
 	svc, st := newService(t)
 	ctx := context.Background()
 	svc.Definitions.CreateHook(ctx, "g", "h", input("n", "0 0 * * * *"))
@@ -109,12 +112,19 @@ func TestUpdateRenewsNextTaskID(t *testing.T) {
 	if _, err := svc.Definitions.UpdateHook(ctx, "g", "h", input("n2", "0 0 * * * *")); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := st.GetHook(ctx, "g", "h")
-	if after.NextTaskID == before.NextTaskID {
-		t.Fatal("update kept the nextTaskId")
+	same, _ := st.GetHook(ctx, "g", "h")
+	if same.NextTaskID != before.NextTaskID || same.ScheduleKey != before.ScheduleKey || !same.NextScheduledDate.Equal(before.NextScheduledDate) {
+		t.Fatalf("same slot, other taskId: %+v then %+v", before, same)
 	}
-	if after.TriggerToken != before.TriggerToken {
+	if same.TriggerToken != before.TriggerToken {
 		t.Fatal("update changed the trigger token")
+	}
+	if _, err := svc.Definitions.UpdateHook(ctx, "g", "h", input("n3", "0 30 * * * *")); err != nil {
+		t.Fatal(err)
+	}
+	moved, _ := st.GetHook(ctx, "g", "h")
+	if moved.NextTaskID == before.NextTaskID || moved.NextScheduledDate.Equal(before.NextScheduledDate) {
+		t.Fatalf("a new slot kept the old taskId: %+v", moved)
 	}
 }
 

@@ -76,6 +76,9 @@ type FireRequest struct {
 	check payloadCheck
 	// slot is set for scheduled fires.
 	slot *slotInfo
+	// gates, when set, are the gates the caller read for this fire (a
+	// tick firing several slots of a hook reads them once).
+	gates *gates
 }
 
 type payloadCheck int
@@ -89,9 +92,24 @@ const (
 // slotInfo describes the schedule slot a scheduled fire is for.
 type slotInfo struct {
 	at time.Time
+	// fireAt is when the slot was due to fire: at, or later with a
+	// jitter.
+	fireAt time.Time
 	// tick is when the scheduler handled it, to tell how late it is.
 	tick time.Time
+	// catchUp is the policy under which a missed slot fires, or "".
+	catchUp string
+	// backfill is set when a backfill fires the slot.
+	backfill bool
 }
+
+// createdSlack is how far a scheduled fire may come after its slot and
+// still send a task created at the slot. A later fire (a jitter, a
+// catch-up, a backfill) sends the task created when it is sent instead,
+// with its deadline and expiry moved as much, since the queue refuses a
+// task created more than 15 minutes ago; the template's now stays the
+// slot. Five minutes leaves the claim's re-sends ten minutes.
+const createdSlack = 5 * time.Minute
 
 // FireResult is what a fire produced.
 type FireResult struct {
@@ -223,11 +241,15 @@ func (p *pipeline) fire(ctx context.Context, def Definition, req FireRequest) (F
 // begin reads what can stop the fire and chooses its taskId.
 func (p *pipeline) begin(ctx context.Context, def Definition, req FireRequest) (*attempt, error) {
 	a := &attempt{def: def, req: req, now: p.now()}
-	g, err := p.loadGates(ctx, def.HookGroupID, def.HookID)
-	if err != nil {
-		return nil, err
+	if req.gates != nil {
+		a.gates = *req.gates
+	} else {
+		g, err := p.loadGates(ctx, def.HookGroupID, def.HookID)
+		if err != nil {
+			return nil, err
+		}
+		a.gates = g
 	}
-	a.gates = g
 	a.taskID, a.reusable = p.chooseTaskID(def, req)
 	return a, nil
 }
@@ -308,7 +330,11 @@ func (p *pipeline) claimOrRender(ctx context.Context, a *attempt) (*ending, erro
 			return e, nil
 		}
 	}
-	task, declined, err := p.render(a.def, fireCtx, a.taskID, created)
+	var sendAt time.Time
+	if a.req.slot != nil {
+		sendAt = a.now
+	}
+	task, declined, err := p.render(a.def, fireCtx, a.taskID, created, sendAt)
 	if err != nil {
 		// A render error is deterministic: record it and stop. There is
 		// nothing to claim, since no task was or will be sent.
@@ -354,7 +380,8 @@ func queueError(a *attempt, qerr error) *ending {
 		e.errText = fmt.Sprintf("%s (%d): %s", r.ErrorCode(), r.HTTPStatus(), r.ErrorMessage())
 	}
 	// Only the scheduler and the Pulse path try again by themselves.
-	e.willRetry = fe.Retryable() && a.req.ReplayOf == "" && (a.req.FiredBy == FiredBySchedule || a.req.FiredBy == FiredByPulseMessage)
+	backfill := a.req.slot != nil && a.req.slot.backfill
+	e.willRetry = fe.Retryable() && a.req.ReplayOf == "" && !backfill && (a.req.FiredBy == FiredBySchedule || a.req.FiredBy == FiredByPulseMessage)
 	e.reason = "the queue did not create the task"
 	if e.willRetry {
 		e.reason += "; the same task will be sent again"
@@ -369,8 +396,19 @@ func (p *pipeline) finish(ctx context.Context, a *attempt, e *ending) FireResult
 	if slot := a.req.slot; slot != nil {
 		at := slot.at.UTC()
 		dec.ScheduledFor = &at
-		if late := slot.tick.Sub(at); late > lateAfter {
+		due := at
+		if !slot.fireAt.IsZero() && !slot.fireAt.Equal(at) {
+			fireAt := slot.fireAt.UTC()
+			dec.FireAt, due = &fireAt, fireAt
+		}
+		if late := slot.tick.Sub(due); late > lateAfter && !slot.backfill {
 			dec.Late, dec.LateSeconds = true, int64(late/time.Second)
+		}
+		dec.CatchUp, dec.Backfill = slot.catchUp, slot.backfill
+		if a.claim.Task != nil && a.claim.Created.Sub(at) > createdSlack {
+			if c := taskCreated(a.claim.Task); !c.IsZero() && !c.Equal(at) {
+				dec.TaskCreated = &c
+			}
 		}
 	}
 	dec.Outcome, dec.Reason, dec.Error = e.outcome, e.reason, e.errText

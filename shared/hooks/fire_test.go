@@ -11,7 +11,7 @@ import (
 func renderTask(t *testing.T, svc *Service, template string, req FireRequest, taskID string, created time.Time) map[string]any {
 	t.Helper()
 	def := Definition{HookGroupID: "g", HookID: "h", Task: json.RawMessage(template)}
-	data, declined, err := svc.Operations.render(def, fireContext(req, taskID, created), taskID, created)
+	data, declined, err := svc.Operations.render(def, fireContext(req, taskID, created), taskID, created, time.Time{})
 	if err != nil || declined {
 		t.Fatalf("render: declined=%v err=%v", declined, err)
 	}

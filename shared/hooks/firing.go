@@ -122,8 +122,9 @@ type HookStatus struct {
 }
 
 // Status summarises a hook's newest fire and its next scheduled time
-// (getHookStatus). The next scheduled taskId is never exposed: knowing it
-// would let someone create that task first.
+// (getHookStatus): when its next slot that is not excluded fires, jitter
+// included. The next scheduled taskId is never exposed: knowing it would
+// let someone create that task first.
 func (f *Firing) Status(ctx context.Context, hookGroupID, hookID string) (HookStatus, error) {
 	rec, err := f.loadHook(ctx, hookGroupID, hookID)
 	if err != nil {
@@ -134,8 +135,9 @@ func (f *Firing) Status(ctx context.Context, hookGroupID, hookID string) (HookSt
 		return HookStatus{}, err
 	}
 	var st HookStatus
-	if len(def.Schedule) > 0 && !rec.NextScheduledDate.IsZero() {
-		next := rec.NextScheduledDate.UTC()
+	if next, err := f.nextFire(ctx, rec, def); err != nil {
+		return HookStatus{}, err
+	} else if !next.IsZero() {
 		st.NextScheduledDate = &next
 	}
 	fires, _, err := f.store.ListLastFires(ctx, hookGroupID, hookID, store.Page{Limit: 1})
@@ -157,6 +159,31 @@ func (f *Firing) Status(ctx context.Context, hookGroupID, hookID string) (HookSt
 	}
 	st.LastFire = LastFireStatus{Result: last.Result, Error: parsed, Time: last.TaskCreateTime.UTC()}
 	return st, nil
+}
+
+// nextFire is when a hook's next slot that is not excluded fires: the
+// stored due time when the stored slot fires, else the first fire the
+// schedule lists from that slot on; zero when nothing is scheduled.
+func (f *Firing) nextFire(ctx context.Context, rec store.Hook, def Definition) (time.Time, error) {
+	if rec.NextScheduledDate.IsZero() {
+		return time.Time{}, nil
+	}
+	settings, _, err := f.loadSettings(ctx, rec.HookGroupID, rec.HookID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	p, err := f.plan(def, settings.Schedule)
+	if err != nil {
+		return time.Time{}, err
+	}
+	slot := slotOf(rec)
+	if _, excluded := p.excludedBy(slot); p.isSlot(slot) && !excluded {
+		return rec.NextScheduledDate.UTC(), nil
+	}
+	if l := p.list(rec.HookGroupID, rec.HookID, slot, 1, nil); len(l.Fires) > 0 {
+		return l.Fires[0].FireAt.UTC(), nil
+	}
+	return time.Time{}, nil
 }
 
 // LastFireEntry is one item of listLastFires.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/schemas"
-	"github.com/hookline/hookline/shared/cron"
 )
 
 // CheckInput is a sample fire to check a hook against.
@@ -52,8 +51,12 @@ type CheckReport struct {
 	// Task is the task the sample would create, with upstream's defaults,
 	// when the template rendered one.
 	Task json.RawMessage `json:"task,omitempty"`
-	// NextScheduledDates are the hook's next five schedule times.
+	// NextScheduledDates are the hook's next five fire times (pauses
+	// aside).
 	NextScheduledDates []time.Time `json:"nextScheduledDates"`
+	// Schedule lists the next five fires and the slots skipped among them,
+	// as GET .../schedule does; absent for a hook without a schedule.
+	Schedule *ScheduleListing `json:"schedule,omitempty"`
 	// RequiredScopes is the scope expression createTask needs for Task;
 	// MissingScopes what of it the role hook-id:<g>/<h> does not hold
 	// (absent when it holds all, or when roles are unknown).
@@ -101,6 +104,8 @@ func (o *Operations) CheckHook(ctx context.Context, hookGroupID, hookID string, 
 // --hook` uses one offline; Operations.CheckHook uses the service's.
 type Checker struct {
 	*renderer
+	// plans caches compiled schedules (Operations shares its core's).
+	plans   *compiledCache[*plan]
 	schemas *schemas.Registry
 	now     func() time.Time
 	newID   func() string
@@ -111,11 +116,11 @@ type Checker struct {
 // NewChecker returns a Checker validating with reg; of opts it uses Now,
 // NewID, Roles and ScopeRules.
 func NewChecker(reg *schemas.Registry, opts Options) *Checker {
-	return newChecker(&renderer{}, reg, opts.withDefaults())
+	return newChecker(&renderer{}, &compiledCache[*plan]{}, reg, opts.withDefaults())
 }
 
-func newChecker(r *renderer, reg *schemas.Registry, opts Options) *Checker {
-	return &Checker{renderer: r, schemas: reg, now: opts.Now, newID: opts.NewID, roles: opts.Roles, rules: opts.ScopeRules}
+func newChecker(r *renderer, plans *compiledCache[*plan], reg *schemas.Registry, opts Options) *Checker {
+	return &Checker{renderer: r, plans: plans, schemas: reg, now: opts.Now, newID: opts.NewID, roles: opts.Roles, rules: opts.ScopeRules}
 }
 
 // CheckDefinition pre-checks a hook definition offline: it renders the
@@ -132,7 +137,8 @@ func (c *Checker) CheckDefinition(ctx context.Context, def Definition, settings 
 	}
 	now := c.now()
 	rep := CheckReport{FiredBy: in.FiredBy, NextScheduledDates: []time.Time{}, Warnings: []CheckWarning{}}
-	if err := nextDates(def, now, &rep); err != nil {
+	firstSlot, err := c.nextDates(def, settings.Schedule, pause, now, &rep)
+	if err != nil {
 		return CheckReport{}, err
 	}
 	if pause != nil {
@@ -151,8 +157,8 @@ func (c *Checker) CheckDefinition(ctx context.Context, def Definition, settings 
 		}
 	}
 	created := now
-	if in.FiredBy == FiredBySchedule && len(rep.NextScheduledDates) > 0 {
-		created = rep.NextScheduledDates[0]
+	if in.FiredBy == FiredBySchedule && !firstSlot.IsZero() {
+		created = firstSlot
 	}
 	taskID := c.newID()
 	fireCtx := fireContext(req, taskID, created)
@@ -163,7 +169,7 @@ func (c *Checker) CheckDefinition(ctx context.Context, def Definition, settings 
 			rep.warn(WarnFiltered, "the filter %s is false, so the hook would not fire", v.filter)
 		}
 	}
-	task, declined, err := c.render(def, fireCtx, taskID, created)
+	task, declined, err := c.render(def, fireCtx, taskID, created, time.Time{})
 	switch {
 	case err != nil:
 		rep.warn(WarnRenderError, "the task template does not render: %s", err)
@@ -179,26 +185,47 @@ func (c *Checker) CheckDefinition(ctx context.Context, def Definition, settings 
 	return rep, nil
 }
 
-// nextDates fills the next schedule times, and warns about schedules that
-// never fire.
-func nextDates(def Definition, now time.Time, rep *CheckReport) error {
-	if len(def.Schedule) == 0 {
-		return nil
+// nextDates fills the next fire times and the schedule listing, warns
+// about schedules that never fire again, and returns the first slot (the
+// template's now for a scheduled sample).
+func (c *Checker) nextDates(def Definition, st *ScheduleSettings, pause *PauseState, now time.Time, rep *CheckReport) (time.Time, error) {
+	if err := checkSchedule(st); err != nil {
+		return time.Time{}, err
 	}
-	scheds, err := cron.ParseAll(def.Schedule)
+	p, err := c.plans.get(planKey(def, st), func() (*plan, error) { return compilePlan(def.Schedule, st) })
 	if err != nil {
-		return invalid("the schedule does not parse: %s", err)
+		return time.Time{}, invalid("the schedule does not compile: %s", err)
 	}
-	for t := now; len(rep.NextScheduledDates) < nextDatesShown; {
-		if t = nextDate(scheds, t); t.IsZero() {
-			break
+	if !p.scheduled() {
+		return time.Time{}, nil
+	}
+	after := now.Add(time.Nanosecond) // slots strictly after now, as the scheduler takes them
+	listing := p.list(def.HookGroupID, def.HookID, after, nextDatesShown, pause)
+	rep.Schedule = &listing
+	upcoming := listing
+	if pause != nil {
+		upcoming = p.list(def.HookGroupID, def.HookID, after, nextDatesShown, nil)
+	}
+	for _, f := range upcoming.Fires {
+		rep.NextScheduledDates = append(rep.NextScheduledDates, f.FireAt.UTC())
+	}
+	if len(upcoming.Fires) == 0 {
+		rep.warn(WarnNoSchedule, "the schedule %q has no future time", scheduleSummary(def, st))
+		return time.Time{}, nil
+	}
+	return upcoming.Fires[0].Slot, nil
+}
+
+// scheduleSummary names a hook's schedule in a warning.
+func scheduleSummary(def Definition, st *ScheduleSettings) []string {
+	out := append([]string{}, def.Schedule...)
+	if st != nil {
+		out = append(out, st.Cron...)
+		for _, a := range st.At {
+			out = append(out, "at "+a)
 		}
-		rep.NextScheduledDates = append(rep.NextScheduledDates, t.UTC())
 	}
-	if len(rep.NextScheduledDates) == 0 {
-		rep.warn(WarnNoSchedule, "the schedule %q has no future time", def.Schedule)
-	}
-	return nil
+	return out
 }
 
 // checkTask validates the rendered task against the queue's createTask

@@ -48,8 +48,11 @@ func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 
 // render builds the task definition: JSON-e over the hook's template with
 // the fire's context, then upstream's defaults. declined is true when the
-// template rendered to null or false.
-func (r *renderer) render(def Definition, context map[string]any, taskID string, created time.Time) (task json.RawMessage, declined bool, err error) {
+// template rendered to null or false. A scheduled fire passes sendAt, the
+// time it sends the task: when that is more than createdSlack after the
+// task's created, created becomes sendAt and deadline and expires move as
+// much (see createdSlack).
+func (r *renderer) render(def Definition, context map[string]any, taskID string, created, sendAt time.Time) (task json.RawMessage, declined bool, err error) {
 	compiled, err := r.template(def)
 	if err != nil {
 		return nil, false, err
@@ -70,11 +73,54 @@ func (r *renderer) render(def Definition, context map[string]any, taskID string,
 	setDefault(obj, "deadline", created.Add(24*time.Hour).UTC().Format("2006-01-02T15:04:05.000Z"))
 	setDefault(obj, "expires", created.Add(30*24*time.Hour).UTC().Format("2006-01-02T15:04:05.000Z"))
 	setDefault(obj, "taskGroupId", taskID)
+	if !sendAt.IsZero() {
+		moveCreated(obj, sendAt)
+	}
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return nil, false, fmt.Errorf("hooks: encode rendered task: %w", err)
 	}
 	return data, false, nil
+}
+
+// taskTimeLayout is how the queue writes task times.
+const taskTimeLayout = "2006-01-02T15:04:05.000Z"
+
+// moveCreated moves a task's created to sendAt, and its deadline and
+// expires as much, when created is more than createdSlack before sendAt.
+// Times that are not RFC 3339 strings are left to the queue to refuse.
+func moveCreated(task map[string]any, sendAt time.Time) {
+	created, ok := taskTime(task["created"])
+	if !ok || sendAt.Sub(created) <= createdSlack {
+		return
+	}
+	shift := sendAt.Truncate(time.Millisecond).Sub(created)
+	for _, key := range []string{"created", "deadline", "expires"} {
+		if t, ok := taskTime(task[key]); ok {
+			task[key] = t.Add(shift).UTC().Format(taskTimeLayout)
+		}
+	}
+}
+
+func taskTime(v any) (time.Time, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+// taskCreated reads a rendered task's created; zero when it has none.
+func taskCreated(task json.RawMessage) time.Time {
+	var t struct {
+		Created string `json:"created"`
+	}
+	if json.Unmarshal(task, &t) != nil {
+		return time.Time{}
+	}
+	c, _ := taskTime(t.Created)
+	return c.UTC()
 }
 
 // setDefault sets task[key] when it is missing or falsy, as upstream does.

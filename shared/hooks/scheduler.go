@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/hookline/hookline/shared/cron"
 	"github.com/hookline/hookline/shared/store"
 )
 
@@ -27,13 +25,19 @@ type TickOptions struct {
 	Budget time.Duration
 	// BatchSize is how many due hooks are read at a time; 0 means 500.
 	BatchSize int
+	// Interval is how often ticks come; 0 means a minute. A slot handled
+	// within two intervals (at least two minutes) of its due time is on
+	// time; later, it is missed, and the catch-up policy decides.
+	Interval time.Duration
 }
 
 // TickReport says what a tick did.
 type TickReport struct {
-	// Declined counts slots whose template declined or whose filters were
-	// false; Paused counts slots skipped by a pause.
-	Due, Fired, Declined, Failed, Retry, Lost, Paused int
+	// Due counts hooks; the others count slots. Declined counts slots
+	// whose template declined or whose filters were false; Paused slots
+	// skipped by a pause, Skipped slots excluded by the hook's schedule,
+	// Collapsed missed slots its catch-up policy does not fire.
+	Due, Fired, Declined, Failed, Retry, Lost, Paused, Skipped, Collapsed int
 	// Unfinished is true when the budget ran out with hooks still due.
 	Unfinished bool
 }
@@ -47,15 +51,19 @@ type Scheduler struct {
 	mailer Mailer
 }
 
-// Tick fires every hook due at now once, then advances it to its next slot
-// after now. It is safe to run concurrently with itself: every slot has a
-// fixed taskId (the stored nextTaskId), its fire claim makes a second
-// render re-send the same task, and the advance is conditional on the
-// version read, so a slot creates one task however many ticks see it.
+// Tick fires every hook due at now, then advances it to its next slot.
+// It is safe to run concurrently with itself: every slot has a fixed
+// taskId (derived from the hook's schedule key and the slot), its fire
+// claim makes a second render re-send the same task, and the advance is
+// conditional on the version read, so a slot creates one task however many
+// ticks see it.
 //
-// Missed slots collapse: the next slot is computed from now, so a hook
-// that was due several times fires once, for its oldest slot. A queue 5xx
-// or network error leaves the hook due for the next tick (same taskId,
+// A hook is due when the time its next slot is due (the slot, or later
+// with a jitter) has passed. The tick looks at every slot of the hook that
+// is due by now: excluded ones are recorded as skipped decisions; of the
+// others, the hook's catch-up policy decides which fire (by default the
+// oldest, as upstream, and the rest are collapsed; see catchUp). A queue
+// 5xx or network error leaves the slot due for the next tick (same taskId,
 // same task); any other failure is recorded, emailed to the owner (at most
 // once per 12 hours) and the hook advances.
 func (s *Scheduler) Tick(ctx context.Context, now time.Time, opts TickOptions) (TickReport, error) {
@@ -68,9 +76,13 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time, opts TickOptions) (
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 500
 	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Minute
+	}
 	deadline := s.now().Add(opts.Budget)
 	var report TickReport
-	var fired, declined, failed, retry, lost, paused atomic.Int64
+	var total tickCounts
+	var mu sync.Mutex
 	seen := map[string]bool{}
 	for {
 		due, err := s.store.ListDue(ctx, now, opts.BatchSize)
@@ -99,20 +111,10 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time, opts TickOptions) (
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				switch s.fireScheduled(ctx, h, now) {
-				case slotFired:
-					fired.Add(1)
-				case slotDeclined:
-					declined.Add(1)
-				case slotFailed:
-					failed.Add(1)
-				case slotRetry:
-					retry.Add(1)
-				case slotLost:
-					lost.Add(1)
-				case slotPaused:
-					paused.Add(1)
-				}
+				c := s.handleDue(ctx, h, now, opts)
+				mu.Lock()
+				total.add(c)
+				mu.Unlock()
 			})
 		}
 		wg.Wait()
@@ -120,11 +122,29 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time, opts TickOptions) (
 			break
 		}
 	}
-	report.Fired, report.Declined, report.Failed = int(fired.Load()), int(declined.Load()), int(failed.Load())
-	report.Retry, report.Lost, report.Paused = int(retry.Load()), int(lost.Load()), int(paused.Load())
+	report.Fired, report.Declined, report.Failed = total.fired, total.declined, total.failed
+	report.Retry, report.Lost, report.Paused = total.retry, total.lost, total.paused
+	report.Skipped, report.Collapsed = total.skipped, total.collapsed
 	s.log.InfoContext(ctx, "scheduler tick", "tick", now, "due", report.Due, "fired", report.Fired,
-		"declined", report.Declined, "failed", report.Failed, "retry", report.Retry, "lost", report.Lost, "paused", report.Paused, "unfinished", report.Unfinished)
+		"declined", report.Declined, "failed", report.Failed, "retry", report.Retry, "lost", report.Lost, "paused", report.Paused,
+		"skipped", report.Skipped, "collapsed", report.Collapsed, "unfinished", report.Unfinished)
 	return report, ctx.Err()
+}
+
+// tickCounts is what handling one due hook did, slot by slot.
+type tickCounts struct {
+	fired, declined, failed, retry, lost, paused, skipped, collapsed int
+}
+
+func (c *tickCounts) add(o tickCounts) {
+	c.fired += o.fired
+	c.declined += o.declined
+	c.failed += o.failed
+	c.retry += o.retry
+	c.lost += o.lost
+	c.paused += o.paused
+	c.skipped += o.skipped
+	c.collapsed += o.collapsed
 }
 
 type slotOutcome int
@@ -134,96 +154,305 @@ const (
 	slotDeclined
 	slotFailed
 	slotRetry
-	// slotLost: another tick or an edit changed the hook first.
-	slotLost
 	// slotPaused: the hook was paused; the slot was skipped.
 	slotPaused
 )
 
-func (s *Scheduler) fireScheduled(ctx context.Context, h store.Hook, now time.Time) slotOutcome {
+// dueSlot is one slot of a hook that is due: when it was due, and the
+// exclusion that skips it, if any.
+type dueSlot struct {
+	slot, at time.Time
+	excluded *exclusion
+}
+
+// maxCollapsedScan bounds the due slots one tick looks at for a hook: a
+// per-minute hook missed for a week has 10,080.
+const maxCollapsedScan = 100_000
+
+// handleDue handles every slot of one due hook that is due by now, then
+// advances the hook past them.
+func (s *Scheduler) handleDue(ctx context.Context, h store.Hook, now time.Time, opts TickOptions) (c tickCounts) {
+	ids := []any{"hookGroupId", h.HookGroupID, "hookId", h.HookID}
 	def, err := decodeDefinition(h.Definition)
 	if err != nil {
-		s.log.ErrorContext(ctx, "scheduled hook unreadable", "hookGroupId", h.HookGroupID, "hookId", h.HookID, "err", err)
-		return slotRetry
+		s.log.ErrorContext(ctx, "scheduled hook unreadable", append(ids, "err", err)...)
+		c.retry++
+		return c
 	}
-	res, fireErr := s.fire(ctx, def, FireRequest{FiredBy: FiredBySchedule, TaskID: h.NextTaskID, Created: h.NextScheduledDate,
-		slot: &slotInfo{at: h.NextScheduledDate, tick: now}})
-	outcome := slotFired
+	g, err := s.loadGates(ctx, h.HookGroupID, h.HookID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "scheduled hook: read its settings", append(ids, "err", err)...)
+		c.retry++
+		return c
+	}
+	p, err := s.plan(def, g.settings.Schedule)
+	if err != nil {
+		// Stored schedules were checked when saved; one that no longer
+		// compiles must not fire every minute forever.
+		s.log.ErrorContext(ctx, "stored schedule does not compile; unscheduling", append(ids, "err", err)...)
+		p = &plan{zone: "UTC", loc: time.UTC, catchUp: CatchUpOldest}
+	}
+	if h, err = s.ensureScheduleKey(ctx, h); err != nil {
+		s.logLost(ctx, h, err)
+		c.lost++
+		return c
+	}
+	first := slotOf(h)
+	if !p.isSlot(first) {
+		// The schedule changed since this slot was stored (its settings
+		// were saved without the reschedule that follows, or raced a
+		// tick): move to the first slot of the schedule as it is now.
+		next, ok := p.nextSlot(first.Add(-time.Nanosecond))
+		s.log.InfoContext(ctx, "stored slot is no longer one of the schedule; rescheduled", append(ids, "slot", first)...)
+		if !s.advance(ctx, h, p, next, ok) {
+			c.lost++
+		}
+		return c
+	}
+
+	slots, next, more := s.dueSlots(h, p, first, now)
+	fire := chooseFires(p, slots, now, max(lateAfter, 2*opts.Interval))
+	if slots[0].excluded == nil && !fire[0] && s.attempted(ctx, h) {
+		// An earlier tick sent this slot's task and could not finish (a
+		// queue 5xx): whatever the policy, the attempt is completed.
+		fire[0] = true
+	}
+	newest := -1
+	for i, sl := range slots {
+		if sl.excluded == nil {
+			newest = i
+		}
+	}
+	var collapsed []time.Time
+	var firedSlot time.Time
+	for i := 0; i < len(slots); i++ {
+		sl := slots[i]
+		if sl.excluded != nil {
+			j := i
+			for j+1 < len(slots) && slots[j+1].excluded != nil && slots[j+1].excluded.name == sl.excluded.name {
+				j++
+			}
+			s.recordSkipped(ctx, def, slots[i:j+1], false)
+			c.skipped += j - i + 1
+			i = j
+			continue
+		}
+		if !fire[i] {
+			collapsed = append(collapsed, sl.slot)
+			continue
+		}
+		catchUp := ""
+		if i != newest || now.Sub(sl.at) > max(lateAfter, 2*opts.Interval) {
+			catchUp = p.catchUp
+		}
+		taskID := slotTaskID(h.ScheduleKey, h.HookGroupID, h.HookID, sl.slot)
+		if i == 0 {
+			taskID = h.NextTaskID
+		}
+		switch s.fireSlot(ctx, def, &g, sl, taskID, catchUp, now) {
+		case slotRetry:
+			// Keep this slot due, so the next tick sends the very same
+			// task; slots after it wait for it.
+			c.retry++
+			c.collapsed += len(collapsed)
+			s.recordCollapsed(ctx, def, p, firedSlot, collapsed, false, now)
+			if i > 0 && !s.advance(ctx, h, p, sl.slot, true) {
+				c.lost++
+			}
+			return c
+		case slotFired:
+			c.fired++
+		case slotDeclined:
+			c.declined++
+		case slotFailed:
+			c.failed++
+		case slotPaused:
+			c.paused++
+		}
+		if firedSlot.IsZero() {
+			firedSlot = sl.slot
+		}
+	}
+	c.collapsed += len(collapsed)
+	s.recordCollapsed(ctx, def, p, firedSlot, collapsed, more && len(slots) == maxCollapsedScan, now)
+	if !s.advance(ctx, h, p, next, more) {
+		c.lost++
+	}
+	return c
+}
+
+// dueSlots lists a hook's slots from first on whose due time is before
+// now, and returns the first slot after them (ok false when the schedule
+// has no more).
+func (s *Scheduler) dueSlots(h store.Hook, p *plan, first, now time.Time) ([]dueSlot, time.Time, bool) {
+	mk := func(slot, at time.Time) dueSlot {
+		d := dueSlot{slot: slot, at: at}
+		if x, ok := p.excludedBy(slot); ok {
+			d.excluded = &x
+		}
+		return d
+	}
+	slots := []dueSlot{mk(first, h.NextScheduledDate)}
+	next, more := p.nextSlot(first)
+	for more {
+		at := p.dueAt(h.HookGroupID, h.HookID, next)
+		if !at.Before(now) {
+			return slots, next, true
+		}
+		if len(slots) == maxCollapsedScan {
+			// Too many to look at one by one: the ones not listed
+			// collapse uncounted, and the hook moves to the first slot
+			// due at or after now.
+			next, more = p.nextSlot(now.Add(-maxJitter - time.Second))
+			for more && p.dueAt(h.HookGroupID, h.HookID, next).Before(now) {
+				next, more = p.nextSlot(next)
+			}
+			return slots, next, more
+		}
+		slots = append(slots, mk(next, at))
+		next, more = p.nextSlot(next)
+	}
+	return slots, time.Time{}, false
+}
+
+// chooseFires decides which of a hook's due slots fire, by its catch-up
+// policy. A slot is missed unless it is the newest due slot and comes
+// within grace of its due time (a tick a little late is not an outage).
+// maxAge bounds how late a missed slot may fire; an on-time slot always
+// fires.
+func chooseFires(p *plan, slots []dueSlot, now time.Time, grace time.Duration) []bool {
+	fire := make([]bool, len(slots))
+	var live []int
+	for i, sl := range slots {
+		if sl.excluded == nil {
+			live = append(live, i)
+		}
+	}
+	if len(live) == 0 {
+		return fire
+	}
+	newest := live[len(live)-1]
+	onTime := now.Sub(slots[newest].at) <= grace
+	may := func(i int) bool {
+		return i == newest && onTime || p.maxAge == 0 || now.Sub(slots[i].at) <= p.maxAge
+	}
+	switch p.catchUp {
+	case CatchUpNone:
+		fire[newest] = onTime
+	case CatchUpLatest:
+		fire[newest] = may(newest)
+	case CatchUpAll:
+		for k, n := len(live)-1, 0; k >= 0 && n < p.maxCatchUp; k-- {
+			if i := live[k]; may(i) {
+				fire[i] = true
+				n++
+			}
+		}
+	default:
+		for _, i := range live {
+			if may(i) {
+				fire[i] = true
+				break
+			}
+		}
+	}
+	return fire
+}
+
+// attempted reports whether a claim holds the task of the hook's stored
+// slot: an earlier tick sent it.
+func (s *Scheduler) attempted(ctx context.Context, h store.Hook) bool {
+	_, err := s.store.GetClaim(ctx, "fire/"+h.HookGroupID+"/"+h.HookID+"/"+h.NextTaskID, s.now())
+	return err == nil
+}
+
+// fireSlot fires one slot through the pipeline.
+func (s *Scheduler) fireSlot(ctx context.Context, def Definition, g *gates, sl dueSlot, taskID, catchUp string, now time.Time) slotOutcome {
+	res, fireErr := s.fire(ctx, def, FireRequest{FiredBy: FiredBySchedule, TaskID: taskID, Created: sl.slot, gates: g,
+		slot: &slotInfo{at: sl.slot, fireAt: sl.at, tick: now, catchUp: catchUp}})
 	switch {
 	case errors.Is(fireErr, ErrPaused):
 		// Skipped and recorded; advancing means a resume fires nothing
 		// that was missed.
-		outcome = slotPaused
+		return slotPaused
 	case fireErr == nil && (res.Declined || res.Filtered):
-		outcome = slotDeclined
+		return slotDeclined
 	case fireErr != nil:
 		var fe *FireError
 		if !errors.As(fireErr, &fe) || fe.Retryable() {
 			// The queue could not answer (or our own store failed): keep
 			// the slot, so the next tick sends the very same task.
-			s.log.WarnContext(ctx, "scheduled fire will be retried", "hookGroupId", h.HookGroupID, "hookId", h.HookID, "taskId", h.NextTaskID, "err", fireErr)
+			s.log.WarnContext(ctx, "scheduled fire will be retried", "hookGroupId", def.HookGroupID, "hookId", def.HookID, "taskId", taskID, "err", fireErr)
 			return slotRetry
 		}
-		outcome = slotFailed
 		s.emailFailure(ctx, def, fireErr, now)
+		return slotFailed
 	}
-	if !s.advance(ctx, h, def, now) {
-		return slotLost
-	}
-	s.recordCollapsed(ctx, def, h.NextScheduledDate, now)
-	return outcome
+	return slotFired
 }
 
-// maxCollapsedScan bounds the missed slots counted for one collapsed
-// decision: a per-minute hook missed for a week has 10,080.
-const maxCollapsedScan = 100_000
-
-// recordCollapsed records, when the hook missed more than the slot that
-// just fired (the scheduler was down, or the hook stayed due), a collapsed
-// decision counting the slots that will never fire.
-func (s *Scheduler) recordCollapsed(ctx context.Context, def Definition, firedSlot, now time.Time) {
-	scheds, err := cron.ParseAll(def.Schedule)
-	if err != nil || len(scheds) == 0 {
+// recordCollapsed records the missed slots that do not fire as one
+// collapsed decision: it counts them (at least, when there were too many
+// to count) and lists the first few. firedSlot is the slot that fired in
+// their place, if any.
+func (s *Scheduler) recordCollapsed(ctx context.Context, def Definition, p *plan, firedSlot time.Time, missed []time.Time, uncounted bool, now time.Time) {
+	if len(missed) == 0 {
 		return
 	}
-	var missed []time.Time
-	count := 0
-	for t := nextDate(scheds, firedSlot); !t.IsZero() && !t.After(now) && count < maxCollapsedScan; t = nextDate(scheds, t) {
-		if len(missed) < maxListedSlots {
-			missed = append(missed, t.UTC())
+	count := fmt.Sprintf("%d", len(missed))
+	if uncounted {
+		count = "at least " + count
+	}
+	first, last := missed[0].UTC(), missed[len(missed)-1].UTC()
+	var reason string
+	switch {
+	case p.catchUp == CatchUpOldest && !firedSlot.IsZero() && firedSlot.Before(first):
+		reason = fmt.Sprintf("%s later scheduled slot(s) up to %s were missed and collapsed into the fire for %s; they do not fire",
+			count, now.UTC().Format(time.RFC3339), firedSlot.UTC().Format(time.RFC3339))
+	case p.catchUp == CatchUpNone:
+		reason = fmt.Sprintf("%s missed slot(s) from %s to %s do not fire: catchUp is %q", count, first.Format(time.RFC3339), last.Format(time.RFC3339), CatchUpNone)
+	default:
+		reason = fmt.Sprintf("%s missed slot(s) from %s to %s do not fire under catchUp %q", count, first.Format(time.RFC3339), last.Format(time.RFC3339), p.catchUp)
+		if p.maxAge > 0 {
+			reason += fmt.Sprintf(" with maxAge %s", p.maxAge)
 		}
-		count++
+		if p.catchUp == CatchUpAll {
+			reason += fmt.Sprintf(" and maxCatchUp %d", p.maxCatchUp)
+		}
+		if !firedSlot.IsZero() {
+			reason += "; the slots that fired have decisions of their own"
+		}
 	}
-	if count == 0 {
-		return
+	at := first
+	if !firedSlot.IsZero() {
+		at = firedSlot.UTC()
 	}
-	at := firedSlot.UTC()
+	listed := make([]time.Time, 0, min(len(missed), maxListedSlots))
+	for _, t := range missed[:min(len(missed), maxListedSlots)] {
+		listed = append(listed, t.UTC())
+	}
 	s.record(ctx, Decision{
 		HookGroupID: def.HookGroupID, HookID: def.HookID, FiredBy: FiredBySchedule, Outcome: OutcomeCollapsed,
-		ScheduledFor: &at, MissedSlots: count, Slots: missed,
-		Reason: fmt.Sprintf("%d later scheduled slot(s) up to %s were missed and collapsed into the fire for %s; they do not fire",
-			count, now.UTC().Format(time.RFC3339), at.Format(time.RFC3339)),
+		ScheduledFor: &at, MissedSlots: len(missed), Slots: listed, CatchUp: p.catchUp, Reason: reason,
 	}, nil)
 }
 
-// advance moves the hook to its first slot after now with a new taskId, if
-// nobody changed it since it was read.
-func (s *Scheduler) advance(ctx context.Context, h store.Hook, def Definition, now time.Time) bool {
-	scheds, err := cron.ParseAll(def.Schedule)
-	if err != nil {
-		// Stored schedules were checked when saved; one that no longer
-		// parses must not fire every minute forever.
-		s.log.ErrorContext(ctx, "stored schedule does not parse; unscheduling", "hookGroupId", h.HookGroupID, "hookId", h.HookID, "err", err)
-	}
-	h.NextScheduledDate = nextDate(scheds, now)
-	h.NextTaskID = s.newID()
+// advance stores slot (when ok) as the hook's next scheduled fire, if
+// nobody changed the hook since it was read.
+func (s *Scheduler) advance(ctx context.Context, h store.Hook, p *plan, slot time.Time, ok bool) bool {
+	s.setNext(&h, p, slot, ok)
 	if _, err := s.store.UpdateHook(ctx, h); err != nil {
-		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
-			s.log.ErrorContext(ctx, "advance scheduled hook", "hookGroupId", h.HookGroupID, "hookId", h.HookID, "err", err)
-		}
+		s.logLost(ctx, h, err)
 		return false
 	}
 	return true
+}
+
+// logLost logs a write on a due hook that another tick or an edit beat.
+func (s *Scheduler) logLost(ctx context.Context, h store.Hook, err error) {
+	if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		s.log.ErrorContext(ctx, "advance scheduled hook", "hookGroupId", h.HookGroupID, "hookId", h.HookID, "err", err)
+	}
 }
 
 // emailFailure tells the owner a scheduled fire failed, at most once per

@@ -200,8 +200,14 @@ func TestMissedSlotsCollapse(t *testing.T) {
 	}
 	var task map[string]any
 	json.Unmarshal(e.queue.tasks[before.NextTaskID], &task)
-	if task["created"] != "2026-03-04T10:00:00.000Z" {
-		t.Fatalf("catch-up fire must be for the oldest slot: %v", task["created"])
+	if now := task["extra"].(map[string]any)["now"]; now != "2026-03-04T10:00:00.000Z" {
+		t.Fatalf("catch-up fire must be for the oldest slot: now = %v", now)
+	}
+	// Sent five and a half hours late, the task is created when sent (a
+	// queue refuses one created more than 15 minutes ago), its deadline
+	// moved as much.
+	if task["created"] != "2026-03-04T15:30:00.000Z" || task["deadline"] != "2026-03-05T15:30:00.000Z" {
+		t.Fatalf("created %v, deadline %v", task["created"], task["deadline"])
 	}
 	if next := e.get(t, "h").NextScheduledDate; !next.Equal(ten.Add(6 * time.Hour)) {
 		t.Fatalf("next = %v, want 16:00", next)

@@ -105,7 +105,7 @@ func NewService(st store.Store, reg *schemas.Registry, opts Options) (*Service, 
 		Firing:      &Firing{pipeline: p},
 		Scheduler:   &Scheduler{pipeline: p, mailer: opts.Mailer},
 		Intake:      &Intake{pipeline: p},
-		Operations:  &Operations{pipeline: p, checker: newChecker(p.renderer, reg, opts)},
+		Operations:  &Operations{pipeline: p, checker: newChecker(p.renderer, &c.plans, reg, opts)},
 		Schemas:     reg,
 		options:     opts,
 	}, nil
@@ -124,6 +124,8 @@ type core struct {
 	now   func() time.Time
 	newID func() string
 	log   *slog.Logger
+	// plans caches compiled schedules by content (plan.go).
+	plans compiledCache[*plan]
 }
 
 // hookErr maps a store error about a hook into the domain's: a missing

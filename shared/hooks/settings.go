@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline/shared/store"
 )
@@ -55,6 +56,10 @@ type Settings struct {
 	// (firedBy, taskId, now, payload, clientId, webhook) before the
 	// template renders; the hook fires only when every one is truthy.
 	Filters []string `json:"filters,omitempty"`
+	// Schedule says how the hook's slots are computed and fired (time
+	// zone, bounds, exclusions, one-time fires, catch-up, jitter); nil
+	// schedules it as upstream does.
+	Schedule *ScheduleSettings `json:"schedule,omitempty"`
 }
 
 // Bounds of a hook's filters.
@@ -91,6 +96,8 @@ type SettingsView struct {
 	Webhook *WebhookView `json:"webhook,omitempty"`
 	Paused  *PauseState  `json:"paused,omitempty"`
 	Filters []string     `json:"filters,omitempty"`
+	// Schedule is shown as stored: it holds no secret.
+	Schedule *ScheduleSettings `json:"schedule,omitempty"`
 }
 
 // WebhookView is WebhookSettings without the secrets.
@@ -103,7 +110,7 @@ type WebhookView struct {
 
 // View returns the settings as the API shows them.
 func (st Settings) View() SettingsView {
-	view := SettingsView{Paused: st.Paused, Filters: st.Filters}
+	view := SettingsView{Paused: st.Paused, Filters: st.Filters, Schedule: st.Schedule}
 	if st.Webhook == nil {
 		return view
 	}
@@ -150,11 +157,18 @@ func (o *Operations) PutSettings(ctx context.Context, hookGroupID, hookID string
 		return Settings{}, err
 	}
 	tokenReset := false
-	return o.updateSettings(ctx, hookGroupID, hookID, func(current Settings) (Settings, error) {
+	var before *ScheduleSettings
+	var lateAt []time.Time
+	stored, err := o.updateSettings(ctx, hookGroupID, hookID, func(current Settings) (Settings, error) {
 		next, err := mergeSettings(current, in)
 		if err != nil {
 			return Settings{}, err
 		}
+		// Checked before the token reset below, which cannot be undone.
+		if lateAt, err = checkPastAt(in.Schedule, current.Schedule, o.now()); err != nil {
+			return Settings{}, err
+		}
+		before, next.Schedule = current.Schedule, in.Schedule
 		if !tokenReset && current.scheme() != next.scheme() {
 			// A new scheme retires the trigger token: one seen in an old
 			// URL or a proxy log must not become a bearer token, nor
@@ -178,6 +192,14 @@ func (o *Operations) PutSettings(ctx context.Context, hookGroupID, hookID string
 		next.Filters = slices.Clone(in.Filters)
 		return next, nil
 	})
+	if err != nil || sameSchedule(before, stored.Schedule) {
+		return stored, err
+	}
+	// The schedule changed: the hook's next fire follows it at once.
+	if err := o.reschedule(ctx, hookGroupID, hookID, stored.Schedule, lateAt); err != nil {
+		return Settings{}, fmt.Errorf("hooks: the settings of %s/%s are stored, but its next fire was not recomputed (send them again): %w", hookGroupID, hookID, err)
+	}
+	return stored, nil
 }
 
 // updateSettings applies change to a hook's stored settings with an
@@ -233,6 +255,9 @@ func (o *Operations) updateSettings(ctx context.Context, hookGroupID, hookID str
 // callers that do not come through the API.
 func checkSettings(in Settings) error {
 	if err := checkFilters(in.Filters); err != nil {
+		return err
+	}
+	if err := checkSchedule(in.Schedule); err != nil {
 		return err
 	}
 	if in.Paused != nil {

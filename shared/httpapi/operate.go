@@ -79,6 +79,11 @@ func (rt *Router) operateRoutes() []*route {
 		{name: RouteCheckHook, method: http.MethodPost, base: HooklineBasePath, segments: sub(hookPath, "check"),
 			scopes: auth.Scope("hooks:get:<hookGroupId>:<hookId>"), input: schemas.CheckHookRequest, output: schemas.CheckHookResponse,
 			readOnly: true, handle: rt.checkHook},
+		// Listing a schedule is like reading the hook; a backfill fires it.
+		{name: RouteHookSchedule, method: http.MethodGet, base: HooklineBasePath, segments: sub(hookPath, "schedule"),
+			scopes: auth.Scope("hooks:get:<hookGroupId>:<hookId>"), output: schemas.ScheduleListing, query: []string{"from", "count"}, handle: rt.hookSchedule},
+		{name: RouteBackfillHook, method: http.MethodPost, base: HooklineBasePath, segments: sub(hookPath, "backfill"),
+			scopes: auth.Scope("hooks:trigger-hook:<hookGroupId>/<hookId>"), input: schemas.BackfillRequest, output: schemas.BackfillResponse, handle: rt.backfillHook},
 	}
 }
 

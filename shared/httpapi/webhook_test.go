@@ -698,6 +698,8 @@ func TestHooklineRoutes(t *testing.T) {
 		"decision GET /api/hookline/v1/hooks/{hookGroupId}/{hookId}/decisions/{decisionId} public=false",
 		"replayDecision POST /api/hookline/v1/hooks/{hookGroupId}/{hookId}/decisions/{decisionId}/replay public=false",
 		"checkHook POST /api/hookline/v1/hooks/{hookGroupId}/{hookId}/check public=false",
+		"hookSchedule GET /api/hookline/v1/hooks/{hookGroupId}/{hookId}/schedule public=false",
+		"backfillHook POST /api/hookline/v1/hooks/{hookGroupId}/{hookId}/backfill public=false",
 		"whoami GET /api/hookline/v1/whoami public=false",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
