@@ -31,6 +31,12 @@ func newServiceWith(t *testing.T, opts Options) (*Service, store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newServiceOn(t, st, opts), st
+}
+
+// newServiceOn is a service over st.
+func newServiceOn(t testing.TB, st store.Store, opts Options) *Service {
+	t.Helper()
 	reg, err := schemas.New()
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +45,7 @@ func newServiceWith(t *testing.T, opts Options) (*Service, store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svc, st
+	return svc
 }
 
 func input(name string, schedule ...string) Input {

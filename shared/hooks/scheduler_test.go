@@ -98,12 +98,22 @@ type schedEnv struct {
 // options.
 func newSchedEnv(t *testing.T, edits ...func(*Options)) *schedEnv {
 	t.Helper()
+	return newSchedEnvOn(t, nil, edits...)
+}
+
+// newSchedEnvOn is newSchedEnv over st (nil: a fresh embedded store).
+func newSchedEnvOn(t *testing.T, st store.Store, edits ...func(*Options)) *schedEnv {
+	t.Helper()
 	e := &schedEnv{queue: &fakeQueue{}, mailer: &fakeMailer{}, clock: &clock{t: time.Date(2026, 3, 4, 9, 58, 10, 0, time.UTC)}, logs: &bytes.Buffer{}}
 	opts := Options{Now: e.clock.Now, Queue: e.queue, Mailer: e.mailer, Logger: slog.New(slog.NewJSONHandler(e.logs, nil)), ScopeRules: taskcluster.ScopeRules{}}
 	for _, edit := range edits {
 		edit(&opts)
 	}
-	e.svc, e.store = newServiceWith(t, opts)
+	if st == nil {
+		e.svc, e.store = newServiceWith(t, opts)
+	} else {
+		e.svc, e.store = newServiceOn(t, st, opts), st
+	}
 	return e
 }
 
