@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ClaimDelete", testClaimDelete},
 		{"DueIndex", testDueIndex},
 		{"DueIndexFollowsUpdatesAndDeletes", testDueFollowsChanges},
+		{"DueIndexHoldsTheFireTime", testDueFireTime},
 		{"LastFires", testLastFires},
 		{"LastFireUpsert", testLastFireUpsert},
 		{"LastFiresPagination", testLastFiresPagination},
@@ -631,6 +632,36 @@ func testDueFollowsChanges(t *testing.T, s store.Store) {
 	}
 	if got := dueIDs(t, s, epoch.Add(24*time.Hour), 0); fmt.Sprint(got) != "[g/a]" {
 		t.Fatalf("after delete: %v", got)
+	}
+}
+
+// testDueFireTime: a jittered hook is due at its fire time
+// (NextScheduledDate), not at its slot, and keeps both through updates.
+func testDueFireTime(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	h := scheduled("g", "jittered", epoch.Add(7*time.Minute))
+	h.NextSlot, h.ScheduleKey = epoch, "key"
+	created := mustCreate(t, s, h)
+	mustCreate(t, s, scheduled("g", "plain", epoch.Add(time.Minute)))
+	if got := fmt.Sprint(dueIDs(t, s, epoch.Add(5*time.Minute), 0)); got != "[g/plain]" {
+		t.Fatalf("due between the slot and the fire time: %s", got)
+	}
+	if got := fmt.Sprint(dueIDs(t, s, epoch.Add(8*time.Minute), 0)); got != "[g/plain g/jittered]" {
+		t.Fatalf("due after the fire time: %s", got)
+	}
+	// Advancing to an unjittered slot clears NextSlot.
+	created.NextScheduledDate, created.NextSlot = epoch.Add(time.Hour), time.Time{}
+	updated, err := s.UpdateHook(ctx, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetHook(ctx, "g", "jittered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSame(t, "hook advanced past its jittered slot", updated, got)
+	if got := fmt.Sprint(dueIDs(t, s, epoch.Add(8*time.Minute), 0)); got != "[g/plain]" {
+		t.Fatalf("due after advancing: %s", got)
 	}
 }
 
