@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	_ "time/tzdata" // hooks are scheduled in IANA zones: the database is embedded, not read from the machine
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

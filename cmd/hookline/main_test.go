@@ -265,6 +265,7 @@ func TestValidatePrecheck(t *testing.T) {
     "metadata": {"name": "n", "description": "d", "owner": "o@example.com", "source": "https://example.com/"}}}
 }`)
 	main := write("main.json", `{"branch": "main"}`)
+	zoned := write("settings.json", `{"schedule": {"timeZone": "Australia/Lord_Howe", "exclude": ["2099-01-01"], "jitter": "10m"}}`)
 	dev := write("dev.json", `{"branch": "dev"}`)
 	roles := `{"roles":[{"roleId":"hook-id:g/h","scopes":["queue:create-task:*","queue:scheduler-id:-"]}]}`
 	for _, tt := range []struct {
@@ -280,6 +281,7 @@ func TestValidatePrecheck(t *testing.T) {
 		{"declined", []string{"--hook", hook, "--payload", dev}, nil, 3, []string{"declined"}},
 		{"payload schema", []string{"--hook", hook}, nil, 3, []string{"payload-schema", "render-error"}},
 		{"schedule", []string{"--hook", hook, "--fired-by", "schedule"}, nil, 0, []string{"roles-unknown"}},
+		{"schedule settings", []string{"--hook", hook, "--fired-by", "schedule", "--settings", zoned}, nil, 0, []string{"roles-unknown"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -290,6 +292,10 @@ func TestValidatePrecheck(t *testing.T) {
 			var rep struct {
 				NextScheduledDates []string `json:"nextScheduledDates"`
 				Warnings           []struct{ Code string }
+				Schedule           struct {
+					TimeZone string
+					Fires    []struct{ SlotLocal string }
+				}
 			}
 			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 				t.Fatalf("not a JSON report: %v\n%s", err, out.String())
@@ -298,8 +304,14 @@ func TestValidatePrecheck(t *testing.T) {
 			for _, w := range rep.Warnings {
 				codes = append(codes, w.Code)
 			}
-			if fmt.Sprint(codes) != fmt.Sprint(tt.codes) || len(rep.NextScheduledDates) != 5 {
+			if fmt.Sprint(codes) != fmt.Sprint(tt.codes) || len(rep.NextScheduledDates) != 5 || len(rep.Schedule.Fires) != 5 {
 				t.Fatalf("warnings %v, want %v; next dates %v", codes, tt.codes, rep.NextScheduledDates)
+			}
+			// The listing is the schedule route's: in the settings' zone,
+			// 02:00 each day (+10:30 or +11:00 in Lord Howe).
+			if zone := tt.name == "schedule settings"; zone != (rep.Schedule.TimeZone == "Australia/Lord_Howe") ||
+				zone && !strings.Contains(rep.Schedule.Fires[0].SlotLocal, "T02:00:00+1") {
+				t.Fatalf("schedule listing %+v", rep.Schedule)
 			}
 		})
 	}
@@ -307,6 +319,12 @@ func TestValidatePrecheck(t *testing.T) {
 		if code := run(append([]string{"validate"}, args...), nil, io.Discard, io.Discard, envFrom(nil)); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+	badSettings := write("bad-settings.json", `{"schedule": {"cron": ["0 0 2 * * *"]}}`)
+	var errOut bytes.Buffer
+	if code := run([]string{"validate", "--hook", hook, "--settings", badSettings}, nil, io.Discard, &errOut, envFrom(nil)); code != 2 ||
+		!strings.Contains(errOut.String(), "schedule.cron[0]: expected the standard 5 fields") {
+		t.Errorf("bad settings: exit %d, %s", code, errOut.String())
 	}
 	bad := write("bad.json", `{"metadata":{}}`)
 	if code := run([]string{"validate", "--hook", bad}, nil, io.Discard, io.Discard, envFrom(nil)); code != 1 {

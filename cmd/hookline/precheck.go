@@ -37,12 +37,13 @@ func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) st
 	payloadFile := fs.String("payload", "", "sample payload JSON (default {})")
 	firedBy := fs.String("fired-by", hooks.FiredByTriggerHook, "schedule, triggerHook, triggerHookWithToken or pulseMessage")
 	hookID := fs.String("hook-id", "local/hook", "GROUP/HOOK the definition is for: its role is hook-id:GROUP/HOOK")
+	settingsFile := fs.String("settings", "", "the hook's settings (hook-settings JSON, as GET .../settings answers): filters and schedule")
 	if err := fs.Parse(args); err != nil {
 		return precheckUsage
 	}
 	group, id, ok := strings.Cut(*hookID, "/")
 	if *hookFile == "" || fs.NArg() > 0 || !ok || group == "" || id == "" {
-		fmt.Fprintln(stderr, "usage: hookline validate --hook FILE [--payload FILE] [--fired-by KIND] [--hook-id GROUP/HOOK]")
+		fmt.Fprintln(stderr, "usage: hookline validate --hook FILE [--payload FILE] [--settings FILE] [--fired-by KIND] [--hook-id GROUP/HOOK]")
 		return precheckUsage
 	}
 	fail := func(err error) int {
@@ -71,11 +72,17 @@ func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) st
 	if err != nil {
 		return fail(err)
 	}
+	var settings hooks.Settings
+	if *settingsFile != "" {
+		if settings, err = readSettings(reg, *settingsFile); err != nil {
+			return fail(err)
+		}
+	}
 	checker, err := service.NewChecker(cfg)
 	if err != nil {
 		return fail(err)
 	}
-	problems, rep, err := precheckHook(context.Background(), reg, cfg.Denylist, checker, group, id, data, hooks.Settings{}, hooks.CheckInput{FiredBy: *firedBy, Payload: payload})
+	problems, rep, err := precheckHook(context.Background(), reg, cfg.Denylist, checker, group, id, data, settings, hooks.CheckInput{FiredBy: *firedBy, Payload: payload})
 	if len(problems) > 0 {
 		fmt.Fprintf(stdout, "%s: invalid hook definition:\n", *hookFile)
 		for _, p := range problems {
@@ -97,6 +104,31 @@ func runPrecheck(args []string, stdout, stderr io.Writer, getenv func(string) st
 		}
 	}
 	return precheckClean
+}
+
+// readSettings reads a settings document as PUT .../settings takes it (a
+// GET reply with its read-only parts is fine) and checks it as the
+// service would.
+func readSettings(reg *schemas.Registry, path string) (hooks.Settings, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return hooks.Settings{}, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return hooks.Settings{}, fmt.Errorf("%s is not a JSON object: %w", path, err)
+	}
+	if err := reg.Validate(schemas.HookSettings, doc); err != nil {
+		return hooks.Settings{}, fmt.Errorf("%s: %w", path, err)
+	}
+	var st hooks.Settings
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return hooks.Settings{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := hooks.ValidateSettings(st); err != nil {
+		return hooks.Settings{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return st, nil
 }
 
 // precheckHook is what `hookline validate --hook` checks, and `hookline

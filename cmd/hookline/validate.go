@@ -24,7 +24,7 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer, geten
 	}
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, "usage: hookline validate FILE   (- reads standard input)")
-		fmt.Fprintln(stderr, "       hookline validate --hook FILE [--payload FILE] [--fired-by KIND] [--hook-id GROUP/HOOK]")
+		fmt.Fprintln(stderr, "       hookline validate --hook FILE [--payload FILE] [--settings FILE] [--fired-by KIND] [--hook-id GROUP/HOOK]")
 		return 2
 	}
 	var data []byte

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	_ "time/tzdata" // hooks are scheduled in IANA zones: the database is embedded, not read from the image
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"

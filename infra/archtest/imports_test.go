@@ -196,6 +196,15 @@ func TestLinkedPackages(t *testing.T) {
 	forbidden("functions/api", "only the scheduler sends email", ses)
 	forbidden("shared/service", "the builder links no optional client: each main adds what it uses", router, console, amqp, bbolt, sqs, ses, secretsm, config)
 
+	// Schedules are computed in IANA time zones: every program that
+	// computes them embeds the zone database, so none depends on the
+	// files of the image it runs in (provided.al2023 has none).
+	for _, prog := range []string{"functions/api", "functions/webhook", "functions/scheduler", "functions/trigger", "cmd/hookline"} {
+		if !slices.Contains(pkgs[prog].Deps, "time/tzdata") {
+			t.Errorf("%s does not embed time/tzdata: a hook's time zone would depend on the runtime image", prog)
+		}
+	}
+
 	// The domain makes no HTTP call of its own: of its dependencies, only
 	// gojsonschema imports net/http (to fetch remote $refs, which
 	// schemas.CompileUser refuses).
