@@ -274,7 +274,7 @@ func runScheduler(ctx context.Context, scheduler *hooks.Scheduler, interval time
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := scheduler.Tick(ctx, time.Now(), hooks.TickOptions{Budget: interval * 3 / 4}); err != nil && ctx.Err() == nil {
+		if _, err := scheduler.Tick(ctx, time.Now(), hooks.TickOptions{Budget: interval * 3 / 4, Interval: interval}); err != nil && ctx.Err() == nil {
 			log.Error("scheduler tick", "err", err)
 		}
 		select {
