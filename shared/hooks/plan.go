@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -186,11 +185,15 @@ func (p *plan) fireAt(hookGroupID, hookID string, slot time.Time) time.Time {
 	if secs <= 1 {
 		return slot
 	}
-	h := sha256.New()
-	for _, part := range []string{hookGroupID, hookID, strconv.FormatInt(slot.Unix(), 10)} {
-		fmt.Fprintf(h, "%d:%s;", len(part), part)
-	}
-	offset := binary.BigEndian.Uint64(h.Sum(nil)[:8]) % secs
+	// The digest of "<len>:<group>;<len>:<hook>;<unix seconds>".
+	var buf [256]byte
+	in := strconv.AppendInt(buf[:0], int64(len(hookGroupID)), 10)
+	in = append(append(append(in, ':'), hookGroupID...), ';')
+	in = strconv.AppendInt(in, int64(len(hookID)), 10)
+	in = append(append(append(in, ':'), hookID...), ';')
+	in = strconv.AppendInt(in, slot.Unix(), 10)
+	sum := sha256.Sum256(in)
+	offset := binary.BigEndian.Uint64(sum[:8]) % secs
 	return slot.Add(time.Duration(offset) * time.Second)
 }
 

@@ -282,7 +282,15 @@ func loadZone(name string) (*time.Location, error) {
 type exclusion struct {
 	name     string
 	date     string // "2006-01-02" in the hook's zone, or ""
+	day      civilDate
 	from, to time.Time
+}
+
+// civilDate is a calendar date.
+type civilDate struct {
+	year  int
+	month time.Month
+	day   int
 }
 
 const dateLayout = "2006-01-02"
@@ -293,10 +301,11 @@ func compileExclusion(e Exclusion, loc *time.Location) (exclusion, error) {
 		if e.From != "" || e.To != "" {
 			return exclusion{}, errors.New("give either a date or a from/to range")
 		}
-		if _, err := time.Parse(dateLayout, e.Date); err != nil {
+		d, err := time.Parse(dateLayout, e.Date)
+		if err != nil {
 			return exclusion{}, fmt.Errorf("%q is not a date such as \"2026-12-25\"", e.Date)
 		}
-		return exclusion{name: e.Date, date: e.Date}, nil
+		return exclusion{name: e.Date, date: e.Date, day: civilDate{d.Year(), d.Month(), d.Day()}}, nil
 	}
 	from, err := parseZoned(e.From, loc)
 	if err != nil {
@@ -331,7 +340,8 @@ func parseZoned(text string, loc *time.Location) (time.Time, error) {
 // contains reports whether the exclusion covers slot, seen in loc.
 func (x exclusion) contains(slot time.Time, loc *time.Location) bool {
 	if x.date != "" {
-		return slot.In(loc).Format(dateLayout) == x.date
+		y, m, d := slot.In(loc).Date()
+		return civilDate{y, m, d} == x.day
 	}
 	return !slot.Before(x.from) && slot.Before(x.to)
 }
@@ -341,7 +351,7 @@ func (x exclusion) end(loc *time.Location) time.Time {
 	if x.date == "" {
 		return x.to
 	}
-	day, _ := time.Parse(dateLayout, x.date)
-	at, _ := cron.Resolve(day.AddDate(0, 0, 1), loc)
+	next := time.Date(x.day.year, x.day.month, x.day.day+1, 0, 0, 0, 0, time.UTC)
+	at, _ := cron.Resolve(next, loc)
 	return at
 }

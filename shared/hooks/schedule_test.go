@@ -236,3 +236,44 @@ func TestJitter(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScheduleListing lists 1,000 fires: upstream's UTC schedule, a
+// zone across DST, and a zone with a jitter and exclusions.
+func BenchmarkScheduleListing(b *testing.B) {
+	from := mustParse(b, "2026-03-01T00:00:00Z")
+	for _, c := range []struct{ name, settings string }{
+		{"utc", ""},
+		{"zoned", `{"timeZone":"America/New_York"}`},
+		{"zoned+jitter+exclusions", `{"timeZone":"Australia/Lord_Howe","jitter":"10m","exclude":["2026-03-08",{"from":"2026-03-20","to":"2026-03-22"}]}`},
+	} {
+		p := mustPlan(b, []string{"0 0 * * * *"}, c.settings)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if l := p.list("g", "h", from, MaxScheduleListing, nil); len(l.Fires) != MaxScheduleListing {
+					b.Fatalf("%d fires", len(l.Fires))
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPlanNext is the scheduler's next-slot computation for an
+// hourly hook: upstream's (UTC), in a zone, and with a jitter as well.
+func BenchmarkPlanNext(b *testing.B) {
+	after := mustParse(b, "2026-03-04T10:20:30Z")
+	for _, c := range []struct{ name, settings string }{
+		{"utc", ""},
+		{"zoned", `{"timeZone":"America/New_York"}`},
+		{"zoned+jitter", `{"timeZone":"America/New_York","jitter":"10m"}`},
+	} {
+		p := mustPlan(b, []string{"0 0 * * * *"}, c.settings)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				slot, _ := p.nextSlot(after)
+				p.dueAt("g", "h", slot)
+			}
+		})
+	}
+}

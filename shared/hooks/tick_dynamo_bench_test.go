@@ -3,7 +3,6 @@
 package hooks
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/hookline/hookline/shared/store"
@@ -15,9 +14,9 @@ func TestMain(m *testing.M) { dynamotest.Main(m) }
 // BenchmarkTickDynamo is BenchmarkTickEmbedded against DynamoDB (the
 // dynalite emulator, which keeps its data in memory on this machine).
 func BenchmarkTickDynamo(b *testing.B) {
-	for _, c := range []struct{ stored, due int }{{100_000, 1_000}, {10_000, 1_000}, {100_000, 100}} {
-		b.Run(fmt.Sprintf("stored=%d/due=%d", c.stored, c.due), func(b *testing.B) {
-			benchTick(b, func(b *testing.B) store.Store { return dynamotest.NewStore(b) }, c.stored, c.due)
+	for _, c := range tickCases {
+		b.Run(tickCaseName(c.stored, c.due, c.featured), func(b *testing.B) {
+			benchTick(b, func(b *testing.B) store.Store { return dynamotest.NewStore(b) }, c.stored, c.due, c.featured)
 		})
 	}
 }
