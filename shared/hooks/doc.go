@@ -16,13 +16,16 @@
 //   - Firing (firing.go): triggerHook and triggerHookWithToken, a hook's
 //     status and its last fires.
 //   - Scheduler (scheduler.go): Tick fires the scheduled hooks that are due
-//     and advances them, emailing owners about failures.
+//     and advances them, emailing owners about failures. A hook's slots
+//     come from its plan (plan.go: the definition's cron list with the
+//     schedule section of its settings, schedule.go), and its record holds
+//     the next one (scheduling.go).
 //   - Intake (intake_pulse.go, intake_webhook.go): Pulse messages the
 //     bridge forwards, and signed webhook deliveries.
 //   - Operations (operations.go, pause.go, settings.go, decisions.go,
-//     precheck.go): pauses at three levels, a hook's Hookline-only
-//     settings, its decision log and replays, and pre-checks (a Checker,
-//     which needs no store).
+//     precheck.go, backfill.go): pauses at three levels, a hook's
+//     Hookline-only settings, its decision log and replays, pre-checks (a
+//     Checker, which needs no store), schedule listings and backfills.
 //
 // # The fire pipeline
 //
