@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -276,4 +277,52 @@ func BenchmarkPlanNext(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzScheduleSettings: any settings document either fails checkSchedule
+// with an invalid-input error, or compiles to a plan whose listing ends,
+// lists fires in order after `from`, each at or after its slot and before
+// the next one.
+func FuzzScheduleSettings(f *testing.F) {
+	for _, seed := range []string{
+		`{}`, `{"timeZone":"Australia/Lord_Howe","cron":["15 2 * * *"],"jitter":"1h"}`,
+		`{"cron":["* * * * *"],"exclude":["2026-03-05",{"from":"2026-03-04T00:00","to":"2026-03-06"}],"start":"2026-03-04T12:00:00Z"}`,
+		`{"at":["2026-03-04T11:00:00+01:00"],"end":"2026-03-04T10:30:00Z","catchUp":"all","maxCatchUp":3,"maxAge":"2h"}`,
+		`{"timeZone":"America/Santiago","cron":["0 0 * * *"],"exclude":[{"from":"2026-09-06","to":"2026-09-07"}]}`,
+	} {
+		f.Add(seed, "0 0 * * * *")
+	}
+	from := mustParse(f, "2026-03-04T10:00:00Z")
+	f.Fuzz(func(t *testing.T, settings, upstream string) {
+		var st ScheduleSettings
+		if json.Unmarshal([]byte(settings), &st) != nil {
+			return
+		}
+		if err := checkSchedule(&st); err != nil {
+			var he *Error
+			if !errors.As(err, &he) || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("checkSchedule error %T %v is not an invalid-input error", err, err)
+			}
+			return
+		}
+		var schedule []string
+		if upstream != "" {
+			schedule = []string{upstream}
+		}
+		p, err := compilePlan(schedule, &st)
+		if err != nil {
+			return // the upstream pattern does not parse
+		}
+		l := p.list("g", "h", from, 20, nil)
+		last := from.Add(-time.Nanosecond)
+		for _, fire := range l.Fires {
+			if !fire.Slot.After(last) || fire.FireAt.Before(fire.Slot) || fire.FireAt.Sub(fire.Slot) > maxJitter {
+				t.Fatalf("fire %+v after %s", fire, last)
+			}
+			if next, _, ok := p.nextCandidate(fire.Slot); ok && !fire.FireAt.Before(next) {
+				t.Fatalf("fire %+v reaches the next slot %s", fire, next)
+			}
+			last = fire.Slot
+		}
+	})
 }
