@@ -106,7 +106,7 @@ func TestServeSchedulerLoop(t *testing.T) {
 		if n := len(q.created()); n != 0 {
 			t.Fatalf("%d tasks before the slot", n)
 		}
-		time.Sleep(fireAt.Add(2*time.Minute).Sub(time.Now()))
+		time.Sleep(time.Until(fireAt.Add(2 * time.Minute)))
 		stop()
 		<-done
 
