@@ -111,7 +111,7 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time, opts TickOptions) (
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				c := s.handleDue(ctx, h, now, opts)
+				c := s.handleDue(ctx, h, now, opts, deadline)
 				mu.Lock()
 				total.add(c)
 				mu.Unlock()
@@ -125,6 +125,7 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time, opts TickOptions) (
 	report.Fired, report.Declined, report.Failed = total.fired, total.declined, total.failed
 	report.Retry, report.Lost, report.Paused = total.retry, total.lost, total.paused
 	report.Skipped, report.Collapsed = total.skipped, total.collapsed
+	report.Unfinished = report.Unfinished || total.unfinished
 	s.log.InfoContext(ctx, "scheduler tick", "tick", now, "due", report.Due, "fired", report.Fired,
 		"declined", report.Declined, "failed", report.Failed, "retry", report.Retry, "lost", report.Lost, "paused", report.Paused,
 		"skipped", report.Skipped, "collapsed", report.Collapsed, "unfinished", report.Unfinished)
@@ -134,6 +135,8 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time, opts TickOptions) (
 // tickCounts is what handling one due hook did, slot by slot.
 type tickCounts struct {
 	fired, declined, failed, retry, lost, paused, skipped, collapsed int
+	// unfinished: the budget ran out with slots of the hook still due.
+	unfinished bool
 }
 
 func (c *tickCounts) add(o tickCounts) {
@@ -145,6 +148,7 @@ func (c *tickCounts) add(o tickCounts) {
 	c.paused += o.paused
 	c.skipped += o.skipped
 	c.collapsed += o.collapsed
+	c.unfinished = c.unfinished || o.unfinished
 }
 
 type slotOutcome int
@@ -170,8 +174,9 @@ type dueSlot struct {
 const maxCollapsedScan = 100_000
 
 // handleDue handles every slot of one due hook that is due by now, then
-// advances the hook past them.
-func (s *Scheduler) handleDue(ctx context.Context, h store.Hook, now time.Time, opts TickOptions) (c tickCounts) {
+// advances the hook past them. Past the deadline it starts no more fires:
+// the hook stays due at the first slot it did not reach.
+func (s *Scheduler) handleDue(ctx context.Context, h store.Hook, now time.Time, opts TickOptions, deadline time.Time) (c tickCounts) {
 	ids := []any{"hookGroupId", h.HookGroupID, "hookId", h.HookID}
 	def, err := decodeDefinition(h.Definition)
 	if err != nil {
@@ -249,11 +254,19 @@ func (s *Scheduler) handleDue(ctx context.Context, h store.Hook, now time.Time, 
 		if i == 0 {
 			taskID = h.NextTaskID
 		}
-		switch s.fireSlot(ctx, def, &g, sl, taskID, catchUp, now) {
+		outcome := slotRetry
+		if i == 0 || ctx.Err() == nil && s.now().Before(deadline) {
+			outcome = s.fireSlot(ctx, def, &g, sl, taskID, catchUp, now)
+		} else {
+			c.unfinished = true
+		}
+		switch outcome {
 		case slotRetry:
 			// Keep this slot due, so the next tick sends the very same
-			// task; slots after it wait for it.
-			c.retry++
+			// task (or, out of time, starts there); later slots wait.
+			if !c.unfinished {
+				c.retry++
+			}
 			c.collapsed += len(collapsed)
 			s.recordCollapsed(ctx, def, p, firedSlot, collapsed, false, now)
 			if i > 0 && !s.advance(ctx, h, p, sl.slot, true) {

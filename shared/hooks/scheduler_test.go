@@ -415,3 +415,32 @@ func TestTickBudget(t *testing.T) {
 		t.Fatalf("%d due after the budget ran out, %d fired", len(due), rep.Fired)
 	}
 }
+
+// A hook catching up many slots stops at the tick's budget and goes on
+// from the first slot it did not reach at the next tick.
+func TestTickBudgetInsideCatchUp(t *testing.T) {
+	e := newSchedEnv(t)
+	in := input("all", "0 0 * * * *")
+	in.Task = json.RawMessage(slotTemplate)
+	if _, err := e.svc.Definitions.CreateHook(context.Background(), "g", "all", in); err != nil {
+		t.Fatal(err)
+	}
+	e.putSchedule(t, "all", `{"catchUp":"all"}`)
+	at := ten.Add(5*time.Hour + time.Minute)
+	e.clock.Set(at)
+	e.clock.mu.Lock()
+	e.clock.step = 10 * time.Second
+	e.clock.mu.Unlock()
+	rep, err := e.svc.Scheduler.Tick(context.Background(), at, TickOptions{Budget: 90 * time.Second})
+	if err != nil || !rep.Unfinished || rep.Fired == 0 || rep.Fired >= 6 || rep.Retry != 0 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	first := rep.Fired
+	e.clock.mu.Lock()
+	e.clock.step = 0
+	e.clock.mu.Unlock()
+	rep = e.tick(t, at.Add(time.Minute))
+	if got := e.firedSlots(t, "all"); len(got) != 6 || rep.Fired != 6-first || rep.Unfinished {
+		t.Fatalf("fired %v; second tick %+v", got, rep)
+	}
+}
