@@ -107,3 +107,91 @@ func TestBuildHonoursConfig(t *testing.T) {
 		t.Errorf("mailer %T, want SES", h.svc.Hooks.Options().Mailer)
 	}
 }
+
+// Ticking once a minute, with an hour's outage, the function fires every
+// slot that GET .../schedule lists for hooks in Lord Howe's zone across
+// its half-hour DST gap, with a jitter, and catching up all missed slots:
+// each once, after its jittered time. (serve's loop is held to the same
+// listing in cmd/hookline's TestServeSchedulerLoop.)
+func TestHandleFiresTheListedSlots(t *testing.T) {
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "h.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &taskQueue{tasks: map[string]json.RawMessage{}}
+	var mu sync.Mutex
+	clock := time.Date(2026, 10, 3, 14, 0, 0, 0, time.UTC) // 00:30 +10:30 on the night Lord Howe jumps 02:00 -> 02:30
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	svc, err := service.New(cfg, service.Deps{Store: st, Queue: q, Logger: slog.New(slog.DiscardHandler), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	ctx := context.Background()
+	settings := map[string]*hooks.ScheduleSettings{
+		"gap":    {TimeZone: "Australia/Lord_Howe", Cron: []string{"*/30 * * * *"}, CatchUp: hooks.CatchUpAll},
+		"jitter": {TimeZone: "Australia/Lord_Howe", Cron: []string{"15 * * * *"}, Jitter: "20m", CatchUp: hooks.CatchUpAll},
+	}
+	end := clock.Add(4 * time.Hour)
+	want := map[string]bool{}
+	for id, s := range settings {
+		_, err := svc.Hooks.Definitions.CreateHook(ctx, "g", id, hooks.Input{
+			Metadata:      hooks.Metadata{Name: id, Description: "d", Owner: "o@example.com"},
+			Task:          json.RawMessage(`{"provisionerId":"p","workerType":"w","payload":{"hook":"` + id + `","at":"${now}"}}`),
+			Schedule:      []string{},
+			TriggerSchema: json.RawMessage(`{}`),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Hooks.Operations.PutSettings(ctx, "g", id, hooks.Settings{Schedule: s}); err != nil {
+			t.Fatal(err)
+		}
+		// A hook created now fires from its first slot after now.
+		listing, err := svc.Hooks.Operations.ListSchedule(ctx, "g", id, clock.Add(time.Second), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range listing.Fires {
+			// Fires due a minute before the end have had their tick.
+			if f.FireAt.Before(end.Add(-time.Minute)) {
+				want[id+" "+f.Slot.Format("2006-01-02T15:04:05.000Z")] = true
+			}
+		}
+	}
+	h := newHandler(svc, slog.New(slog.DiscardHandler))
+	for at := clock.Add(time.Minute); at.Before(end); at = at.Add(time.Minute) {
+		if at.After(clock.Add(time.Hour)) && at.Before(clock.Add(2*time.Hour)) {
+			continue // an hour without ticks
+		}
+		mu.Lock()
+		clock = at
+		mu.Unlock()
+		if err := h.handle(ctx, events.EventBridgeEvent{ID: at.String(), Time: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]bool{}
+	for _, task := range q.tasks {
+		var v struct{ Payload struct{ Hook, At string } }
+		json.Unmarshal(task, &v)
+		got[v.Payload.Hook+" "+v.Payload.At] = true
+	}
+	if len(got) != len(q.tasks) || len(want) < 10 {
+		t.Fatalf("%d tasks for %d slots; %d listed", len(q.tasks), len(got), len(want))
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("listed but not fired: %s", k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("fired but not listed: %s", k)
+		}
+	}
+}
