@@ -9,7 +9,7 @@ import {session, guard} from "../session.js";
 import {need} from "../scopes.js";
 import {showError} from "../errors.js";
 
-const outcomes = ["created", "declined", "filtered", "rejected", "paused", "render-error", "queue-error", "collapsed", "late"];
+const outcomes = ["created", "declined", "filtered", "rejected", "paused", "render-error", "queue-error", "collapsed", "skipped", "late"];
 
 export async function render(panel, g, id, {signal}) {
   const shown = new Set(outcomes);
@@ -129,7 +129,12 @@ function decisionItem(g, id, d, onReplay) {
   fact("Filter", d.filter ? h("code", null, d.filter) : null);
   if (d.pause) fact("Pause", `${d.pause.level}: ${d.pause.reason} (by ${d.pause.by || "unknown"}, since ${new Date(d.pause.since).toLocaleString()})`);
   fact("Scheduled for", d.scheduledFor ? time(d.scheduledFor) : null);
+  fact("Fires at", d.fireAt ? time(d.fireAt) : null);
   if (d.late) fact("Late", `${d.lateSeconds ?? "?"} s after its slot`);
+  fact("Catch-up", d.catchUp);
+  if (d.backfill) fact("Backfill", "fired by a backfill");
+  fact("Excluded by", d.exclusion);
+  fact("Task created", d.taskCreated ? time(d.taskCreated) : null);
   fact("Missed slots", d.missedSlots);
   if (d.pulse) fact("Pulse message", `${d.pulse.exchange} ${d.pulse.routingKey}`);
   fact("Replay of", d.replayOf ? h("code", null, d.replayOf) : null);
