@@ -102,8 +102,6 @@ func (g *Committer) loop() {
 			}
 		}
 		g.commit(group)
-		g.commits.Add(1)
-		g.committed.Add(int64(len(group)))
 		clear(group) // drop references to finished writes
 	}
 }
@@ -122,6 +120,10 @@ func (g *Committer) commit(group []*write) {
 		}
 		return nil
 	})
+	// Count before answering: a caller whose Do has returned must find
+	// its write in Stats.
+	g.commits.Add(1)
+	g.committed.Add(int64(len(group)))
 	if err == nil || !failed || len(group) == 1 {
 		for _, w := range group {
 			w.done <- err
@@ -145,5 +147,6 @@ func safeCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
 }
 
 // Stats returns how many transactions were committed and how many writes
-// they held, for benchmarks' average group size.
+// they held, for benchmarks' average group size. A write is counted before
+// its Do returns.
 func (g *Committer) Stats() (commits, writes int64) { return g.commits.Load(), g.committed.Load() }
