@@ -217,7 +217,10 @@ func freeAddrs(tb testing.TB, n int) []string {
 }
 
 // stop sends SIGTERM, on which the emulator kills the bootstrap and
-// exits, and kills the emulator if it has not exited after 10 s.
+// exits, and kills the emulator if it has not exited after 10 s. Once it
+// returns, f.output holds everything the emulator and the bootstrap wrote
+// (cmd.Wait has copied the pipe to its end); before, lines written just
+// before an answer may not have arrived yet.
 func (f *function) stop(tb testing.TB) {
 	select {
 	case <-f.exited:

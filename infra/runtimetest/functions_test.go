@@ -522,6 +522,10 @@ func TestInitFailure(t *testing.T) {
 	if !r.failed() {
 		t.Errorf("the invocation got %d %s, want an error", r.status, r.body)
 	}
+	// The emulator logged the exit before answering, but its output
+	// reaches f.output through a pipe that may still hold the lines: only
+	// once the emulator has exited is the output complete.
+	f.stop(t)
 	if !f.exitedWith(1) {
 		t.Errorf("the emulator (answering %d %s) did not see the bootstrap exit with status 1:\n%s", r.status, r.body, f.output.String())
 	}
