@@ -24,9 +24,12 @@ deps: ## install Go modules and the npm test servers (DynamoDB emulator)
 	$(GO) mod download
 	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
 
-# dynalite, for local-invoke (make deps reinstalls it every time).
+# dynalite, for local-invoke (make deps reinstalls it every time). Its
+# output goes to stderr: local-invoke's stdout holds only the responses
+# (npm ci prints "added N packages" on stdout even at --loglevel=error).
 infra/local/node_modules/.package-lock.json: infra/local/package-lock.json
-	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
+	@echo 'cd infra/local && npm ci' >&2
+	@cd infra/local && npm ci --no-audit --no-fund --loglevel=error >&2
 
 .PHONY: build
 build: ## build bin/hookline
@@ -125,7 +128,8 @@ lambdas: ## build every Lambda bootstrap (linux/arm64) into bin/lambda/<LogicalI
 RIE_PKG := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
 $(BIN)/aws-lambda-rie: go.mod go.sum
-	CGO_ENABLED=0 $(GO) build -o $@ $(RIE_PKG)
+	@echo 'build $@ ($(RIE_PKG))' >&2
+	@CGO_ENABLED=0 $(GO) build -o $@ $(RIE_PKG) >&2
 
 FUNCTION ?= ApiFunction
 EVENT    ?=
