@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"time"
@@ -136,6 +137,34 @@ func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, er
 		w.Header().Set("Retry-After", strconv.FormatInt(tm.retryAfterSeconds(), 10))
 	}
 	writeBody(w, status, taskcluster.NewErrorBody(apiName, status, code, message, params, payload, now).Encode())
+}
+
+// secretParams are the path parameters that are credentials (the trigger
+// token of triggerHookWithToken).
+var secretParams = []string{"token"}
+
+// writeRouteError is writeError for a request that reached route ro. Its
+// echo leaves out the secrets the request carried: path parameters that
+// are credentials, and the values the route's input schema marks
+// writeOnly (webhook secrets) become schemas.Redacted. Upstream echoes
+// both as received (lib-api has a per-route cleanPayload for this); but a
+// reply is logged by proxies and clients, which must not learn a secret
+// from it, even one that its caller sent.
+func (rt *Router) writeRouteError(ctx context.Context, w http.ResponseWriter, ro *route, err error, params map[string]string, body map[string]any) {
+	for _, name := range secretParams {
+		if _, ok := params[name]; ok {
+			params = maps.Clone(params)
+			params[name] = schemas.Redacted
+		}
+	}
+	var payload any
+	if body != nil {
+		payload = body
+		if ro.input != "" {
+			payload = rt.schemas.RedactWriteOnly(ro.input, body)
+		}
+	}
+	writeError(ctx, w, rt.log, err, ro.name, params, payload, rt.now())
 }
 
 // writeBody sends a JSON body with status.

@@ -260,9 +260,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body map[string]any
-	fail := func(err error) {
-		writeError(ctx, w, rt.log, err, ro.name, params, body, rt.now())
-	}
+	fail := func(err error) { rt.writeRouteError(ctx, w, ro, err, params, body) }
 	req := &request{ctx: ctx, params: params, query: r.URL.Query(), header: r.Header, source: sourceIP(r)}
 
 	if ro.scopes.IsZero() {
@@ -384,7 +382,9 @@ func (rt *Router) preflight(ctx context.Context, w http.ResponseWriter, r *http.
 }
 
 func (rt *Router) notFound(ctx context.Context, w http.ResponseWriter, r *http.Request) {
-	err := newAPIError(http.StatusNotFound, CodeResourceNotFound, "The requested resource %s %s does not exist", r.Method, r.URL.Path)
+	// The path may hold a trigger token (a GET of a token URL), which the
+	// reply must not show, as the log does not.
+	err := newAPIError(http.StatusNotFound, CodeResourceNotFound, "The requested resource %s %s does not exist", r.Method, redactPath(r.URL.Path))
 	writeError(ctx, w, rt.log, err, "", nil, nil, rt.now())
 }
 
