@@ -139,7 +139,7 @@ func exportDoc(reg *schemas.Registry, h *liveHook, old *hookFile) map[string]any
 	settings, _ := decodeJSON(h.settings).(map[string]any)
 	reg.DropReadOnly(schemas.HookSettings, settings)
 	if old != nil {
-		for _, field := range secretFields {
+		for _, field := range secretFields() {
 			key := strings.Join(field.path, ".")
 			var refs []any
 			for _, ref := range old.secrets {

@@ -15,8 +15,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hookline/hookline/schemas"
 )
 
 // A hooks directory holds one file per hook: <dir>/<hookGroupId>/<hookId>.yaml
@@ -54,9 +57,31 @@ type secretField struct {
 	fingerprints string
 }
 
-// secretFields lists the settings that hold secrets. A settings section
-// with secrets of its own is added here.
-var secretFields = []secretField{{path: []string{"webhook", "secrets"}, fingerprints: "secretFingerprints"}}
+// secretFields lists the settings that hold secrets: the properties the
+// settings schema marks "writeOnly" (the ones error replies redact), each
+// with its "fingerprints" sibling. A settings section with secrets of its
+// own marks them there; TestSecretFieldsFromSchema checks each is a list
+// with fingerprints, the form files and diffs handle.
+var secretFields = sync.OnceValue(func() []secretField {
+	reg, err := schemas.New()
+	if err != nil {
+		panic(fmt.Sprintf("hookline: the embedded schemas do not load: %v", err)) // their tests load them
+	}
+	var out []secretField
+	for _, f := range reg.WriteOnlyFields(schemas.HookSettings) {
+		out = append(out, secretField{path: f.Path, fingerprints: f.Fingerprints})
+	}
+	return out
+})
+
+// secretFieldNames lists the secret fields as settings.a.b, for messages.
+func secretFieldNames() string {
+	var names []string
+	for _, f := range secretFields() {
+		names = append(names, settingsKey+"."+strings.Join(f.path, "."))
+	}
+	return strings.Join(names, ", ")
+}
 
 // hookFile is one hook as a file declares it.
 type hookFile struct {
@@ -470,7 +495,7 @@ func findSecrets(path string, settings *yaml.Node) ([]secretRef, []problem) {
 	var refs []secretRef
 	var problems []problem
 	allowed := map[*yaml.Node]bool{}
-	for _, field := range secretFields {
+	for _, field := range secretFields() {
 		list := childNode(settings, field.path...)
 		if list == nil {
 			continue
@@ -496,7 +521,7 @@ func findSecrets(path string, settings *yaml.Node) ([]secretRef, []problem) {
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
 		if _, ok := fromEnvName(n); ok && !allowed[n] {
-			problems = append(problems, problem{File: path, Line: n.Line, Message: "fromEnv is only for secrets (settings.webhook.secrets)"})
+			problems = append(problems, problem{File: path, Line: n.Line, Message: "fromEnv is only for secrets (" + secretFieldNames() + ")"})
 			return
 		}
 		for _, c := range n.Content {

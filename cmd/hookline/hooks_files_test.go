@@ -269,3 +269,35 @@ task:
 		t.Errorf("sent %s", c.sendSettings)
 	}
 }
+
+// The secrets hook files name by variable are the settings schema's
+// write-only properties, each a list whose fingerprints the API shows in
+// a sibling: the one form files, diffs and exports handle.
+func TestSecretFieldsFromSchema(t *testing.T) {
+	want := []secretField{{path: []string{"webhook", "secrets"}, fingerprints: "secretFingerprints"}}
+	if d := cmp.Diff(want, secretFields(), cmp.AllowUnexported(secretField{})); d != "" {
+		t.Errorf("(-want +got)\n%s", d)
+	}
+	reg, err := schemas.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range secretFields() {
+		if f.fingerprints == "" {
+			t.Errorf("settings.%s is writeOnly without a \"fingerprints\" sibling: diff could not compare it", strings.Join(f.path, "."))
+		}
+		// A list of secrets: one string is refused.
+		doc := map[string]any{}
+		parent := doc
+		for _, k := range f.path[:len(f.path)-1] {
+			child := map[string]any{}
+			parent[k] = child
+			parent = child
+		}
+		parent[f.path[len(f.path)-1]] = "0123456789abcdef0123"
+		var ve *schemas.ValidationError
+		if err := reg.Validate(schemas.HookSettings, doc); !errors.As(err, &ve) || !strings.Contains(err.Error(), "Invalid type. Expected: array") {
+			t.Errorf("settings.%s should be a list of secrets; a string gave %v", strings.Join(f.path, "."), err)
+		}
+	}
+}

@@ -305,7 +305,7 @@ func settingsView(reg *schemas.Registry, doc map[string]any, fingerprints map[st
 			w["headers"] = []any{}
 		}
 	}
-	for _, field := range secretFields {
+	for _, field := range secretFields() {
 		parent := view
 		for _, k := range field.path[:len(field.path)-1] {
 			parent, _ = parent[k].(map[string]any)
@@ -326,7 +326,7 @@ func settingsView(reg *schemas.Registry, doc map[string]any, fingerprints map[st
 // settings GET reply.
 func liveFingerprints(reply map[string]any) map[string][]any {
 	out := map[string][]any{}
-	for _, field := range secretFields {
+	for _, field := range secretFields() {
 		parent := reply
 		for _, k := range field.path[:len(field.path)-1] {
 			parent, _ = parent[k].(map[string]any)
