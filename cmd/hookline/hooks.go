@@ -29,7 +29,7 @@ const (
 
 const hooksUsage = `usage: hookline hooks <verb> [flags] DIR
 
-  export [--group G]... [--prefix P]... [--format yaml|json] DIR
+  export [--group G]... [--prefix P]... [--format yaml|json] [--with-pauses] DIR
         write the live hooks (all, some groups, or under prefixes) into DIR,
         one file per hook: DIR/<hookGroupId>/<hookId>.yaml
   diff [--prune PREFIX]... [--json] [--no-secrets] DIR

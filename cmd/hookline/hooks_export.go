@@ -28,6 +28,7 @@ func runHooksExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.Var(&groups, "group", "export this hook group (repeatable)")
 	fs.Var(&prefixes, "prefix", "export the hooks whose <hookGroupId>/<hookId> starts with this (repeatable)")
 	format := fs.String("format", "yaml", "yaml or json")
+	withPauses := fs.Bool("with-pauses", false, "write each paused hook's pause into its file (paused: {reason: ...}), so that apply manages it")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return hooksError
@@ -81,7 +82,7 @@ func runHooksExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	for _, k := range keys {
 		h := live[k]
 		path := hookFilePath(dir, h.hookGroupID, h.hookID, ext)
-		doc := exportDoc(env.reg, h, existingFile(k, existing[k]))
+		doc := exportDoc(env.reg, h, existingFile(k, existing[k]), *withPauses)
 		data, err := encodeHookFile(doc, *format)
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", k, err))
@@ -127,8 +128,9 @@ func runHooksExport(ctx context.Context, args []string, stdout, stderr io.Writer
 // ids or defaults, and the settings without read-only parts. Secrets are
 // never returned by the API; when the file being replaced names them by
 // environment variables and the hook still has that many, those names
-// are kept.
-func exportDoc(reg *schemas.Registry, h *liveHook, old *hookFile) map[string]any {
+// are kept. A pause is written only when withPauses asks for it or the
+// file being replaced manages the pause (see exportPause).
+func exportDoc(reg *schemas.Registry, h *liveHook, old *hookFile, withPauses bool) map[string]any {
 	doc, _ := decodeJSON(h.definition).(map[string]any)
 	stripDefaults(reg, doc)
 	if h.settings == nil {
@@ -156,10 +158,29 @@ func exportDoc(reg *schemas.Registry, h *liveHook, old *hookFile) map[string]any
 			}
 		}
 	}
+	exportPause(settings, old, withPauses)
 	if len(settings) > 0 {
 		doc[settingsKey] = settings
 	}
 	return doc
+}
+
+// exportPause decides what an exported file says about the pause, in
+// settings (the live ones, read-only parts dropped). A file manages the
+// pause only when it says so, so by default none is written: on-call's
+// pauses stay out of the files, and applying them leaves those pauses be.
+// withPauses writes each live pause; a file being replaced that managed
+// the pause keeps managing it, with the live state (`paused: false` for a
+// hook that is not paused).
+func exportPause(settings map[string]any, old *hookFile, withPauses bool) {
+	managed := old != nil && old.pause != pauseLeft
+	_, paused := settings[pausedKey]
+	switch {
+	case paused && !managed && !withPauses:
+		delete(settings, pausedKey)
+	case !paused && managed:
+		settings[pausedKey] = false
+	}
 }
 
 // existingFile parses the first readable file that declares a hook, for

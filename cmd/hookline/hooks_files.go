@@ -49,6 +49,26 @@ var hookFileExts = []string{".yaml", ".yml", ".json"}
 // settingsKey is the file's section that holds Hookline's settings.
 const settingsKey = "settings"
 
+// pausedKey is the settings' pause. Unlike the rest of the settings, a
+// file manages it only when it says so: on-call pauses a hook by hand
+// during an incident, and an apply of files that never mention pauses
+// must not resume it.
+const pausedKey = "paused"
+
+// pauseMode is what a file says about its hook's pause.
+type pauseMode int
+
+const (
+	// pauseLeft: no `paused`; the live pause, or its absence, is left
+	// as it is and not compared.
+	pauseLeft pauseMode = iota
+	// pauseOn: `paused: {reason: ...}`; the hook is paused with that
+	// reason.
+	pauseOn
+	// pauseOff: `paused: false`; the hook is not paused.
+	pauseOff
+)
+
 // secretField is a write-only list of secrets in the settings: files name
 // each secret by an environment variable, and the API shows fingerprints of
 // the stored ones under fingerprints (a sibling property).
@@ -100,6 +120,9 @@ type hookFile struct {
 	// secrets are the environment variables the settings take secrets
 	// from, in file order.
 	secrets []secretRef
+	// pause is what the file says about the hook's pause; a `paused:
+	// false` is not in settings (the settings API has no such value).
+	pause pauseMode
 }
 
 // secretRef is one secret named by an environment variable.
@@ -248,6 +271,8 @@ func parseHookFile(path, group, id string) (*hookFile, []problem) {
 			f.settings = m
 			refs, probs := findSecrets(path, v)
 			f.secrets, problems = refs, append(problems, probs...)
+			mode, probs := readPause(path, v, m)
+			f.pause, problems = mode, append(problems, probs...)
 		case "hookGroupId", "hookId":
 			want := map[string]string{"hookGroupId": group, "hookId": id}[k.Value]
 			if s, _ := val.(string); s != want {
@@ -530,6 +555,30 @@ func findSecrets(path string, settings *yaml.Node) ([]secretRef, []problem) {
 	}
 	walk(settings)
 	return refs, problems
+}
+
+// readPause reads what a settings section says about the pause, and drops
+// a `paused: false` from settings.
+func readPause(path string, node *yaml.Node, settings map[string]any) (pauseMode, []problem) {
+	v, ok := settings[pausedKey]
+	if !ok {
+		return pauseLeft, nil
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		return pauseOn, nil // the settings schema checks the rest
+	case bool:
+		if !x {
+			delete(settings, pausedKey)
+			return pauseOff, nil
+		}
+	}
+	line := node.Line
+	if n := childNode(node, pausedKey); n != nil {
+		line = n.Line
+	}
+	return pauseLeft, []problem{{File: path, Line: line, Message: "paused: write `paused: {reason: ...}` to pause the hook, or `paused: false` to keep it running; " +
+		"without `paused`, apply leaves the hook's pause as it is"}}
 }
 
 // fromEnvName reads a `{fromEnv: NAME}` mapping.

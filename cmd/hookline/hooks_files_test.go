@@ -221,7 +221,7 @@ func TestSettingsCarriedGenerically(t *testing.T) {
 	reply := `{"filters":["true"],"paused":{"level":"hook","reason":"r","since":"2026-01-01T00:00:00Z","by":"me"},
 		"schedule":{"timeZone":"Europe/Paris","exclusions":["2026-12-25"]},"notify":{"onError":[{"email":"o@example.com"}]}}`
 	live := &liveHook{hookGroupID: "g", hookID: "h", definition: norm, settings: canonicalJSON(decodeJSON([]byte(reply)))}
-	doc := exportDoc(reg, live, nil)
+	doc := exportDoc(reg, live, nil, true)
 	data, err := encodeHookFile(doc, "yaml")
 	if err != nil {
 		t.Fatal(err)

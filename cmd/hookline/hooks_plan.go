@@ -499,6 +499,16 @@ func planFile(reg *schemas.Registry, f *hookFile, h *liveHook, secretValues map[
 	} else {
 		liveView = map[string]any{}
 	}
+	if f.pause == pauseLeft {
+		// The file leaves the pause to the pause API: it is not compared,
+		// and a settings write sends the live pause back, which keeps it
+		// (its since and by too) where a write without it would resume
+		// the hook.
+		if p, ok := liveView[pausedKey]; ok {
+			sendDoc[pausedKey] = p
+			delete(liveView, pausedKey)
+		}
+	}
 	c.Definition = !bytes.Equal(want, h.definition)
 	c.Settings = !bytes.Equal(canonicalJSON(wantView), canonicalJSON(liveView))
 	if !c.Definition && !c.Settings {

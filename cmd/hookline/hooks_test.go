@@ -198,9 +198,21 @@ func TestHooks_RoundTrip(t *testing.T) {
 	code, out, errOut = hooksCLI(t, first, nil, "diff", src)
 	mustCode(t, 0, code, out, errOut)
 
+	// By default an export writes no pause: files that say nothing of
+	// pauses leave them to on-call.
+	plain := t.TempDir()
+	code, out, errOut = hooksCLI(t, first, nil, "export", "--group", "group-00", plain)
+	mustCode(t, 0, code, out, errOut)
+	if f := readTree(t, plain)["group-00/nested/deeper/hook-000.yaml"]; !strings.Contains(f, "settings:\n  filters:\n") || strings.Contains(f, "paused") {
+		t.Errorf("a plain export of a paused hook:\n%s", f)
+	}
+	code, out, errOut = hooksCLI(t, first, nil, "diff", plain)
+	mustCode(t, 0, code, out, errOut)
+
+	// --with-pauses writes them, so they round-trip.
 	exported := t.TempDir()
 	start = time.Now()
-	code, out, errOut = hooksCLI(t, first, nil, "export", exported)
+	code, out, errOut = hooksCLI(t, first, nil, "export", "--with-pauses", exported)
 	mustCode(t, 0, code, out, errOut)
 	t.Logf("export of 200 hooks: %v", time.Since(start))
 	files := readTree(t, exported)
@@ -228,6 +240,8 @@ func TestHooks_RoundTrip(t *testing.T) {
 	}
 	code, out, errOut = hooksCLI(t, first, nil, "diff", exported)
 	mustCode(t, 0, code, out, errOut)
+	// Exporting again, even without --with-pauses, keeps the pauses of
+	// files that manage them.
 	code, out, errOut = hooksCLI(t, first, nil, "export", exported)
 	mustCode(t, 0, code, out, errOut)
 	if !strings.Contains(out, "0 written, 200 unchanged, 0 removed") {
@@ -238,7 +252,7 @@ func TestHooks_RoundTrip(t *testing.T) {
 	code, out, errOut = hooksCLI(t, second, nil, "apply", "--yes", exported)
 	mustCode(t, 0, code, out, errOut)
 	again := t.TempDir()
-	code, out, errOut = hooksCLI(t, second, nil, "export", again)
+	code, out, errOut = hooksCLI(t, second, nil, "export", "--with-pauses", again)
 	mustCode(t, 0, code, out, errOut)
 	if diff := cmpTrees(files, readTree(t, again)); diff != "" {
 		t.Errorf("export → apply → export changed files:\n%s", diff)
@@ -340,9 +354,15 @@ func TestHooks_DiffEdits(t *testing.T) {
 		{name: "settings", change: edit("group-06/nested/deeper/hook-006.yaml", `firedBy != "nobody"`, `firedBy == "schedule"`),
 			action: "update", hook: "group-06/nested/deeper/hook-006", settings: true, unchanged: 11,
 			diffHas: []string{`-    - firedBy != "nobody"`, `+    - firedBy == "schedule"`}},
-		{name: "settings removed", change: edit("group-00/nested/deeper/hook-000.yaml", "  paused:\n    reason: kept paused by the sample set\n", ""),
+		{name: "settings removed", change: edit("group-06/nested/deeper/hook-006.yaml", "settings:\n  filters: ['firedBy != \"nobody\"']\n", ""),
+			action: "update", hook: "group-06/nested/deeper/hook-006", settings: true, unchanged: 11,
+			diffHas: []string{"-settings:", `-    - firedBy != "nobody"`}},
+		{name: "pause lifted", change: edit("group-00/nested/deeper/hook-000.yaml", "  paused:\n    reason: kept paused by the sample set\n", "  paused: false\n"),
 			action: "update", hook: "group-00/nested/deeper/hook-000", settings: true, unchanged: 11,
 			diffHas: []string{"-  paused:", "-    reason: kept paused by the sample set"}},
+		{name: "pause reason", change: edit("group-00/nested/deeper/hook-000.yaml", "kept paused by the sample set", "paused until the migration"),
+			action: "update", hook: "group-00/nested/deeper/hook-000", settings: true, unchanged: 11,
+			diffHas: []string{"-    reason: kept paused by the sample set", "+    reason: paused until the migration"}},
 		{name: "deletion", change: func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "group-02/hook-002.yaml")) },
 			args: []string{"--prune", "group-0"}, action: "delete", hook: "group-02/hook-002", definition: true, unchanged: 11,
 			diffHas: []string{"+++ /dev/null", "-  name: Hook 2"}},
