@@ -415,6 +415,7 @@ func (p *pipeline) finish(ctx context.Context, a *attempt, e *ending) FireResult
 	dec.Pause, dec.Filter, dec.WillRetry = e.pause, e.filter, e.willRetry
 	dec = p.record(ctx, dec, e.fire)
 	p.logFire(ctx, a, e)
+	p.publishFireEvents(ctx, a, e, dec)
 	res := FireResult{Decision: dec, Declined: e.outcome == OutcomeDeclined, Filtered: e.outcome == OutcomeFiltered}
 	if e.outcome == OutcomeCreated {
 		res.TaskID = a.taskID

@@ -118,7 +118,9 @@ func (o *Operations) SetPause(ctx context.Context, t PauseTarget, pause bool, re
 		state = &PauseState{Level: t.level(), Reason: reason, Since: o.now().UTC(), By: clientID}
 	}
 	if t.level() == PauseHook {
+		var was *PauseState
 		st, err := o.updateSettings(ctx, t.HookGroupID, t.HookID, func(cur Settings) (Settings, error) {
+			was = cur.Paused
 			if state != nil && cur.Paused != nil {
 				state.Since, state.By = cur.Paused.Since, cur.Paused.By
 			}
@@ -129,6 +131,7 @@ func (o *Operations) SetPause(ctx context.Context, t PauseTarget, pause bool, re
 			return PauseStatus{}, err
 		}
 		o.logPause(ctx, t, st.Paused)
+		o.publishPauseChange(ctx, t.HookGroupID, t.HookID, was, st.Paused)
 		return PauseStatus{Paused: st.Paused != nil, Pause: st.Paused}, nil
 	}
 	for attempt := 0; ; attempt++ {

@@ -444,10 +444,11 @@ func (s *Scheduler) recordCollapsed(ctx context.Context, def Definition, p *plan
 	for _, t := range missed[:min(len(missed), maxListedSlots)] {
 		listed = append(listed, t.UTC())
 	}
-	s.record(ctx, Decision{
+	dec := s.record(ctx, Decision{
 		HookGroupID: def.HookGroupID, HookID: def.HookID, FiredBy: FiredBySchedule, Outcome: OutcomeCollapsed,
 		ScheduledFor: &at, MissedSlots: len(missed), Slots: listed, CatchUp: p.catchUp, Reason: reason,
 	}, nil)
+	s.publishSlotsMissed(ctx, def, dec)
 }
 
 // advance stores slot (when ok) as the hook's next scheduled fire, if

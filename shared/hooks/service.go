@@ -42,6 +42,8 @@ type Options struct {
 	// ScopeRules says which scopes createTask requires; nil means a
 	// pre-check reports no scopes.
 	ScopeRules ScopeRules
+	// Events hears hook events (events.go); nil means nobody.
+	Events EventSink
 }
 
 // withDefaults fills in the zero fields. DecisionRetention comes out
@@ -98,7 +100,7 @@ func NewService(st store.Store, reg *schemas.Registry, opts Options) (*Service, 
 	if err != nil {
 		return nil, err
 	}
-	c := &core{store: st, now: opts.Now, newID: opts.NewID, log: opts.Logger}
+	c := &core{store: st, now: opts.Now, newID: opts.NewID, log: opts.Logger, events: opts.Events}
 	p := newPipeline(c, opts)
 	return &Service{
 		Definitions: &Definitions{core: c, denylist: deny, notifier: opts.Notifier},
@@ -126,6 +128,8 @@ type core struct {
 	log   *slog.Logger
 	// plans caches compiled schedules by content (plan.go).
 	plans compiledCache[*plan]
+	// events hears hook events; nil means nobody.
+	events EventSink
 }
 
 // hookErr maps a store error about a hook into the domain's: a missing

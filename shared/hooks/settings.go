@@ -159,7 +159,9 @@ func (o *Operations) PutSettings(ctx context.Context, hookGroupID, hookID string
 	tokenReset := false
 	var before *ScheduleSettings
 	var lateAt []time.Time
+	var was *PauseState
 	stored, err := o.updateSettings(ctx, hookGroupID, hookID, func(current Settings) (Settings, error) {
+		was = current.Paused
 		next, err := mergeSettings(current, in)
 		if err != nil {
 			return Settings{}, err
@@ -192,6 +194,9 @@ func (o *Operations) PutSettings(ctx context.Context, hookGroupID, hookID string
 		next.Filters = slices.Clone(in.Filters)
 		return next, nil
 	})
+	if err == nil {
+		o.publishPauseChange(ctx, hookGroupID, hookID, was, stored.Paused)
+	}
 	if err != nil || sameSchedule(before, stored.Schedule) {
 		return stored, err
 	}
