@@ -116,8 +116,26 @@ type Store interface {
 
 	// PutLastFire records a fire. A record with the same hook, TaskID and
 	// TaskCreateTime is replaced, so a retried fire updates its record
-	// instead of adding a second one.
+	// instead of adding a second one. With f.KeepAtMost > 0 the hook
+	// keeps at most that many fire records: writing a new one deletes the
+	// oldest beyond it (see the history cap below).
 	PutLastFire(ctx context.Context, f LastFire) error
+	// GetLastFire returns the fire record of the hook with that
+	// TaskCreateTime and TaskID, or ErrNotFound.
+	GetLastFire(ctx context.Context, hookGroupID, hookID string, taskCreateTime time.Time, taskID string) (LastFire, error)
+	// UpdateFire replaces an existing fire record and, when d is not nil,
+	// an existing decision, in one call as PutDecision writes them. It
+	// never creates either: a fire record that is gone (trimmed by the
+	// history cap, expired, deleted with its hook) is ErrNotFound and
+	// nothing is written; a decision that is gone is skipped. So
+	// recording a task's outcome cannot bring back a removed record.
+	UpdateFire(ctx context.Context, f LastFire, d *Decision) error
+	// ListAwaitedFires lists, oldest first, the fire records whose task
+	// outcome is awaited (CheckAt set), as keys: those never checked
+	// (Checks 0) by TaskCreateTime, or those checked at least once by
+	// CheckAt, as q asks. Its cost grows with the records listed, not
+	// with the records stored.
+	ListAwaitedFires(ctx context.Context, q AwaitedQuery) ([]FireKey, string, error)
 	// ListLastFires returns a hook's fire records, newest first.
 	ListLastFires(ctx context.Context, hookGroupID, hookID string, p Page) ([]LastFire, string, error)
 	// DeleteLastFires removes every fire record of a hook.
@@ -139,8 +157,9 @@ type Store interface {
 	// with the same hook and ID. When fire is not nil it also writes that
 	// fire record, as PutLastFire would, in the same call: the embedded
 	// store commits both in one transaction (one fsync), DynamoDB in one
-	// batch. After an error either may have been written; writing the same
-	// pair again is safe, since both are replaced by key.
+	// round trip. After an error either may have been written; writing
+	// the same pair again is safe, since both are replaced by key. With
+	// d.KeepAtMost > 0 the hook keeps at most that many decisions.
 	PutDecision(ctx context.Context, d Decision, fire *LastFire) error
 	// GetDecision returns one decision, or ErrNotFound.
 	GetDecision(ctx context.Context, hookGroupID, hookID, id string) (Decision, error)
@@ -149,6 +168,25 @@ type Store interface {
 	ListDecisions(ctx context.Context, hookGroupID, hookID string, p Page) ([]Decision, string, error)
 	// DeleteDecisions removes every decision of a hook.
 	DeleteDecisions(ctx context.Context, hookGroupID, hookID string) error
+
+	// CreateNotification stores a new notification; ErrConflict when the
+	// hook already has one with n.ID. It returns it with Version 1.
+	CreateNotification(ctx context.Context, n Notification) (Notification, error)
+	// GetNotification returns one notification, or ErrNotFound.
+	GetNotification(ctx context.Context, hookGroupID, hookID, id string) (Notification, error)
+	// UpdateNotification replaces a notification if its stored version is
+	// still n.Version and returns it with the next version; ErrConflict
+	// when the version differs, ErrNotFound when it is gone.
+	UpdateNotification(ctx context.Context, n Notification) (Notification, error)
+	// ListDueNotifications returns up to limit notifications whose DueAt
+	// is set and not after now, oldest first. Its cost grows with the
+	// notifications due, not with those stored.
+	ListDueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
+	// ListNotifications returns a hook's notifications by ID, greatest
+	// (newest) first.
+	ListNotifications(ctx context.Context, hookGroupID, hookID string, p Page) ([]Notification, string, error)
+	// DeleteNotifications removes every notification of a hook.
+	DeleteNotifications(ctx context.Context, hookGroupID, hookID string) error
 
 	// Close releases the backend's resources.
 	Close() error
@@ -169,6 +207,11 @@ type Decision struct {
 	Body json.RawMessage
 	// ExpiresAt is when the record may be dropped.
 	ExpiresAt time.Time
+
+	// KeepAtMost is not stored: on a write that adds a decision, a value
+	// above 0 makes the store delete the hook's oldest decisions beyond
+	// that many (the history cap).
+	KeepAtMost int
 }
 
 // Settings is one hook's Hookline-only settings record (the
@@ -199,6 +242,73 @@ type LastFire struct {
 	Error string
 	// ExpiresAt is when the record may be dropped (a year after the fire).
 	ExpiresAt time.Time
+
+	// DecisionID is the decision recorded with the fire, "" when the
+	// decision log is off: the task's outcome is added to both.
+	DecisionID string
+	// TaskState is how the created task ended, once known: completed,
+	// failed or exception ("" while unknown). TaskReason is the last
+	// run's reasonResolved, TaskRunID that run and TaskResolved its time.
+	TaskState    string
+	TaskReason   string
+	TaskRunID    int
+	TaskResolved time.Time
+	// CheckAt, when not zero, says the task's outcome is awaited: the
+	// record is listed by ListAwaitedFires (by TaskCreateTime while
+	// Checks is 0, then by CheckAt). Checks counts the status reads so
+	// far.
+	CheckAt time.Time
+	Checks  int
+
+	// KeepAtMost is not stored: on a write that adds a fire record, a
+	// value above 0 makes the store delete the hook's oldest fire records
+	// beyond that many (the history cap).
+	KeepAtMost int
+}
+
+// FireKey names a fire record whose task outcome is awaited.
+type FireKey struct {
+	HookGroupID    string
+	HookID         string
+	TaskCreateTime time.Time
+	TaskID         string
+	// Checks is 0 for a record never checked (listed by TaskCreateTime),
+	// else 1 (listed by CheckAt); CheckAt is set for the latter only.
+	Checks  int
+	CheckAt time.Time
+}
+
+// AwaitedQuery asks ListAwaitedFires for one page of awaited fire records.
+type AwaitedQuery struct {
+	// Checked lists records checked at least once, by CheckAt; otherwise
+	// records never checked, by TaskCreateTime.
+	Checked bool
+	// From and To bound the time listed by: From <= t < To. A zero From
+	// has no lower bound, a zero To no upper one.
+	From, To time.Time
+	Page
+}
+
+// Notification is one message about one hook event to one target: kept
+// while it is delivered (retried with backoff) and for a while after, so
+// its owners can see what was sent, suppressed or given up on.
+type Notification struct {
+	HookGroupID string
+	HookID      string
+	// ID identifies it within the hook and orders the hook's
+	// notifications: the domain makes IDs that sort by time. At most 64
+	// characters of [A-Za-z0-9._:-].
+	ID string
+	// Body is the notification document; the store treats it as opaque.
+	Body json.RawMessage
+	// DueAt, when not zero, is when the next step of its delivery is due:
+	// ListDueNotifications lists it from then on.
+	DueAt time.Time
+	// ExpiresAt is when the record may be dropped.
+	ExpiresAt time.Time
+	// Version is set by the store: 1 after create, then incremented by
+	// every update.
+	Version int64
 }
 
 // Expirer is implemented by backends that must delete expired records
@@ -210,4 +320,7 @@ type Expirer interface {
 	// ExpireDecisions deletes decisions whose ExpiresAt is not after now
 	// and returns how many it deleted.
 	ExpireDecisions(ctx context.Context, now time.Time) (int, error)
+	// ExpireNotifications deletes notifications whose ExpiresAt is not
+	// after now and returns how many it deleted.
+	ExpireNotifications(ctx context.Context, now time.Time) (int, error)
 }

@@ -23,23 +23,17 @@ func decisionItem(d store.Decision) map[string]types.AttributeValue {
 	return item
 }
 
-// PutDecision implements store.Store. With a fire record, both items go in
-// one BatchWriteItem: one round trip, without the doubled cost of a
-// transaction (and dynalite, the test emulator, has no transactions). If
-// the call fails part way, either item may be written; the caller's
-// retry replaces both by key.
+// PutDecision implements store.Store. With a fire record, both items are
+// put side by side with the count update (history.go): one round trip,
+// without the doubled cost of a transaction (and dynalite, the test
+// emulator, has no transactions). If the call fails part way, either item
+// may be written; the caller's retry replaces both by key.
 func (s *Store) PutDecision(ctx context.Context, d store.Decision, fire *store.LastFire) error {
-	var err error
-	if fire == nil {
-		_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: decisionItem(d)})
-		err = mapErr(err)
-	} else {
-		err = s.batchWrite(ctx, []types.WriteRequest{
-			{PutRequest: &types.PutRequest{Item: decisionItem(d)}},
-			{PutRequest: &types.PutRequest{Item: fireItem(*fire)}},
-		})
+	puts := []countedPut{{item: decisionItem(d), kind: kindDecisions, keep: d.KeepAtMost}}
+	if fire != nil {
+		puts = append(puts, countedPut{item: fireItem(*fire), kind: kindFires, keep: fire.KeepAtMost})
 	}
-	if err != nil {
+	if err := s.putCounted(ctx, d.HookGroupID, d.HookID, puts); err != nil {
 		return fmt.Errorf("dynamo: put decision %s of %s/%s: %w", d.ID, d.HookGroupID, d.HookID, err)
 	}
 	return nil
@@ -77,6 +71,9 @@ func (s *Store) ListDecisions(ctx context.Context, hookGroupID, hookID string, p
 func (s *Store) DeleteDecisions(ctx context.Context, hookGroupID, hookID string) error {
 	if err := s.deletePartition(ctx, decisionPK(hookGroupID, hookID)); err != nil {
 		return fmt.Errorf("dynamo: delete decisions of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	if err := s.deleteCounts(ctx, hookGroupID, hookID, kindDecisions); err != nil {
+		return fmt.Errorf("dynamo: delete decisions of %s/%s: count: %w", hookGroupID, hookID, err)
 	}
 	return nil
 }

@@ -19,6 +19,8 @@ import (
 type Store struct {
 	client *dynamodb.Client
 	table  *string
+	// now dates the history counts' recounts (history.go).
+	now func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
@@ -26,7 +28,7 @@ var _ store.Store = (*Store)(nil)
 // New returns a store over the table named table, which must already exist
 // with the schema of TableDefinition. The client stays owned by the caller.
 func New(client *dynamodb.Client, table string) *Store {
-	return &Store{client: client, table: aws.String(table)}
+	return &Store{client: client, table: aws.String(table), now: time.Now}
 }
 
 // Close implements store.Store. The store holds no resources of its own: the

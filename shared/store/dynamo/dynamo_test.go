@@ -473,3 +473,55 @@ func TestDeleteManyLastFires(t *testing.T) {
 		t.Fatalf("%d fires left, %v", len(fires), err)
 	}
 }
+
+// DynamoDB's time to live deletes expired records behind the counts'
+// back: a count found over its cap is recounted before anything is
+// trimmed, so the records TTL removed do not cost live ones.
+func TestHistoryCountSurvivesTTL(t *testing.T) {
+	s, client, table := rawStore(t)
+	ctx := t.Context()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	put := func(i int) {
+		f := store.LastFire{HookGroupID: "g", HookID: "h", FiredBy: "triggerHook", TaskID: fmt.Sprintf("t%02d", i),
+			TaskCreateTime: at.Add(time.Duration(i) * time.Second), Result: "success", KeepAtMost: 5}
+		if err := s.PutLastFire(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 5 {
+		put(i)
+	}
+	// "TTL" removes the three oldest.
+	fires, _, err := s.ListLastFires(ctx, "g", "h", store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fires[2:] {
+		_, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "FIRE#1#g#h"},
+			"sk": &types.AttributeValueMemberS{Value: f.TaskCreateTime.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + f.TaskID},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three more: the count says 8, the recount 5, so nothing is trimmed.
+	for i := 10; i < 13; i++ {
+		put(i)
+	}
+	fires, _, err = s.ListLastFires(ctx, "g", "h", store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, f := range fires {
+		ids = append(ids, f.TaskID)
+	}
+	if fmt.Sprint(ids) != "[t12 t11 t10 t04 t03]" {
+		t.Fatalf("after TTL and three more: %v", ids)
+	}
+	count := rawItem(t, client, table, "COUNT#1#g#h", "history")
+	if n := count["fires"].(*types.AttributeValueMemberN).Value; n != "5" {
+		t.Fatalf("count after the recount: %s", n)
+	}
+}

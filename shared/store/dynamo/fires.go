@@ -24,21 +24,42 @@ func hookPartition(kind, hookGroupID, hookID string) string {
 // PutLastFire implements store.Store. The sort key is the fire's time and
 // taskId, so a retried fire overwrites its own record.
 func (s *Store) PutLastFire(ctx context.Context, f store.LastFire) error {
-	item := fireItem(f)
-	if _, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: item}); err != nil {
-		return fmt.Errorf("dynamo: put last fire %s/%s %s: %w", f.HookGroupID, f.HookID, f.TaskID, mapErr(err))
+	if err := s.putCounted(ctx, f.HookGroupID, f.HookID, []countedPut{{item: fireItem(f), kind: kindFires, keep: f.KeepAtMost}}); err != nil {
+		return fmt.Errorf("dynamo: put last fire %s/%s %s: %w", f.HookGroupID, f.HookID, f.TaskID, err)
 	}
 	return nil
 }
 
+func fireSK(f store.LastFire) string { return formatTime(f.TaskCreateTime) + "#" + f.TaskID }
+
 func fireItem(f store.LastFire) map[string]types.AttributeValue {
-	item := key(firePK(f.HookGroupID, f.HookID), formatTime(f.TaskCreateTime)+"#"+f.TaskID)
+	item := key(firePK(f.HookGroupID, f.HookID), fireSK(f))
 	putS(item, attrFiredBy, f.FiredBy)
 	putS(item, attrTaskID, f.TaskID)
 	item[attrCreatedAt] = avS(formatTime(f.TaskCreateTime))
 	putS(item, attrResult, f.Result)
 	putS(item, attrError, f.Error)
 	putExpiry(item, f.ExpiresAt)
+	putS(item, attrDecisionID, f.DecisionID)
+	putS(item, attrTaskState, f.TaskState)
+	putS(item, attrTaskReason, f.TaskReason)
+	if f.TaskRunID != 0 {
+		item[attrTaskRunID] = avN(strconv.Itoa(f.TaskRunID))
+	}
+	if !f.TaskResolved.IsZero() {
+		item[attrTaskResolved] = avS(formatTime(f.TaskResolved))
+	}
+	if !f.CheckAt.IsZero() {
+		item[attrCheckAt] = avS(formatTime(f.CheckAt))
+		item[attrChecks] = avN(strconv.Itoa(f.Checks))
+		// In the due index while awaited: never checked by creation
+		// time, then by the next check.
+		if f.Checks == 0 {
+			item[attrDueShard], item[attrDueAt] = avS(awaitedNewShard), avS(formatTime(f.TaskCreateTime))
+		} else {
+			item[attrDueShard], item[attrDueAt] = avS(awaitedCheckedShard), avS(formatTime(f.CheckAt))
+		}
+	}
 	return item
 }
 
@@ -95,7 +116,37 @@ func decodeFire(hookGroupID, hookID string, item map[string]types.AttributeValue
 	if f.ExpiresAt, err = getTime(item, attrExpiry); err != nil {
 		return f, err
 	}
+	if f.DecisionID, err = getS(item, attrDecisionID); err != nil {
+		return f, err
+	}
+	if f.TaskState, err = getS(item, attrTaskState); err != nil {
+		return f, err
+	}
+	if f.TaskReason, err = getS(item, attrTaskReason); err != nil {
+		return f, err
+	}
+	if f.TaskRunID, err = getOptionalInt(item, attrTaskRunID); err != nil {
+		return f, err
+	}
+	if f.TaskResolved, err = getTime(item, attrTaskResolved); err != nil {
+		return f, err
+	}
+	if f.CheckAt, err = getTime(item, attrCheckAt); err != nil {
+		return f, err
+	}
+	if f.Checks, err = getOptionalInt(item, attrChecks); err != nil {
+		return f, err
+	}
 	return f, nil
+}
+
+// getOptionalInt reads an optional number attribute; absent is 0.
+func getOptionalInt(item map[string]types.AttributeValue, name string) (int, error) {
+	if _, ok := item[name]; !ok {
+		return 0, nil
+	}
+	n, err := getN(item, name)
+	return int(n), err
 }
 
 // batchWriteMax is BatchWriteItem's limit on requests per call.
@@ -106,6 +157,9 @@ const batchWriteMax = 25
 func (s *Store) DeleteLastFires(ctx context.Context, hookGroupID, hookID string) error {
 	if err := s.deletePartition(ctx, firePK(hookGroupID, hookID)); err != nil {
 		return fmt.Errorf("dynamo: delete last fires of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	if err := s.deleteCounts(ctx, hookGroupID, hookID, kindFires); err != nil {
+		return fmt.Errorf("dynamo: delete last fires of %s/%s: count: %w", hookGroupID, hookID, err)
 	}
 	return nil
 }

@@ -28,13 +28,27 @@ const (
 	attrTaskID     = "taskId"
 	attrResult     = "result"
 	attrError      = "error"
+	// Fire records' outcome and the history counts (history.go).
+	attrDecisionID   = "decisionId"
+	attrTaskState    = "taskState"
+	attrTaskReason   = "taskReason"
+	attrTaskRunID    = "taskRunId"
+	attrTaskResolved = "taskResolved"
+	attrCheckAt      = "checkAt"
+	attrChecks       = "checks"
+	attrFires        = "fires"
+	attrDecisions    = "decisions"
+	attrCounted      = "counted"
 )
 
 // DueIndex is the name of the sparse global secondary index over scheduled
 // hooks.
 const DueIndex = "due"
 
-// dueShard is the only shard of the due index for now (see the package doc).
+// dueShard is the only shard of the due index for scheduled hooks (see
+// the package doc). The index's other shards list other records that come
+// due: awaited fire records and notifications (history.go,
+// notifications.go); ListDue reads only its own.
 const dueShard = "due"
 
 // TTLAttribute returns the name of the attribute DynamoDB's time to live must

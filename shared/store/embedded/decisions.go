@@ -83,11 +83,11 @@ func (s *Store) PutDecision(ctx context.Context, d store.Decision, fire *store.L
 	}
 	value := encodeDecisionValue(d)
 	err := s.write(ctx, func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketFires).Put(decisionKey(d), value); err != nil {
+		if err := putDecision(tx, d, value); err != nil {
 			return err
 		}
 		if fire != nil {
-			return tx.Bucket(bucketFires).Put(fireKey(*fire), fireData)
+			return putFire(tx, *fire, fireData)
 		}
 		return nil
 	})
@@ -166,7 +166,23 @@ func (s *Store) ListDecisions(ctx context.Context, hookGroupID, hookID string, p
 // DeleteDecisions implements store.Store.
 func (s *Store) DeleteDecisions(ctx context.Context, hookGroupID, hookID string) error {
 	prefix := decisionPrefix(hookGroupID, hookID)
-	if err := s.deleteRange(ctx, bucketFires, prefix, prefix); err != nil {
+	err := s.write(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFires)
+		c := b.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		hook := hookPrefix(hookGroupID, hookID)
+		n, err := loadCounts(b, hook)
+		if err != nil {
+			return err
+		}
+		n.decisions = 0
+		return n.save(b, hook)
+	})
+	if err != nil {
 		return fmt.Errorf("embedded: delete decisions of %s/%s: %w", hookGroupID, hookID, err)
 	}
 	return nil
@@ -182,7 +198,8 @@ func (s *Store) ExpireDecisions(ctx context.Context, now time.Time) (int, error)
 	limit := uint64(now.UnixNano())
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		deleted = 0
-		c := tx.Bucket(bucketFires).Cursor()
+		b := tx.Bucket(bucketFires)
+		c := b.Cursor()
 		k, _ := c.First()
 		for k != nil {
 			hook := hookPrefixOf(k)
@@ -191,6 +208,7 @@ func (s *Store) ExpireDecisions(ctx context.Context, now time.Time) (int, error)
 			}
 			prefix := append(bytes.Clone(hook), decisionMark)
 			var v []byte
+			n := 0
 			for k, v = c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
 				if len(v) < 8 {
 					return fmt.Errorf("decision record %q is %d bytes", k, len(v))
@@ -201,7 +219,13 @@ func (s *Store) ExpireDecisions(ctx context.Context, now time.Time) (int, error)
 				if err := c.Delete(); err != nil {
 					return err
 				}
-				deleted++
+				n++
+			}
+			if n > 0 {
+				deleted += n
+				if err := addCounts(b, hook, 0, -n); err != nil {
+					return err
+				}
 			}
 			// 0xff sorts after every key character: the next hook.
 			k, _ = c.Seek(append(hook, 0xff))

@@ -21,6 +21,12 @@ var (
 	bucketDue      = []byte("due")
 	bucketFires    = []byte("fires")
 	bucketSettings = []byte("settings")
+	// bucketAwaited indexes the fire records whose task outcome is
+	// awaited (history.go); bucketNotifications and bucketNotifyDue hold
+	// notifications and their due index (notifications.go).
+	bucketAwaited       = []byte("awaited")
+	bucketNotifications = []byte("notifications")
+	bucketNotifyDue     = []byte("notifyDue")
 )
 
 // Store is the bbolt-backed store.
@@ -55,7 +61,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketHooks, bucketClaims, bucketDue, bucketFires, bucketSettings} {
+		for _, name := range [][]byte{bucketHooks, bucketClaims, bucketDue, bucketFires, bucketSettings, bucketAwaited, bucketNotifications, bucketNotifyDue} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -126,18 +132,4 @@ func seekAfter(c *bolt.Cursor, after string) ([]byte, []byte) {
 		return c.Next()
 	}
 	return k, v
-}
-
-// deleteRange deletes the keys of bucket from start on that start with
-// prefix.
-func (s *Store) deleteRange(ctx context.Context, bucket, start, prefix []byte) error {
-	return s.write(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucket).Cursor()
-		for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(start) {
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

@@ -20,6 +20,22 @@ type fireRecord struct {
 	Result         string    `json:"result"`
 	Error          string    `json:"error"`
 	ExpiresAt      time.Time `json:"expiresAt,omitzero"`
+	DecisionID     string    `json:"decisionId,omitempty"`
+	TaskState      string    `json:"taskState,omitempty"`
+	TaskReason     string    `json:"taskReason,omitempty"`
+	TaskRunID      int       `json:"taskRunId,omitempty"`
+	TaskResolved   time.Time `json:"taskResolved,omitzero"`
+	CheckAt        time.Time `json:"checkAt,omitzero"`
+	Checks         int       `json:"checks,omitempty"`
+}
+
+func (rec fireRecord) lastFire(hookGroupID, hookID string) store.LastFire {
+	return store.LastFire{
+		HookGroupID: hookGroupID, HookID: hookID, FiredBy: rec.FiredBy, TaskID: rec.TaskID,
+		TaskCreateTime: rec.TaskCreateTime, Result: rec.Result, Error: rec.Error, ExpiresAt: rec.ExpiresAt,
+		DecisionID: rec.DecisionID, TaskState: rec.TaskState, TaskReason: rec.TaskReason, TaskRunID: rec.TaskRunID,
+		TaskResolved: rec.TaskResolved, CheckAt: rec.CheckAt, Checks: rec.Checks,
+	}
 }
 
 // hookPrefix starts the keys of one hook's fire records and decisions
@@ -36,7 +52,9 @@ func fireKey(f store.LastFire) []byte {
 }
 
 func encodeFire(f store.LastFire) ([]byte, error) {
-	data, err := json.Marshal(fireRecord{FiredBy: f.FiredBy, TaskID: f.TaskID, TaskCreateTime: f.TaskCreateTime.UTC(), Result: f.Result, Error: f.Error, ExpiresAt: f.ExpiresAt.UTC()})
+	data, err := json.Marshal(fireRecord{FiredBy: f.FiredBy, TaskID: f.TaskID, TaskCreateTime: f.TaskCreateTime.UTC(), Result: f.Result, Error: f.Error, ExpiresAt: f.ExpiresAt.UTC(),
+		DecisionID: f.DecisionID, TaskState: f.TaskState, TaskReason: f.TaskReason, TaskRunID: f.TaskRunID, TaskResolved: f.TaskResolved.UTC(),
+		CheckAt: f.CheckAt.UTC(), Checks: f.Checks})
 	if err != nil {
 		return nil, fmt.Errorf("embedded: encode fire record: %w", err)
 	}
@@ -50,7 +68,7 @@ func (s *Store) PutLastFire(ctx context.Context, f store.LastFire) error {
 		return err
 	}
 	err = s.write(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketFires).Put(fireKey(f), data)
+		return putFire(tx, f, data)
 	})
 	if err != nil {
 		return fmt.Errorf("embedded: put last fire %s/%s %s: %w", f.HookGroupID, f.HookID, f.TaskID, err)
@@ -87,10 +105,7 @@ func (s *Store) ListLastFires(ctx context.Context, hookGroupID, hookID string, p
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return fmt.Errorf("decode fire record: %w", err)
 			}
-			fires = append(fires, store.LastFire{
-				HookGroupID: hookGroupID, HookID: hookID, FiredBy: rec.FiredBy, TaskID: rec.TaskID,
-				TaskCreateTime: rec.TaskCreateTime, Result: rec.Result, Error: rec.Error, ExpiresAt: rec.ExpiresAt,
-			})
+			fires = append(fires, rec.lastFire(hookGroupID, hookID))
 			lastKey = append(lastKey[:0], k...)
 		}
 		return nil
@@ -101,10 +116,30 @@ func (s *Store) ListLastFires(ctx context.Context, hookGroupID, hookID string, p
 	return fires, next, nil
 }
 
-// DeleteLastFires implements store.Store.
+// DeleteLastFires implements store.Store: the records, their entries in
+// the awaited index, and the hook's count of them.
 func (s *Store) DeleteLastFires(ctx context.Context, hookGroupID, hookID string) error {
 	prefix := hookPrefix(hookGroupID, hookID)
-	if err := s.deleteRange(ctx, bucketFires, firesStart(prefix), prefix); err != nil {
+	err := s.write(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFires)
+		c := b.Cursor()
+		start := firesStart(prefix)
+		for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(start) {
+			if err := unindexAwaited(tx, hookGroupID, hookID, v); err != nil {
+				return err
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		n, err := loadCounts(b, prefix)
+		if err != nil {
+			return err
+		}
+		n.fires = 0
+		return n.save(b, prefix)
+	})
+	if err != nil {
 		return fmt.Errorf("embedded: delete last fires of %s/%s: %w", hookGroupID, hookID, err)
 	}
 	return nil
@@ -122,9 +157,11 @@ func (s *Store) ExpireLastFires(ctx context.Context, now time.Time) (int, error)
 	deleted := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		deleted = 0
-		c := tx.Bucket(bucketFires).Cursor()
+		b := tx.Bucket(bucketFires)
+		c := b.Cursor()
+		perHook := map[string]int{}
 		for k, v := c.First(); k != nil; {
-			if isDecisionKey(k) {
+			if isDecisionKey(k) || isCountKey(k) {
 				k, v = c.Seek(firesStart(hookPrefixOf(k)))
 				continue
 			}
@@ -133,15 +170,29 @@ func (s *Store) ExpireLastFires(ctx context.Context, now time.Time) (int, error)
 				return fmt.Errorf("decode fire record: %w", err)
 			}
 			if !rec.ExpiresAt.IsZero() && !now.Before(rec.ExpiresAt) {
+				prefix := hookPrefixOf(k)
+				if !rec.CheckAt.IsZero() {
+					g, h := splitHookPrefix(prefix)
+					if err := unindexAwaited(tx, g, h, v); err != nil {
+						return err
+					}
+				}
+				k = bytes.Clone(k)
 				if err := c.Delete(); err != nil {
 					return err
 				}
 				deleted++
+				perHook[string(prefix)]++
 				// After a delete the cursor points at the next item.
 				k, v = c.Seek(k)
 				continue
 			}
 			k, v = c.Next()
+		}
+		for prefix, n := range perHook {
+			if err := addCounts(b, []byte(prefix), -n, 0); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

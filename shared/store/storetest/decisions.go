@@ -69,7 +69,7 @@ func testDecisionPutGet(t *testing.T, s store.Store) {
 	_, err := s.GetDecision(ctx, "g", "h", decisionID(epoch, "aa"))
 	wantErr(t, "missing decision", err, store.ErrNotFound)
 	d := decision("g", "h", epoch, "aa")
-	requireEveryField(t, d)
+	requireEveryField(t, d, "KeepAtMost")
 	putDecision(t, s, d, nil)
 	got, err := s.GetDecision(ctx, "g", "h", d.ID)
 	if err != nil {

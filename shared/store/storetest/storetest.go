@@ -65,7 +65,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SettingsDelete", testSettingsDelete},
 		{"CanceledContext", testCanceledContext},
 	}
-	for _, tc := range append(cases, decisionCases...) {
+	cases = append(cases, decisionCases...)
+	for _, tc := range append(cases, historyCases...) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.fn(t, newStore(t))
@@ -713,7 +714,10 @@ func testLastFires(t *testing.T, s store.Store) {
 	}
 	bad := fire("g", "h", "t2", epoch.Add(time.Minute), "error")
 	bad.Error = `{"message":"uhoh"}`
-	requireEveryField(t, bad)
+	bad.DecisionID = decisionID(epoch, "zz")
+	bad.TaskState, bad.TaskReason, bad.TaskRunID, bad.TaskResolved = "exception", "deadline-exceeded", 2, epoch.Add(time.Hour)
+	bad.CheckAt, bad.Checks = epoch.Add(2*time.Hour), 3
+	requireEveryField(t, bad, "KeepAtMost")
 	first, last := fire("g", "h", "t1", epoch, "success"), fire("g", "h", "t3", epoch.Add(2*time.Minute), "success")
 	for _, f := range []store.LastFire{first, bad, last, fire("g", "other", "t9", epoch, "success"), fire("g", "h/x", "t8", epoch, "success")} {
 		if err := s.PutLastFire(ctx, f); err != nil {

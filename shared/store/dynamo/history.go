@@ -1,0 +1,459 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hookline/hookline/shared/store"
+)
+
+// The history cap and the awaited index.
+//
+// Each hook's fire records and decisions are counted in one item,
+// pk COUNT#<len(group)>#<group>#<hook>, sk "history" (attributes fires,
+// decisions, and counted: when they were last recounted). Every write
+// that may add records puts each one with ReturnValues ALL_OLD and, side
+// by side, adds 1 to the counts; a put that replaced a record takes its 1
+// back. When a count passes its KeepAtMost, the oldest records are read
+// (keys only, oldest first, one query) and deleted one by one, so that
+// only the deletions that removed something are counted, down to 99 % of
+// the cap: the next 1 % of writes need no trimming, and the history never
+// holds more than the cap. The cap thus costs nothing but the parallel
+// count update per write, and one query and a few deletes per 1 % of
+// the cap.
+//
+// DynamoDB's time to live deletes expired records without a word, which
+// would leave the counts too high; a count found over its cap is therefore
+// recounted first (a COUNT query of the hook's records) when its last
+// recount is more than a day old.
+//
+// Fire records whose task outcome is awaited carry the due index's keys:
+// shard "awaited-new" by TaskCreateTime while never checked, then
+// "awaited" by CheckAt.
+
+const (
+	awaitedNewShard     = "awaited-new"
+	awaitedCheckedShard = "awaited"
+)
+
+// recountAfter is how old a count may be before a trim recounts it.
+const recountAfter = 24 * time.Hour
+
+// historyKind is a kind of counted record.
+type historyKind int
+
+const (
+	kindDecisions historyKind = iota
+	kindFires
+)
+
+func (k historyKind) attr() string {
+	if k == kindFires {
+		return attrFires
+	}
+	return attrDecisions
+}
+
+func countKey(hookGroupID, hookID string) map[string]types.AttributeValue {
+	return key(hookPartition("COUNT", hookGroupID, hookID), "history")
+}
+
+// countedPut is one record to write and count.
+type countedPut struct {
+	item map[string]types.AttributeValue
+	kind historyKind
+	// keep is the cap; 0: counted, but not trimmed.
+	keep int
+}
+
+// putCounted writes the records of one hook side by side with the count
+// update, then trims the kinds over their cap.
+func (s *Store) putCounted(ctx context.Context, hookGroupID, hookID string, puts []countedPut) error {
+	var (
+		wg       sync.WaitGroup
+		errs     = make([]error, len(puts)+1)
+		replaced = make([]bool, len(puts))
+		counted  map[string]types.AttributeValue
+	)
+	add := map[historyKind]int{}
+	for i, p := range puts {
+		in := &dynamodb.PutItemInput{TableName: s.table, Item: p.item, ReturnValues: types.ReturnValueAllOld}
+		add[p.kind]++
+		wg.Go(func() {
+			out, err := s.client.PutItem(ctx, in)
+			errs[i] = mapErr(err)
+			replaced[i] = err == nil && len(out.Attributes) > 0
+		})
+	}
+	wg.Go(func() { counted, errs[len(puts)] = s.addCounts(ctx, hookGroupID, hookID, add) })
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	fix := map[historyKind]int{}
+	for i, p := range puts {
+		if replaced[i] {
+			fix[p.kind]--
+		}
+	}
+	if len(fix) > 0 {
+		var err error
+		if counted, err = s.addCounts(ctx, hookGroupID, hookID, fix); err != nil {
+			return err
+		}
+	}
+	for _, p := range puts {
+		if p.keep <= 0 {
+			continue
+		}
+		n, err := getOptionalInt(counted, p.kind.attr())
+		if err != nil {
+			return err
+		}
+		if n > p.keep {
+			if err := s.trim(ctx, hookGroupID, hookID, p.kind, p.keep, n, counted); err != nil {
+				return fmt.Errorf("trim history to %d: %w", p.keep, err)
+			}
+		}
+	}
+	return nil
+}
+
+// addCounts adds to a hook's counts and returns them all.
+func (s *Store) addCounts(ctx context.Context, hookGroupID, hookID string, add map[historyKind]int) (map[string]types.AttributeValue, error) {
+	var parts []string
+	nm := map[string]string{}
+	vals := map[string]types.AttributeValue{}
+	for k, n := range add {
+		parts = append(parts, "#"+k.attr()+" :"+k.attr())
+		nm["#"+k.attr()] = k.attr()
+		vals[":"+k.attr()] = avN(strconv.Itoa(n))
+	}
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: s.table, Key: countKey(hookGroupID, hookID),
+		UpdateExpression:          aws.String("ADD " + strings.Join(parts, ", ")),
+		ExpressionAttributeNames:  nm,
+		ExpressionAttributeValues: vals,
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return out.Attributes, nil
+}
+
+// partitionOf is the partition a kind of record lives in.
+func partitionOf(kind historyKind, hookGroupID, hookID string) string {
+	if kind == kindFires {
+		return firePK(hookGroupID, hookID)
+	}
+	return decisionPK(hookGroupID, hookID)
+}
+
+// trim deletes a hook's oldest records of kind until 99 % of keep are
+// left; n is the count that passed keep.
+func (s *Store) trim(ctx context.Context, hookGroupID, hookID string, kind historyKind, keep, n int, counts map[string]types.AttributeValue) error {
+	pk := partitionOf(kind, hookGroupID, hookID)
+	counted, err := getTime(counts, attrCounted)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if counted.IsZero() || now.Sub(counted) > recountAfter {
+		actual, err := s.countPartition(ctx, pk)
+		if err != nil {
+			return err
+		}
+		// The count is set, not adjusted, and by one recount only (the
+		// one that saw this counted time): a record written meanwhile
+		// may go uncounted, which keeps one record too many for a while,
+		// but never counted twice, which would trim one too many.
+		in := &dynamodb.UpdateItemInput{
+			TableName: s.table, Key: countKey(hookGroupID, hookID),
+			UpdateExpression:          aws.String("SET #n = :actual, #counted = :now"),
+			ExpressionAttributeNames:  map[string]string{"#n": kind.attr(), "#counted": attrCounted},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":actual": avN(strconv.Itoa(actual)), ":now": avS(formatTime(now))},
+			ConditionExpression:       aws.String("attribute_not_exists(#counted)"),
+		}
+		if !counted.IsZero() {
+			in.ConditionExpression = aws.String("#counted = :was")
+			in.ExpressionAttributeValues[":was"] = avS(formatTime(counted))
+		}
+		if _, err = s.client.UpdateItem(ctx, in); err != nil {
+			if err = mapErr(err); errors.Is(err, store.ErrConflict) {
+				return nil // another writer recounted and trims
+			}
+			return err
+		}
+		if n = actual; n <= keep {
+			return nil
+		}
+	}
+	excess := n - (keep - keep/100)
+	in := s.partitionQuery(pk)
+	in.ProjectionExpression = aws.String("#pk, #sk")
+	in.ExpressionAttributeNames["#sk"] = attrSK
+	in.Limit = aws.Int32(int32(excess))
+	out, err := s.client.Query(ctx, in)
+	if err != nil {
+		return mapErr(err)
+	}
+	var (
+		mu      sync.Mutex
+		deleted int
+		errs    []error
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, 16)
+	)
+	for _, item := range out.Items {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+				TableName: s.table, Key: map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]},
+				ReturnValues: types.ReturnValueAllOld,
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, mapErr(err))
+			} else if len(res.Attributes) > 0 {
+				deleted++
+			}
+		})
+	}
+	wg.Wait()
+	if deleted > 0 {
+		if _, err := s.addCounts(ctx, hookGroupID, hookID, map[historyKind]int{kind: -deleted}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// countPartition counts the items of partition pk with COUNT queries.
+func (s *Store) countPartition(ctx context.Context, pk string) (int, error) {
+	in := s.partitionQuery(pk)
+	in.Select = types.SelectCount
+	total := 0
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return 0, mapErr(err)
+		}
+		total += int(out.Count)
+		if len(out.LastEvaluatedKey) == 0 {
+			return total, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// deleteCounts removes the count of a kind (its records are gone).
+func (s *Store) deleteCounts(ctx context.Context, hookGroupID, hookID string, kind historyKind) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: s.table, Key: countKey(hookGroupID, hookID),
+		UpdateExpression:         aws.String("REMOVE #n"),
+		ConditionExpression:      aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#n": kind.attr(), "#pk": attrPK},
+	})
+	if err = mapErr(err); errors.Is(err, store.ErrConflict) {
+		return nil // nothing was counted
+	}
+	return err
+}
+
+// GetLastFire implements store.Store.
+func (s *Store) GetLastFire(ctx context.Context, hookGroupID, hookID string, taskCreateTime time.Time, taskID string) (store.LastFire, error) {
+	k := key(firePK(hookGroupID, hookID), fireSK(store.LastFire{TaskCreateTime: taskCreateTime, TaskID: taskID}))
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: s.table, Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return store.LastFire{}, fmt.Errorf("dynamo: get last fire %s/%s %s: %w", hookGroupID, hookID, taskID, mapErr(err))
+	}
+	if out.Item == nil {
+		return store.LastFire{}, fmt.Errorf("dynamo: get last fire %s/%s %s: %w", hookGroupID, hookID, taskID, store.ErrNotFound)
+	}
+	f, err := decodeFire(hookGroupID, hookID, out.Item)
+	if err != nil {
+		return store.LastFire{}, fmt.Errorf("dynamo: get last fire %s/%s %s: %w", hookGroupID, hookID, taskID, err)
+	}
+	return f, nil
+}
+
+// UpdateFire implements store.Store: both puts are conditional on the
+// item existing, side by side.
+func (s *Store) UpdateFire(ctx context.Context, f store.LastFire, d *store.Decision) error {
+	var (
+		wg           sync.WaitGroup
+		fireErr, dec error
+	)
+	exists := aws.String("attribute_exists(#pk)")
+	if d != nil {
+		wg.Go(func() {
+			_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: decisionItem(*d),
+				ConditionExpression: exists, ExpressionAttributeNames: names(attrPK)})
+			if err = mapErr(err); !errors.Is(err, store.ErrConflict) {
+				dec = err // a decision that is gone is skipped
+			}
+		})
+	}
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: fireItem(f),
+		ConditionExpression: exists, ExpressionAttributeNames: names(attrPK)})
+	if fireErr = mapErr(err); errors.Is(fireErr, store.ErrConflict) {
+		fireErr = store.ErrNotFound
+	}
+	wg.Wait()
+	if err := errors.Join(fireErr, dec); err != nil {
+		return fmt.Errorf("dynamo: update fire %s/%s %s: %w", f.HookGroupID, f.HookID, f.TaskID, err)
+	}
+	return nil
+}
+
+// awaitedToken is the JSON of a continuation token of ListAwaitedFires:
+// the due index's last key.
+type awaitedToken struct {
+	Shard string `json:"shard"`
+	At    string `json:"at"`
+	PK    string `json:"pk"`
+	SK    string `json:"sk"`
+}
+
+// ListAwaitedFires implements store.Store: a query of the due index's
+// awaited shard, keys only.
+func (s *Store) ListAwaitedFires(ctx context.Context, q store.AwaitedQuery) ([]store.FireKey, string, error) {
+	shard := awaitedNewShard
+	if q.Checked {
+		shard = awaitedCheckedShard
+	}
+	cond := "#dueShard = :shard"
+	vals := map[string]types.AttributeValue{":shard": avS(shard)}
+	switch {
+	case !q.From.IsZero() && !q.To.IsZero():
+		cond += " AND #dueAt BETWEEN :from AND :to"
+		vals[":from"], vals[":to"] = avS(formatTime(q.From)), avS(formatTime(q.To.Add(-time.Nanosecond)))
+	case !q.From.IsZero():
+		cond += " AND #dueAt >= :from"
+		vals[":from"] = avS(formatTime(q.From))
+	case !q.To.IsZero():
+		cond += " AND #dueAt < :to"
+		vals[":to"] = avS(formatTime(q.To))
+	}
+	nm := names(attrDueShard)
+	if len(vals) > 1 {
+		nm = names(attrDueShard, attrDueAt)
+	}
+	in := &dynamodb.QueryInput{
+		TableName: s.table, IndexName: aws.String(DueIndex),
+		KeyConditionExpression:    aws.String(cond),
+		ExpressionAttributeNames:  nm,
+		ExpressionAttributeValues: vals,
+	}
+	if q.Token != "" {
+		start, err := decodeAwaitedToken(q.Token, shard)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	limit := pageLimit(q.Page)
+	var out []store.FireKey
+	for {
+		in.Limit = aws.Int32(int32(limit + 1 - len(out)))
+		res, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, "", fmt.Errorf("dynamo: list awaited fires: %w", mapErr(err))
+		}
+		for _, item := range res.Items {
+			if len(out) == limit {
+				last := out[len(out)-1]
+				tok, err := encodeAwaitedToken(shard, last)
+				return out, tok, err
+			}
+			fk, err := decodeAwaited(item, q.Checked)
+			if err != nil {
+				return nil, "", fmt.Errorf("dynamo: list awaited fires: %w", err)
+			}
+			out = append(out, fk)
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return out, "", nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// decodeAwaited reads a fire record's key from its due-index entry.
+func decodeAwaited(item map[string]types.AttributeValue, checked bool) (store.FireKey, error) {
+	pk, err1 := getS(item, attrPK)
+	sk, err2 := getS(item, attrSK)
+	at, err3 := getTime(item, attrDueAt)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return store.FireKey{}, err
+	}
+	g, h, ok := splitHookPartition("FIRE", pk)
+	created, taskID, ok2 := strings.Cut(sk, "#")
+	if !ok || !ok2 {
+		return store.FireKey{}, fmt.Errorf("awaited entry %q %q is not a fire record", pk, sk)
+	}
+	t, err := parseTime(created)
+	if err != nil {
+		return store.FireKey{}, err
+	}
+	fk := store.FireKey{HookGroupID: g, HookID: h, TaskCreateTime: t, TaskID: taskID}
+	if checked {
+		fk.Checks, fk.CheckAt = 1, at
+	}
+	return fk, nil
+}
+
+// splitHookPartition reverses hookPartition.
+func splitHookPartition(kind, pk string) (string, string, bool) {
+	rest, ok := strings.CutPrefix(pk, kind+"#")
+	if !ok {
+		return "", "", false
+	}
+	n, rest, ok := strings.Cut(rest, "#")
+	size, err := strconv.Atoi(n)
+	if !ok || err != nil || size < 0 || len(rest) < size+1 || rest[size] != '#' {
+		return "", "", false
+	}
+	return rest[:size], rest[size+1:], true
+}
+
+func encodeAwaitedToken(shard string, last store.FireKey) (string, error) {
+	at := last.TaskCreateTime
+	if last.Checks > 0 {
+		at = last.CheckAt
+	}
+	f := store.LastFire{TaskCreateTime: last.TaskCreateTime, TaskID: last.TaskID}
+	data, err := json.Marshal(awaitedToken{Shard: shard, At: formatTime(at), PK: firePK(last.HookGroupID, last.HookID), SK: fireSK(f)})
+	if err != nil {
+		return "", fmt.Errorf("dynamo: encode token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(data), nil
+}
+
+func decodeAwaitedToken(token, shard string) (map[string]types.AttributeValue, error) {
+	data, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: %w: %w", store.ErrBadToken, err)
+	}
+	var t awaitedToken
+	if err := json.Unmarshal(data, &t); err != nil || t.Shard != shard || t.PK == "" || t.SK == "" || t.At == "" {
+		return nil, fmt.Errorf("dynamo: %w: not a token of this listing", store.ErrBadToken)
+	}
+	k := key(t.PK, t.SK)
+	k[attrDueShard], k[attrDueAt] = avS(t.Shard), avS(t.At)
+	return k, nil
+}
