@@ -121,6 +121,12 @@ type Decision struct {
 	Context map[string]any `json:"context,omitempty"`
 	// ReplayOf is the decision this fire replayed.
 	ReplayOf string `json:"replayOf,omitempty"`
+	// Task is how the task this fire created ended, once known.
+	Task *TaskOutcome `json:"task,omitempty"`
+
+	// keep, when above 0, is the hook's history cap, for writers that
+	// have its settings at hand (history.go).
+	keep int
 }
 
 // PulseSource names the Pulse message a fire came from.

@@ -199,3 +199,10 @@ func orSomeone(clientID string) string {
 	}
 	return clientID
 }
+
+// notifyConfigured reports whether the hook has notify settings, which
+// replace upstream's failure email: its fire errors go where they say.
+func (s *Scheduler) notifyConfigured(ctx context.Context, def Definition) bool {
+	st, _, err := s.loadSettings(ctx, def.HookGroupID, def.HookID)
+	return err == nil && st.Notify != nil
+}

@@ -146,10 +146,15 @@ type pipeline struct {
 	// decisionRetention is how long decisions are kept; 0 when the
 	// decision log is off.
 	decisionRetention time.Duration
+	// historyMax caps each hook's history (history.go); pollInterval
+	// spaces the status reads of awaited outcomes, 0 when none are
+	// awaited (outcomes.go).
+	historyMax   int
+	pollInterval time.Duration
 }
 
 func newPipeline(c *core, opts Options) *pipeline {
-	p := &pipeline{core: c, renderer: &renderer{}, queue: opts.Queue}
+	p := &pipeline{core: c, renderer: &renderer{}, queue: opts.Queue, historyMax: opts.HistoryMax, pollInterval: max(opts.OutcomePollInterval, 0)}
 	p.statuses, _ = opts.Queue.(TaskStatusReader)
 	if opts.DecisionRetention > 0 {
 		p.decisionRetention = opts.DecisionRetention
@@ -413,6 +418,7 @@ func (p *pipeline) finish(ctx context.Context, a *attempt, e *ending) FireResult
 	}
 	dec.Outcome, dec.Reason, dec.Error = e.outcome, e.reason, e.errText
 	dec.Pause, dec.Filter, dec.WillRetry = e.pause, e.filter, e.willRetry
+	dec.keep = p.keepFor(a.gates.settings)
 	dec = p.record(ctx, dec, e.fire)
 	p.logFire(ctx, a, e)
 	p.publishFireEvents(ctx, a, e, dec)

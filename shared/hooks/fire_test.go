@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/hookline/hookline/shared/store"
 )
 
 func renderTask(t *testing.T, svc *Service, template string, req FireRequest, taskID string, created time.Time) map[string]any {
@@ -106,7 +108,7 @@ func TestFillTaskStates(t *testing.T) {
 		{TaskID: "gone", Result: "success", TaskState: "unknown"},
 		{TaskID: "b", Result: "error", TaskState: "unknown"},
 	}
-	fillTaskStates(context.Background(), entries, statusOnly{"a": "completed", "b": "running"})
+	fillTaskStates(context.Background(), entries, make([]store.LastFire, len(entries)), statusOnly{"a": "completed", "b": "running"})
 	if entries[0].TaskState != "completed" || entries[1].TaskState != "unknown" || entries[2].TaskState != "unknown" {
 		t.Fatalf("states: %+v", entries)
 	}

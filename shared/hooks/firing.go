@@ -220,27 +220,35 @@ func (f *Firing) ListLastFires(ctx context.Context, hookGroupID, hookID string, 
 		return nil, "", fmt.Errorf("hooks: list last fires of %s/%s: %w", hookGroupID, hookID, err)
 	}
 	entries := make([]LastFireEntry, len(fires))
+	asks := 0
 	for i, fire := range fires {
 		entries[i] = LastFireEntry{
 			HookGroupID: fire.HookGroupID, HookID: fire.HookID, FiredBy: fire.FiredBy, TaskID: fire.TaskID,
 			TaskCreateTime: fire.TaskCreateTime.UTC(), Result: fire.Result, Error: fire.Error, TaskState: "unknown",
 		}
+		// A recorded outcome is final: only tasks whose outcome is not
+		// known yet cost a queue call.
+		if fire.TaskState != "" {
+			entries[i].TaskState = fire.TaskState
+		} else if fire.Result == "success" {
+			asks++
+		}
 	}
-	if f.statuses != nil {
-		fillTaskStates(ctx, entries, f.statuses)
+	if f.statuses != nil && asks > 0 {
+		fillTaskStates(ctx, entries, fires, f.statuses)
 	}
 	return entries, next, nil
 }
 
 // fillTaskStates asks the queue for each task's state, a few at a time and
 // within a bounded time; a task the queue cannot describe stays "unknown".
-func fillTaskStates(ctx context.Context, entries []LastFireEntry, statuses TaskStatusReader) {
+func fillTaskStates(ctx context.Context, entries []LastFireEntry, fires []store.LastFire, statuses TaskStatusReader) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for i := range entries {
-		if entries[i].Result != "success" {
+		if entries[i].Result != "success" || fires[i].TaskState != "" {
 			continue
 		}
 		wg.Go(func() {

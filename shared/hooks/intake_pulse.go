@@ -57,6 +57,8 @@ func ParsePulseMessage(body []byte) (PulseMessage, error) {
 type Intake struct {
 	*pipeline
 	pulse pulseCounters
+	// signatures counts refused webhook deliveries (signatures.go).
+	signatures *signatureCounter
 }
 
 // RecordPulseFailure records, as a failed pulseMessage fire of the hook, a

@@ -111,6 +111,7 @@ func (in *Intake) VerifyWebhook(ctx context.Context, hookGroupID, hookID string,
 		t.Scheme, secrets, t.Headers = w.Scheme, w.Secrets, w.Headers
 	}
 	if err := VerifyDelivery(t.Scheme, secrets, rec.TriggerToken, cred, body, in.now()); err != nil {
+		in.noteSignatureFailure(ctx, hookGroupID, hookID, settings, err)
 		return nil, err
 	}
 	switch t.Scheme {

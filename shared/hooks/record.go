@@ -52,6 +52,16 @@ func (p *pipeline) writeDecision(ctx context.Context, d Decision, fire *store.La
 	if len(d.Error) > maxDecisionError {
 		d.Error = d.Error[:maxDecisionError]
 	}
+	keep, err := p.historyKeep(ctx, d)
+	if err != nil {
+		return d, err
+	}
+	if fire != nil {
+		f := *fire
+		f.KeepAtMost = keep
+		p.awaitOutcome(&f)
+		fire = &f
+	}
 	if !p.decisionsEnabled() {
 		if fire == nil {
 			return d, nil
@@ -59,6 +69,9 @@ func (p *pipeline) writeDecision(ctx context.Context, d Decision, fire *store.La
 		return d, p.store.PutLastFire(ctx, *fire)
 	}
 	d.DecisionID = newDecisionID(d.Time)
+	if fire != nil {
+		fire.DecisionID = d.DecisionID
+	}
 	body, err := json.Marshal(d)
 	if err == nil && len(body) > maxDecisionPayload+maxDecisionError+16<<10 {
 		// Only the kept context can still be this large.
@@ -69,7 +82,7 @@ func (p *pipeline) writeDecision(ctx context.Context, d Decision, fire *store.La
 	if err != nil {
 		return d, fmt.Errorf("hooks: encode decision: %w", err)
 	}
-	rec := store.Decision{HookGroupID: d.HookGroupID, HookID: d.HookID, ID: d.DecisionID, Body: body, ExpiresAt: d.Time.Add(p.decisionRetention)}
+	rec := store.Decision{HookGroupID: d.HookGroupID, HookID: d.HookID, ID: d.DecisionID, Body: body, ExpiresAt: d.Time.Add(p.decisionRetention), KeepAtMost: keep}
 	return d, p.store.PutDecision(ctx, rec, fire)
 }
 

@@ -473,7 +473,7 @@ func (s *Scheduler) logLost(ctx context.Context, h store.Hook, err error) {
 // emailInterval per hook (a conditional claim enforces it across
 // concurrent ticks and functions).
 func (s *Scheduler) emailFailure(ctx context.Context, def Definition, fireErr error, now time.Time) {
-	if !def.Metadata.EmailOnError || s.mailer == nil || def.Metadata.Owner == "" {
+	if !def.Metadata.EmailOnError || s.mailer == nil || def.Metadata.Owner == "" || s.notifyConfigured(ctx, def) {
 		return
 	}
 	key := "email/" + def.HookGroupID + "/" + def.HookID

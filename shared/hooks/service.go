@@ -42,8 +42,19 @@ type Options struct {
 	// ScopeRules says which scopes createTask requires; nil means a
 	// pre-check reports no scopes.
 	ScopeRules ScopeRules
-	// Events hears hook events (events.go); nil means nobody.
+	// Events hears hook events (events.go); nil means the service's own
+	// notification dispatcher (Service.Notifications).
 	Events EventSink
+	// HistoryMax caps each hook's fire records and decisions (history.go);
+	// 0 means DefaultHistoryMax.
+	HistoryMax int
+	// OutcomePollInterval is how long after a fire, and how often after,
+	// the poller reads the status of a task whose outcome is not known
+	// yet (outcomes.go); 0 means DefaultOutcomePollInterval, a negative
+	// value follows no outcome.
+	OutcomePollInterval time.Duration
+	// Notify configures notification delivery (notifications.go).
+	Notify NotifyOptions
 }
 
 // withDefaults fills in the zero fields. DecisionRetention comes out
@@ -61,6 +72,13 @@ func (o Options) withDefaults() Options {
 	if o.Denylist == nil {
 		o.Denylist = DefaultDenylist()
 	}
+	if o.HistoryMax <= 0 {
+		o.HistoryMax = DefaultHistoryMax
+	}
+	if o.OutcomePollInterval == 0 {
+		o.OutcomePollInterval = DefaultOutcomePollInterval
+	}
+	o.Notify = o.Notify.withDefaults()
 	switch {
 	case o.DecisionRetention == 0:
 		o.DecisionRetention = DefaultDecisionRetention
@@ -86,6 +104,11 @@ type Service struct {
 	// Operations pauses hooks, keeps their settings, lists and replays
 	// their decisions and pre-checks them.
 	Operations *Operations
+	// Outcomes learns how the tasks fires created ended.
+	Outcomes *Outcomes
+	// Notifications sends hook events to the targets of the hooks'
+	// notify settings.
+	Notifications *Notifications
 	// Schemas is the registry the service validates with.
 	Schemas *schemas.Registry
 
@@ -101,15 +124,21 @@ func NewService(st store.Store, reg *schemas.Registry, opts Options) (*Service, 
 		return nil, err
 	}
 	c := &core{store: st, now: opts.Now, newID: opts.NewID, log: opts.Logger, events: opts.Events}
+	notifications := &Notifications{core: c, mailer: opts.Mailer, opts: opts.Notify}
+	if c.events == nil {
+		c.events = notifications
+	}
 	p := newPipeline(c, opts)
 	return &Service{
-		Definitions: &Definitions{core: c, denylist: deny, notifier: opts.Notifier},
-		Firing:      &Firing{pipeline: p},
-		Scheduler:   &Scheduler{pipeline: p, mailer: opts.Mailer},
-		Intake:      &Intake{pipeline: p},
-		Operations:  &Operations{pipeline: p, checker: newChecker(p.renderer, &c.plans, reg, opts)},
-		Schemas:     reg,
-		options:     opts,
+		Definitions:   &Definitions{core: c, denylist: deny, notifier: opts.Notifier},
+		Firing:        &Firing{pipeline: p},
+		Scheduler:     &Scheduler{pipeline: p, mailer: opts.Mailer},
+		Intake:        &Intake{pipeline: p, signatures: newSignatureCounter()},
+		Operations:    &Operations{pipeline: p, checker: newChecker(p.renderer, &c.plans, reg, opts)},
+		Outcomes:      &Outcomes{pipeline: p},
+		Notifications: notifications,
+		Schemas:       reg,
+		options:       opts,
 	}, nil
 }
 

@@ -60,6 +60,12 @@ type Settings struct {
 	// zone, bounds, exclusions, one-time fires, catch-up, jitter); nil
 	// schedules it as upstream does.
 	Schedule *ScheduleSettings `json:"schedule,omitempty"`
+	// Notify says which hook events go to which targets
+	// (notify_settings.go); nil: upstream's failure email only.
+	Notify *NotifySettings `json:"notify,omitempty"`
+	// History caps the hook's history below the service's cap
+	// (history.go).
+	History *HistorySettings `json:"history,omitempty"`
 }
 
 // Bounds of a hook's filters.
@@ -98,6 +104,8 @@ type SettingsView struct {
 	Filters []string     `json:"filters,omitempty"`
 	// Schedule is shown as stored: it holds no secret.
 	Schedule *ScheduleSettings `json:"schedule,omitempty"`
+	Notify   *NotifyView       `json:"notify,omitempty"`
+	History  *HistorySettings  `json:"history,omitempty"`
 }
 
 // WebhookView is WebhookSettings without the secrets.
@@ -110,7 +118,7 @@ type WebhookView struct {
 
 // View returns the settings as the API shows them.
 func (st Settings) View() SettingsView {
-	view := SettingsView{Paused: st.Paused, Filters: st.Filters, Schedule: st.Schedule}
+	view := SettingsView{Paused: st.Paused, Filters: st.Filters, Schedule: st.Schedule, Notify: st.Notify.View(), History: st.History}
 	if st.Webhook == nil {
 		return view
 	}
@@ -192,6 +200,9 @@ func (o *Operations) PutSettings(ctx context.Context, hookGroupID, hookID string
 			next.Paused = &p
 		}
 		next.Filters = slices.Clone(in.Filters)
+		if err := o.mergeNotifyAndHistory(&next, current, in); err != nil {
+			return Settings{}, err
+		}
 		return next, nil
 	})
 	if err == nil {
@@ -263,6 +274,9 @@ func checkSettings(in Settings) error {
 		return err
 	}
 	if err := checkSchedule(in.Schedule); err != nil {
+		return err
+	}
+	if err := checkNotifyAndHistory(in); err != nil {
 		return err
 	}
 	if in.Paused != nil {
