@@ -256,6 +256,7 @@ func TestNotifyUndeliverable(t *testing.T) {
 	// So does a Taskcluster refusal (missing scopes).
 	e.tc.fail = &taskcluster.APIError{StatusCode: 403, Code: "InsufficientScopes", Method: "slack"}
 	e.settings(t, &NotifySettings{Targets: []NotifyTarget{{Type: TargetSlack, ChannelID: "C0123ABCD", Events: []EventKind{EventTaskFailed}}}})
+	e.clock.Set(e.clock.Now().Add(time.Second)) // ids sort by time
 	e.svc.Notifications.Publish(ctx, failedEvent("T3"))
 	if n := e.notifications(t)[0]; n.Status != NotificationUndeliverable || !strings.Contains(n.LastError, "InsufficientScopes") && !strings.Contains(n.LastError, "403") {
 		t.Fatalf("after a 403: %+v", n)
