@@ -61,6 +61,14 @@ const (
 	ScheduleListing       = "/schemas/hookline/v1/schedule-listing.json#"
 	BackfillRequest       = "/schemas/hookline/v1/backfill-request.json#"
 	BackfillResponse      = "/schemas/hookline/v1/backfill-response.json#"
+
+	// Outcomes and notifications (issue 18).
+	NotifySettings            = "/schemas/hookline/v1/notify-settings.json#"
+	HookEvent                 = "/schemas/hookline/v1/hook-event.json#"
+	Notification              = "/schemas/hookline/v1/notification.json#"
+	ListNotificationsResponse = "/schemas/hookline/v1/list-notifications-response.json#"
+	HooklineHookStatus        = "/schemas/hookline/v1/hook-status.json#"
+	TaskOutcome               = "/schemas/hookline/v1/task-outcome.json#"
 )
 
 // Registry holds every embedded schema, compiled on first use: a Lambda

@@ -71,7 +71,7 @@ func (rt *Router) hooklineRoutes() []*route {
 			handle: rt.updateHookSettings,
 		},
 		rt.webhookRoute(),
-	}, append(rt.operateRoutes(), rt.whoAmIRoutes()...)...)
+	}, append(append(rt.operateRoutes(), rt.whoAmIRoutes()...), rt.outcomeRoutes()...)...)
 }
 
 // webhookRoute is the public signed webhook route. Public: the delivery

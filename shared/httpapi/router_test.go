@@ -117,6 +117,7 @@ func (q *memQueue) count() int {
 
 type testEnv struct {
 	router   *Router
+	svc      *hooks.Service
 	notifier *recordingNotifier
 	queue    *memQueue
 	clock    *fakeClock
@@ -177,7 +178,7 @@ func buildTestEnv(t testing.TB, authz Authorizer, webhook WebhookOptions, log io
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{router: rt, notifier: n, queue: q, clock: clock}
+	return &testEnv{router: rt, svc: svc, notifier: n, queue: q, clock: clock}
 }
 
 type reply struct {

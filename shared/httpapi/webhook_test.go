@@ -701,6 +701,8 @@ func TestHooklineRoutes(t *testing.T) {
 		"hookSchedule GET /api/hookline/v1/hooks/{hookGroupId}/{hookId}/schedule public=false",
 		"backfillHook POST /api/hookline/v1/hooks/{hookGroupId}/{hookId}/backfill public=false",
 		"whoami GET /api/hookline/v1/whoami public=false",
+		"hookOutcomeStatus GET /api/hookline/v1/hooks/{hookGroupId}/{hookId}/status public=false",
+		"listNotifications GET /api/hookline/v1/hooks/{hookGroupId}/{hookId}/notifications public=false",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("routes:\n%s", strings.Join(got, "\n"))
