@@ -72,6 +72,9 @@ type Config struct {
 	Webhook WebhookConfig
 	// Pulse configures the Pulse bridge and the queues around it.
 	Pulse PulseConfig
+	// Outcomes configures task outcomes, notifications and the history
+	// cap (outcomes.go).
+	Outcomes OutcomesConfig
 }
 
 // PulseConfig configures the Pulse bridge (cmd/bridge, or `hookline serve`
@@ -300,6 +303,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: TASKCLUSTER_ROOT_URL is set, so TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN (or TASKCLUSTER_CREDENTIALS_SECRET, a Secrets Manager secret holding them) are needed too: the credentials Hookline creates tasks with")
 	}
 	if c.Pulse, err = loadPulse(get); err != nil {
+		return Config{}, err
+	}
+	if c.Outcomes, err = loadOutcomes(get); err != nil {
 		return Config{}, err
 	}
 	c.Auth.ClientsSecret = get("HOOKLINE_CLIENTS_SECRET", "")

@@ -392,3 +392,36 @@ func TestSignatureFailuresEvent(t *testing.T) {
 		t.Fatalf("event %+v", body.Event)
 	}
 }
+
+func TestPrecheckNamesNotifyScopes(t *testing.T) {
+	ctx := context.Background()
+	e := newNotifyEnv(t)
+	e.operableHook(t, "g", "h")
+	e.settings(t, &NotifySettings{Targets: []NotifyTarget{
+		{Type: TargetSlack, ChannelID: "C0123ABCD", Events: []EventKind{EventFireError}},
+		{Type: TargetTaskclusterEmail, Address: "team@example.com", Events: []EventKind{EventFireError}},
+		webhookTarget(EventFireError),
+	}})
+	rep, err := e.svc.Operations.CheckHook(ctx, "g", "h", CheckInput{Payload: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rep.NotifyScopes) != "[notify:slack-channel:C0123ABCD notify:email:team@example.com]" {
+		t.Fatalf("scopes %v", rep.NotifyScopes)
+	}
+	found := false
+	for _, w := range rep.Warnings {
+		found = found || (w.Code == WarnNotify && strings.Contains(w.Message, "notify:slack-channel:C0123ABCD"))
+	}
+	if !found {
+		t.Fatalf("warnings %+v", rep.Warnings)
+	}
+	// Without a deployment, the targets cannot be sent at all.
+	bare := newNotifyEnv(t, func(o *Options) { o.Notify.Taskcluster = nil })
+	bare.operableHook(t, "g", "h")
+	bare.settings(t, &NotifySettings{Targets: []NotifyTarget{{Type: TargetMatrix, RoomID: "!r:example.org", Events: []EventKind{EventFireError}}}})
+	rep, _ = bare.svc.Operations.CheckHook(ctx, "g", "h", CheckInput{Payload: map[string]any{}})
+	if len(rep.Warnings) == 0 || !strings.Contains(rep.Warnings[0].Message, "no Taskcluster deployment") {
+		t.Fatalf("warnings %+v", rep.Warnings)
+	}
+}

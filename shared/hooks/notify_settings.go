@@ -281,3 +281,32 @@ func (o *Operations) mergeNotifyAndHistory(next *Settings, current, in Settings)
 	next.Notify = n
 	return nil
 }
+
+// checkNotify names, in a pre-check, the scopes Hookline's Taskcluster
+// client needs for the hook's taskcluster-* targets, and warns of targets
+// this deployment cannot send to.
+func (c *Checker) checkNotify(st Settings, rep *CheckReport) {
+	if st.Notify == nil {
+		return
+	}
+	for _, t := range st.Notify.Targets {
+		var scope string
+		switch t.Type {
+		case TargetTaskclusterEmail:
+			scope = "notify:email:" + t.Address
+		case TargetMatrix:
+			scope = "notify:matrix-room:" + t.RoomID
+		case TargetSlack:
+			scope = "notify:slack-channel:" + t.ChannelID
+		default:
+			continue
+		}
+		rep.NotifyScopes = append(rep.NotifyScopes, scope)
+		if !c.notifyDeployment {
+			rep.warn(WarnNotify, "the %s target %s cannot be sent: no Taskcluster deployment is configured (TASKCLUSTER_ROOT_URL); its notifications will be undeliverable", t.Type, t.destination())
+		}
+	}
+	if len(rep.NotifyScopes) > 0 && c.notifyDeployment {
+		rep.warn(WarnNotify, "Hookline's Taskcluster client must hold %s to send this hook's notifications through the notify service; without it they are undeliverable (403)", strings.Join(rep.NotifyScopes, ", "))
+	}
+}

@@ -36,6 +36,9 @@ const (
 	WarnMissingScopes = "missing-scopes"
 	WarnRolesUnknown  = "roles-unknown"
 	WarnNoSchedule    = "no-schedule"
+	// WarnNotify: a notify target cannot be sent from this deployment,
+	// or needs scopes of Hookline's own client (NotifyScopes).
+	WarnNotify = "notify"
 )
 
 // CheckWarning is one thing that would keep a fire from creating the task
@@ -64,6 +67,9 @@ type CheckReport struct {
 	MissingScopes  json.RawMessage `json:"missingScopes,omitempty"`
 	// Warnings are the problems found, in the order a fire meets them.
 	Warnings []CheckWarning `json:"warnings"`
+	// NotifyScopes are the scopes Hookline's own Taskcluster client needs
+	// for the hook's taskcluster-* notify targets.
+	NotifyScopes []string `json:"notifyScopes,omitempty"`
 }
 
 func (r *CheckReport) warn(code, format string, args ...any) {
@@ -111,6 +117,9 @@ type Checker struct {
 	newID   func() string
 	roles   ScopeExpander
 	rules   ScopeRules
+	// notifyDeployment is true when a Taskcluster deployment's notify
+	// service sends notifications.
+	notifyDeployment bool
 }
 
 // NewChecker returns a Checker validating with reg; of opts it uses Now,
@@ -120,7 +129,8 @@ func NewChecker(reg *schemas.Registry, opts Options) *Checker {
 }
 
 func newChecker(r *renderer, plans *compiledCache[*plan], reg *schemas.Registry, opts Options) *Checker {
-	return &Checker{renderer: r, plans: plans, schemas: reg, now: opts.Now, newID: opts.NewID, roles: opts.Roles, rules: opts.ScopeRules}
+	return &Checker{renderer: r, plans: plans, schemas: reg, now: opts.Now, newID: opts.NewID, roles: opts.Roles, rules: opts.ScopeRules,
+		notifyDeployment: opts.Notify.Taskcluster != nil}
 }
 
 // CheckDefinition pre-checks a hook definition offline: it renders the
@@ -144,6 +154,7 @@ func (c *Checker) CheckDefinition(ctx context.Context, def Definition, settings 
 	if pause != nil {
 		rep.warn(WarnPaused, "every fire is refused now: %s", strings.TrimPrefix(pausedError(def, pause).Error(), "no task was created: "))
 	}
+	c.checkNotify(settings, &rep)
 
 	req := FireRequest{FiredBy: in.FiredBy, ClientID: in.ClientID}
 	if in.FiredBy != FiredBySchedule {

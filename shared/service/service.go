@@ -21,6 +21,7 @@ import (
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
 	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/notify/webhook"
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
@@ -59,6 +60,14 @@ type Deps struct {
 	// Secrets reads the secrets the config names
 	// (TASKCLUSTER_CREDENTIALS_SECRET); nil when it names none.
 	Secrets Secrets
+	// Deliverer is set by the entry points that run the notification
+	// delivery loop (the scheduler function, `hookline serve`): there a
+	// notification this process cannot send is undeliverable; elsewhere
+	// it waits for them.
+	Deliverer bool
+	// Webhooks posts webhook notifications; nil means a poster that
+	// honours HOOKLINE_NOTIFY_ALLOW_PRIVATE.
+	Webhooks hooks.WebhookPoster
 }
 
 // Service is a built Hookline: the domain over its store and queue, and
@@ -97,6 +106,7 @@ func build(cfg config.Config, deps Deps) (*Service, error) {
 	}
 	opts.Mailer, opts.Notifier = deps.Mailer, deps.Notifier
 	opts.Logger, opts.Now = deps.Logger, deps.Now
+	opts.Notify = NotifyOptions(cfg, deps.Webhooks, deps.Deliverer, deps.Secrets)
 	if deps.Authorizer != nil {
 		opts.Roles = TaskRoles(cfg, deps.Authorizer)
 	}
@@ -114,11 +124,47 @@ func (s *Service) Close() error { return s.Store.Close() }
 // denylist, the decision log's retention (HOOKLINE_DECISION_RETENTION=0
 // turns the log off) and the queue's scope rules.
 func HooksOptions(cfg config.Config) hooks.Options {
-	o := hooks.Options{Denylist: cfg.Denylist, DecisionRetention: cfg.DecisionRetention, ScopeRules: taskcluster.ScopeRules{}}
+	o := hooks.Options{Denylist: cfg.Denylist, DecisionRetention: cfg.DecisionRetention, ScopeRules: taskcluster.ScopeRules{},
+		HistoryMax: cfg.Outcomes.HistoryMax, OutcomePollInterval: cfg.Outcomes.PollInterval}
 	if cfg.DecisionRetention == 0 {
 		o.DecisionRetention = -1 // the log is off
 	}
+	if cfg.Outcomes.PollInterval == 0 {
+		o.OutcomePollInterval = -1 // no outcome is followed
+	}
+	o.Notify.Taskcluster = notifyClient(cfg.Taskcluster, nil)
 	return o
+}
+
+// NotifyOptions are how notifications are sent: webhooks through poster
+// (nil: one that honours HOOKLINE_NOTIFY_ALLOW_PRIVATE), Taskcluster's
+// notify service when a deployment is configured; deliverer marks the
+// entry points that run the delivery loop.
+func NotifyOptions(cfg config.Config, poster hooks.WebhookPoster, deliverer bool, secrets Secrets) hooks.NotifyOptions {
+	if poster == nil {
+		poster = webhook.New(webhook.Options{AllowPrivate: cfg.Outcomes.NotifyAllowPrivate})
+	}
+	return hooks.NotifyOptions{Taskcluster: notifyClient(cfg.Taskcluster, secrets), Webhooks: poster, Deliverer: deliverer}
+}
+
+// notifyClient is the notify service of the configured deployment, or
+// nil; it signs as the queue client does (TaskclusterQueue). Offline
+// (secrets nil) a client of a secret's credentials fails every call: the
+// pre-check only asks whether there is one.
+func notifyClient(tc config.TaskclusterConfig, secrets Secrets) hooks.TaskclusterNotifier {
+	if tc.RootURL == "" {
+		return nil
+	}
+	opts := &taskcluster.QueueOptions{MaxAttempts: 2}
+	creds := auth.Credentials{ClientID: tc.ClientID, AccessToken: tc.AccessToken, Certificate: tc.Certificate}
+	if tc.CredentialsSecret != "" {
+		creds = auth.Credentials{}
+		if secrets == nil {
+			secrets = noSecrets{}
+		}
+		opts.Credentials = secretCredentials{secrets: secrets, id: tc.CredentialsSecret}
+	}
+	return taskcluster.NewNotify(tc.RootURL, creds, &http.Client{Timeout: 30 * time.Second}, opts)
 }
 
 // TaskclusterQueue is the queue client of the configured deployment. Its
