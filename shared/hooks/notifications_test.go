@@ -66,9 +66,11 @@ func (f *fakeTC) note(s string) error {
 	f.calls = append(f.calls, s)
 	return f.fail
 }
-func (f *fakeTC) Email(_ context.Context, a, s, _ string) error { return f.note("email " + a + " " + s) }
-func (f *fakeTC) Matrix(_ context.Context, r, _ string) error   { return f.note("matrix " + r) }
-func (f *fakeTC) Slack(_ context.Context, c, _ string) error    { return f.note("slack " + c) }
+func (f *fakeTC) Email(_ context.Context, a, s, _ string) error {
+	return f.note("email " + a + " " + s)
+}
+func (f *fakeTC) Matrix(_ context.Context, r, _ string) error { return f.note("matrix " + r) }
+func (f *fakeTC) Slack(_ context.Context, c, _ string) error  { return f.note("slack " + c) }
 
 const hookSecret = "0123456789abcdef-secret"
 
@@ -345,7 +347,9 @@ func TestNotifyWaitsForTheDeliverer(t *testing.T) {
 func TestUpstreamFailureEmailStaysTheDefault(t *testing.T) {
 	ctx := context.Background()
 	e := newNotifyEnv(t)
-	e.queue.fail = func(string) error { return &taskcluster.APIError{StatusCode: 403, Code: "InsufficientScopes", Method: "createTask"} }
+	e.queue.fail = func(string) error {
+		return &taskcluster.APIError{StatusCode: 403, Code: "InsufficientScopes", Method: "createTask"}
+	}
 	e.clock.Set(time.Date(2026, 3, 4, 9, 58, 10, 0, time.UTC))
 	e.hourly(t, "h", nil)
 	e.tick(t, ten.Add(time.Minute))
