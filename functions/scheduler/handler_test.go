@@ -195,3 +195,47 @@ func TestHandleFiresTheListedSlots(t *testing.T) {
 		}
 	}
 }
+
+type fakePoller struct{ polls int }
+
+func (p *fakePoller) Poll(context.Context, hooks.PollOptions) (hooks.PollReport, error) {
+	p.polls++
+	return hooks.PollReport{}, nil
+}
+
+type fakeDeliverer struct{ runs int }
+
+func (d *fakeDeliverer) Deliver(context.Context, int) (hooks.DeliverReport, error) {
+	d.runs++
+	return hooks.DeliverReport{}, nil
+}
+
+// Every tick runs the outcome poller and the notification loop beside it,
+// and the scheduler is built as the one deliverer of notifications.
+func TestHandleRunsUpkeep(t *testing.T) {
+	h, err := build(context.Background(), servicetest.Env(nil), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.svc.Hooks.Options().Notify.Deliverer {
+		t.Fatal("the scheduler does not deliver notifications")
+	}
+	if h.poller != h.svc.Hooks.Outcomes || h.deliverer != h.svc.Hooks.Notifications || h.pollMax != 500 {
+		t.Fatalf("upkeep wiring %+v", h)
+	}
+	p, d := &fakePoller{}, &fakeDeliverer{}
+	h.poller, h.deliverer = p, d
+	h.scheduler = noTicks{}
+	if err := h.handle(context.Background(), events.EventBridgeEvent{Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if p.polls != 1 || d.runs != 1 {
+		t.Fatalf("polls %d, deliveries %d", p.polls, d.runs)
+	}
+}
+
+type noTicks struct{}
+
+func (noTicks) Tick(context.Context, time.Time, hooks.TickOptions) (hooks.TickReport, error) {
+	return hooks.TickReport{}, nil
+}

@@ -50,7 +50,8 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	// Credentials are read from Secrets Manager at run time, not kept in
 	// the environment.
 	sec := secrets.New(secretsmanager.NewFromConfig(awsCfg), nil)
-	deps := service.Deps{Store: st, Logger: log, Secrets: sec}
+	// The scheduler runs the notification loop: it has every sender.
+	deps := service.Deps{Store: st, Logger: log, Secrets: sec, Deliverer: true}
 	if cfg.EmailSender != "" {
 		deps.Mailer = notify.NewSES(sesv2.NewFromConfig(awsCfg), cfg.EmailSender)
 	}
@@ -58,5 +59,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	return newHandler(svc, log), nil
+	h := newHandler(svc, log)
+	h.pollMax = cfg.Outcomes.PollMax
+	return h, nil
 }

@@ -21,16 +21,23 @@ type pulseFirer interface {
 // source sends at most 10).
 const concurrency = 10
 
+// outcomeRecorder records a task's outcome (hooks.Outcomes).
+type outcomeRecorder interface {
+	Record(ctx context.Context, ref hooks.FireRef, out hooks.TaskOutcome) (bool, error)
+}
+
 // handler is the trigger function: SQS batches of Pulse messages, each
-// fired through the service's intake.
+// fired through the service's intake, and of task outcomes the bridge
+// matched, each recorded.
 type handler struct {
-	svc    *service.Service
-	intake pulseFirer
-	log    *slog.Logger
+	svc      *service.Service
+	intake   pulseFirer
+	outcomes outcomeRecorder
+	log      *slog.Logger
 }
 
 func newHandler(svc *service.Service, log *slog.Logger) *handler {
-	return &handler{svc: svc, intake: svc.Hooks.Intake, log: log}
+	return &handler{svc: svc, intake: svc.Hooks.Intake, outcomes: svc.Hooks.Outcomes, log: log}
 }
 
 // handle fires the hook of every record, a few at once. A record whose fire
@@ -66,6 +73,15 @@ func (h *handler) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 }
 
 func (h *handler) one(ctx context.Context, rec events.SQSMessage) error {
+	if out, ok, err := hooks.ParseTaskOutcomeMessage([]byte(rec.Body)); ok {
+		if err == nil {
+			_, err = h.outcomes.Record(ctx, out.Fire, out.Outcome)
+		}
+		if err != nil {
+			h.log.WarnContext(ctx, "task outcome not recorded; SQS will deliver it again", "messageId", rec.MessageId, "taskId", out.Fire.TaskID, "err", err)
+		}
+		return err
+	}
 	msg, err := hooks.ParsePulseMessage([]byte(rec.Body))
 	if err != nil {
 		h.log.ErrorContext(ctx, "trigger message does not decode; left for the dead-letter queue", "messageId", rec.MessageId, "err", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/service"
 	"github.com/hookline/hookline/shared/service/servicetest"
+	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/store/embedded"
 	"github.com/hookline/hookline/shared/taskcluster"
 	"github.com/hookline/hookline/shared/testutil"
@@ -202,5 +203,40 @@ func TestBuildHonoursConfig(t *testing.T) {
 	// Lambda functions keep no state on their own disk.
 	if _, err := build(context.Background(), servicetest.Env(map[string]string{"HOOKLINE_STORE": "embedded:" + t.TempDir()}), slog.New(slog.DiscardHandler)); err == nil {
 		t.Fatal("an embedded store must be refused")
+	}
+}
+
+// A task outcome the bridge matched is recorded on the fire; one whose
+// fire is gone is done; a malformed one goes to the dead-letter queue.
+func TestHandleTaskOutcomes(t *testing.T) {
+	q := &countingQueue{tasks: map[string]json.RawMessage{}}
+	h := testHandler(t, q)
+	createPulseHook(t, h, "g", "h")
+	ctx := context.Background()
+	res, err := h.svc.Hooks.Firing.TriggerHook(ctx, "g", "h", map[string]any{"repository": "r"}, "c", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fires, _, _ := h.svc.Store.ListLastFires(ctx, "g", "h", store.Page{})
+	msg := func(taskID string) string {
+		b, _ := json.Marshal(hooks.TaskOutcomeMessage{Kind: hooks.KindTaskOutcome,
+			Fire:    hooks.FireRef{HookGroupID: "g", HookID: "h", TaskID: taskID, TaskCreateTime: fires[0].TaskCreateTime},
+			Outcome: hooks.TaskOutcome{State: "failed", ReasonResolved: "failed", Source: "event"}})
+		return string(b)
+	}
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "ours", Body: msg(res.TaskID)},
+		{MessageId: "gone", Body: msg("someOtherTaskId0000000")},
+		{MessageId: "malformed", Body: `{"kind":"task-outcome","fire":{}}`},
+	}}
+	for range 2 { // redelivered: recorded once
+		resp, err := h.handle(ctx, ev)
+		if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "malformed" {
+			t.Fatalf("%+v %v", resp, err)
+		}
+	}
+	fires, _, _ = h.svc.Store.ListLastFires(ctx, "g", "h", store.Page{})
+	if fires[0].TaskState != "failed" {
+		t.Fatalf("fire %+v", fires[0])
 	}
 }

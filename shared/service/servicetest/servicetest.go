@@ -27,6 +27,9 @@ const (
 	clockLag = time.Minute
 	// corsOrigin is a site whose pages may use the anonymous scopes.
 	corsOrigin = "https://console.servicetest.example"
+	// historyMax and pollInterval: the outcomes settings (issue 18).
+	historyMax   = 1234
+	pollInterval = 7 * time.Minute
 )
 
 // Env returns the environment entry-point tests build from: the decision
@@ -35,19 +38,21 @@ const (
 // extra adds variables or replaces these (the store, the Pulse URL).
 func Env(extra map[string]string) func(string) string {
 	env := map[string]string{
-		"HOOKLINE_DECISION_RETENTION": "0",
-		"HOOKLINE_EXCHANGE_DENYLIST":  `["` + denied + `"]`,
-		"HOOKLINE_WEBHOOK_MAX_BODY":   "2KB",
-		"HOOKLINE_WEBHOOK_RATE":       "0.5/s",
-		"HOOKLINE_WEBHOOK_BURST":      "3",
-		"HOOKLINE_CORS_ORIGINS":       corsOrigin,
-		"HOOKLINE_STORE":              "dynamodb:servicetest",
-		"TASKCLUSTER_ROOT_URL":        rootURL,
-		"TASKCLUSTER_CLIENT_ID":       "servicetest",
-		"TASKCLUSTER_ACCESS_TOKEN":    "servicetest-token",
-		"AWS_REGION":                  "us-east-1",
-		"AWS_ACCESS_KEY_ID":           "AKIDSERVICETEST",
-		"AWS_SECRET_ACCESS_KEY":       "servicetest-secret",
+		"HOOKLINE_DECISION_RETENTION":    "0",
+		"HOOKLINE_EXCHANGE_DENYLIST":     `["` + denied + `"]`,
+		"HOOKLINE_WEBHOOK_MAX_BODY":      "2KB",
+		"HOOKLINE_WEBHOOK_RATE":          "0.5/s",
+		"HOOKLINE_WEBHOOK_BURST":         "3",
+		"HOOKLINE_CORS_ORIGINS":          corsOrigin,
+		"HOOKLINE_HISTORY_MAX_PER_HOOK":  "1234",
+		"HOOKLINE_OUTCOME_POLL_INTERVAL": "7m",
+		"HOOKLINE_STORE":                 "dynamodb:servicetest",
+		"TASKCLUSTER_ROOT_URL":           rootURL,
+		"TASKCLUSTER_CLIENT_ID":          "servicetest",
+		"TASKCLUSTER_ACCESS_TOKEN":       "servicetest-token",
+		"AWS_REGION":                     "us-east-1",
+		"AWS_ACCESS_KEY_ID":              "AKIDSERVICETEST",
+		"AWS_SECRET_ACCESS_KEY":          "servicetest-secret",
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -72,6 +77,15 @@ func CheckHooks(t testing.TB, svc *hooks.Service) {
 	}
 	if o.ScopeRules == nil {
 		t.Error("no scope rules for pre-checks")
+	}
+	if o.HistoryMax != historyMax {
+		t.Errorf("history cap %d, want HOOKLINE_HISTORY_MAX_PER_HOOK's %d", o.HistoryMax, historyMax)
+	}
+	if o.OutcomePollInterval != pollInterval {
+		t.Errorf("outcome poll interval %v, want HOOKLINE_OUTCOME_POLL_INTERVAL's %v", o.OutcomePollInterval, pollInterval)
+	}
+	if o.Notify.Taskcluster == nil || o.Notify.Webhooks == nil {
+		t.Errorf("notification senders: Taskcluster %v (TASKCLUSTER_ROOT_URL is set), webhooks %v", o.Notify.Taskcluster, o.Notify.Webhooks)
 	}
 }
 
