@@ -40,6 +40,9 @@ type Authorizer interface {
 //	PUT  /api/queue/v1/task/<taskId>          createTask (scopes checked with authz)
 //	GET  /api/queue/v1/task/<taskId>          task definition
 //	GET  /api/queue/v1/task/<taskId>/status   {status}
+//	POST /api/queue/v1/claim-work/<provisionerId>/<workerType>, and
+//	POST /api/queue/v1/task/<taskId>/runs/<runId>/{reclaim,completed,failed,exception}
+//	     the worker side (worker.go)
 //
 // Errors are Taskcluster error bodies {code, message, requestInfo}. The
 // reads are public, as upstream. authz must not be nil.
@@ -77,6 +80,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 3 && parts[0] == "task" && parts[2] == "status" && isGet(r):
 		out, err := h.q.Status(ctx, parts[1])
 		h.answer(w, r, call{method: "status", taskID: parts[1], now: h.q.now()}, out, err)
+	case len(parts) == 3 && parts[0] == "claim-work" && r.Method == http.MethodPost:
+		h.claimWork(w, r, parts[1], parts[2])
+	case len(parts) == 5 && parts[0] == "task" && parts[2] == "runs" && r.Method == http.MethodPost &&
+		(parts[4] == "completed" || parts[4] == "failed" || parts[4] == "exception" || parts[4] == "reclaim"):
+		h.runReport(w, r, parts[1], parts[3], parts[4])
 	default:
 		h.notFound(w, r)
 	}

@@ -32,6 +32,8 @@ import (
 var (
 	bucketTasks  = []byte("tasks")
 	bucketGroups = []byte("taskGroups")
+	// bucketPending lists the tasks workers may claim (worker.go).
+	bucketPending = []byte("pending")
 )
 
 // splitRecord returns the status and definition parts of a task record.
@@ -66,6 +68,23 @@ type Options struct {
 	LockTimeout time.Duration
 	// Logger records the causes of 500 answers (default slog.Default()).
 	Logger *slog.Logger
+
+	// Issuer issues the temporary credentials claimWork gives a worker
+	// for each run (it must hold the tasks' scopes: `hookline serve`
+	// uses a client of its own with scope *). Without it claimWork
+	// fails.
+	Issuer auth.Credentials
+	// OnResolved, when set, hears of every resolution a worker reports
+	// (a run completed, failed or ended in an exception without a
+	// retry), with the task's status, as the queue's task-completed,
+	// task-failed and task-exception messages carry it. It is called
+	// after the change is durable, and again when a report is repeated.
+	OnResolved func(ctx context.Context, taskID string, status json.RawMessage)
+	// ClaimTimeout is how long a claim lasts (takenUntil; default 20
+	// minutes, upstream's). ClaimWait is how long claimWork waits for
+	// work when none is pending (default 20 seconds, upstream's).
+	ClaimTimeout time.Duration
+	ClaimWait    time.Duration
 }
 
 // Queue is a local Taskcluster queue stored in one bbolt file. It is safe
@@ -78,6 +97,13 @@ type Queue struct {
 	expand  func([]string) []string
 	log     *slog.Logger
 	started time.Time
+
+	// The worker side (worker.go).
+	work     *workSignal
+	issuer   auth.Credentials
+	resolved func(ctx context.Context, taskID string, status json.RawMessage)
+	claimFor time.Duration
+	waitFor  time.Duration
 }
 
 // Open opens (creating if needed) the queue database at path with default
@@ -117,7 +143,7 @@ func OpenWithOptions(path string, opts *Options) (*Queue, error) {
 		return nil, fmt.Errorf("localqueue: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketTasks, bucketGroups} {
+		for _, name := range [][]byte{bucketTasks, bucketGroups, bucketPending} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -128,9 +154,17 @@ func OpenWithOptions(path string, opts *Options) (*Queue, error) {
 		db.Close()
 		return nil, fmt.Errorf("localqueue: init buckets: %w", err)
 	}
-	return &Queue{
+	q := &Queue{
 		db: db, writes: boltcommit.New(db), reg: o.Schemas, now: o.Now, expand: o.Expand, log: o.Logger, started: o.Now(),
-	}, nil
+		work: newWorkSignal(), issuer: o.Issuer, resolved: o.OnResolved, claimFor: o.ClaimTimeout, waitFor: o.ClaimWait,
+	}
+	if q.claimFor <= 0 {
+		q.claimFor = defaultClaimTimeout
+	}
+	if q.waitFor <= 0 {
+		q.waitFor = defaultClaimWait
+	}
+	return q, nil
 }
 
 // Close waits for the write in progress and closes the database file.
@@ -285,6 +319,7 @@ func (q *Queue) create(ctx context.Context, taskID string, body []byte, authoriz
 	if f != nil {
 		return nil, c.apiError(f)
 	}
+	q.work.signal()
 	return statusResponse(out), nil
 }
 
@@ -319,6 +354,12 @@ func store(tx *bolt.Tx, key []byte, d *definition, defJSON, statusJSON []byte) (
 	rec = append(append(append(rec, statusJSON...), '\n'), defJSON...)
 	if err := tasks.Put(key, rec); err != nil {
 		return nil, nil, err
+	}
+	if len(d.Dependencies) == 0 {
+		// Pending at once: workers may claim it (worker.go).
+		if err := tx.Bucket(bucketPending).Put(pendingKey(d.TaskQueueID, d.Priority, d.Created, taskID), nil); err != nil {
+			return nil, nil, err
+		}
 	}
 	return statusJSON, nil, nil
 }

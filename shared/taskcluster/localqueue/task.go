@@ -74,8 +74,14 @@ type run struct {
 	State          string `json:"state"`
 	ReasonCreated  string `json:"reasonCreated"`
 	ReasonResolved string `json:"reasonResolved,omitempty"`
-	Scheduled      string `json:"scheduled"`
-	Resolved       string `json:"resolved,omitempty"`
+	// WorkerGroup, WorkerID, TakenUntil and Started are set once a
+	// worker claims the run (worker.go).
+	WorkerGroup string `json:"workerGroup,omitempty"`
+	WorkerID    string `json:"workerId,omitempty"`
+	TakenUntil  string `json:"takenUntil,omitempty"`
+	Scheduled   string `json:"scheduled"`
+	Started     string `json:"started,omitempty"`
+	Resolved    string `json:"resolved,omitempty"`
 }
 
 // newStatus is the status of a task just created at now: pending with run
@@ -95,11 +101,12 @@ func newStatus(taskID string, d *definition, now time.Time) status {
 }
 
 // resolveDeadline reports s as upstream's deadline resolver leaves a task
-// that nothing resolved before its deadline: the pending run (or, with no
-// run, a new one) becomes exception/deadline-exceeded at the deadline.
+// that nothing resolved before its deadline: the pending or running run
+// (or, with no run, a new one) becomes exception/deadline-exceeded at the
+// deadline.
 func (s *status) resolveDeadline(now time.Time) {
 	deadline, err := time.Parse(time.RFC3339Nano, s.Deadline)
-	if err != nil || !now.After(deadline) || (s.State != "pending" && s.State != "unscheduled") {
+	if err != nil || !now.After(deadline) || (s.State != "pending" && s.State != "unscheduled" && s.State != "running") {
 		return
 	}
 	if len(s.Runs) == 0 {
