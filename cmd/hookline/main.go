@@ -6,6 +6,7 @@
 //	hookline redrive [flags]             move failed Pulse fires back for another attempt
 //	hookline render --template F --context F   preview a JSON-e render
 //	hookline hooks export|diff|apply DIR  keep hooks in a repository (any hooks API)
+//	hookline work --provisioner P --worker-type W   run tasks of the local queue
 //	hookline version
 package main
 
@@ -53,6 +54,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return runHooks(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "render":
 		return runRender(args[1:], stdout, stderr, time.Now)
+	case "work":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runWork(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "hookline", version)
 		return 0
@@ -80,6 +85,8 @@ commands:
   hooks export|diff|apply [flags] DIR       keep hooks as files: export a deployment's hooks, diff them
                                             with the files, apply the files (TASKCLUSTER_ROOT_URL and
                                             credentials; see hookline hooks help)
+  work --provisioner P --worker-type W      claim tasks from the queue (serve's by default), run each
+       [--root-url URL] [--once]            task's payload.command and report how it ended
   version                                   print the version
 `)
 }

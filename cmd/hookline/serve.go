@@ -61,6 +61,10 @@ func serveWith(ctx context.Context, getenv func(string) string, stdout, stderr i
 	loopCtx, stopLoops := context.WithCancel(ctx)
 	defer stopLoops()
 	background.Go(func() { runScheduler(loopCtx, local.svc.Hooks.Scheduler, cfg.SchedulerInterval, log) })
+	background.Go(func() { runUpkeep(loopCtx, local.svc.Hooks, upkeepEvery(cfg), cfg.Outcomes.PollMax, log) })
+	if local.feed != nil {
+		background.Go(func() { local.feed.run(loopCtx, local.svc.Hooks.Outcomes, log) })
+	}
 	background.Go(func() { runExpiry(loopCtx, local.svc.Store, log) })
 	if local.bridge != nil {
 		background.Go(func() { runBridge(loopCtx, local.bridge, cfg.Pulse.BridgeAddr, log) })
@@ -103,6 +107,9 @@ type localServer struct {
 	cleanup func()
 	// bridge is the in-process Pulse bridge, when HOOKLINE_PULSE_URL is set.
 	bridge *pulse.Bridge
+	// feed carries the local queue's task resolutions to the outcomes
+	// (outcomes.go); nil without a local queue.
+	feed *outcomeFeed
 }
 
 // buildServer wires the store, the service and the HTTP API for `serve`.
@@ -120,18 +127,31 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		cleanup()
 		return nil, err
 	}
+	var (
+		issuer *auth.Client
+		feed   *outcomeFeed
+	)
+	if cfg.Taskcluster.RootURL == "" {
+		// The local queue's workers get run credentials from a client
+		// of its own.
+		var err error
+		if issuer, err = queueIssuer(cfg.DataDir); err != nil {
+			return fail(err)
+		}
+		feed = newOutcomeFeed()
+	}
 	sec, err := localSecrets(ctx, cfg)
 	if err != nil {
 		return fail(err)
 	}
-	authz, err := localAuthorizer(ctx, cfg, log, stdout, sec)
+	authz, err := localAuthorizer(ctx, cfg, log, stdout, sec, issuer)
 	if err != nil {
 		return fail(err)
 	}
 	var local *localqueue.Queue
 	var queue service.Queue
 	if cfg.Taskcluster.RootURL == "" {
-		var qopts localqueue.Options
+		qopts := localqueue.Options{Issuer: auth.Credentials{ClientID: issuer.ClientID, AccessToken: issuer.AccessToken}, OnResolved: feed.heard}
 		if roles := service.LocalRoles(authz); roles != nil {
 			// The configured roles stand in for the deployment's: hook
 			// tasks need the scopes their hook-id role grants, as on a
@@ -156,7 +176,7 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 	if err != nil {
 		return fail(err)
 	}
-	deps := service.Deps{Store: st, Queue: queue, Authorizer: authz, Logger: log, Secrets: sec,
+	deps := service.Deps{Store: st, Queue: queue, Authorizer: authz, Logger: log, Secrets: sec, Deliverer: true,
 		Mailer: notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox.jsonl"), nil)}
 	var changes *msgqueue.Memory
 	if cfg.Pulse.URL != "" {
@@ -182,7 +202,7 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		return fail(err)
 	}
 	api := console.Mount(router, cons)
-	out := &localServer{handler: api, svc: svc, router: router, cleanup: cleanup}
+	out := &localServer{handler: api, svc: svc, router: router, cleanup: cleanup, feed: feed}
 	if changes != nil {
 		if out.bridge, err = localBridge(cfg, log, svc.Hooks, changes); err != nil {
 			return fail(err)
@@ -305,6 +325,11 @@ func runExpiry(ctx context.Context, st store.Store, log *slog.Logger) {
 		} else if n > 0 {
 			log.Info("expired decisions", "deleted", n)
 		}
+		if n, err := exp.ExpireNotifications(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Error("expire notifications", "err", err)
+		} else if n > 0 {
+			log.Info("expired notifications", "deleted", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -317,9 +342,13 @@ func runExpiry(ctx context.Context, st store.Store, log *slog.Logger) {
 // configured in static mode it creates a `root` client with scope `*`,
 // whose access token comes from HOOKLINE_ROOT_ACCESS_TOKEN or, failing
 // that, from a token generated once and kept in the data directory.
-func localAuthorizer(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer, sec service.Secrets) (service.Authorizer, error) {
+func localAuthorizer(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer, sec service.Secrets, issuer *auth.Client) (service.Authorizer, error) {
+	var extra []auth.Client
+	if issuer != nil {
+		extra = append(extra, *issuer)
+	}
 	if cfg.Auth.Mode != config.AuthStatic || len(cfg.Auth.Clients) > 0 || cfg.Auth.ClientsSecret != "" {
-		return service.NewAuthorizer(ctx, cfg.Auth, nil, sec)
+		return service.NewAuthorizer(ctx, cfg.Auth, extra, sec)
 	}
 	token := cfg.Auth.RootAccessToken
 	if token == "" {
@@ -336,7 +365,7 @@ func localAuthorizer(ctx context.Context, cfg config.Config, log *slog.Logger, s
 			log.Info("root client access token read from the data directory", "file", filepath.Join(cfg.DataDir, "root-access-token"))
 		}
 	}
-	return service.NewAuthorizer(ctx, cfg.Auth, &auth.Client{ClientID: "root", AccessToken: token, Scopes: []string{"*"}}, nil)
+	return service.NewAuthorizer(ctx, cfg.Auth, append(extra, auth.Client{ClientID: "root", AccessToken: token, Scopes: []string{"*"}}), nil)
 }
 
 // localSecrets reads the secrets the config names (as the functions do),

@@ -55,12 +55,12 @@ func LocalRoles(authz Authorizer) *auth.Static {
 	return nil
 }
 
-// NewAuthorizer builds the configured authenticator. extra, when not nil,
-// is a client added to the configured ones (`hookline serve` adds its root
-// client this way). A clients document kept in Secrets Manager
+// NewAuthorizer builds the configured authenticator. extra are clients
+// added to the configured ones (`hookline serve` adds its root client and
+// its local queue's issuer of run credentials this way). A clients document kept in Secrets Manager
 // (HOOKLINE_CLIENTS_SECRET) is read through secrets, at once and again as
 // secretAuthorizer says; other configurations need no secrets (nil).
-func NewAuthorizer(ctx context.Context, cfg config.AuthConfig, extra *auth.Client, secrets Secrets) (Authorizer, error) {
+func NewAuthorizer(ctx context.Context, cfg config.AuthConfig, extra []auth.Client, secrets Secrets) (Authorizer, error) {
 	opts, err := authOptions(cfg)
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func NewAuthorizer(ctx context.Context, cfg config.AuthConfig, extra *auth.Clien
 
 // staticAuthorizer is the authorizer of a clients document (none: no
 // clients), with extra added.
-func staticAuthorizer(doc []byte, opts *auth.Options, extra *auth.Client) (*auth.Static, error) {
+func staticAuthorizer(doc []byte, opts *auth.Options, extra []auth.Client) (*auth.Static, error) {
 	var ac auth.Config
 	if len(doc) > 0 {
 		var err error
@@ -88,9 +88,7 @@ func staticAuthorizer(doc []byte, opts *auth.Options, extra *auth.Client) (*auth
 			return nil, err
 		}
 	}
-	if extra != nil {
-		ac.Clients = append(ac.Clients, *extra)
-	}
+	ac.Clients = append(ac.Clients, extra...)
 	st, err := auth.NewStatic(ac, opts)
 	if err != nil {
 		return nil, fmt.Errorf("clients and roles: %w", err)

@@ -92,7 +92,7 @@ type secretAuthorizer struct {
 	secrets Secrets
 	id      string
 	opts    *auth.Options
-	extra   *auth.Client
+	extra   []auth.Client
 	current atomic.Pointer[clientsDoc]
 }
 
@@ -101,7 +101,7 @@ type clientsDoc struct {
 	static *auth.Static
 }
 
-func newSecretAuthorizer(ctx context.Context, cfg config.AuthConfig, opts *auth.Options, extra *auth.Client, secrets Secrets) (*secretAuthorizer, error) {
+func newSecretAuthorizer(ctx context.Context, cfg config.AuthConfig, opts *auth.Options, extra []auth.Client, secrets Secrets) (*secretAuthorizer, error) {
 	if secrets == nil {
 		return nil, fmt.Errorf("service: HOOKLINE_CLIENTS_SECRET: %w", errNoSecrets)
 	}
