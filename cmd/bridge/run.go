@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookline/hookline/shared/awsenv"
 	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/pulse"
 	"github.com/hookline/hookline/shared/queue"
 	"github.com/hookline/hookline/shared/service"
@@ -86,6 +87,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*pulse.Bri
 	opts := pulse.OptionsFromConfig(cfg.Pulse)
 	opts.Hooks, opts.Failures, opts.Schemas, opts.Logger = svc.Hooks.Definitions, svc.Hooks.Intake, svc.Hooks.Schemas, log
 	opts.Sink = queue.NewSQS(client, cfg.Pulse.TriggerQueueURL)
+	if cfg.Outcomes.TaskEvents != "" {
+		// Task outcomes: the queue's task events, matched against the
+		// fires awaiting theirs, go to the trigger function too.
+		opts.TaskEvents = cfg.Outcomes.TaskEvents
+		opts.Fires = svc.Hooks.Outcomes.NewFireIndex(hooks.FireIndexOptions{})
+	}
 	if cfg.Pulse.ChangesQueueURL != "" {
 		opts.Changes = queue.NewSQS(client, cfg.Pulse.ChangesQueueURL)
 	} else {

@@ -61,6 +61,7 @@ func TestRunBridge(t *testing.T) {
 		c.QueueDelete(pulse.QueueName(ns, "g", "h"), false, false, false)
 		c.QueueDelete(pulse.DroppedQueue(ns), false, false, false)
 		c.QueueDelete(pulse.ParkedQueue(ns), false, false, false)
+		c.QueueDelete(pulse.TaskEventsQueue(ns), false, false, false)
 		for _, x := range []string{ex, pulse.DroppedExchange(ns), pulse.ParkedExchange(ns), pulse.ExchangeName(ns, hooks.HookCreated), pulse.ExchangeName(ns, hooks.HookUpdated), pulse.ExchangeName(ns, hooks.HookDeleted)} {
 			c.ExchangeDelete(x, false, false)
 		}

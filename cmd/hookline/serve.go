@@ -249,8 +249,14 @@ func anonymousMayWrite(authz service.Authorizer) bool {
 func localBridge(cfg config.Config, log *slog.Logger, h *hooks.Service, changes *msgqueue.Memory) (*pulse.Bridge, error) {
 	opts := pulse.OptionsFromConfig(cfg.Pulse)
 	opts.Hooks, opts.Failures, opts.Schemas, opts.Logger = h.Definitions, h.Intake, h.Schemas, log
-	opts.Sink = msgqueue.NewLocal(localTrigger(h.Intake), nil)
+	opts.Sink = msgqueue.NewLocal(localTrigger(h.Intake, h.Outcomes), nil)
 	opts.Changes = changes
+	if cfg.Outcomes.TaskEvents != "" && cfg.Taskcluster.RootURL != "" {
+		// Tasks on a deployment's queue: its task events tell their
+		// outcomes (the local queue tells its own in process).
+		opts.TaskEvents = cfg.Outcomes.TaskEvents
+		opts.Fires = h.Outcomes.NewFireIndex(hooks.FireIndexOptions{})
+	}
 	return pulse.NewBridge(opts)
 }
 
@@ -261,9 +267,17 @@ type pulseFirer interface {
 
 // localTrigger is the in-process trigger queue's handler, what the trigger
 // function is in AWS: an error is worth a retry, except a body that does
-// not decode, which is permanent.
-func localTrigger(intake pulseFirer) msgqueue.Handler {
+// not decode, which is permanent. It fires Pulse messages and records the
+// task outcomes the bridge matched.
+func localTrigger(intake pulseFirer, outcomes outcomeRecorder) msgqueue.Handler {
 	return func(ctx context.Context, body []byte) error {
+		if out, ok, err := hooks.ParseTaskOutcomeMessage(body); ok {
+			if err != nil {
+				return fmt.Errorf("%w: %v", msgqueue.ErrPermanent, err)
+			}
+			_, err = outcomes.Record(ctx, out.Fire, out.Outcome)
+			return err
+		}
 		msg, err := hooks.ParsePulseMessage(body)
 		if err != nil {
 			return fmt.Errorf("%w: %v", msgqueue.ErrPermanent, err)

@@ -51,7 +51,7 @@ func (f *fakeIntake) FirePulseMessage(_ context.Context, msg hooks.PulseMessage)
 func TestLocalTrigger(t *testing.T) {
 	ctx := context.Background()
 	intake := &fakeIntake{}
-	handle := localTrigger(intake)
+	handle := localTrigger(intake, nil)
 	if err := handle(ctx, []byte("{")); !errors.Is(err, queue.ErrPermanent) {
 		t.Errorf("malformed: %v", err)
 	}

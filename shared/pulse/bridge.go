@@ -84,6 +84,20 @@ type Options struct {
 	// ConnectionName is shown by the broker for the connection; default
 	// "hookline-bridge <namespace>".
 	ConnectionName string
+
+	// TaskEvents, when set, is the prefix of the queue's exchanges
+	// (exchange/taskcluster-queue/v1/) whose task-completed, task-failed
+	// and task-exception messages the bridge matches against Fires and
+	// forwards, matched, to the Sink (taskevents.go). Fires is then
+	// required.
+	TaskEvents string
+	Fires      FireMatcher
+	// TaskEventsMaxLength bounds the task-events queue (100000);
+	// RefreshEvery is how often Fires is refreshed (2 s); DeferMisses how
+	// long a miss is kept in case its fire was too new (30 s).
+	TaskEventsMaxLength int
+	RefreshEvery        time.Duration
+	DeferMisses         time.Duration
 }
 
 // Bridge keeps one durable, bounded queue per hook with bindings on the
@@ -103,6 +117,8 @@ type Bridge struct {
 	registry *prometheus.Registry
 	metrics  *metrics
 	rec      *reconciler
+	// taskEvents listens to the queue's task events; nil when off.
+	taskEvents *taskEvents
 
 	reconcileReq chan struct{}
 
@@ -172,6 +188,12 @@ func NewBridge(opts Options) (*Bridge, error) {
 	}
 	b.metrics = newMetrics(b.registry)
 	b.rec = newReconciler(b.namespace, opts.Hooks, b.log)
+	if opts.TaskEvents != "" {
+		if opts.Fires == nil {
+			return nil, errors.New("pulse: TaskEvents needs Fires")
+		}
+		b.taskEvents = newTaskEvents(b, opts)
+	}
 	return b, nil
 }
 
@@ -189,6 +211,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 	defer wg.Wait()
 	if b.changes != nil {
 		wg.Go(func() { b.consumeChanges(ctx) })
+	}
+	if b.taskEvents != nil {
+		wg.Go(func() { b.taskEvents.runIndex(ctx) })
 	}
 	backoff := time.Duration(0)
 	for {

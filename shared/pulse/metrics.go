@@ -25,6 +25,7 @@ type metrics struct {
 	skipped       prometheus.Gauge
 	published     *prometheus.CounterVec
 	publishFailed prometheus.Counter
+	taskEvents    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -83,11 +84,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		publishFailed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hookline_bridge_event_publish_failures_total", Help: "Hook change events not published (retried from the changes queue).",
 		}),
+		taskEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_bridge_task_events_total",
+			Help: "The queue's task events read, by result: matched (a hook's task, forwarded), matched-late (matched once the index learned of its fire), foreign (another task), unreadable.",
+		}, []string{"result"}),
 	}
 	for _, c := range []prometheus.Collector{
 		m.received, m.forwarded, m.failed, m.requeued, m.dropped, m.parked, m.latency, m.waiting,
 		m.connected, m.reconnects, m.reconciles, m.lastReconcile, m.queues, m.bindings, m.skipped,
-		m.published, m.publishFailed,
+		m.published, m.publishFailed, m.taskEvents,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
 		f(c)

@@ -79,6 +79,14 @@ func (s *session) ensureAux(ctx context.Context) {
 			s.log.WarnContext(ctx, "listen to hook changes published by other replicas; they are picked up by the periodic reconciliation", "err", err)
 		}
 	}
+	if te := s.b.taskEvents; te != nil && !s.taskEventsUp {
+		if err := te.declare(ctx, s); err != nil {
+			s.log.WarnContext(ctx, "bind the task-events queue; task outcomes come from the poller until this works", "err", err)
+		}
+		if err := te.consume(ctx, s); err != nil {
+			s.log.WarnContext(ctx, "consume the task-events queue; task outcomes come from the poller until this works", "err", err)
+		}
+	}
 }
 
 // declareDeadLetters declares DroppedExchange and DroppedQueue, and

@@ -44,7 +44,9 @@ type session struct {
 	// runs until its channel closes (see ensureAux).
 	auxMu                sync.Mutex
 	sorterUp, listenerUp bool
-	aux                  sync.WaitGroup
+	// taskEventsUp: the task-events queue is consumed (taskevents.go).
+	taskEventsUp bool
+	aux          sync.WaitGroup
 }
 
 type consumer struct {
