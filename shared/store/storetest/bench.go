@@ -96,4 +96,32 @@ func Bench(b *testing.B, newStore NewStore) {
 			i++
 		}
 	})
+	// The history cap at work: every write of a hook at its cap deletes
+	// its oldest fire record and decision. Compared with
+	// PutDecisionWithFire (a hook below its cap, counted only), the
+	// difference is the trimming's cost.
+	b.Run("PutDecisionWithFireAtCap", func(b *testing.B) {
+		const keep = 1000
+		s := newStore(b)
+		ctx := b.Context()
+		body := []byte(`{"decisionId":"x","hookGroupId":"bench","hookId":"h","time":"2026-01-02T03:04:05Z","firedBy":"triggerHook","outcome":"created","taskId":"t","clientId":"c","payload":{"n":1}}`)
+		put := func(i int) {
+			at := epoch.Add(time.Duration(i))
+			f := fire("bench", "h", fmt.Sprintf("t%09d", i), at, "success")
+			f.KeepAtMost = keep
+			d := store.Decision{HookGroupID: "bench", HookID: "h", ID: decisionID(at, fmt.Sprintf("%08x", i)), Body: body, ExpiresAt: at.Add(30 * 24 * time.Hour), KeepAtMost: keep}
+			if err := s.PutDecision(ctx, d, &f); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for i := range keep {
+			put(i)
+		}
+		b.ReportAllocs()
+		i := keep
+		for b.Loop() {
+			put(i)
+			i++
+		}
+	})
 }
