@@ -126,8 +126,8 @@ func putFire(tx *bolt.Tx, f store.LastFire, data []byte) error {
 		c := b.Cursor()
 		// 0xff sorts after every key of the hook: the key before it is
 		// the hook's last, its oldest fire record.
-		k, v := c.Seek(append(bytes.Clone(hook), 0xff))
-		if k == nil {
+		var k, v []byte
+		if k, _ = c.Seek(append(bytes.Clone(hook), 0xff)); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

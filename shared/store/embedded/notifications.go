@@ -184,9 +184,9 @@ func (s *Store) ListNotifications(ctx context.Context, hookGroupID, hookID strin
 		c := tx.Bucket(bucketNotifications).Cursor()
 		var k, v []byte
 		if after == "" {
-			k, v = c.Seek(append(bytes.Clone(prefix), 0xff))
+			k, _ = c.Seek(append(bytes.Clone(prefix), 0xff))
 		} else {
-			k, v = c.Seek(append(bytes.Clone(prefix), after...))
+			k, _ = c.Seek(append(bytes.Clone(prefix), after...))
 		}
 		if k == nil {
 			k, v = c.Last()
