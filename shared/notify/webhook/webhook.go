@@ -108,3 +108,6 @@ func (p *Poster) Post(ctx context.Context, url string, header map[string]string,
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, nil
 }
+
+// CloseIdleConnections closes the connections kept for later posts.
+func (p *Poster) CloseIdleConnections() { p.client.CloseIdleConnections() }

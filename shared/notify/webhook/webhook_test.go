@@ -8,7 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"go.uber.org/goleak"
 )
+
+// The poster keeps connections: none may outlive the tests.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestPost(t *testing.T) {
 	var got struct {
@@ -28,10 +33,13 @@ func TestPost(t *testing.T) {
 	ctx := context.Background()
 
 	// The test server is on loopback: refused unless allowed.
-	if _, err := New(Options{}).Post(ctx, srv.URL+"/n", nil, []byte(`{}`)); !errors.Is(err, ErrPrivateAddress) {
+	strict := New(Options{})
+	defer strict.CloseIdleConnections()
+	if _, err := strict.Post(ctx, srv.URL+"/n", nil, []byte(`{}`)); !errors.Is(err, ErrPrivateAddress) {
 		t.Fatalf("loopback without permission: %v", err)
 	}
 	p := New(Options{AllowPrivate: true})
+	defer p.CloseIdleConnections()
 	status, err := p.Post(ctx, srv.URL+"/n", map[string]string{"X-Hookline-Event": "task-failed", "Content-Type": "application/json"}, []byte(`{"a":1}`))
 	if err != nil || status != http.StatusAccepted || got.body != `{"a":1}` || got.header.Get("X-Hookline-Event") != "task-failed" {
 		t.Fatalf("post: %d %v %+v", status, err, got)
