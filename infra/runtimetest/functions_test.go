@@ -19,11 +19,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hookline/hookline/shared/hooks"
 	"github.com/hookline/hookline/shared/queue/sqstest"
 	"github.com/hookline/hookline/shared/store/dynamo/dynamotest"
 )
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// pollInterval is the functions' HOOKLINE_OUTCOME_POLL_INTERVAL.
+const pollInterval = 10 * time.Second
 
 // stack is every function running under its own emulator against one
 // dynalite table, a local Taskcluster queue and an SQS endpoint with the
@@ -49,6 +53,9 @@ func startStack(t *testing.T) *stack {
 		"HOOKLINE_STORE":             "dynamodb:" + table,
 		"TASKCLUSTER_ROOT_URL":       s.queue.url,
 		"HOOKLINE_CHANGES_QUEUE_URL": s.changesURL,
+		// Outcomes are polled 10 s after a fire, the shortest interval,
+		// so the test need not wait a minute.
+		"HOOKLINE_OUTCOME_POLL_INTERVAL": pollInterval.String(),
 	}
 	sdk := sdkEnv(t, map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB":        dynamotest.Endpoint(t),
@@ -441,6 +448,73 @@ func TestFunctions(t *testing.T) {
 		}
 		if def := task(t, q, str(succeeded[0]["taskId"])); def["metadata"].(map[string]any)["description"] != queueFault {
 			t.Errorf("flaky task %v", def)
+		}
+	})
+
+	// Task outcomes: a task the pulse fires created fails on the queue;
+	// the bridge's message of it makes the trigger function record it on
+	// the fire and its decision. Another completes; the scheduler
+	// function's poller reads its status an interval (10 s here) after the
+	// fire and records it.
+	decisionTasks := func(t *testing.T, hookID string) map[string]map[string]any {
+		t.Helper()
+		res := callHTTP(t, api, hooklineEvent(t, createSample, "GET", "hooks/"+group+"/"+hookID+"/decisions", ""))
+		if res.Status != 200 {
+			t.Fatalf("decisions: %d %s", res.Status, res.Body)
+		}
+		out := map[string]map[string]any{}
+		for _, d := range res.JSON["decisions"].([]any) {
+			d := d.(map[string]any)
+			if task, ok := d["task"].(map[string]any); ok {
+				out[str(d["taskId"])] = task
+			}
+		}
+		return out
+	}
+	t.Run("trigger/task outcome", func(t *testing.T) {
+		trigger := s.funcs["TriggerFunction"]
+		fires := firesBy(lastFires(t, hook), "pulseMessage")
+		if len(fires) == 0 {
+			t.Skip("no pulse fire to follow")
+		}
+		f := fires[0]
+		taskID := str(f["taskId"])
+		q.resolve(t, taskID, "failed")
+		created, err := time.Parse(time.RFC3339Nano, str(f["taskCreateTime"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := encode(t, hooks.TaskOutcomeMessage{Kind: hooks.KindTaskOutcome,
+			Fire:    hooks.FireRef{HookGroupID: group, HookID: hook, TaskID: taskID, TaskCreateTime: created},
+			Outcome: hooks.TaskOutcome{State: "failed", ReasonResolved: "failed", Source: "event"}})
+		sample := readEvent(t, root, "trigger-batch.json")
+		rec := sqsRecord(t, sample["Records"].([]any)[0].(map[string]any), "3e0b7f8d-4a5c-4b6d-8ebf-0a9b8c7d6e54", string(body))
+		var res events.SQSEventResponse
+		if err := json.Unmarshal(trigger.invokeOK(t, encode(t, map[string]any{"Records": []any{rec}})), &res); err != nil || len(res.BatchItemFailures) != 0 {
+			t.Fatalf("outcome batch: %+v %v", res, err)
+		}
+		if task := decisionTasks(t, hook)[taskID]; task["state"] != "failed" || task["source"] != "event" {
+			t.Fatalf("decision task outcome %v", task)
+		}
+	})
+	t.Run("scheduler/polls task outcomes", func(t *testing.T) {
+		fires := firesBy(lastFires(t, hook), "pulseMessage")
+		if len(fires) < 2 {
+			t.Skip("no second pulse fire to follow")
+		}
+		f := fires[1]
+		taskID := str(f["taskId"])
+		q.resolve(t, taskID, "completed")
+		created, err := time.Parse(time.RFC3339Nano, str(f["taskCreateTime"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Until(created.Add(pollInterval + time.Second))) // due for a status read
+		ev := clone(tickSample)
+		ev["time"] = time.Now().UTC().Format(time.RFC3339)
+		scheduler.invokeOK(t, encode(t, ev))
+		if task := decisionTasks(t, hook)[taskID]; task["state"] != "completed" || task["source"] != "poll" {
+			t.Fatalf("decision task outcome %v", task)
 		}
 	})
 

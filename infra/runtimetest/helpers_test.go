@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -201,7 +202,11 @@ type localQueue struct {
 
 func newLocalQueue(tb testing.TB) *localQueue {
 	tb.Helper()
-	q, err := localqueue.Open(filepath.Join(tb.TempDir(), "queue.db"))
+	// The issuer signs the credentials of runs claimed to resolve tasks.
+	q, err := localqueue.OpenWithOptions(filepath.Join(tb.TempDir(), "queue.db"), &localqueue.Options{
+		Issuer:    auth.Credentials{ClientID: "runtimetest-issuer", AccessToken: "runtimetest-issuer-token-0123456789"},
+		ClaimWait: 100 * time.Millisecond,
+	})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -234,6 +239,28 @@ func newLocalQueue(tb testing.TB) *localQueue {
 }
 
 // task reads a task definition back from the local queue.
+// resolve claims the task's pending run and reports it as state
+// (completed, failed), as a worker would.
+func (q *localQueue) resolve(tb testing.TB, taskID, state string) {
+	tb.Helper()
+	def := task(tb, q, taskID)
+	ctx := context.Background()
+	// Claim until this task's run is claimed: the queue hands out the
+	// oldest pending tasks of the task queue first.
+	for range 100 {
+		out, err := q.ClaimWork(ctx, str(def["provisionerId"]), str(def["workerType"]), "runtimetest", "w1", 32)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if st, _ := q.Status(ctx, taskID); strings.Contains(string(st), `"state":"running"`) || !strings.Contains(string(out), `"taskId"`) {
+			break
+		}
+	}
+	if _, err := q.Report(ctx, taskID, 0, state, ""); err != nil {
+		tb.Fatalf("report %s %s: %v", taskID, state, err)
+	}
+}
+
 func task(tb testing.TB, q *localQueue, taskID string) map[string]any {
 	tb.Helper()
 	raw, err := q.Task(context.Background(), taskID)

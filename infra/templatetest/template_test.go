@@ -41,7 +41,7 @@ var functions = map[string]string{
 }
 
 // globalEnv are the variables every function gets from Globals.
-var globalEnv = []string{"HOOKLINE_STORE", "HOOKLINE_DECISION_RETENTION", "TASKCLUSTER_ROOT_URL"}
+var globalEnv = []string{"HOOKLINE_STORE", "HOOKLINE_DECISION_RETENTION", "HOOKLINE_HISTORY_MAX_PER_HOOK", "HOOKLINE_OUTCOME_POLL_INTERVAL", "TASKCLUSTER_ROOT_URL"}
 
 // functionEnv are the variables each function gets besides those derived
 // from its code (derivedEnv): the globals plus what only it needs (the
@@ -519,6 +519,8 @@ func TestTemplate_Environment(t *testing.T) {
 		"HOOKLINE_AUTH_MODE":             map[string]any{"Ref": "AuthMode"},
 		"HOOKLINE_CLIENTS_SECRET":        map[string]any{"Ref": "ClientsSecret"}, // a secret's Ref is its ARN
 		"HOOKLINE_CHANGES_QUEUE_URL":     map[string]any{"Ref": "ChangesQueue"},  // an SQS queue's Ref is its URL
+		"HOOKLINE_HISTORY_MAX_PER_HOOK":  map[string]any{"Ref": "HistoryMaxPerHook"},
+		"HOOKLINE_OUTCOME_POLL_INTERVAL": map[string]any{"Ref": "OutcomePollInterval"},
 	} {
 		if diff := cmp.Diff(want, plain(env[name])); diff != "" {
 			t.Errorf("ApiFunction %s (-want +got):\n%s", name, diff)
@@ -920,7 +922,7 @@ func TestTemplate_References(t *testing.T) {
 
 func TestTemplate_ParametersAndOutputs(t *testing.T) {
 	tpl := typed(t)
-	for _, p := range []string{"TaskclusterRootUrl", "TaskclusterCredentialsSecretArn", "ClientsJson", "AuthMode", "PulseUrl", "EmailSender", "WebhookConcurrency", "DecisionRetention"} {
+	for _, p := range []string{"TaskclusterRootUrl", "TaskclusterCredentialsSecretArn", "ClientsJson", "AuthMode", "PulseUrl", "EmailSender", "WebhookConcurrency", "DecisionRetention", "HistoryMaxPerHook", "OutcomePollInterval"} {
 		if _, ok := tpl.Parameters[p]; !ok {
 			t.Errorf("parameter %s is missing", p)
 		}
