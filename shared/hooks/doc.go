@@ -26,6 +26,17 @@
 //     precheck.go, backfill.go): pauses at three levels, a hook's
 //     Hookline-only settings, its decision log and replays, pre-checks (a
 //     Checker, which needs no store), schedule listings and backfills.
+//   - Outcomes (outcomes.go, outcome_index.go, outcomes_status.go): how
+//     the tasks fires created ended, recorded on the fire record and its
+//     decision; Poll reads the status of awaited tasks, FireIndex is the
+//     bridge's in-memory index of them.
+//   - Notifications (notifications.go, notify_settings.go): the
+//     dispatcher of hook events (events.go, the EventSink port) to the
+//     targets of the hooks' `notify` settings, at most once per event and
+//     target, rate-limited, with retries and a delivery loop (Deliver).
+//
+// history.go caps each hook's fire records and decisions (the store
+// enforces it on write); signatures.go counts refused webhook deliveries.
 //
 // # The fire pipeline
 //

@@ -119,6 +119,14 @@
 // and is published by another; one it published but had not yet deleted
 // from the changes queue is published twice.
 //
+// # Task events
+//
+// With Options.TaskEvents, the bridge also reads the queue's
+// task-completed, task-failed and task-exception messages on
+// queue/<namespace>/task-events, matches each against an in-memory index
+// of the fires awaiting their task's outcome, and forwards hooks' outcomes
+// to the trigger queue (taskevents.go).
+//
 // # Resilience
 //
 // Run is an explicit connection loop (no library recovery): connect,

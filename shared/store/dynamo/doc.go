@@ -21,6 +21,13 @@
 //	                                                                    expiry, expiresAt (N, TTL)
 //	settings      SETTINGS#<hookGroupId>      <hookId>                  body (B), ver (N)
 //	decision      DECISION#<len(group)>#<group>#<hookId>  <decisionId>  body (B), expiry, expiresAt (N, TTL)
+//	history count COUNT#<len(group)>#<group>#<hookId>     history       fires (N), decisions (N), counted
+//	notification  NOTIFY#<len(group)>#<group>#<hookId>    <id>          body (B), ver (N), expiry, expiresAt (N, TTL),
+//	                                                                    dueShard, dueAt (only while due)
+//
+// A fire record also holds decisionId and, once known, its task's outcome
+// (taskState, taskReason, taskRunId, taskResolved); while the outcome is
+// awaited, checkAt and checks, and the due index's keys (history.go).
 //
 // Times are stored as fixed-width UTC strings (2006-01-02T15:04:05.000000000Z)
 // so that string order is time order. A fire's partition key carries the
@@ -36,6 +43,17 @@
 // (a GSI is eventually consistent). One constant shard puts every scheduled
 // hook into one index partition; when that becomes a bottleneck, dueShard can
 // become a small hash of the hook id and ListDue a merge of the shards.
+//
+// The index has other shards, for other records that come due, which
+// ListDue never reads: "awaited-new" (fire records whose task outcome is
+// awaited and was never checked, by creation time) and "awaited" (by next
+// check), and "notify" (notifications with a delivery step due).
+//
+// # History cap
+//
+// A hook's fire records and decisions are counted in its count item,
+// updated side by side with every write; a count past the write's
+// KeepAtMost trims the oldest records to 99 % of it (history.go).
 //
 // # Group markers
 //

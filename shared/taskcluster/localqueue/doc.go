@@ -39,10 +39,17 @@
 // compare and round-trip as they do upstream.
 //
 // Reads (GET /task/<taskId> and /task/<taskId>/status) are public, as
-// upstream. A pending or unscheduled task whose deadline has passed is
-// reported resolved as exception/deadline-exceeded, as upstream's deadline
-// resolver would have done; nothing else ever changes a task, since no
-// worker claims work here.
+// upstream. A pending, unscheduled or running task whose deadline has
+// passed is reported resolved as exception/deadline-exceeded, as
+// upstream's deadline resolver would have done.
+//
+// # Workers
+//
+// A worker runs tasks through claimWork, reclaimTask and reportCompleted,
+// reportFailed and reportException, as Taskcluster's queue defines them
+// (worker.go says what each checks); `hookline work` is such a worker.
+// Options.OnResolved hears of each resolution, as the queue's
+// task-completed, task-failed and task-exception messages would tell it.
 //
 // # Expiry
 //
