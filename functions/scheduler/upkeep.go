@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/hookline/hookline/shared/hooks"
 )
@@ -27,14 +29,24 @@ type notificationDeliverer interface {
 // minute.
 const deliverLimit = 200
 
+// upkeepBudget bounds the poll and the deliveries of one run.
+const upkeepBudget = 50 * time.Second
+
 // upkeep polls outcomes and delivers notifications; failures are logged,
 // not returned: the next run tries again, and the tick's own result is
 // what Lambda retries on.
 func upkeep(ctx context.Context, poller outcomePoller, deliverer notificationDeliverer, pollMax int, log *slog.Logger) {
-	if _, err := poller.Poll(ctx, hooks.PollOptions{Max: pollMax}); err != nil && ctx.Err() == nil {
-		log.ErrorContext(ctx, "outcome poll", "err", err)
-	}
+	// Within the function's 60 seconds: what is left waits a minute.
+	ctx, cancel := context.WithTimeout(ctx, upkeepBudget)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := poller.Poll(ctx, hooks.PollOptions{Max: pollMax}); err != nil && ctx.Err() == nil {
+			log.ErrorContext(ctx, "outcome poll", "err", err)
+		}
+	})
 	if _, err := deliverer.Deliver(ctx, deliverLimit); err != nil && ctx.Err() == nil {
 		log.ErrorContext(ctx, "deliver notifications", "err", err)
 	}
+	wg.Wait()
 }

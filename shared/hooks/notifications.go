@@ -31,9 +31,11 @@ import (
 //     added to the record that holds the slot (the window's lead), and
 //     when the window and the lead's delivery are over, one digest of
 //     everything held back is sent;
-//  3. tries the first delivery at once, when this process can send to
-//     the target. A process that cannot (a Lambda without SES) leaves it
-//     to the delivery loop.
+//  3. tries the first delivery at once in the processes that run the
+//     delivery loop (the scheduler function, `hookline serve`); the others
+//     (the API, webhook and trigger functions) leave it to that loop,
+//     which runs every minute, rather than make a request wait for a
+//     receiver.
 //
 // Deliver is the delivery loop (the scheduler function every minute, a
 // loop in `hookline serve`): it takes due notifications, leases each with
@@ -265,7 +267,10 @@ func (n *Notifications) publishTo(ctx context.Context, t NotifyTarget, ev Event)
 		Target: NotificationTarget{Type: t.Type, Destination: t.destination(), Key: t.Key()},
 		Event:  ev, Status: NotificationPending, Created: now, WindowEnds: windowEnds,
 	}
-	sendHere := n.canSend(t.Type)
+	// Only the processes that run the delivery loop try at once: the
+	// others (API, webhook and trigger functions) would make a request
+	// wait for a receiver. The loop runs every minute.
+	sendHere := n.opts.Deliverer && n.canSend(t.Type)
 	if sendHere {
 		// Leased to this call for its first attempt.
 		rec.Attempts, rec.Attempted, rec.dueAt = 1, &now, now.Add(n.lease())
@@ -368,8 +373,11 @@ func (n *Notifications) Deliver(ctx context.Context, limit int) (DeliverReport, 
 		sem = make(chan struct{}, 8)
 	)
 	for _, raw := range due {
+		if ctx.Err() != nil {
+			break // out of time: the rest stay due
+		}
+		sem <- struct{}{}
 		wg.Go(func() {
-			sem <- struct{}{}
 			defer func() { <-sem }()
 			status, digest := n.step(ctx, raw, now)
 			mu.Lock()
@@ -468,7 +476,7 @@ func (n *Notifications) digest(ctx context.Context, lead *Notification, now time
 		n.log.ErrorContext(ctx, "notify: read settings", "hookGroupId", lead.HookGroupID, "hookId", lead.HookID, "err", err)
 		return false
 	}
-	sendHere := ok && n.canSend(t.Type)
+	sendHere := ok && n.opts.Deliverer && n.canSend(t.Type)
 	if sendHere {
 		d.Attempts, d.Attempted, d.dueAt = 1, &now, now.Add(n.lease())
 	} else {
