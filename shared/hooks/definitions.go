@@ -118,7 +118,8 @@ func (d *Definitions) UpdateHook(ctx context.Context, hookGroupID, hookID string
 	}
 }
 
-// RemoveHook deletes a hook with its fire history, decisions and settings.
+// RemoveHook deletes a hook with its fire history, decisions, settings and
+// notifications.
 // Removing a hook that does not exist succeeds, as upstream does, so a
 // retried delete is harmless.
 func (d *Definitions) RemoveHook(ctx context.Context, hookGroupID, hookID string) error {
@@ -141,6 +142,11 @@ func (d *Definitions) RemoveHook(ctx context.Context, hookGroupID, hookID string
 	// pass to a later hook of the same name.
 	if err := d.store.DeleteSettings(ctx, hookGroupID, hookID); err != nil {
 		return fmt.Errorf("hooks: remove settings of %s/%s: %w", hookGroupID, hookID, err)
+	}
+	// And its notifications, pending ones included: their targets were
+	// its settings'.
+	if err := d.store.DeleteNotifications(ctx, hookGroupID, hookID); err != nil {
+		return fmt.Errorf("hooks: remove notifications of %s/%s: %w", hookGroupID, hookID, err)
 	}
 	return d.notify(ctx, HookDeleted, hookGroupID, hookID)
 }
