@@ -337,7 +337,7 @@ func deleteNamespace(t *testing.T, namespace string) {
 		return
 	}
 	defer ch.Close()
-	for _, q := range []string{pulse.DroppedQueue(namespace), pulse.ParkedQueue(namespace)} {
+	for _, q := range []string{pulse.DroppedQueue(namespace), pulse.ParkedQueue(namespace), pulse.TaskEventsQueue(namespace)} {
 		if _, err := ch.QueueDelete(q, false, false, false); err != nil {
 			t.Errorf("delete queue %s: %v", q, err)
 			return // the channel is closed after an error
