@@ -21,7 +21,8 @@ const (
 	// EventFireError: a fire of any kind ended in an error (the template
 	// did not render, the queue refused the task or could not be reached,
 	// the payload failed the triggerSchema, a filter could not be
-	// evaluated).
+	// evaluated). A Pulse message the triggerSchema refuses is a discard,
+	// as upstream's, not an error.
 	EventFireError EventKind = "fire-error"
 	// EventTaskCompleted, EventTaskFailed, EventTaskException: a task a
 	// fire created was resolved.
@@ -127,7 +128,10 @@ func (p *pipeline) publishFireEvents(ctx context.Context, a *attempt, e *ending,
 		DecisionID: dec.DecisionID, Time: dec.Time, ScheduledFor: dec.ScheduledFor,
 		owner: a.def.Metadata.Owner, emailOnError: a.def.Metadata.EmailOnError,
 	}
-	if isFireError(e) {
+	if isFireError(e) && !(e.outcome == OutcomeRejected && a.req.FiredBy == FiredByPulseMessage) {
+		// (A Pulse message its triggerSchema refuses is discarded, as
+		// upstream does: the binding caught more than the hook wants,
+		// which is no error of the fire.)
 		ev := base
 		ev.Kind, ev.ID = EventFireError, "fire-error/"+a.taskID+"/"+e.outcome
 		ev.Outcome, ev.Error, ev.WillRetry = e.outcome, dec.Error, e.willRetry

@@ -249,8 +249,11 @@ func (n *Notifications) publishTo(ctx context.Context, t NotifyTarget, ev Event)
 			n.release(ctx, seenKey)
 			return fmt.Errorf("take a rate-limit slot: %w", err)
 		}
-		c, gerr := n.store.GetClaim(ctx, key, now)
-		if gerr == nil {
+		if slot < t.perHour()-1 {
+			continue
+		}
+		// Every slot is taken: held back, for the last slot's digest.
+		if c, gerr := n.store.GetClaim(ctx, key, now); gerr == nil {
 			var held struct {
 				Lead string `json:"lead"`
 			}
@@ -258,9 +261,7 @@ func (n *Notifications) publishTo(ctx context.Context, t NotifyTarget, ev Event)
 				lead = held.Lead
 			}
 		}
-		if slot == t.perHour()-1 {
-			return n.suppress(ctx, ev, lead)
-		}
+		return n.suppress(ctx, ev, lead)
 	}
 	rec := &Notification{
 		NotificationID: id, HookGroupID: ev.HookGroupID, HookID: ev.HookID,
