@@ -33,6 +33,7 @@ import (
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/store/embedded"
 	"github.com/hookline/hookline/shared/taskcluster/localqueue"
+	"github.com/hookline/hookline/shared/taskcluster/tcnotify"
 )
 
 // serve runs the local service until ctx is cancelled, then shuts down
@@ -176,7 +177,7 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 	if err != nil {
 		return fail(err)
 	}
-	deps := service.Deps{Store: st, Queue: queue, Authorizer: authz, Logger: log, Secrets: sec, Deliverer: true,
+	deps := service.Deps{Store: st, Queue: queue, Authorizer: authz, Logger: log, Secrets: sec, Senders: service.NewSenders(cfg, sec, tcnotify.New),
 		Mailer: notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox.jsonl"), nil)}
 	var changes *msgqueue.Memory
 	if cfg.Pulse.URL != "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline/shared/notify"
 	"github.com/hookline/hookline/shared/secrets"
 	"github.com/hookline/hookline/shared/service"
+	"github.com/hookline/hookline/shared/taskcluster/tcnotify"
 )
 
 func main() {
@@ -51,7 +52,7 @@ func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	// the environment.
 	sec := secrets.New(secretsmanager.NewFromConfig(awsCfg), nil)
 	// The scheduler runs the notification loop: it has every sender.
-	deps := service.Deps{Store: st, Logger: log, Secrets: sec, Deliverer: true}
+	deps := service.Deps{Store: st, Logger: log, Secrets: sec, Senders: service.NewSenders(cfg, sec, tcnotify.New)}
 	if cfg.EmailSender != "" {
 		deps.Mailer = notify.NewSES(sesv2.NewFromConfig(awsCfg), cfg.EmailSender)
 	}

@@ -37,6 +37,7 @@ var layers = map[string]string{
 	"shared/boltcommit":             "adapter",
 	"shared/taskcluster":            "adapter",
 	"shared/taskcluster/localqueue": "adapter",
+	"shared/taskcluster/tcnotify":   "adapter",
 	"shared/auth":                   "adapter",
 	"shared/awsenv":                 "adapter",
 	"shared/hooksclient":            "adapter",

@@ -57,11 +57,15 @@ func dynamoGrants(t *testing.T, methods []string) []string {
 	return out
 }
 
-// queueMethods are the Taskcluster queue client's calls: a program that
-// can make one needs Hookline's Taskcluster credentials.
+// queueMethods are the Taskcluster clients' calls (the queue's, and the
+// notify service's for notification targets): a program that can make one
+// needs Hookline's Taskcluster credentials.
 var queueMethods = []string{
 	"(*github.com/hookline/hookline/shared/taskcluster.Queue).CreateTask",
 	"(*github.com/hookline/hookline/shared/taskcluster.Queue).Status",
+	"(*github.com/hookline/hookline/shared/taskcluster/tcnotify.Notify).Email",
+	"(*github.com/hookline/hookline/shared/taskcluster/tcnotify.Notify).Matrix",
+	"(*github.com/hookline/hookline/shared/taskcluster/tcnotify.Notify).Slack",
 }
 
 // callsQueue reports whether a program's code can call the Taskcluster

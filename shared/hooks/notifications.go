@@ -80,8 +80,14 @@ type NotifyOptions struct {
 	Webhooks WebhookPoster
 	// Deliverer is set in the processes that run Deliver, which have
 	// every sender the deployment has: there, a target that cannot be
-	// sent is undeliverable. Elsewhere its notification waits for them.
+	// sent is undeliverable. Elsewhere its notification waits for them,
+	// and the senders are not needed.
 	Deliverer bool
+	// Deployment says that a Taskcluster deployment is configured, so
+	// that its notify targets can be sent (by the processes that run
+	// Deliver, which have Taskcluster); pre-checks warn of them
+	// otherwise. Taskcluster set implies it.
+	Deployment bool
 	// Window is the rate-limit window (1 hour).
 	Window time.Duration
 	// MaxAttempts (8) and MaxAge (24 hours) bound the attempts of one

@@ -130,7 +130,7 @@ func NewChecker(reg *schemas.Registry, opts Options) *Checker {
 
 func newChecker(r *renderer, plans *compiledCache[*plan], reg *schemas.Registry, opts Options) *Checker {
 	return &Checker{renderer: r, plans: plans, schemas: reg, now: opts.Now, newID: opts.NewID, roles: opts.Roles, rules: opts.ScopeRules,
-		notifyDeployment: opts.Notify.Taskcluster != nil}
+		notifyDeployment: opts.Notify.Taskcluster != nil || opts.Notify.Deployment}
 }
 
 // CheckDefinition pre-checks a hook definition offline: it renders the

@@ -150,11 +150,3 @@ func (a *secretAuthorizer) Authorize(ctx context.Context, r *http.Request, body 
 
 // Static returns the authorizer of the document in use.
 func (a *secretAuthorizer) Static() *auth.Static { return a.current.Load().static }
-
-// noSecrets reads no secret: the offline pre-check's stand-in.
-type noSecrets struct{}
-
-func (noSecrets) Get(context.Context, string) (string, error) { return "", errNoSecrets }
-func (noSecrets) Refresh(context.Context, string) (string, bool, error) {
-	return "", false, errNoSecrets
-}

@@ -60,14 +60,35 @@ type Deps struct {
 	// Secrets reads the secrets the config names
 	// (TASKCLUSTER_CREDENTIALS_SECRET); nil when it names none.
 	Secrets Secrets
-	// Deliverer is set by the entry points that run the notification
-	// delivery loop (the scheduler function, `hookline serve`): there a
-	// notification this process cannot send is undeliverable; elsewhere
-	// it waits for them.
-	Deliverer bool
-	// Webhooks posts webhook notifications; nil means a poster that
-	// honours HOOKLINE_NOTIFY_ALLOW_PRIVATE.
+	// Senders send notifications. Only the entry points that run the
+	// notification delivery loop (the scheduler function, `hookline
+	// serve`) have them (NewSenders): there a notification this process
+	// cannot send is undeliverable. Elsewhere (nil) notifications are
+	// recorded for them, and neither the senders nor their Taskcluster
+	// credentials are needed.
+	Senders *Senders
+}
+
+// Senders are the notification senders of the entry points that deliver.
+type Senders struct {
+	// Taskcluster sends taskcluster-* targets; nil sends none.
+	Taskcluster hooks.TaskclusterNotifier
+	// Webhooks posts webhook targets; nil sends none.
 	Webhooks hooks.WebhookPoster
+}
+
+// NewSenders returns the senders cfg configures: webhooks (honouring
+// HOOKLINE_NOTIFY_ALLOW_PRIVATE) and, with a Taskcluster deployment, its
+// notify service through notify (tcnotify.New, which the entry point
+// passes, so that only the programs that deliver link it) over a client
+// that signs as the queue client does (TaskclusterQueue, through secrets
+// when the config names a credentials secret).
+func NewSenders(cfg config.Config, secrets Secrets, notify func(*taskcluster.API) hooks.TaskclusterNotifier) *Senders {
+	s := &Senders{Webhooks: webhook.New(webhook.Options{AllowPrivate: cfg.Outcomes.NotifyAllowPrivate})}
+	if api := notifyAPI(cfg.Taskcluster, secrets); api != nil && notify != nil {
+		s.Taskcluster = notify(api)
+	}
+	return s
 }
 
 // Service is a built Hookline: the domain over its store and queue, and
@@ -106,7 +127,7 @@ func build(cfg config.Config, deps Deps) (*Service, error) {
 	}
 	opts.Mailer, opts.Notifier = deps.Mailer, deps.Notifier
 	opts.Logger, opts.Now = deps.Logger, deps.Now
-	opts.Notify = NotifyOptions(cfg, deps.Webhooks, deps.Deliverer, deps.Secrets)
+	opts.Notify = notifyOptions(cfg, deps.Senders)
 	if deps.Authorizer != nil {
 		opts.Roles = TaskRoles(cfg, deps.Authorizer)
 	}
@@ -132,39 +153,35 @@ func HooksOptions(cfg config.Config) hooks.Options {
 	if cfg.Outcomes.PollInterval == 0 {
 		o.OutcomePollInterval = -1 // no outcome is followed
 	}
-	o.Notify.Taskcluster = notifyClient(cfg.Taskcluster, nil)
+	o.Notify.Deployment = cfg.Taskcluster.RootURL != ""
 	return o
 }
 
-// NotifyOptions are how notifications are sent: webhooks through poster
-// (nil: one that honours HOOKLINE_NOTIFY_ALLOW_PRIVATE), Taskcluster's
-// notify service when a deployment is configured; deliverer marks the
-// entry points that run the delivery loop.
-func NotifyOptions(cfg config.Config, poster hooks.WebhookPoster, deliverer bool, secrets Secrets) hooks.NotifyOptions {
-	if poster == nil {
-		poster = webhook.New(webhook.Options{AllowPrivate: cfg.Outcomes.NotifyAllowPrivate})
+// notifyOptions are how notifications are sent: by senders, in the
+// entry points that deliver (the others only record them).
+func notifyOptions(cfg config.Config, senders *Senders) hooks.NotifyOptions {
+	o := hooks.NotifyOptions{Deliverer: senders != nil, Deployment: cfg.Taskcluster.RootURL != ""}
+	if senders != nil {
+		o.Taskcluster, o.Webhooks = senders.Taskcluster, senders.Webhooks
 	}
-	return hooks.NotifyOptions{Taskcluster: notifyClient(cfg.Taskcluster, secrets), Webhooks: poster, Deliverer: deliverer}
+	return o
 }
 
-// notifyClient is the notify service of the configured deployment, or
-// nil; it signs as the queue client does (TaskclusterQueue). Offline
-// (secrets nil) a client of a secret's credentials fails every call: the
-// pre-check only asks whether there is one.
-func notifyClient(tc config.TaskclusterConfig, secrets Secrets) hooks.TaskclusterNotifier {
+// notifyAPI is a client of the notify service of the configured
+// deployment, or nil.
+func notifyAPI(tc config.TaskclusterConfig, secrets Secrets) *taskcluster.API {
 	if tc.RootURL == "" {
 		return nil
 	}
 	opts := &taskcluster.QueueOptions{MaxAttempts: 2}
 	creds := auth.Credentials{ClientID: tc.ClientID, AccessToken: tc.AccessToken, Certificate: tc.Certificate}
 	if tc.CredentialsSecret != "" {
-		creds = auth.Credentials{}
 		if secrets == nil {
-			secrets = noSecrets{}
+			return nil // TaskclusterQueue refuses this configuration
 		}
-		opts.Credentials = secretCredentials{secrets: secrets, id: tc.CredentialsSecret}
+		creds, opts.Credentials = auth.Credentials{}, secretCredentials{secrets: secrets, id: tc.CredentialsSecret}
 	}
-	return taskcluster.NewNotify(tc.RootURL, creds, &http.Client{Timeout: 30 * time.Second}, opts)
+	return taskcluster.NewAPI(tc.RootURL, "notify", creds, &http.Client{Timeout: 30 * time.Second}, opts)
 }
 
 // TaskclusterQueue is the queue client of the configured deployment. Its

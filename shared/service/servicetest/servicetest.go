@@ -84,8 +84,12 @@ func CheckHooks(t testing.TB, svc *hooks.Service) {
 	if o.OutcomePollInterval != pollInterval {
 		t.Errorf("outcome poll interval %v, want HOOKLINE_OUTCOME_POLL_INTERVAL's %v", o.OutcomePollInterval, pollInterval)
 	}
-	if o.Notify.Taskcluster == nil || o.Notify.Webhooks == nil {
-		t.Errorf("notification senders: Taskcluster %v (TASKCLUSTER_ROOT_URL is set), webhooks %v", o.Notify.Taskcluster, o.Notify.Webhooks)
+	if !o.Notify.Deployment {
+		t.Error("notifications: no Taskcluster deployment, but TASKCLUSTER_ROOT_URL is set")
+	}
+	// Only the processes that run the delivery loop send.
+	if senders := o.Notify.Taskcluster != nil && o.Notify.Webhooks != nil; senders != o.Notify.Deliverer {
+		t.Errorf("notification senders: Taskcluster %v, webhooks %v, in a process that delivers: %v", o.Notify.Taskcluster, o.Notify.Webhooks, o.Notify.Deliverer)
 	}
 }
 

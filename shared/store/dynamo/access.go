@@ -22,6 +22,10 @@ const (
 	PartitionFires     = "FIRE#"
 	PartitionDecisions = "DECISION#"
 	PartitionSettings  = settingsPrefix
+	// The history counts of each hook (history.go).
+	PartitionCounts = "COUNT#"
+	// The notifications of each hook (notifications.go).
+	PartitionNotifications = "NOTIFY#"
 )
 
 // Access is what one store method may do to the table.
@@ -44,6 +48,7 @@ const (
 	query          = "dynamodb:Query"
 	batchGetItem   = "dynamodb:BatchGetItem"
 	batchWriteItem = "dynamodb:BatchWriteItem"
+	updateItem     = "dynamodb:UpdateItem"
 )
 
 // methodAccess is the table, by store.Store method name.
@@ -68,19 +73,40 @@ var methodAccess = map[string]Access{
 	// The due index, then the hooks it names, re-read consistently.
 	"ListDue": {Actions: []string{batchGetItem}, Partitions: []string{PartitionHooks}, IndexQueries: []string{DueIndex}},
 
-	"PutLastFire":     {Actions: []string{putItem}, Partitions: []string{PartitionFires}},
-	"ListLastFires":   {Actions: []string{query}, Partitions: []string{PartitionFires}},
-	"DeleteLastFires": {Actions: []string{query, batchWriteItem}, Partitions: []string{PartitionFires}},
+	// A counted write (history.go): the record and its count side by
+	// side, the count's correction when the put replaced a record, and
+	// past the cap the oldest records' keys (one query; a recount's COUNT
+	// queries first when the count is a day old) and their deletions.
+	"PutLastFire":   {Actions: []string{putItem, updateItem, query, deleteItem}, Partitions: []string{PartitionFires, PartitionCounts}},
+	"GetLastFire":   {Actions: []string{getItem}, Partitions: []string{PartitionFires}},
+	"ListLastFires": {Actions: []string{query}, Partitions: []string{PartitionFires}},
+	// Conditional puts of the record and its decision, never creating.
+	"UpdateFire": {Actions: []string{putItem}, Partitions: []string{PartitionFires, PartitionDecisions}},
+	// The due index's awaited shards, keys only.
+	"ListAwaitedFires": {IndexQueries: []string{DueIndex}},
+	// The partition, then the count of what it held.
+	"DeleteLastFires": {Actions: []string{query, batchWriteItem, updateItem}, Partitions: []string{PartitionFires, PartitionCounts}},
 
 	"GetSettings":    {Actions: []string{getItem}, Partitions: []string{PartitionSettings}},
 	"PutSettings":    {Actions: []string{putItem}, Partitions: []string{PartitionSettings}},
 	"DeleteSettings": {Actions: []string{deleteItem}, Partitions: []string{PartitionSettings}},
 
-	// A decision alone is a put; with its fire record, one batch.
-	"PutDecision":     {Actions: []string{putItem, batchWriteItem}, Partitions: []string{PartitionDecisions, PartitionFires}},
+	// A decision, and its fire record when it has one, counted as
+	// PutLastFire.
+	"PutDecision":     {Actions: []string{putItem, updateItem, query, deleteItem}, Partitions: []string{PartitionDecisions, PartitionFires, PartitionCounts}},
 	"GetDecision":     {Actions: []string{getItem}, Partitions: []string{PartitionDecisions}},
 	"ListDecisions":   {Actions: []string{query}, Partitions: []string{PartitionDecisions}},
-	"DeleteDecisions": {Actions: []string{query, batchWriteItem}, Partitions: []string{PartitionDecisions}},
+	"DeleteDecisions": {Actions: []string{query, batchWriteItem, updateItem}, Partitions: []string{PartitionDecisions, PartitionCounts}},
+
+	"CreateNotification": {Actions: []string{putItem}, Partitions: []string{PartitionNotifications}},
+	"GetNotification":    {Actions: []string{getItem}, Partitions: []string{PartitionNotifications}},
+	// A conditional put; a refused one reads the item back.
+	"UpdateNotification": {Actions: []string{putItem, getItem}, Partitions: []string{PartitionNotifications}},
+	// The due index's notify shard, then consistent reads of what it
+	// names.
+	"ListDueNotifications": {Actions: []string{getItem}, Partitions: []string{PartitionNotifications}, IndexQueries: []string{DueIndex}},
+	"ListNotifications":    {Actions: []string{query}, Partitions: []string{PartitionNotifications}},
+	"DeleteNotifications":  {Actions: []string{query, batchWriteItem}, Partitions: []string{PartitionNotifications}},
 
 	"Close": {},
 }

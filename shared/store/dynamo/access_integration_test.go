@@ -71,7 +71,9 @@ func (r *accessRecorder) stack(stack *middleware.Stack) error {
 
 // storeMethod names the outermost method of dynamo.Store on the stack: the
 // store.Store method the test called (the SDK runs middleware on the
-// caller's goroutine, and the store starts none).
+// caller's goroutine). A request sent from a goroutine the store started
+// (history.go writes a record and its count side by side) is the method's
+// that its parent goroutine is running.
 func storeMethod() string {
 	pcs := make([]uintptr, 128)
 	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
@@ -80,11 +82,48 @@ func storeMethod() string {
 	for {
 		f, more := frames.Next()
 		if name, ok := strings.CutPrefix(f.Function, prefix); ok && name != "" && name[0] >= 'A' && name[0] <= 'Z' {
-			method = name
+			method, _, _ = strings.Cut(name, ".") // a closure's: Method.func1
 		}
 		if !more {
-			return method
+			break
 		}
+	}
+	if method != "(no store method)" {
+		return method
+	}
+	// "created by <function> in goroutine <parent>", then the parent's
+	// stack among all goroutines'.
+	own := stackOf(false)
+	_, after, ok := strings.Cut(own, "\ncreated by ")
+	if !ok {
+		return method
+	}
+	_, parent, ok := strings.Cut(strings.SplitN(after, "\n", 2)[0], " in goroutine ")
+	if !ok {
+		return method
+	}
+	for _, g := range strings.Split(stackOf(true), "\n\n") {
+		if !strings.HasPrefix(g, "goroutine "+parent+" [") {
+			continue
+		}
+		for _, line := range strings.Split(g, "\n") {
+			if name, ok := strings.CutPrefix(line, prefix); ok && name != "" && name[0] >= 'A' && name[0] <= 'Z' {
+				method, _, _ = strings.Cut(name, "(")
+			}
+		}
+	}
+	return method
+}
+
+// stackOf is runtime.Stack's text, whole.
+func stackOf(all bool) string {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, all)
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }
 

@@ -36,7 +36,7 @@ import (
 // DynamoDB's time to live deletes expired records without a word, which
 // would leave the counts too high; a count found over its cap is therefore
 // recounted first (a COUNT query of the hook's records) when its last
-// recount is more than a day old.
+// recount (or its creation) is more than a day old.
 //
 // Fire records whose task outcome is awaited carry the due index's keys:
 // shard "awaited-new" by TaskCreateTime while never checked, then
@@ -140,9 +140,12 @@ func (s *Store) addCounts(ctx context.Context, hookGroupID, hookID string, add m
 		nm["#"+k.attr()] = k.attr()
 		vals[":"+k.attr()] = avN(strconv.Itoa(n))
 	}
+	// A new count is as good as a recount.
+	nm["#counted"] = attrCounted
+	vals[":now"] = avS(formatTime(s.now()))
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: s.table, Key: countKey(hookGroupID, hookID),
-		UpdateExpression:          aws.String("ADD " + strings.Join(parts, ", ")),
+		UpdateExpression:          aws.String("ADD " + strings.Join(parts, ", ") + " SET #counted = if_not_exists(#counted, :now)"),
 		ExpressionAttributeNames:  nm,
 		ExpressionAttributeValues: vals,
 		ReturnValues:              types.ReturnValueAllNew,
@@ -176,9 +179,15 @@ func (s *Store) trim(ctx context.Context, hookGroupID, hookID string, kind histo
 			return err
 		}
 		// The count is set, not adjusted, and by one recount only (the
-		// one that saw this counted time): a record written meanwhile
-		// may go uncounted, which keeps one record too many for a while,
-		// but never counted twice, which would trim one too many.
+		// one that saw this counted time; the others neither recount nor
+		// trim). A record written meanwhile is mostly counted once: its
+		// put and count update go side by side, and the count query sees
+		// the put only if it came first, so the update then also came
+		// before this SET, which overwrites it; or the query missed it,
+		// which keeps one record too many until the next recount. Only
+		// an update delayed past this whole recount (query and SET)
+		// after a put the query saw counts one twice, and trims one
+		// record too many once.
 		in := &dynamodb.UpdateItemInput{
 			TableName: s.table, Key: countKey(hookGroupID, hookID),
 			UpdateExpression:          aws.String("SET #n = :actual, #counted = :now"),

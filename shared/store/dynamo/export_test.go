@@ -1,0 +1,6 @@
+package dynamo
+
+import "time"
+
+// SetNow replaces the clock that dates the history counts.
+func SetNow(s *Store, now func() time.Time) { s.now = now }
