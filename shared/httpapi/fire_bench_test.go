@@ -17,8 +17,9 @@ import (
 
 // fireEnv is `hookline serve` in miniature: the router, the embedded store
 // and the local queue, every write durable (fsync'd) before it answers.
-// decisionRetention < 0 turns the decision log off, to measure its cost.
-func fireEnv(b *testing.B, decisionRetention time.Duration) *Router {
+// decisionRetention < 0 turns the decision log off, to measure its cost;
+// historyMax caps the hook's history (0: the default cap, 10,000).
+func fireEnv(b *testing.B, decisionRetention time.Duration, historyMax int) *Router {
 	b.Helper()
 	dir := b.TempDir()
 	st, err := embedded.Open(filepath.Join(dir, "hooks.db"), nil)
@@ -36,7 +37,7 @@ func fireEnv(b *testing.B, decisionRetention time.Duration) *Router {
 		b.Fatal(err)
 	}
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	svc, err := hooks.NewService(st, reg, hooks.Options{Logger: quiet, Queue: q, Now: time.Now, DecisionRetention: decisionRetention})
+	svc, err := hooks.NewService(st, reg, hooks.Options{Logger: quiet, Queue: q, Now: time.Now, DecisionRetention: decisionRetention, HistoryMax: historyMax})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,11 +60,15 @@ func benchRouterDo(b *testing.B, rt *Router, method, path, body string, want int
 }
 
 // decisionModes runs a fire benchmark with the decision log on (as
-// deployed) and off, so the cost of recording decisions shows beside it.
+// deployed) and off, so the cost of recording decisions shows beside it,
+// and with a history cap of 100 that every fire past the first 100 hits
+// (each then deletes the hook's oldest fire record and decision), so the
+// cost of the cap shows too.
 var decisionModes = []struct {
-	name      string
-	retention time.Duration
-}{{"decisions=on", 0}, {"decisions=off", -1}}
+	name       string
+	retention  time.Duration
+	historyMax int
+}{{"decisions=on", 0, 0}, {"decisions=off", -1, 0}, {"decisions=on,cap=100", 0, 100}}
 
 // BenchmarkTriggerHook: one client firing a hook through the API; each fire
 // renders the task, creates it on the local queue and records the fire (and,
@@ -71,7 +76,7 @@ var decisionModes = []struct {
 func BenchmarkTriggerHook(b *testing.B) {
 	for _, mode := range decisionModes {
 		b.Run(mode.name, func(b *testing.B) {
-			rt := fireEnv(b, mode.retention)
+			rt := fireEnv(b, mode.retention, mode.historyMax)
 			b.ReportAllocs()
 			for b.Loop() {
 				benchRouterDo(b, rt, "POST", hooksURL+"/bench/fire/trigger", `{"n":1}`, 200)
@@ -84,7 +89,7 @@ func BenchmarkTriggerHook(b *testing.B) {
 func BenchmarkTriggerHookParallel16(b *testing.B) {
 	for _, mode := range decisionModes {
 		b.Run(mode.name, func(b *testing.B) {
-			rt := fireEnv(b, mode.retention)
+			rt := fireEnv(b, mode.retention, mode.historyMax)
 			b.ReportAllocs()
 			b.SetParallelism(8) // 8 × GOMAXPROCS(2) = 16 clients on this machine
 			start := time.Now()
