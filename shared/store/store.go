@@ -106,6 +106,10 @@ type Store interface {
 	// GetClaim returns the claim under key, or ErrNotFound; an expired
 	// claim is ErrNotFound too.
 	GetClaim(ctx context.Context, key string, now time.Time) (Claim, error)
+	// ReplaceClaim replaces the live claim under c.Key with c if its body
+	// is still oldBody, the one the caller read. A claim that changed,
+	// expired or is gone is ErrConflict, and nothing is written.
+	ReplaceClaim(ctx context.Context, c Claim, oldBody []byte, now time.Time) error
 	// DeleteClaim removes the claim under key; a missing one is not an error.
 	DeleteClaim(ctx context.Context, key string) error
 

@@ -69,6 +69,8 @@ var methodAccess = map[string]Access{
 	"CreateClaim": {Actions: []string{putItem}, Partitions: []string{PartitionClaims}},
 	"GetClaim":    {Actions: []string{getItem}, Partitions: []string{PartitionClaims}},
 	"DeleteClaim": {Actions: []string{deleteItem}, Partitions: []string{PartitionClaims}},
+	// A put conditional on the body read.
+	"ReplaceClaim": {Actions: []string{putItem}, Partitions: []string{PartitionClaims}},
 
 	// The due index, then the hooks it names, re-read consistently.
 	"ListDue": {Actions: []string{batchGetItem}, Partitions: []string{PartitionHooks}, IndexQueries: []string{DueIndex}},

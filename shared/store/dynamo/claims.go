@@ -82,6 +82,35 @@ func (s *Store) getClaim(ctx context.Context, k string, now time.Time) (store.Cl
 	return c, nil
 }
 
+// ReplaceClaim implements store.Store: one put, conditional on the body
+// read and on the claim being live.
+func (s *Store) ReplaceClaim(ctx context.Context, c store.Claim, oldBody []byte, now time.Time) error {
+	item := claimKey(c.Key)
+	if len(c.Body) > 0 {
+		item[attrBody] = avB(c.Body)
+	}
+	item[attrCreatedAt] = avS(formatTime(c.CreatedAt))
+	putExpiry(item, c.ExpiresAt)
+	// A claim without a body has no body attribute.
+	cond, attrs := "attribute_exists(#pk) AND attribute_not_exists(#body)", []string{attrPK, attrBody, attrExpiry}
+	values := map[string]types.AttributeValue{":now": avS(formatTime(now))}
+	if len(oldBody) > 0 {
+		cond, attrs = "#body = :old", attrs[1:]
+		values[":old"] = avB(oldBody)
+	}
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 s.table,
+		Item:                      item,
+		ConditionExpression:       aws.String(cond + " AND (attribute_not_exists(#expiry) OR #expiry > :now)"),
+		ExpressionAttributeNames:  names(attrs...),
+		ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		return fmt.Errorf("dynamo: replace claim %s: %w", c.Key, mapErr(err))
+	}
+	return nil
+}
+
 // DeleteClaim implements store.Store.
 func (s *Store) DeleteClaim(ctx context.Context, k string) error {
 	if _, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: s.table, Key: claimKey(k)}); err != nil {

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -72,6 +73,29 @@ func (s *Store) GetClaim(ctx context.Context, key string, now time.Time) (store.
 		return store.Claim{}, fmt.Errorf("embedded: get claim %s: %w", key, err)
 	}
 	return c, nil
+}
+
+// ReplaceClaim implements store.Store.
+func (s *Store) ReplaceClaim(ctx context.Context, c store.Claim, oldBody []byte, now time.Time) error {
+	data, err := json.Marshal(claimRecord{Body: c.Body, CreatedAt: c.CreatedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC()})
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketClaims)
+		rec, live, err := liveClaim(b.Get([]byte(c.Key)), now)
+		if err != nil {
+			return err
+		}
+		if !live || !bytes.Equal(rec.Body, oldBody) {
+			return store.ErrConflict
+		}
+		return b.Put([]byte(c.Key), data)
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: replace claim %s: %w", c.Key, err)
+	}
+	return nil
 }
 
 // DeleteClaim implements store.Store.

@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,6 +52,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"ClaimExpiry", testClaimExpiry},
 		{"ClaimDelete", testClaimDelete},
+		{"ClaimReplace", testClaimReplace},
+		{"ClaimReplaceConcurrent", testClaimReplaceConcurrent},
 		{"DueIndex", testDueIndex},
 		{"DueIndexFollowsUpdatesAndDeletes", testDueFollowsChanges},
 		{"DueIndexHoldsTheFireTime", testDueFireTime},
@@ -538,6 +541,89 @@ func testClaimDelete(t *testing.T, s store.Store) {
 	}
 	if err := s.CreateClaim(ctx, store.Claim{Key: "k", Body: []byte("y"), CreatedAt: epoch}, epoch); err != nil {
 		t.Fatalf("claim after delete: %v", err)
+	}
+}
+
+func testClaimReplace(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := store.Claim{Key: "fire/g/h/task1", Body: []byte(`{"created":"old"}`), CreatedAt: epoch, ExpiresAt: epoch.Add(30 * time.Hour)}
+	if err := s.CreateClaim(ctx, c, epoch); err != nil {
+		t.Fatal(err)
+	}
+	later := epoch.Add(2 * time.Hour)
+	next := store.Claim{Key: c.Key, Body: []byte(`{"created":"new"}`), CreatedAt: epoch, ExpiresAt: later.Add(30 * time.Hour)}
+	requireEveryField(t, next)
+	wantErr(t, "ReplaceClaim with a body that is not the stored one", s.ReplaceClaim(ctx, next, []byte(`{"created":"other"}`), later), store.ErrConflict)
+	got, err := s.GetClaim(ctx, c.Key, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSame(t, "claim after a refused replace", c, got)
+
+	if err := s.ReplaceClaim(ctx, next, c.Body, later); err != nil {
+		t.Fatalf("ReplaceClaim: %v", err)
+	}
+	if got, err = s.GetClaim(ctx, c.Key, later); err != nil {
+		t.Fatal(err)
+	}
+	wantSame(t, "replaced claim", next, got)
+	// The old body no longer matches: a second replace from the same read
+	// is refused.
+	wantErr(t, "ReplaceClaim from a stale read", s.ReplaceClaim(ctx, store.Claim{Key: c.Key, Body: []byte("3"), CreatedAt: later}, c.Body, later), store.ErrConflict)
+
+	wantErr(t, "ReplaceClaim of a missing claim", s.ReplaceClaim(ctx, store.Claim{Key: "fire/g/h/none", Body: []byte("x"), CreatedAt: later}, []byte("x"), later), store.ErrConflict)
+	if _, err := s.GetClaim(ctx, "fire/g/h/none", later); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused replace of a missing claim wrote one: %v", err)
+	}
+	expired := store.Claim{Key: "email/g/h", Body: []byte("1"), CreatedAt: epoch, ExpiresAt: epoch.Add(time.Hour)}
+	if err := s.CreateClaim(ctx, expired, epoch); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "ReplaceClaim of an expired claim", s.ReplaceClaim(ctx, store.Claim{Key: expired.Key, Body: []byte("2"), CreatedAt: later}, expired.Body, later), store.ErrConflict)
+	if err := s.CreateClaim(ctx, store.Claim{Key: "bodiless", CreatedAt: epoch}, epoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceClaim(ctx, store.Claim{Key: "bodiless", Body: []byte("b"), CreatedAt: epoch}, nil, later); err != nil {
+		t.Fatalf("ReplaceClaim of a claim without a body: %v", err)
+	}
+	wantErr(t, "ReplaceClaim expecting no body", s.ReplaceClaim(ctx, store.Claim{Key: "bodiless", CreatedAt: epoch}, nil, later), store.ErrConflict)
+}
+
+// Concurrent replaces from one read: exactly one wins, and the claim holds
+// its body.
+func testClaimReplaceConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := store.Claim{Key: "race", Body: []byte("read"), CreatedAt: epoch}
+	if err := s.CreateClaim(ctx, c, epoch); err != nil {
+		t.Fatal(err)
+	}
+	var winner atomic.Int32
+	winner.Store(-1)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			err := s.ReplaceClaim(ctx, store.Claim{Key: c.Key, Body: []byte{byte(i)}, CreatedAt: epoch}, c.Body, epoch)
+			switch {
+			case err == nil:
+				if !winner.CompareAndSwap(-1, int32(i)) {
+					t.Errorf("replacer %d won after replacer %d", i, winner.Load())
+				}
+			case !errors.Is(err, store.ErrConflict):
+				t.Errorf("replacer %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	w := winner.Load()
+	if w < 0 {
+		t.Fatal("no replacer won")
+	}
+	got, err := s.GetClaim(ctx, c.Key, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Body, []byte{byte(w)}) {
+		t.Errorf("claim body = %v, want the winner's %v", got.Body, []byte{byte(w)})
 	}
 }
 
