@@ -111,6 +111,14 @@ type slotInfo struct {
 // slot. Five minutes leaves the claim's re-sends ten minutes.
 const createdSlack = 5 * time.Minute
 
+// refreshAfter is how old a claimed task's created may be when a retry
+// re-sends it as it is. The queue refuses a task created more than 15
+// minutes ago, so an older claim, whose task never reached the queue, is
+// refreshed first: created moved to now, deadline and expires as much
+// (see pipeline.refreshClaim). The five minutes left cover a clock skew
+// between this service and the queue, and the request's way there.
+const refreshAfter = 10 * time.Minute
+
 // FireResult is what a fire produced.
 type FireResult struct {
 	// TaskID is the created task's id; "" when no task was created.
@@ -177,9 +185,16 @@ type attempt struct {
 	reusable bool
 	gates    gates
 	// claim is the task to send; retry is true when it is an earlier
-	// attempt's, found in the store.
-	claim fireClaim
-	retry bool
+	// attempt's, found in the store. stored is the claim as the store
+	// holds it, for a conditional refresh.
+	claim  fireClaim
+	retry  bool
+	stored store.Claim
+	// refreshed is set when the retry sends the claimed task created
+	// anew, since the queue would refuse its created (refreshAfter);
+	// refreshedFrom is the created it had.
+	refreshed     bool
+	refreshedFrom time.Time
 }
 
 // ending is how a fire ended: what its decision records and what the
@@ -235,7 +250,7 @@ func (p *pipeline) fire(ctx context.Context, def Definition, req FireRequest) (F
 		end, err = p.claimOrRender(ctx, a)
 	}
 	if end == nil && err == nil {
-		end = p.create(ctx, a)
+		end, err = p.create(ctx, a)
 	}
 	if err != nil {
 		return FireResult{}, err
@@ -308,7 +323,7 @@ func (p *pipeline) gate(a *attempt) (*ending, error) {
 func (p *pipeline) claimOrRender(ctx context.Context, a *attempt) (*ending, error) {
 	key := "fire/" + a.def.HookGroupID + "/" + a.def.HookID + "/" + a.taskID
 	if a.reusable {
-		claim, found, err := p.loadClaim(ctx, key, a.now)
+		claim, stored, found, err := p.loadClaim(ctx, key, a.now)
 		if err != nil {
 			return nil, err
 		}
@@ -316,7 +331,7 @@ func (p *pipeline) claimOrRender(ctx context.Context, a *attempt) (*ending, erro
 			// The earlier attempt already passed the filters and
 			// rendered: the retry re-sends its task, whatever the
 			// filters say now.
-			a.claim, a.retry = claim, true
+			a.claim, a.stored, a.retry = claim, stored, true
 			return nil, nil
 		}
 	}
@@ -356,24 +371,94 @@ func (p *pipeline) claimOrRender(ctx context.Context, a *attempt) (*ending, erro
 	return nil, nil
 }
 
-// create sends the claimed task to the queue.
-func (p *pipeline) create(ctx context.Context, a *attempt) *ending {
+// create sends the claimed task to the queue. Its error is the store's,
+// when a stale claim could not be refreshed.
+func (p *pipeline) create(ctx context.Context, a *attempt) (*ending, error) {
+	if a.claim.Declined {
+		return &ending{outcome: OutcomeDeclined, reason: "the task template rendered to null, which declines the fire"}, nil
+	}
+	if a.retry {
+		if p.taskExists(ctx, a.taskID) {
+			// A retry of a fire whose task the queue already has: the
+			// queue would refuse a re-send once `created` is 15 minutes
+			// old, so ask first and report the task as created.
+			return existed(a), nil
+		}
+		if created := taskCreated(a.claim.Task); !created.IsZero() && a.now.Sub(created) > refreshAfter {
+			if err := p.refreshClaim(ctx, a, created); err != nil {
+				return nil, err
+			}
+		}
+	}
 	c := a.claim
-	if c.Declined {
-		return &ending{outcome: OutcomeDeclined, reason: "the task template rendered to null, which declines the fire"}
-	}
-	if a.retry && p.taskExists(ctx, a.taskID) {
-		// A retry of a fire whose task the queue already has: the queue
-		// would refuse a re-send once `created` is 15 minutes old, so ask
-		// first and report the task as created.
-		return &ending{outcome: OutcomeCreated, existed: true, fire: lastFire(a.def, c.FiredBy, a.taskID, c.Created, nil),
-			reason: "the task already existed: an earlier attempt of this fire created it"}
-	}
 	scopes := []string{"assume:hook-id:" + a.def.HookGroupID + "/" + a.def.HookID}
 	if _, err := p.queue.CreateTask(ctx, a.taskID, c.Task, scopes); err != nil {
-		return queueError(a, err)
+		var r QueueRefusal
+		if a.refreshed && errors.As(err, &r) && r.HTTPStatus() == 409 && p.taskExists(ctx, a.taskID) {
+			// The claimed task as it was before the refresh reached the
+			// queue meanwhile (an earlier attempt's request was still on
+			// its way), so the queue refuses the refreshed one as a
+			// different definition of the same taskId.
+			return existed(a), nil
+		}
+		return queueError(a, err), nil
 	}
-	return &ending{outcome: OutcomeCreated, fire: lastFire(a.def, c.FiredBy, a.taskID, c.Created, nil)}
+	e := &ending{outcome: OutcomeCreated, fire: lastFire(a.def, c.FiredBy, a.taskID, c.Created, nil)}
+	if a.refreshed {
+		e.reason = "an earlier attempt's task was sent again, created now with its deadline and expires moved as much: " +
+			"it was created " + isoTime(a.refreshedFrom) + ", and the queue refuses a task created more than 15 minutes ago"
+	}
+	return e, nil
+}
+
+// existed ends a retry whose task the queue already has.
+func existed(a *attempt) *ending {
+	return &ending{outcome: OutcomeCreated, existed: true, fire: lastFire(a.def, a.claim.FiredBy, a.taskID, a.claim.Created, nil),
+		reason: "the task already existed: an earlier attempt of this fire created it"}
+}
+
+// refreshClaim makes a retry's claimed task one the queue accepts: the
+// same definition, created now with deadline and expires moved as much,
+// stored in place of the claim read only if that is still the claim (a
+// conditional replace). When a concurrent retry refreshed it first, this
+// one follows that claim, so both send the same task. The claim keeps its
+// claim time, which keys the fire record that retries replace.
+func (p *pipeline) refreshClaim(ctx context.Context, a *attempt, created time.Time) error {
+	task, ok := refreshedTask(a.claim.Task, a.now)
+	if !ok {
+		// Not a task the queue would take anyway: send it as it is and
+		// let the queue say what is wrong.
+		return nil
+	}
+	fc := a.claim
+	fc.Task = task
+	body, err := json.Marshal(fc)
+	if err != nil {
+		return fmt.Errorf("hooks: encode fire claim: %w", err)
+	}
+	key := a.stored.Key
+	next := store.Claim{Key: key, Body: body, CreatedAt: a.stored.CreatedAt, ExpiresAt: a.now.Add(fireClaimRetention)}
+	err = p.store.ReplaceClaim(ctx, next, a.stored.Body, a.now)
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("hooks: refresh fire claim: %w", err)
+	}
+	a.refreshed, a.refreshedFrom = true, created
+	if err == nil {
+		a.claim, a.stored = fc, next
+		return nil
+	}
+	// Another retry refreshed the claim first: follow it. A claim that
+	// expired meanwhile is written again (writeClaim follows the winner
+	// of a race for that).
+	winner, stored, found, err := p.loadClaim(ctx, key, a.now)
+	if err != nil {
+		return err
+	}
+	if !found {
+		winner, err = p.writeClaim(ctx, key, fc, a.now)
+	}
+	a.claim, a.stored = winner, stored
+	return err
 }
 
 // queueError ends a fire whose task the queue did not create.
@@ -410,7 +495,7 @@ func (p *pipeline) finish(ctx context.Context, a *attempt, e *ending) FireResult
 			dec.Late, dec.LateSeconds = true, int64(late/time.Second)
 		}
 		dec.CatchUp, dec.Backfill = slot.catchUp, slot.backfill
-		if a.claim.Task != nil && a.claim.Created.Sub(at) > createdSlack {
+		if a.claim.Task != nil && (a.refreshed || a.claim.Created.Sub(at) > createdSlack) {
 			if c := taskCreated(a.claim.Task); !c.IsZero() && !c.Equal(at) {
 				dec.TaskCreated = &c
 			}
@@ -442,6 +527,9 @@ func (p *pipeline) logFire(ctx context.Context, a *attempt, e *ending) {
 	if e.existed {
 		attrs = append(attrs, "alreadyExisted", true)
 	}
+	if a.refreshed {
+		attrs = append(attrs, "createdWas", isoTime(a.refreshedFrom))
+	}
 	p.log.InfoContext(ctx, "hook-fire", attrs...)
 }
 
@@ -466,19 +554,21 @@ func derivedTaskID(parts ...string) string {
 	return slugid.FromBytes(b)
 }
 
-func (p *pipeline) loadClaim(ctx context.Context, key string, now time.Time) (fireClaim, bool, error) {
+// loadClaim reads the fire claim under key: what it says, and the claim as
+// stored.
+func (p *pipeline) loadClaim(ctx context.Context, key string, now time.Time) (fireClaim, store.Claim, bool, error) {
 	c, err := p.store.GetClaim(ctx, key, now)
 	if errors.Is(err, store.ErrNotFound) {
-		return fireClaim{}, false, nil
+		return fireClaim{}, store.Claim{}, false, nil
 	}
 	if err != nil {
-		return fireClaim{}, false, fmt.Errorf("hooks: read fire claim: %w", err)
+		return fireClaim{}, store.Claim{}, false, fmt.Errorf("hooks: read fire claim: %w", err)
 	}
 	var fc fireClaim
 	if err := json.Unmarshal(c.Body, &fc); err != nil {
-		return fireClaim{}, false, fmt.Errorf("hooks: decode fire claim %s: %w", key, err)
+		return fireClaim{}, store.Claim{}, false, fmt.Errorf("hooks: decode fire claim %s: %w", key, err)
 	}
-	return fc, true, nil
+	return fc, c, true, nil
 }
 
 // writeClaim stores the claim; if a concurrent fire of the same taskId won
@@ -490,7 +580,7 @@ func (p *pipeline) writeClaim(ctx context.Context, key string, fc fireClaim, now
 	}
 	err = p.store.CreateClaim(ctx, store.Claim{Key: key, Body: body, CreatedAt: now, ExpiresAt: now.Add(fireClaimRetention)}, now)
 	if errors.Is(err, store.ErrConflict) {
-		winner, found, lerr := p.loadClaim(ctx, key, now)
+		winner, _, found, lerr := p.loadClaim(ctx, key, now)
 		if lerr != nil {
 			return fireClaim{}, lerr
 		}

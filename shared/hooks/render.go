@@ -94,12 +94,36 @@ func moveCreated(task map[string]any, sendAt time.Time) {
 	if !ok || sendAt.Sub(created) <= createdSlack {
 		return
 	}
-	shift := sendAt.Truncate(time.Millisecond).Sub(created)
+	shiftTaskTimes(task, sendAt.Truncate(time.Millisecond).Sub(created))
+}
+
+// shiftTaskTimes moves a task's created, deadline and expires by shift.
+func shiftTaskTimes(task map[string]any, shift time.Duration) {
 	for _, key := range []string{"created", "deadline", "expires"} {
 		if t, ok := taskTime(task[key]); ok {
 			task[key] = t.Add(shift).UTC().Format(taskTimeLayout)
 		}
 	}
+}
+
+// refreshedTask is a claimed task created at now instead, with its
+// deadline and expires moved as much and everything else as it was
+// (numbers keep their digits). ok is false for a task without an RFC 3339
+// created.
+func refreshedTask(task json.RawMessage, now time.Time) (json.RawMessage, bool) {
+	dec := json.NewDecoder(bytes.NewReader(task))
+	dec.UseNumber()
+	var obj map[string]any
+	if dec.Decode(&obj) != nil {
+		return nil, false
+	}
+	created, ok := taskTime(obj["created"])
+	if !ok {
+		return nil, false
+	}
+	shiftTaskTimes(obj, now.Truncate(time.Millisecond).Sub(created))
+	out, err := json.Marshal(obj)
+	return out, err == nil
 }
 
 func taskTime(v any) (time.Time, bool) {

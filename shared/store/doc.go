@@ -8,6 +8,6 @@
 //
 // The contract is conditional writes everywhere: a create never overwrites,
 // an update names the version it read, and a claim is written at most once
-// while it is live. None of it needs multi-item transactions, which the
+// while it is live (and replaced only by a caller naming the body it read). None of it needs multi-item transactions, which the
 // DynamoDB emulator used in tests does not provide.
 package store

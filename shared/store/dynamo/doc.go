@@ -87,6 +87,8 @@
 // DynamoDB deletes expired items lazily (often days late), so expiry is
 // enforced by the store itself: a claim is live while now < expiry, and
 // CreateClaim's condition is `attribute_not_exists(pk) OR expiry <= :now`.
+// ReplaceClaim's is `body = :old AND (attribute_not_exists(expiry) OR
+// expiry > :now)`: the claim read, still live.
 // expiresAt holds the same instant in epoch seconds, rounded up, for the
 // table's TTL, which only saves storage.
 //
