@@ -1,8 +1,8 @@
 package schemas
 
 // DropReadOnly removes from doc, in place, every property that the schema
-// id marks `"readOnly": true`, following $refs and nested objects as
-// ApplyDefaults does. What is left is what a request may send back: a GET
+// id marks `"readOnly": true`, following $refs, nested objects and the
+// objects in arrays. What is left is what a request may send back: a GET
 // reply of Hookline's settings, stripped so, is a document that PUT takes
 // and that says nothing the server decides itself. Properties the schema
 // does not describe are kept.
@@ -15,8 +15,8 @@ func (r *Registry) dropReadOnly(currentID string, schema map[string]any, doc map
 		return
 	}
 	if ref, ok := schema["$ref"].(string); ok {
-		id := resolveRef(currentID, ref)
-		r.dropReadOnly(id, r.raw[id], doc, depth+1)
+		id, target := r.resolveSchema(currentID, ref)
+		r.dropReadOnly(id, target, doc, depth+1)
 		return
 	}
 	props, _ := schema["properties"].(map[string]any)
@@ -29,8 +29,16 @@ func (r *Registry) dropReadOnly(currentID string, schema map[string]any, doc map
 			delete(doc, name)
 			continue
 		}
-		if child, ok := doc[name].(map[string]any); ok {
+		switch child := doc[name].(type) {
+		case map[string]any:
 			r.dropReadOnly(currentID, prop, child, depth+1)
+		case []any:
+			items, _ := prop["items"].(map[string]any)
+			for _, item := range child {
+				if obj, ok := item.(map[string]any); ok {
+					r.dropReadOnly(currentID, items, obj, depth+1)
+				}
+			}
 		}
 	}
 }

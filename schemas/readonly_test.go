@@ -17,7 +17,8 @@ func TestDropReadOnly(t *testing.T) {
 	var doc map[string]any
 	reply := `{"webhook":{"scheme":"github","secretCount":1,"secretFingerprints":["sha256:0123abcd"],"headers":["x-a"]},
 		"paused":{"level":"hook","reason":"maintenance","since":"2026-01-02T03:04:05Z","by":"ops"},
-		"filters":["payload.ok"],"later":{"kept":true}}`
+		"filters":["payload.ok"],"later":{"kept":true},
+		"notify":{"targets":[{"type":"webhook","url":"https://example.com/n","events":["task-failed"],"secretFingerprint":"sha256:0123abcd"}]}}`
 	if err := json.Unmarshal([]byte(reply), &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -27,6 +28,7 @@ func TestDropReadOnly(t *testing.T) {
 		"paused":  map[string]any{"reason": "maintenance"},
 		"filters": []any{"payload.ok"},
 		"later":   map[string]any{"kept": true},
+		"notify":  map[string]any{"targets": []any{map[string]any{"type": "webhook", "url": "https://example.com/n", "events": []any{"task-failed"}}}},
 	}
 	if d := cmp.Diff(want, doc); d != "" {
 		t.Errorf("(-want +got)\n%s", d)

@@ -271,6 +271,27 @@ func (r *Registry) applyDefaults(currentID string, schema map[string]any, doc ma
 	}
 }
 
+// resolveSchema resolves a $ref found in the schema currentID: a
+// whole-document reference such as "bindings.json#", or a pointer into the
+// same document such as "#/definitions/target". It returns the id of the
+// document the schema is in, for the references inside it, and the schema.
+func (r *Registry) resolveSchema(currentID, ref string) (string, map[string]any) {
+	if !strings.HasPrefix(ref, "#/") {
+		id := resolveRef(currentID, ref)
+		return id, r.raw[id]
+	}
+	base, _, _ := strings.Cut(currentID, "#")
+	base += "#"
+	var node any = r.raw[base]
+	for _, step := range strings.Split(ref[2:], "/") {
+		step = strings.ReplaceAll(strings.ReplaceAll(step, "~1", "/"), "~0", "~")
+		m, _ := node.(map[string]any)
+		node = m[step]
+	}
+	schema, _ := node.(map[string]any)
+	return base, schema
+}
+
 // resolveRef resolves a whole-document reference such as "bindings.json#"
 // against the id of the schema it appears in.
 func resolveRef(currentID, ref string) string {

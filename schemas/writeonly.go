@@ -15,21 +15,29 @@ const Redacted = "<redacted>"
 // files.
 type WriteOnlyField struct {
 	// Path leads to the property: the names of the objects on the way,
-	// then its own.
+	// with EachItem for the items of an array, then its own name.
 	Path []string
 	// Fingerprints names the sibling property in which replies show a
-	// fingerprint of each secret instead (the schema's "fingerprints"
+	// fingerprint of the secret instead (the schema's "fingerprints"
 	// keyword), or "".
 	Fingerprints string
+	// List is true for a list of secrets (a JSON array, whose
+	// fingerprints are a list too), false for one secret.
+	List bool
 }
 
+// EachItem is the step of a WriteOnlyField's Path that stands for every
+// item of an array.
+const EachItem = "[]"
+
 // WriteOnlyFields lists the write-only properties of the schema id,
-// following $refs and nested objects as DropReadOnly does, sorted by path.
+// following $refs, nested objects and the items of arrays as DropReadOnly
+// does, sorted by path.
 func (r *Registry) WriteOnlyFields(id string) []WriteOnlyField {
 	var out []WriteOnlyField
 	r.walkWriteOnly(id, r.raw[id], nil, 0, func(path []string, prop map[string]any) {
 		fps, _ := prop["fingerprints"].(string)
-		out = append(out, WriteOnlyField{Path: path, Fingerprints: fps})
+		out = append(out, WriteOnlyField{Path: path, Fingerprints: fps, List: prop["type"] == "array"})
 	})
 	sort.Slice(out, func(i, j int) bool { return joinPath(out[i].Path) < joinPath(out[j].Path) })
 	return out
@@ -47,14 +55,38 @@ func (r *Registry) RedactWriteOnly(id string, doc map[string]any) map[string]any
 }
 
 // redactAt returns doc with the value at path replaced by Redacted,
-// copying the objects on the way, and whether there was such a value.
+// copying the objects and arrays on the way, and whether there was such a
+// value.
 func redactAt(doc map[string]any, path []string) (map[string]any, bool) {
 	v, ok := doc[path[0]]
 	if !ok {
 		return doc, false
 	}
 	var next any = Redacted
-	if len(path) > 1 {
+	switch {
+	case len(path) > 2 && path[1] == EachItem:
+		items, isArray := v.([]any)
+		if !isArray {
+			return doc, false
+		}
+		var copied []any
+		for i, item := range items {
+			obj, isObject := item.(map[string]any)
+			if !isObject {
+				continue
+			}
+			if redacted, found := redactAt(obj, path[2:]); found {
+				if copied == nil {
+					copied = append([]any(nil), items...)
+				}
+				copied[i] = redacted
+			}
+		}
+		if copied == nil {
+			return doc, false
+		}
+		next = copied
+	case len(path) > 1:
 		child, isObject := v.(map[string]any)
 		if !isObject {
 			return doc, false
@@ -76,8 +108,8 @@ func (r *Registry) walkWriteOnly(currentID string, schema map[string]any, path [
 		return
 	}
 	if ref, ok := schema["$ref"].(string); ok {
-		id := resolveRef(currentID, ref)
-		r.walkWriteOnly(id, r.raw[id], path, depth+1, found)
+		id, target := r.resolveSchema(currentID, ref)
+		r.walkWriteOnly(id, target, path, depth+1, found)
 		return
 	}
 	props, _ := schema["properties"].(map[string]any)
@@ -92,6 +124,9 @@ func (r *Registry) walkWriteOnly(currentID string, schema map[string]any, path [
 			continue
 		}
 		r.walkWriteOnly(currentID, prop, here, depth+1, found)
+		if items, ok := prop["items"].(map[string]any); ok {
+			r.walkWriteOnly(currentID, items, append(here, EachItem), depth+1, found)
+		}
 	}
 }
 

@@ -12,7 +12,10 @@ func TestWriteOnlyFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []WriteOnlyField{{Path: []string{"webhook", "secrets"}, Fingerprints: "secretFingerprints"}}
+	want := []WriteOnlyField{
+		{Path: []string{"notify", "targets", EachItem, "secret"}, Fingerprints: "secretFingerprint"},
+		{Path: []string{"webhook", "secrets"}, Fingerprints: "secretFingerprints", List: true},
+	}
 	if d := cmp.Diff(want, reg.WriteOnlyFields(HookSettings)); d != "" {
 		t.Errorf("hook settings (-want +got)\n%s", d)
 	}
@@ -40,6 +43,12 @@ func TestRedactWriteOnly(t *testing.T) {
 		{"no secrets", `{"webhook":{"scheme":"bearer"}}`, `{"webhook":{"scheme":"bearer"}}`},
 		{"webhook not an object", `{"webhook":"0123456789abcdef"}`, `{"webhook":"0123456789abcdef"}`},
 		{"empty", `{}`, `{}`},
+		{"notify target secrets", `{"notify":{"targets":[{"type":"email","address":"a@example.com"},{"type":"webhook","url":"https://example.com","secret":"0123456789abcdef"},"odd"]}}`,
+			`{"notify":{"targets":[{"type":"email","address":"a@example.com"},{"type":"webhook","url":"https://example.com","secret":"<redacted>"},"odd"]}}`},
+		{"notify targets without secrets", `{"notify":{"targets":[{"type":"email","address":"a@example.com"}]}}`, `{"notify":{"targets":[{"type":"email","address":"a@example.com"}]}}`},
+		{"notify targets not a list", `{"notify":{"targets":{"secret":"0123456789abcdef"}}}`, `{"notify":{"targets":{"secret":"0123456789abcdef"}}}`},
+		{"both", `{"webhook":{"secrets":["0123456789abcdef"]},"notify":{"targets":[{"secret":"0123456789abcdef"}]}}`,
+			`{"webhook":{"secrets":"<redacted>"},"notify":{"targets":[{"secret":"<redacted>"}]}}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			in := decode(tt.in)
