@@ -128,12 +128,28 @@ func keptWarnings(ws []hooks.CheckWarning) []hooks.CheckWarning {
 func fillSecrets(f *hookFile, value func(secretRef) string) map[string]any {
 	doc, _ := decodeJSON(canonicalJSON(f.settings)).(map[string]any)
 	for _, ref := range f.secrets {
-		parent := doc
-		for _, k := range ref.field.path[:len(ref.field.path)-1] {
-			parent, _ = parent[k].(map[string]any)
+		var node any = doc
+		for _, step := range ref.slot.at[:len(ref.slot.at)-1] {
+			switch k := step.(type) {
+			case string:
+				m, _ := node.(map[string]any)
+				node = m[k]
+			case int:
+				if items, _ := node.([]any); k < len(items) {
+					node = items[k]
+				}
+			}
 		}
-		list, _ := parent[ref.field.path[len(ref.field.path)-1]].([]any)
-		if ref.index < len(list) {
+		parent, _ := node.(map[string]any)
+		if parent == nil {
+			continue
+		}
+		name := ref.slot.at[len(ref.slot.at)-1].(string)
+		if !ref.slot.field.list {
+			parent[name] = value(ref)
+			continue
+		}
+		if list, _ := parent[name].([]any); ref.index < len(list) {
 			list[ref.index] = value(ref)
 		}
 	}

@@ -142,19 +142,22 @@ func exportDoc(reg *schemas.Registry, h *liveHook, old *hookFile, withPauses boo
 	reg.DropReadOnly(schemas.HookSettings, settings)
 	if old != nil {
 		for _, field := range secretFields() {
-			key := strings.Join(field.path, ".")
-			var refs []any
-			for _, ref := range old.secrets {
-				if strings.Join(ref.field.path, ".") == key {
-					refs = append(refs, map[string]any{"fromEnv": ref.env})
+			for _, slot := range field.slots(settings) {
+				key := slot.key()
+				var refs []any
+				for _, ref := range old.secrets {
+					if ref.slot.key() == key {
+						refs = append(refs, map[string]any{"fromEnv": ref.env})
+					}
 				}
-			}
-			parent := settings
-			for _, k := range field.path[:len(field.path)-1] {
-				parent, _ = parent[k].(map[string]any)
-			}
-			if parent != nil && len(refs) > 0 && len(refs) == len(fps[key]) {
-				parent[field.path[len(field.path)-1]] = refs
+				if len(refs) == 0 || len(refs) != len(fps[key]) || !sameItems(old.settings, settings, slot.at) {
+					continue
+				}
+				if field.list {
+					slot.parent[slot.name()] = refs
+				} else {
+					slot.parent[slot.name()] = refs[0]
+				}
 			}
 		}
 	}
@@ -163,6 +166,40 @@ func exportDoc(reg *schemas.Registry, h *liveHook, old *hookFile, withPauses boo
 		doc[settingsKey] = settings
 	}
 	return doc
+}
+
+// sameItems reports whether two settings documents have the same list
+// items on the way to the secret at path: items that agree on every string
+// property both have (a notify target's type and url), so that a variable
+// the old file names for one target is not given to another one that now
+// stands at its index.
+func sameItems(old, live map[string]any, path []any) bool {
+	var a, b any = old, live
+	for _, step := range path[:len(path)-1] {
+		switch k := step.(type) {
+		case string:
+			ma, _ := a.(map[string]any)
+			mb, _ := b.(map[string]any)
+			a, b = ma[k], mb[k]
+		case int:
+			la, _ := a.([]any)
+			lb, _ := b.([]any)
+			if k >= len(la) || k >= len(lb) {
+				return false
+			}
+			a, b = la[k], lb[k]
+			ma, _ := a.(map[string]any)
+			mb, _ := b.(map[string]any)
+			for key, va := range ma {
+				sa, aIsString := va.(string)
+				sb, bIsString := mb[key].(string)
+				if aIsString && bIsString && sa != sb {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // exportPause decides what an exported file says about the pause, in

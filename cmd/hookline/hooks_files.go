@@ -26,14 +26,21 @@ import (
 // (or .yml, or .json), a hookId with slashes making nested folders. A file
 // is the hook definition as createHook takes it, plus an optional
 // `settings:` section: Hookline's per-hook settings as its settings API
-// takes them. Webhook secrets are never written in a file; each is named by
-// an environment variable read at apply time:
+// takes them. Secrets (the webhook's, a notify webhook target's) are never
+// written in a file; each is named by an environment variable read at apply
+// time:
 //
 //	settings:
 //	  webhook:
 //	    scheme: github
 //	    secrets:
 //	      - fromEnv: GITHUB_WEBHOOK_SECRET
+//	  notify:
+//	    targets:
+//	      - type: webhook
+//	        url: https://example.com/hooks
+//	        events: [task-failed]
+//	        secret: {fromEnv: NOTIFY_SECRET}
 
 // Patterns of the ids, as upstream's API declares them.
 var (
@@ -69,19 +76,23 @@ const (
 	pauseOff
 )
 
-// secretField is a write-only list of secrets in the settings: files name
-// each secret by an environment variable, and the API shows fingerprints of
-// the stored ones under fingerprints (a sibling property).
+// secretField is a write-only property of the settings: a list of secrets
+// or one secret. Files name each secret by an environment variable, and
+// the API shows fingerprints of the stored ones under fingerprints (a
+// sibling property: a list, or one fingerprint).
 type secretField struct {
+	// path leads to the property, schemas.EachItem standing for every
+	// item of a list.
 	path         []string
 	fingerprints string
+	list         bool
 }
 
 // secretFields lists the settings that hold secrets: the properties the
 // settings schema marks "writeOnly" (the ones error replies redact), each
 // with its "fingerprints" sibling. A settings section with secrets of its
-// own marks them there; TestSecretFieldsFromSchema checks each is a list
-// with fingerprints, the form files and diffs handle.
+// own marks them there; TestSecretFieldsFromSchema checks each has
+// fingerprints, the form files and diffs handle.
 var secretFields = sync.OnceValue(func() []secretField {
 	reg, err := schemas.New()
 	if err != nil {
@@ -89,7 +100,7 @@ var secretFields = sync.OnceValue(func() []secretField {
 	}
 	var out []secretField
 	for _, f := range reg.WriteOnlyFields(schemas.HookSettings) {
-		out = append(out, secretField{path: f.Path, fingerprints: f.Fingerprints})
+		out = append(out, secretField{path: f.Path, fingerprints: f.Fingerprints, list: f.List})
 	}
 	return out
 })
@@ -98,9 +109,101 @@ var secretFields = sync.OnceValue(func() []secretField {
 func secretFieldNames() string {
 	var names []string
 	for _, f := range secretFields() {
-		names = append(names, settingsKey+"."+strings.Join(f.path, "."))
+		names = append(names, settingsKey+"."+strings.ReplaceAll(strings.Join(f.path, "."), "."+schemas.EachItem, schemas.EachItem))
 	}
 	return strings.Join(names, ", ")
+}
+
+// secretSlot is one place a settings document holds a secret field: the
+// field, and the path to its property with an index for each
+// schemas.EachItem.
+type secretSlot struct {
+	field secretField
+	at    []any
+}
+
+// key names the slot, as "webhook.secrets" or "notify.targets[1].secret".
+func (s secretSlot) key() string { return pathString(s.at) }
+
+// pathString writes a path of keys and indexes as a.b[1].c.
+func pathString(at []any) string {
+	var b strings.Builder
+	for _, step := range at {
+		switch v := step.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", v)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(v)
+		}
+	}
+	return b.String()
+}
+
+// slots lists the places doc can hold the field: every object on the
+// field's path that doc has, with the property's name last (whether doc
+// sets it or not), and that object.
+func (f secretField) slots(doc map[string]any) []slotIn {
+	var out []slotIn
+	var walk func(obj map[string]any, steps []string, at []any)
+	walk = func(obj map[string]any, steps []string, at []any) {
+		if len(steps) == 1 {
+			out = append(out, slotIn{secretSlot{field: f, at: append(slices.Clone(at), steps[0])}, obj})
+			return
+		}
+		next := obj[steps[0]]
+		at = append(at, steps[0])
+		if len(steps) > 2 && steps[1] == schemas.EachItem {
+			items, _ := next.([]any)
+			for i, item := range items {
+				if o, ok := item.(map[string]any); ok {
+					walk(o, steps[2:], append(slices.Clone(at), i))
+				}
+			}
+			return
+		}
+		if o, ok := next.(map[string]any); ok {
+			walk(o, steps[1:], at)
+		}
+	}
+	if doc != nil {
+		walk(doc, f.path, nil)
+	}
+	return out
+}
+
+// slotIn is a slot and the object in a document that holds its property.
+type slotIn struct {
+	secretSlot
+	parent map[string]any
+}
+
+// name is the slot's property.
+func (s slotIn) name() string { return s.at[len(s.at)-1].(string) }
+
+// fingerprints reads the slot's fingerprints in a settings reply (none when
+// the reply shows none).
+func (s slotIn) fingerprints() []any {
+	switch v := s.parent[s.field.fingerprints].(type) {
+	case []any:
+		return slices.Clone(v)
+	case string:
+		return []any{v}
+	}
+	return []any{}
+}
+
+// showFingerprints puts fps where a reply shows the slot's fingerprints, in
+// place of the secrets.
+func (s slotIn) showFingerprints(fps []any) {
+	switch {
+	case s.field.list:
+		s.parent[s.field.fingerprints] = fps
+	case len(fps) > 0:
+		s.parent[s.field.fingerprints] = fps[0]
+	}
 }
 
 // hookFile is one hook as a file declares it.
@@ -125,12 +228,22 @@ type hookFile struct {
 	pause pauseMode
 }
 
-// secretRef is one secret named by an environment variable.
+// secretRef is one secret named by an environment variable: in slot, the
+// index-th of a list, or the slot's one secret.
 type secretRef struct {
-	field secretField
+	slot  secretSlot
 	index int
 	env   string
 	line  int
+}
+
+// name is where the secret is, for messages: webhook.secrets[0],
+// notify.targets[1].secret.
+func (r secretRef) name() string {
+	if r.slot.field.list {
+		return fmt.Sprintf("%s[%d]", r.slot.key(), r.index)
+	}
+	return r.slot.key()
 }
 
 // problem is something wrong with a file (or, as a warning, something a
@@ -520,27 +633,39 @@ func findSecrets(path string, settings *yaml.Node) ([]secretRef, []problem) {
 	var refs []secretRef
 	var problems []problem
 	allowed := map[*yaml.Node]bool{}
+	take := func(slot secretSlot, index int, item *yaml.Node) {
+		ref := secretRef{slot: slot, index: index, line: item.Line}
+		env, ok := fromEnvName(item)
+		if !ok {
+			how := "`secret: {fromEnv: VARIABLE}`"
+			if slot.field.list {
+				how = "`- fromEnv: VARIABLE`"
+			}
+			problems = append(problems, problem{File: path, Line: item.Line, Message: fmt.Sprintf(
+				"%s: secrets never live in hook files: name an environment variable that holds it, as %s", ref.name(), how)})
+			return
+		}
+		allowed[item] = true
+		if !envNamePattern.MatchString(env) {
+			problems = append(problems, problem{File: path, Line: item.Line, Message: fmt.Sprintf("fromEnv %q is not an environment variable name", env)})
+			return
+		}
+		ref.env = env
+		refs = append(refs, ref)
+	}
 	for _, field := range secretFields() {
-		list := childNode(settings, field.path...)
-		if list == nil {
-			continue
-		}
-		if list.Kind != yaml.SequenceNode {
-			continue // the schema check reports it
-		}
-		for i, item := range list.Content {
-			env, ok := fromEnvName(item)
-			if !ok {
-				problems = append(problems, problem{File: path, Line: item.Line, Message: fmt.Sprintf(
-					"%s[%d]: secrets never live in hook files: name an environment variable that holds it, as `- fromEnv: VARIABLE`", strings.Join(field.path, "."), i)})
-				continue
+		for _, slot := range field.nodeSlots(settings) {
+			node := childNode(slot.parent, slot.at[len(slot.at)-1].(string))
+			switch {
+			case node == nil:
+			case !field.list:
+				take(slot.secretSlot, 0, node)
+			case node.Kind == yaml.SequenceNode:
+				for i, item := range node.Content {
+					take(slot.secretSlot, i, item)
+				}
 			}
-			allowed[item] = true
-			if !envNamePattern.MatchString(env) {
-				problems = append(problems, problem{File: path, Line: item.Line, Message: fmt.Sprintf("fromEnv %q is not an environment variable name", env)})
-				continue
-			}
-			refs = append(refs, secretRef{field: field, index: i, env: env, line: item.Line})
+			// A list field that is not a list: the schema check reports it.
 		}
 	}
 	var walk func(n *yaml.Node)
@@ -579,6 +704,50 @@ func readPause(path string, node *yaml.Node, settings map[string]any) (pauseMode
 	}
 	return pauseLeft, []problem{{File: path, Line: line, Message: "paused: write `paused: {reason: ...}` to pause the hook, or `paused: false` to keep it running; " +
 		"without `paused`, apply leaves the hook's pause as it is"}}
+}
+
+// nodeSlots is slots over a file's settings node: the mapping nodes that
+// may hold the field.
+func (f secretField) nodeSlots(settings *yaml.Node) []nodeSlot {
+	var out []nodeSlot
+	var walk func(n *yaml.Node, steps []string, at []any)
+	walk = func(n *yaml.Node, steps []string, at []any) {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		if len(steps) == 1 {
+			out = append(out, nodeSlot{secretSlot{field: f, at: append(slices.Clone(at), steps[0])}, n})
+			return
+		}
+		next := childNode(n, steps[0])
+		if next == nil {
+			return
+		}
+		at = append(at, steps[0])
+		if len(steps) > 2 && steps[1] == schemas.EachItem {
+			if next.Kind == yaml.AliasNode {
+				next = next.Alias
+			}
+			if next.Kind == yaml.SequenceNode {
+				for i, item := range next.Content {
+					walk(item, steps[2:], append(slices.Clone(at), i))
+				}
+			}
+			return
+		}
+		walk(next, steps[1:], at)
+	}
+	walk(settings, f.path, nil)
+	return out
+}
+
+// nodeSlot is a slot and the mapping node that holds its property.
+type nodeSlot struct {
+	secretSlot
+	parent *yaml.Node
 }
 
 // fromEnvName reads a `{fromEnv: NAME}` mapping.

@@ -271,10 +271,14 @@ task:
 }
 
 // The secrets hook files name by variable are the settings schema's
-// write-only properties, each a list whose fingerprints the API shows in
-// a sibling: the one form files, diffs and exports handle.
+// write-only properties, each with a sibling where the API shows its
+// fingerprints: a list of secrets with a list of fingerprints, or one
+// secret with one fingerprint, the forms files, diffs and exports handle.
 func TestSecretFieldsFromSchema(t *testing.T) {
-	want := []secretField{{path: []string{"webhook", "secrets"}, fingerprints: "secretFingerprints"}}
+	want := []secretField{
+		{path: []string{"notify", "targets", schemas.EachItem, "secret"}, fingerprints: "secretFingerprint"},
+		{path: []string{"webhook", "secrets"}, fingerprints: "secretFingerprints", list: true},
+	}
 	if d := cmp.Diff(want, secretFields(), cmp.AllowUnexported(secretField{})); d != "" {
 		t.Errorf("(-want +got)\n%s", d)
 	}
@@ -286,18 +290,29 @@ func TestSecretFieldsFromSchema(t *testing.T) {
 		if f.fingerprints == "" {
 			t.Errorf("settings.%s is writeOnly without a \"fingerprints\" sibling: diff could not compare it", strings.Join(f.path, "."))
 		}
-		// A list of secrets: one string is refused.
+		// A list of secrets refuses one string; one secret refuses a
+		// list.
+		var value any = "0123456789abcdef0123"
+		wantErr := "Invalid type. Expected: array"
+		if !f.list {
+			value, wantErr = []any{"0123456789abcdef0123"}, "Invalid type. Expected: string"
+		}
 		doc := map[string]any{}
 		parent := doc
-		for _, k := range f.path[:len(f.path)-1] {
+		for i := 0; i < len(f.path)-1; i++ {
 			child := map[string]any{}
-			parent[k] = child
+			if i+1 < len(f.path) && f.path[i+1] == schemas.EachItem {
+				parent[f.path[i]] = []any{child}
+				i++
+			} else {
+				parent[f.path[i]] = child
+			}
 			parent = child
 		}
-		parent[f.path[len(f.path)-1]] = "0123456789abcdef0123"
+		parent[f.path[len(f.path)-1]] = value
 		var ve *schemas.ValidationError
-		if err := reg.Validate(schemas.HookSettings, doc); !errors.As(err, &ve) || !strings.Contains(err.Error(), "Invalid type. Expected: array") {
-			t.Errorf("settings.%s should be a list of secrets; a string gave %v", strings.Join(f.path, "."), err)
+		if err := reg.Validate(schemas.HookSettings, doc); !errors.As(err, &ve) || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("settings.%s: %v gave %v, want %q", strings.Join(f.path, "."), value, err, wantErr)
 		}
 	}
 }

@@ -306,33 +306,24 @@ func settingsView(reg *schemas.Registry, doc map[string]any, fingerprints map[st
 		}
 	}
 	for _, field := range secretFields() {
-		parent := view
-		for _, k := range field.path[:len(field.path)-1] {
-			parent, _ = parent[k].(map[string]any)
-		}
-		if parent == nil {
-			continue
-		}
-		last := field.path[len(field.path)-1]
-		delete(parent, last)
-		if fps, ok := fingerprints[strings.Join(field.path, ".")]; ok {
-			parent[field.fingerprints] = fps
+		for _, slot := range field.slots(view) {
+			delete(slot.parent, slot.name())
+			if fps, ok := fingerprints[slot.key()]; ok {
+				slot.showFingerprints(fps)
+			}
 		}
 	}
 	return view
 }
 
-// liveFingerprints reads the fingerprints of each secret field from a
-// settings GET reply.
+// liveFingerprints reads the fingerprints of each secret slot from a
+// settings GET reply, by slot key.
 func liveFingerprints(reply map[string]any) map[string][]any {
 	out := map[string][]any{}
 	for _, field := range secretFields() {
-		parent := reply
-		for _, k := range field.path[:len(field.path)-1] {
-			parent, _ = parent[k].(map[string]any)
+		for _, slot := range field.slots(reply) {
+			out[slot.key()] = slot.fingerprints()
 		}
-		fps, _ := parent[field.fingerprints].([]any)
-		out[strings.Join(field.path, ".")] = append([]any{}, fps...)
 	}
 	return out
 }
@@ -372,7 +363,7 @@ func makePlan(ctx context.Context, r *liveReader, files []*hookFile, opts planOp
 				continue
 			}
 			p.Warnings = append(p.Warnings, problem{File: f.path, Line: ref.line, Warning: true, Message: fmt.Sprintf(
-				"%s[%d] is not compared: the environment variable %s is not set", strings.Join(ref.field.path, "."), ref.index, ref.env)})
+				"%s is not compared: the environment variable %s is not set", ref.name(), ref.env)})
 		}
 	}
 	if len(problems) > 0 {
@@ -438,7 +429,7 @@ func unsetSecrets(files []*hookFile, getenv func(string) string) []problem {
 		for _, ref := range f.secrets {
 			if getenv(ref.env) == "" {
 				out = append(out, problem{File: f.path, Line: ref.line, Message: fmt.Sprintf(
-					"%s[%d]: the environment variable %s, which holds this secret, is not set (diff --no-secrets compares without it)", strings.Join(ref.field.path, "."), ref.index, ref.env)})
+					"%s: the environment variable %s, which holds this secret, is not set (diff --no-secrets compares without it)", ref.name(), ref.env)})
 			}
 		}
 	}
@@ -463,7 +454,7 @@ func planFile(reg *schemas.Registry, f *hookFile, h *liveHook, secretValues map[
 	desiredFPs := map[string][]any{}
 	unknown := map[string]bool{}
 	for _, ref := range f.secrets {
-		field := strings.Join(ref.field.path, ".")
+		field := ref.slot.key()
 		v, ok := secretValues[ref.env]
 		if !ok {
 			unknown[field] = true
