@@ -92,7 +92,7 @@ func New(opts Options) (*Handler, error) {
 		return nil, fmt.Errorf("console: read assets: %w", err)
 	}
 	h := &Handler{files: map[string]*file{}, hashed: map[string]string{}}
-	l := &linker{src: src, out: h, busy: map[string]bool{}}
+	l := &linker{src: src, out: h, busy: map[string]bool{}, static: map[string][]string{}}
 	for _, name := range slices.Sorted(maps.Keys(src)) {
 		if name == "index.html" {
 			continue
@@ -101,7 +101,7 @@ func New(opts Options) (*Handler, error) {
 			return nil, err
 		}
 	}
-	index, err := renderIndex(src["index.html"], h.hashed, opts)
+	index, err := renderIndex(src["index.html"], h.hashed, l.preload(entryModule), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -110,13 +110,24 @@ func New(opts Options) (*Handler, error) {
 	return h, nil
 }
 
+// entryModule is the module the index loads; the modules it imports
+// statically are the first load, and the index preloads them.
+const entryModule = "js/main.js"
+
+// importSpec is where a module names another: the specifier's offsets,
+// quotes excluded, and whether it is a dynamic import("..."), which loads
+// the module only when the code runs.
+type importSpec struct {
+	start, end int
+	dynamic    bool
+}
+
 // importSpecs finds the relative module specifiers of static imports,
 // re-exports and dynamic imports (from "./x.js", import "./x.js",
-// import("../x.js")) and returns their offsets, quotes excluded. It is a
-// plain scan: a regular expression took 20 ms of the api function's cold
-// start on these files.
-func importSpecs(js []byte) [][2]int {
-	var out [][2]int
+// import("../x.js")). It is a plain scan: a regular expression took 20 ms
+// of the api function's cold start on these files.
+func importSpecs(js []byte) []importSpec {
+	var out []importSpec
 	for i := 0; i < len(js); i++ {
 		q := js[i]
 		if q != '"' && q != '\'' {
@@ -133,7 +144,8 @@ func importSpecs(js []byte) [][2]int {
 		if bytes.ContainsAny(rest[:n], " \t\r\n") || !afterImportKeyword(js[:i]) {
 			continue
 		}
-		out = append(out, [2]int{i + 1, i + 1 + n})
+		dynamic := bytes.HasSuffix(bytes.TrimRight(js[:i], " \t\r\n"), []byte("("))
+		out = append(out, importSpec{start: i + 1, end: i + 1 + n, dynamic: dynamic})
 		i += n + 1
 	}
 	return out
@@ -167,6 +179,36 @@ type linker struct {
 	src  map[string][]byte
 	out  *Handler
 	busy map[string]bool // modules being linked, to refuse import cycles
+	// static lists the modules each module imports statically, by source
+	// name.
+	static map[string][]string
+}
+
+// preload lists the hashed URLs of entry and every module it needs before
+// it runs (its static imports, transitively), sorted: what the index
+// preloads. Modules reached only through import() load when a page asks
+// for them.
+func (l *linker) preload(entry string) []string {
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(name string) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		for _, dep := range l.static[name] {
+			walk(dep)
+		}
+	}
+	if _, ok := l.out.hashed[entry]; ok {
+		walk(entry)
+	}
+	var out []string
+	for name := range seen {
+		out = append(out, l.out.hashed[name])
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (l *linker) link(name string) (string, error) {
@@ -186,14 +228,18 @@ func (l *linker) link(name string) (string, error) {
 		var out []byte
 		last := 0
 		for _, sp := range importSpecs(data) {
-			spec := string(data[sp[0]:sp[1]])
-			u, err := l.link(path.Join(path.Dir(name), spec))
+			spec := string(data[sp.start:sp.end])
+			dep := path.Join(path.Dir(name), spec)
+			u, err := l.link(dep)
 			if err != nil {
 				return "", fmt.Errorf("console: %s imports %s: %w", name, spec, err)
 			}
-			out = append(out, data[last:sp[0]]...)
+			if !sp.dynamic && l.static != nil {
+				l.static[name] = append(l.static[name], dep)
+			}
+			out = append(out, data[last:sp.start]...)
 			out = append(out, spec[:strings.LastIndex(spec, "/")+1]+path.Base(u)...)
-			last = sp[1]
+			last = sp.end
 		}
 		data = append(out, data[last:]...)
 	}
@@ -235,14 +281,14 @@ func etagOf(data []byte) string {
 
 // placeholder is what index.html may ask for: {{asset "name"}} (the
 // hashed URL of an asset), {{modulepreload}} (a preload link for every
-// module, so that the browser fetches them in parallel instead of one
-// import level at a time), {{taskURL}} (a task's link with {taskId} to
+// module of the first load, so that the browser fetches them in parallel
+// instead of one import level at a time), {{taskURL}} (a task's link with {taskId} to
 // replace; empty when tasks cannot be shown) and {{version}}. A few
 // placeholders need no template engine, and html/template would add some
 // 400 KB to the api function.
 var placeholder = regexp.MustCompile(`\{\{(?:asset "([^"]+)"|(modulepreload|taskURL|version))\}\}`)
 
-func renderIndex(src []byte, hashed map[string]string, opts Options) ([]byte, error) {
+func renderIndex(src []byte, hashed map[string]string, modules []string, opts Options) ([]byte, error) {
 	if src == nil {
 		return nil, fmt.Errorf("console: no index.html")
 	}
@@ -253,13 +299,6 @@ func renderIndex(src []byte, hashed map[string]string, opts Options) ([]byte, er
 	case opts.LocalQueue:
 		taskURL = "../api/queue/v1/task/{taskId}"
 	}
-	var modules []string
-	for name, u := range hashed {
-		if path.Ext(name) == ".js" {
-			modules = append(modules, u)
-		}
-	}
-	slices.Sort(modules)
 	var failed error
 	out := placeholder.ReplaceAllFunc(src, func(m []byte) []byte {
 		parts := placeholder.FindSubmatch(m)
