@@ -126,6 +126,10 @@ export const api = {
   putSettings: (g, h, settings, o) => call("PUT", `${hl}/hooks/${hookPath(g, h)}/settings`, {...o, body: settings}),
   check: (g, h, req, o) => call("POST", `${hl}/hooks/${hookPath(g, h)}/check`, {...o, body: req}),
   decisions: (g, h, params, o) => call("GET", `${hl}/hooks/${hookPath(g, h)}/decisions${query(params)}`, o),
+  outcomeStatus: (g, h, o) => call("GET", `${hl}/hooks/${hookPath(g, h)}/status`, o),
+  notifications: (g, h, params, o) => call("GET", `${hl}/hooks/${hookPath(g, h)}/notifications${query(params)}`, o),
+  schedule: (g, h, params, o) => call("GET", `${hl}/hooks/${hookPath(g, h)}/schedule${query(params)}`, o),
+  backfill: (g, h, req, o) => call("POST", `${hl}/hooks/${hookPath(g, h)}/backfill`, {...o, body: req}),
   replay: (g, h, id, idempotencyKey, o) =>
     call("POST", `${hl}/hooks/${hookPath(g, h)}/decisions/${e(id)}/replay`, {...o, headers: idempotencyKey ? {"Idempotency-Key": idempotencyKey} : {}}),
 

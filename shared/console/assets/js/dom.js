@@ -99,6 +99,41 @@ export function time(iso) {
   return h("time", {datetime: d.toISOString(), title: d.toISOString()}, `${dateFmt.format(d)} (${relative(d)})`);
 }
 
+// ago is a <time> that says only how long ago (or until), with the full
+// date in its title: for dense rows.
+export function ago(iso) {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return text(iso || "—");
+  return h("time", {datetime: d.toISOString(), title: dateFmt.format(d)}, relative(d));
+}
+
+const zoneFmts = new Map();
+// zoned is a <time> showing an instant's wall-clock time in an IANA zone
+// (as a hook's schedule sees it); local is the API's own rendering of it
+// (2026-12-08T03:00:00+01:00), kept in the title and shown instead when
+// the browser does not know the zone.
+export function zoned(iso, zone, local) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return text(local || iso);
+  let fmt = zoneFmts.get(zone);
+  if (!fmt) {
+    try {
+      fmt = new Intl.DateTimeFormat(undefined, {dateStyle: "medium", timeStyle: "long", timeZone: zone});
+    } catch {
+      fmt = null;
+    }
+    zoneFmts.set(zone, fmt);
+  }
+  return h("time", {datetime: d.toISOString(), title: local || d.toISOString()}, fmt ? fmt.format(d) : local || d.toISOString());
+}
+
+// span writes a number of seconds as "1 h 2 min 5 s".
+export function span(seconds) {
+  const s = Math.round(Math.abs(seconds));
+  const parts = [[Math.floor(s / 3600), "h"], [Math.floor(s / 60) % 60, "min"], [s % 60, "s"]].filter(([n]) => n > 0);
+  return parts.length ? parts.map(([n, u]) => `${n} ${u}`).join(" ") : "0 s";
+}
+
 // badge is a short label whose colour repeats, never replaces, its text.
 export const badge = (label, kind) => h("span", {class: `badge badge-${kind || label}`}, label);
 

@@ -50,4 +50,7 @@ export const need = {
   readKillSwitch: () => "hooks:list-hooks:",
   readGroupPause: (g) => `hooks:list-hooks:${g}`,
   check: (g, h) => `hooks:get:${g}:${h}`,
+  schedule: (g, h) => `hooks:get:${g}:${h}`,
+  backfill: (g, h) => `hooks:trigger-hook:${g}/${h}`,
+  notifications: (g, h) => `hooks:list-last-fires:${g}/${h}`,
 };

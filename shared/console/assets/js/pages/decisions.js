@@ -1,61 +1,79 @@
-// What became of each fire: the tasks created (last fires, with their
-// states) and the decision log, newest first, filterable by outcome. Each
-// decision opens to its payload, context and error, with Replay where the
-// API allows it.
+// What became of each fire: the tasks created (last fires, with how each
+// ended) and the decision log, newest first, filterable by outcome and by
+// how the task ended. Each decision opens to its payload, context, error
+// and task outcome, with Replay where the API allows it.
 
 import {h, announce, codeBlock, badge, time, uid} from "../dom.js";
-import {api, taskURL} from "../api.js";
+import {api} from "../api.js";
+import {taskRef, outcomeBadge, outcomeFacts, taskStates} from "../outcomes.js";
 import {session, guard} from "../session.js";
 import {need} from "../scopes.js";
 import {showError} from "../errors.js";
 
 const outcomes = ["created", "declined", "filtered", "rejected", "paused", "render-error", "queue-error", "collapsed", "skipped", "late"];
 
+// taskFilters filter created decisions by how their task ended; "unknown"
+// is a task not resolved yet (or not heard of).
+const taskFilters = [...taskStates, "unknown"];
+
+// checkboxes builds a row of filter boxes over values, all checked, with
+// All and None; changed runs after every change.
+function checkboxes(prefix, values, shown, changed) {
+  const boxes = values.map((v) => {
+    const box = h("input", {type: "checkbox", id: `${prefix}-${v}`, value: v, checked: true});
+    box.addEventListener("change", () => {
+      if (box.checked) shown.add(v);
+      else shown.delete(v);
+      changed();
+    });
+    return h("span", {class: "check"}, box, h("label", {for: `${prefix}-${v}`}, v));
+  });
+  const setAll = (on) => {
+    for (const v of values) {
+      document.getElementById(`${prefix}-${v}`).checked = on;
+      if (on) shown.add(v);
+      else shown.delete(v);
+    }
+    changed();
+  };
+  return [boxes,
+    h("button", {type: "button", class: "secondary small", onclick: () => setAll(true)}, "All"),
+    h("button", {type: "button", class: "secondary small", onclick: () => setAll(false)}, "None")];
+}
+
 export async function render(panel, g, id, {signal}) {
   const shown = new Set(outcomes);
-  const boxes = outcomes.map((o) => {
-    const box = h("input", {type: "checkbox", id: `outcome-${o}`, value: o, checked: true});
-    box.addEventListener("change", () => {
-      if (box.checked) shown.add(o);
-      else shown.delete(o);
-      applyFilter();
-    });
-    return h("span", {class: "check"}, box, h("label", {for: `outcome-${o}`}, o));
-  });
-  const all = h("button", {type: "button", class: "secondary small", onclick: () => setAll(true)}, "All");
-  const none = h("button", {type: "button", class: "secondary small", onclick: () => setAll(false)}, "None");
-  const setAll = (on) => {
-    for (const o of outcomes) {
-      document.getElementById(`outcome-${o}`).checked = on;
-      if (on) shown.add(o);
-      else shown.delete(o);
-    }
-    applyFilter();
-  };
+  const tasksShown = new Set(taskFilters);
   const timeline = h("ol", {class: "timeline", id: "decision-list"});
   const count = h("p", {class: "count", id: "decision-count", role: "status"});
   const more = h("button", {type: "button", class: "secondary", id: "more-decisions", hidden: true}, "Load older decisions");
   const refresh = h("button", {type: "button", class: "secondary", id: "refresh-decisions"}, "Refresh");
   const logSlot = h("div");
   const firesSlot = h("div", {id: "last-fires"}, h("p", null, "Loading…"));
-  panel.replaceChildren(
-    h("section", {"aria-labelledby": "fires-h"}, h("h2", {id: "fires-h"}, "Last fires"), firesSlot),
-    h("section", {"aria-labelledby": "log-h"},
-      h("div", {class: "page-head"}, h("h2", {id: "log-h"}, "Decision log"), refresh),
-      h("fieldset", {class: "filters"}, h("legend", null, "Show outcomes"), boxes, all, none),
-      count, logSlot, timeline, more));
 
   let decisions = [];
   let token = null;
   const applyFilter = () => {
     let n = 0;
     for (const li of timeline.children) {
-      const hit = shown.has(li.dataset.outcome) || (li.dataset.late === "true" && shown.has("late"));
+      const byOutcome = shown.has(li.dataset.outcome) || (li.dataset.late === "true" && shown.has("late"));
+      // The task filter narrows created decisions only: others made no task.
+      const byTask = li.dataset.outcome !== "created" || tasksShown.has(li.dataset.taskState);
+      const hit = byOutcome && byTask;
       li.hidden = !hit;
       n += hit ? 1 : 0;
     }
     count.textContent = `${n} of ${decisions.length} decision${decisions.length === 1 ? "" : "s"} shown${token ? " (older ones not loaded yet)" : ""}`;
   };
+  panel.replaceChildren(
+    h("section", {"aria-labelledby": "fires-h"}, h("h2", {id: "fires-h"}, "Last fires"), firesSlot),
+    h("section", {"aria-labelledby": "log-h"},
+      h("div", {class: "page-head"}, h("h2", {id: "log-h"}, "Decision log"), refresh),
+      h("fieldset", {class: "filters"}, h("legend", null, "Show outcomes"), checkboxes("outcome", outcomes, shown, applyFilter)),
+      h("fieldset", {class: "filters", id: "task-filters"}, h("legend", null, "Of created tasks, show those that ended"),
+        checkboxes("task", taskFilters, tasksShown, applyFilter)),
+      count, logSlot, timeline, more));
+
   const load = async (reset) => {
     if (reset) {
       decisions = [];
@@ -79,36 +97,50 @@ export async function render(panel, g, id, {signal}) {
       showError(logSlot, err, "Reading the decision log");
     }
   };
+  // The last fires show each task's outcome with its reason and time where
+  // a loaded decision of the same task has them (listLastFires keeps
+  // upstream's schema: the state only).
+  const outcomeOf = (taskId) => decisions.find((d) => d.taskId === taskId && d.task)?.task;
   more.addEventListener("click", () => load(false));
+  const both = async () => {
+    const fires = loadFires(g, id, signal);
+    await load(true);
+    await showFires(firesSlot, await fires, outcomeOf);
+  };
   refresh.addEventListener("click", async () => {
-    await Promise.all([load(true), loadFires(g, id, firesSlot, signal)]);
+    await both();
     announce("Decision log refreshed");
   });
-  await Promise.all([load(true), loadFires(g, id, firesSlot, signal)]);
+  await both();
 }
 
-async function loadFires(g, id, slot, signal) {
-  try {
-    const r = await api.lastFires(g, id, {limit: 20}, {signal});
-    if (r.lastFires.length === 0) {
-      slot.replaceChildren(h("p", null, "No task has been created yet."));
-      return;
-    }
-    slot.replaceChildren(h("table", {class: "plain-table"},
-      h("thead", null, h("tr", null, ["Time", "Result", "Task", "Task state", "Fired by", "Error"].map((c) => h("th", {scope: "col"}, c)))),
-      h("tbody", null, r.lastFires.map((f) => {
-        const link = f.taskId && taskURL(f.taskId);
-        return h("tr", null,
-          h("td", null, time(f.taskCreateTime)),
-          h("td", null, badge(f.result === "success" ? "created" : "error", f.result === "success" ? "created" : "queue-error")),
-          h("td", null, f.taskId ? (link ? h("a", {href: link, class: "task"}, f.taskId) : h("code", null, f.taskId)) : "—"),
-          h("td", null, f.taskState || "—"),
-          h("td", null, f.firedBy),
-          h("td", null, f.error ? h("code", null, f.error) : ""));
-      }))));
-  } catch (err) {
+// loadFires reads the newest fire records, or the error that stopped it.
+function loadFires(g, id, signal) {
+  return api.lastFires(g, id, {limit: 20}, {signal}).then((r) => ({fires: r.lastFires}), (err) => ({err}));
+}
+
+function showFires(slot, {fires, err}, outcomeOf) {
+  if (err) {
     showError(slot, err, "Reading the last fires");
+    return;
   }
+  if (fires.length === 0) {
+    slot.replaceChildren(h("p", null, "No task has been created yet."));
+    return;
+  }
+  slot.replaceChildren(h("table", {class: "plain-table", id: "last-fires-table"},
+    h("thead", null, h("tr", null, ["Time", "Result", "Task", "Task outcome", "Fired by", "Error"].map((c) => h("th", {scope: "col"}, c)))),
+    h("tbody", null, fires.map((f) => {
+      const known = taskStates.includes(f.taskState);
+      const task = known ? outcomeOf(f.taskId) || {state: f.taskState} : null;
+      return h("tr", {dataset: {taskId: f.taskId || "", taskState: f.taskState || ""}},
+        h("td", null, time(f.taskCreateTime)),
+        h("td", null, badge(f.result === "success" ? "created" : "error", f.result === "success" ? "created" : "queue-error")),
+        h("td", null, taskRef(f.taskId) || "—"),
+        h("td", null, task ? outcomeBadge(task) : f.taskState ? h("span", {class: "task-state"}, f.taskState) : "—"),
+        h("td", null, f.firedBy),
+        h("td", null, f.error ? h("code", null, f.error) : ""));
+    }))));
 }
 
 // replayable is what the API allows: a schedule's decision, or one whose
@@ -116,7 +148,6 @@ async function loadFires(g, id, slot, signal) {
 const replayable = (d) => d.firedBy === "schedule" || (!d.payloadOmitted && d.payload !== undefined);
 
 function decisionItem(g, id, d, onReplay) {
-  const link = d.taskId && taskURL(d.taskId);
   const facts = [];
   const fact = (label, value) => {
     if (value !== undefined && value !== null && value !== "") facts.push(h("dt", null, label), h("dd", null, value));
@@ -124,7 +155,8 @@ function decisionItem(g, id, d, onReplay) {
   fact("Decision", h("code", null, d.decisionId));
   fact("Fired by", d.firedBy);
   fact("Caller", d.clientId);
-  fact("Task", d.taskId ? (link ? h("a", {href: link, class: "task"}, d.taskId) : h("code", null, d.taskId)) : null);
+  fact("Task", taskRef(d.taskId));
+  fact("Webhook", d.webhookScheme ? (d.webhookScheme === "token" ? "the trigger token route" : `signed webhook route, scheme ${d.webhookScheme}`) : null);
   fact("Why", d.reason);
   fact("Filter", d.filter ? h("code", null, d.filter) : null);
   if (d.pause) fact("Pause", `${d.pause.level}: ${d.pause.reason} (by ${d.pause.by || "unknown"}, since ${new Date(d.pause.since).toLocaleString()})`);
@@ -140,6 +172,8 @@ function decisionItem(g, id, d, onReplay) {
   fact("Replay of", d.replayOf ? h("code", null, d.replayOf) : null);
   if (d.willRetry) fact("Retry", "the same task will be sent again");
   const body = [h("dl", {class: "facts"}, facts)];
+  if (d.task) body.push(h("h4", null, "Task outcome"), h("dl", {class: "facts task-facts"}, outcomeFacts(d.task)));
+  else if (d.outcome === "created") body.push(h("p", {class: "hint"}, "The task's outcome is not known yet: it is still running, or Hookline has not heard."));
   if (d.error) body.push(h("h4", null, "Error"), codeBlock(d.error, "Error"));
   if (d.payloadOmitted) body.push(h("p", {class: "hint"}, "The payload was not kept (over 256 KiB, or not JSON)."));
   else if (d.payload !== undefined) body.push(h("h4", null, "Payload"), codeBlock(d.payload, "Payload"));
@@ -164,9 +198,13 @@ function decisionItem(g, id, d, onReplay) {
     });
     body.push(h("div", {class: "actions"}, btn, note), result);
   }
-  return h("li", {dataset: {outcome: d.outcome, late: String(!!d.late), decision: d.decisionId}, class: `decision outcome-${d.outcome}`},
+  const taskState = d.task?.state || "unknown";
+  return h("li", {dataset: {outcome: d.outcome, late: String(!!d.late), decision: d.decisionId, taskState, backfill: String(!!d.backfill)},
+    class: `decision outcome-${d.outcome}`},
     h("details", null,
-      h("summary", null, time(d.time), " ", badge(d.outcome), d.late ? [" ", badge("late")] : null, ` ${d.firedBy}`,
-        d.taskId ? [" → ", h("code", null, d.taskId)] : null, d.reason ? h("span", {class: "why"}, ` — ${d.reason}`) : null),
+      h("summary", null, time(d.time), " ", badge(d.outcome), d.late ? [" ", badge("late")] : null, d.backfill ? [" ", badge("backfill")] : null,
+        ` ${d.firedBy}`, d.taskId ? [" → ", h("code", null, d.taskId)] : null,
+        d.task ? [" ", outcomeBadge(d.task)] : null,
+        d.reason ? h("span", {class: "why"}, ` — ${d.reason}`) : null),
       h("div", {class: "decision-body"}, body)));
 }

@@ -1,10 +1,12 @@
 // The hook list: every group and hook the caller may list, searchable, with
-// each hook's last fire, next scheduled date and pause. Rows render at
+// each hook's last fire (and how its task ended), next scheduled date and
+// pause. Rows render at
 // once from the definitions; the status columns load as rows scroll into
 // view, a few requests at a time.
 
-import {h, time, badge, debounce, hookHref} from "../dom.js";
-import {api, taskURL, limiter} from "../api.js";
+import {h, time, ago, badge, debounce, hookHref} from "../dom.js";
+import {api, limiter} from "../api.js";
+import {taskRef, outcomeBadge} from "../outcomes.js";
 import {session} from "../session.js";
 import {need, mayHoldPrefix} from "../scopes.js";
 import {showError} from "../errors.js";
@@ -117,7 +119,7 @@ function hookRow(g, def) {
       h("span", {role: "rowheader"}, h("a")),
       h("span", {role: "cell"}),
       h("span", {role: "cell", class: "last-fire"}, h("span", {class: "pending"}, "…")),
-      h("span", {role: "cell", class: "next-fire"}),
+      h("span", {role: "cell", class: "next-fire"}, h("span", {class: "pending"}, "…")),
       h("span", {role: "cell", class: "state"}, h("span", {class: "pending"}, "…")));
   }
   const id = def.hookId;
@@ -127,12 +129,10 @@ function hookRow(g, def) {
   tr.dataset.search = `${g}/${id} ${name} ${owner}`.toLowerCase();
   tr.dataset.group = g;
   tr.dataset.hook = id;
-  const [th, nameCell, , next] = tr.children;
+  const [th, nameCell] = tr.children;
   th.firstChild.href = hookHref(g, id);
   th.firstChild.textContent = id;
   nameCell.textContent = name;
-  if (def.schedule?.length) next.append(h("span", {class: "pending"}, "…"));
-  else next.textContent = "not scheduled";
   return tr;
 }
 
@@ -142,26 +142,28 @@ async function loadStatus(tr, signal) {
   const [lastCell, nextCell, stateCell] = [tr.querySelector(".last-fire"), tr.querySelector(".next-fire"), tr.querySelector(".state")];
   const noScope = (cell, expr) => cell.replaceChildren(h("span", {class: "hint", title: `Needs ${session.missing(expr).join(", ")}`}, "—"));
   const jobs = [];
-  if (session.can(need.lastFires(g, id))) {
-    jobs.push(api.lastFires(g, id, {limit: 1}, {signal}).then((r) => {
-      const f = r.lastFires[0];
-      if (!f) {
+  // One call per row for both columns: the status extension reads the
+  // last fire and its task's outcome from Hookline's own record (no call
+  // to the queue), and the next fire with the schedule settings applied.
+  if (session.can(need.status(g, id))) {
+    jobs.push(api.outcomeStatus(g, id, {signal}).then((st) => {
+      const lf = st.lastFire || {};
+      if (lf.result === "success") {
+        lastCell.replaceChildren(badge("created"), " ", ago(lf.time), " ", taskRef(lf.taskId), " ", outcomeBadge(lf.task));
+      } else if (lf.result === "error") {
+        lastCell.replaceChildren(badge("error", "queue-error"), " ", ago(lf.time), " ",
+          h("span", {class: "hint"}, lf.error?.message || JSON.stringify(lf.error)));
+      } else {
         lastCell.replaceChildren(h("span", {class: "hint"}, "never fired"));
-        return;
       }
-      const link = f.taskId && taskURL(f.taskId);
-      lastCell.replaceChildren(badge(f.result === "success" ? "created" : "error", f.result === "success" ? "created" : "queue-error"), " ",
-        time(f.taskCreateTime), " ",
-        f.taskId ? (link ? h("a", {href: link, class: "task"}, f.taskId) : h("code", null, f.taskId)) : null,
-        f.taskState ? h("span", {class: `task-state state-${f.taskState}`}, ` ${f.taskState}`) : null);
-    }, () => lastCell.replaceChildren("?")));
-  } else noScope(lastCell, need.lastFires(g, id));
-  if (nextCell.querySelector(".pending")) {
-    if (session.can(need.status(g, id))) {
-      jobs.push(api.status(g, id, {signal}).then((st) => {
-        nextCell.replaceChildren(st.nextScheduledDate ? time(st.nextScheduledDate) : h("span", {class: "hint"}, "none"));
-      }, () => nextCell.replaceChildren("?")));
-    } else noScope(nextCell, need.status(g, id));
+      nextCell.replaceChildren(st.nextScheduledDate ? time(st.nextScheduledDate) : h("span", {class: "hint"}, "not scheduled"));
+    }, () => {
+      lastCell.replaceChildren("?");
+      nextCell.replaceChildren("?");
+    }));
+  } else {
+    noScope(lastCell, need.status(g, id));
+    noScope(nextCell, need.status(g, id));
   }
   if (session.can(need.getHook(g, id))) {
     jobs.push(api.getPause({hookGroupId: g, hookId: id}, {signal}).then((st) => {

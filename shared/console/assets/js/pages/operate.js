@@ -1,8 +1,8 @@
 // Operating hooks: pauses at every level (a hook, a group, everything with
 // the kill switch), each with a required reason; a hook's filters, each
-// tried against a sample payload through the check API as you type; and
-// its webhook settings, where secrets go in and only their fingerprints
-// come out.
+// tried against a sample payload through the check API as you type; its
+// webhook settings, where secrets go in and only their fingerprints come
+// out; and the cap on its history.
 
 import {h, field, announce, badge, time, copyButton, debounce, uid} from "../dom.js";
 import {api} from "../api.js";
@@ -10,6 +10,7 @@ import {session, guard} from "../session.js";
 import {need} from "../scopes.js";
 import {showError} from "../errors.js";
 import {parse} from "../json.js";
+import {saveSettings, showProblems, clearProblems} from "../settings.js";
 
 const pauseChanged = () => document.dispatchEvent(new Event("hookline:pause-changed"));
 
@@ -108,21 +109,12 @@ export async function renderHook(panel, g, id, {signal}) {
     showError(settingsSlot, err, "Reading the settings");
     return;
   }
-  // A settings PUT replaces the whole document: each editor sends its own
-  // part over what was read last (the GET reply may be sent back as is:
-  // omitted secrets are kept, read-only parts ignored). The pause is read
-  // again first, so saving filters never undoes a pause set meanwhile.
   const putSettings = async (change) => {
-    const current = await api.settings(g, id);
-    const next = {...current, ...change};
-    if (next.webhook && !change.webhook) {
-      const {secretCount, secretFingerprints, ...rest} = next.webhook;
-      next.webhook = rest;
-    }
-    settings = await api.putSettings(g, id, next);
+    settings = await saveSettings(g, id, change);
     return settings;
   };
-  settingsSlot.replaceChildren(filtersEditor(g, id, settings, putSettings, signal), webhookEditor(g, id, settings, putSettings));
+  settingsSlot.replaceChildren(filtersEditor(g, id, settings, putSettings, signal), webhookEditor(g, id, settings, putSettings),
+    historyEditor(g, id, settings, putSettings));
 }
 
 // filtersEditor edits the JSON-e filters, evaluating each against a sample
@@ -318,4 +310,34 @@ function webhookEditor(g, id, settings, putSettings) {
   });
   return h("section", {class: "card", "aria-labelledby": "webhook-h"}, h("h2", {id: "webhook-h"}, "Webhook"),
     h("p", null, "Deliveries to the URL below fire this hook, authenticated as the scheme says."), form);
+}
+
+// historyEditor sets the hook's own cap on its history, below the
+// service's: at most this many fire records and as many decisions.
+function historyEditor(g, id, settings, putSettings) {
+  const max = h("input", {id: "history-max", type: "number", min: "1", max: "1000000", placeholder: "the service's cap"});
+  max.value = settings.history?.maxRecords ?? "";
+  const row = field("Keep at most this many fire records and decisions", max,
+    "Empty: the service's cap (HOOKLINE_HISTORY_MAX_PER_HOOK, 10,000 by default). Past the cap, each new record deletes the oldest.");
+  const saveBtn = h("button", {type: "submit", id: "save-history"}, "Save history cap");
+  const note = guard(saveBtn, need.updateSettings(g, id));
+  const out = h("div");
+  const rows = new Map([["history", row]]);
+  const form = h("form", {novalidate: true, id: "history-form"}, row, h("div", {class: "actions"}, saveBtn, note), out);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearProblems(rows);
+    saveBtn.disabled = true;
+    try {
+      const saved = await putSettings({history: max.value === "" ? undefined : {maxRecords: Number(max.value)}});
+      max.value = saved.history?.maxRecords ?? "";
+      out.replaceChildren(h("p", {class: "success", role: "status"}, saved.history ? `Saved: at most ${saved.history.maxRecords} records.` : "Saved: the service's cap applies."));
+      announce("History cap saved");
+    } catch (err) {
+      showProblems(out, err, "Saving the history cap", rows);
+    } finally {
+      saveBtn.disabled = false;
+    }
+  });
+  return h("section", {class: "card", "aria-labelledby": "history-h"}, h("h2", {id: "history-h"}, "History"), form);
 }
