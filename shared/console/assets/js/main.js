@@ -20,7 +20,7 @@ const routes = [
   {re: /^\/?$/, page: (main, m, ctx) => list.render(main, ctx), rebuild: true, nav: "hooks"},
   {re: /^\/new(?:\/([^/]+))?$/, page: (main, m, ctx) => editor.renderNew(main, m[1] ? decodeURIComponent(m[1]) : "", ctx), nav: "hooks"},
   {
-    re: /^\/hooks\/([^/]+)\/([^/]+)(?:\/(edit|fire|decisions|operate))?$/,
+    re: /^\/hooks\/([^/]+)\/([^/]+)(?:\/(edit|fire|decisions|schedule|notify|operate))?$/,
     page: (main, m, ctx) => hook.render(main, decodeURIComponent(m[1]), decodeURIComponent(m[2]), m[3] || "", ctx),
     rebuild: (m) => !m[3] || m[3] === "decisions", nav: "hooks",
   },

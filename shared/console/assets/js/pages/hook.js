@@ -1,8 +1,10 @@
 // A hook's pages: the overview (definition, schedule, bindings, status),
-// and the tabs that edit, fire, inspect and operate it.
+// and the tabs that edit, fire, inspect, schedule, notify and operate it.
+// The schedule and notify tabs are modules of their own, loaded when
+// first shown, so the first load does not carry them.
 
 import {h, time, badge, codeBlock, hookHref} from "../dom.js";
-import {api, taskURL} from "../api.js";
+import {api} from "../api.js";
 import {session} from "../session.js";
 import {need} from "../scopes.js";
 import {showError} from "../errors.js";
@@ -10,12 +12,15 @@ import * as editor from "./editor.js";
 import * as fire from "./fire.js";
 import * as decisions from "./decisions.js";
 import * as operate from "./operate.js";
+import {taskRef, outcomeBadge} from "../outcomes.js";
 
 const tabs = [
   ["", "Overview"],
   ["edit", "Edit"],
   ["fire", "Fire"],
   ["decisions", "Decisions"],
+  ["schedule", "Schedule"],
+  ["notify", "Notify"],
   ["operate", "Operate"],
 ];
 
@@ -33,6 +38,8 @@ export async function render(main, g, id, tab, ctx) {
     case "fire": return fire.render(panel, g, id, ctx);
     case "decisions": return decisions.render(panel, g, id, ctx);
     case "operate": return operate.renderHook(panel, g, id, ctx);
+    case "schedule": return (await import("./schedule.js")).render(panel, g, id, ctx);
+    case "notify": return (await import("./notify.js")).render(panel, g, id, ctx);
     default: return overview(panel, g, id, ctx);
   }
 }
@@ -46,8 +53,9 @@ async function overview(panel, g, id, {signal}) {
     return;
   }
   const md = def.metadata || {};
-  const statusSlot = h("dd", null, "…");
-  const nextSlot = h("dd", null, def.schedule?.length ? "…" : "not scheduled");
+  const statusSlot = h("dd", {id: "last-fire"}, "…");
+  const outcomeSlot = h("dd", {id: "last-outcome"}, "…");
+  const nextSlot = h("div", {id: "next-fires"}, h("p", {class: "loading"}, "…"));
   const pauseSlot = h("span");
   panel.replaceChildren(
     h("p", {class: "lead"}, md.name || id, " ", pauseSlot),
@@ -56,10 +64,12 @@ async function overview(panel, g, id, {signal}) {
       h("dt", null, "Owner"), h("dd", null, md.owner || "—"),
       h("dt", null, "Email on error"), h("dd", null, md.emailOnError ? "yes" : "no"),
       h("dt", null, "Last fire"), statusSlot,
+      h("dt", null, "Last known outcome"), outcomeSlot,
       h("dt", null, "Schedule"), h("dd", null, def.schedule?.length
         ? h("ul", {class: "plain"}, def.schedule.map((s) => h("li", null, h("code", null, s))))
-        : "none"),
-      h("dt", null, "Next times"), nextSlot),
+        : "none in the definition")),
+    h("div", {class: "page-head"}, h("h2", null, "Next fires"), h("a", {href: hookHref(g, id, "schedule")}, "Schedule settings and backfill")),
+    nextSlot,
     h("h2", null, "Bindings"),
     def.bindings?.length
       ? h("table", {class: "plain-table"}, h("thead", null, h("tr", null, h("th", {scope: "col"}, "Exchange"), h("th", {scope: "col"}, "Routing key pattern"))),
@@ -71,30 +81,34 @@ async function overview(panel, g, id, {signal}) {
     codeBlock(def.task, "Task template"));
 
   if (session.can(need.status(g, id))) {
-    api.status(g, id, {signal}).then((st) => {
+    api.outcomeStatus(g, id, {signal}).then((st) => {
       const lf = st.lastFire || {};
       if (lf.result === "success") {
-        const link = taskURL(lf.taskId);
-        statusSlot.replaceChildren(badge("created"), " ", time(lf.time), " ", link ? h("a", {href: link, class: "task"}, lf.taskId) : h("code", null, lf.taskId));
+        statusSlot.replaceChildren(badge("created"), " ", time(lf.time), " ", taskRef(lf.taskId), " ", outcomeBadge(lf.task));
       } else if (lf.result === "error") {
         statusSlot.replaceChildren(badge("error", "queue-error"), " ", time(lf.time), " ", h("code", null, lf.error?.message || JSON.stringify(lf.error)));
       } else {
         statusSlot.replaceChildren("never fired");
       }
-    }, (err) => statusSlot.replaceChildren(`unknown (${err.code || err.message})`));
+      const lo = st.lastOutcome;
+      outcomeSlot.replaceChildren(lo
+        ? h("span", null, outcomeBadge(lo.task), " ", taskRef(lo.taskId), ` fired by ${lo.firedBy} `, time(lo.time))
+        : "none known yet");
+    }, (err) => {
+      statusSlot.replaceChildren(`unknown (${err.code || err.message})`);
+      outcomeSlot.replaceChildren("unknown");
+    });
   } else {
-    statusSlot.replaceChildren(h("span", {class: "hint"}, `Needs ${session.missing(need.status(g, id)).join(", ")}`));
+    const note = h("span", {class: "hint"}, `Needs ${session.missing(need.status(g, id)).join(", ")}`);
+    statusSlot.replaceChildren(note);
+    outcomeSlot.replaceChildren(note.cloneNode(true));
   }
-  if (def.schedule?.length) {
-    if (session.can(need.check(g, id))) {
-      api.check(g, id, {firedBy: "schedule"}, {signal}).then((rep) => {
-        nextSlot.replaceChildren(rep.nextScheduledDates.length
-          ? h("ol", {class: "plain"}, rep.nextScheduledDates.map((d) => h("li", null, time(d))))
-          : "none");
-      }, (err) => nextSlot.replaceChildren(`unknown (${err.code || err.message})`));
-    } else {
-      nextSlot.replaceChildren(h("span", {class: "hint"}, `Needs ${session.missing(need.check(g, id)).join(", ")}`));
-    }
+  if (session.can(need.schedule(g, id))) {
+    Promise.all([import("./schedule.js"), api.schedule(g, id, {count: 5}, {signal})]).then(([schedule, listing]) => {
+      nextSlot.replaceChildren(schedule.listingView(listing));
+    }, (err) => showError(nextSlot, err, "Reading the schedule"));
+  } else {
+    nextSlot.replaceChildren(h("p", {class: "hint"}, `Needs ${session.missing(need.schedule(g, id)).join(", ")}`));
   }
   if (session.can(need.getHook(g, id))) {
     api.getPause({hookGroupId: g, hookId: id}, {signal}).then((st) => {
