@@ -18,7 +18,7 @@ const moduleChecks = `(async () => {
   const mod = async (name) => import([...document.querySelectorAll('link[rel="modulepreload"]')].map((l) => l.href)
     .find((u) => new RegExp("/js/" + name + "\\.[0-9a-f]{12}\\.js$").test(u)));
   const json = await mod("json"), diff = await mod("diff"), scopes = await mod("scopes"),
-    form = await mod("schemaform"), api = await mod("api");
+    form = await mod("schemaform"), api = await mod("api"), settings = await mod("settings"), dom = await mod("dom");
   const fails = [];
   const eq = (what, got, want) => {
     if (JSON.stringify(got) !== JSON.stringify(want)) fails.push(what + ": got " + JSON.stringify(got) + ", want " + JSON.stringify(want));
@@ -54,6 +54,17 @@ const moduleChecks = `(async () => {
   eq("one scope", e403("Client ID x does not have sufficient scopes and is missing the following scopes:\n\n` + "```" + `\nhooks:get:g:h\n` + "```" + `\n\nThis request").missingScopes, ["hooks:get:g:h"]);
   eq("expression", e403("Client ID x does not have sufficient scopes and is missing the following scopes:\n\n` + "```" + `\n{\n  \"AllOf\": [\n    \"a\",\n    \"b\"\n  ]\n}\n` + "```" + `\n").missingScopes, ["a", "b"]);
   eq("anonymous", e403("This request requires Taskcluster credentials that satisfy the following scope expression:\n\n` + "```" + `\nhooks:list-hooks:\n` + "```" + `").missingScopes, ["hooks:list-hooks:"]);
+
+  // A refused settings save names the fields to mark: every line of a
+  // schema error, or the path an InputError starts with.
+  const e400 = (code, m) => new api.ApiError(400, code, m + "\n\n---\n\n* method:     updateHookSettings");
+  eq("schema problems", settings.problemsOf(e400("InputValidationError", "Schema validation error:\n * schedule.maxCatchUp: Must be less than or equal to 1000\n * notify.targets.1.events: Array must have at least 1 items\n"))
+    .map((p) => p.path), ["schedule.maxCatchUp", "notify.targets.1.events"]);
+  eq("input error path", settings.problemsOf(e400("InputError", "schedule.cron[0]: expected the standard 5 fields")), [{path: "schedule.cron.0", message: "schedule.cron[0]: expected the standard 5 fields", short: "expected the standard 5 fields"}]);
+  eq("input error with a value", settings.problemsOf(e400("InputError", 'schedule.timeZone "X" is not an IANA time zone name'))[0].short, '"X" is not an IANA time zone name');
+  eq("input error without a path", settings.problemsOf(e400("InputError", "42 is not a name")).map((p) => p.path), [""]);
+  eq("not a field problem", settings.problemsOf(new api.ApiError(403, "InsufficientScopes", "no")), []);
+  eq("span", [dom.span(0), dom.span(55), dom.span(400), dom.span(3725)], ["0 s", "55 s", "6 min 40 s", "1 h 2 min 5 s"]);
 
   // A form from a schema: nested object, array of objects, enum, number,
   // and a oneOf left to JSON.

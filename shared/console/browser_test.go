@@ -99,10 +99,9 @@ func TestBrowser_Scenario(t *testing.T) {
 	b.do("save again", chromedp.Click(chromedp.ID("save-hook")))
 	b.waitJS("hook page", `location.hash === "#/hooks/ci/build"`)
 	b.waitText("overview", "main h1", "build")
-	b.waitJS("next times listed", `document.querySelectorAll("main .facts ol li time").length === 5`)
+	b.waitJS("next fires listed", `document.querySelectorAll("#next-fires #schedule-listing tbody tr[data-kind=fire]").length === 5`)
 	b.waitJS("focus moves to the page heading", `document.activeElement?.tagName === "H1"`)
 	b.checkLabels("hook")
-	b.screenshot("hook")
 
 	// Update it: the change is shown before it is saved.
 	b.do("edit tab", chromedp.Click(chromedp.CSS(`a[href="#/hooks/ci/build/edit"]`)))
@@ -523,5 +522,302 @@ func TestBrowser_ThousandHooks(t *testing.T) {
 	b.waitText("count", "#hook-count", "10 of 1000 hooks match")
 	if os.Getenv("HOOKLINE_SCREENSHOTS") != "" {
 		b.screenshot("search")
+	}
+}
+
+// nightlyHook fires daily at 03:00 (in UTC until its settings give a
+// zone), and on demand; its tasks go to proj/builder, where the test plays
+// the worker.
+const nightlyHook = `{
+  "metadata": {"name": "Nightly", "description": "Builds every night", "owner": "ci@example.com", "emailOnError": false},
+  "schedule": ["0 0 3 * * *"],
+  "triggerSchema": {"type": "object"},
+  "task": {
+    "provisionerId": "proj", "workerType": "builder",
+    "payload": {"firedBy": {"$eval": "firedBy"}},
+    "metadata": {"name": "nightly", "description": "the nightly build", "owner": "ci@example.com", "source": "https://example.com/ci"}
+  }
+}`
+
+// TestBrowser_ScheduleOutcomesNotify walks what came after the first
+// console: the schedule settings (an error from the schema and one from
+// the server's checks shown at their fields, then a time zone, a jitter
+// and an exclusion, seen in the listing), a backfill confirmed and
+// continued, notify targets saved with a webhook secret seen only as its
+// fingerprint, tasks resolved through the local queue's worker endpoints
+// (failed, exception, completed) shown as outcomes in the last fires, the
+// timeline and its filters, the notifications those outcomes sent, and
+// the hook list's last fire with its task's outcome.
+func TestBrowser_ScheduleOutcomesNotify(t *testing.T) {
+	s := startServe(t, nil)
+	var created map[string]any
+	if status := s.call(t, s.root, "PUT", "/api/hooks/v1/hooks/ci/nightly", jsonBody(t, nightlyHook), &created); status != 200 {
+		t.Fatalf("create: %d %v", status, created)
+	}
+	b := newBrowser(t)
+	creds := fmt.Sprintf(`{"clientId":"root","accessToken":%q}`, s.root.AccessToken)
+	b.do("seed the session", chromedp.Navigate(s.base+"/console/nothing-here"))
+	b.eval("store credentials", `sessionStorage.setItem("hookline.credentials", `+jsString(creds)+`); true`, new(bool))
+
+	// The schedule tab lists the upstream schedule's next fires, in UTC.
+	b.do("schedule tab", chromedp.Navigate(s.base+"/console/#/hooks/ci/nightly/schedule"))
+	b.waitJS("listing", `document.querySelectorAll("#schedule-listing tbody tr[data-kind=fire]").length === 10`)
+	b.waitText("UTC by default", "#schedule-view .schedule-facts", "Time zone UTC")
+	b.checkLabels("schedule")
+
+	// A value the schema refuses, then one the server's checks refuse:
+	// each shown at its field, and nothing typed is lost.
+	b.do("catch-up all", chromedp.SetValue(chromedp.ID("sched-catchup"), "all"))
+	b.eval("tell the page", `document.getElementById("sched-catchup").dispatchEvent(new Event("change")); true`, new(bool))
+	b.setText("too many", "#sched-maxcatchup", "5000")
+	b.setText("a zone that does not exist", "#sched-tz", "Europe/Berlinx")
+	b.do("save", chromedp.Click(chromedp.ID("save-schedule")))
+	b.waitText("schema error at its field", "#schedule-form .field:has(#sched-maxcatchup) .field-error", "less than or equal to 1000")
+	b.waitText("schema error summed up", "#schedule-result", "InputValidationError")
+	b.waitJS("focus on the field", `document.activeElement?.id === "sched-maxcatchup"`)
+	b.setText("fewer", "#sched-maxcatchup", "5")
+	b.do("save again", chromedp.Click(chromedp.ID("save-schedule")))
+	b.waitText("zone error at its field", "#schedule-form .field:has(#sched-tz) .field-error", "is not an IANA time zone name")
+	b.waitJS("the other error is gone", `document.querySelector("#schedule-form .field:has(#sched-maxcatchup) .field-error").hidden`)
+	if v := document(b, `getElementById("sched-maxcatchup").value`); v != "5" {
+		t.Fatalf("maxCatchUp lost: %q", v)
+	}
+
+	// A time zone, a jitter and an exclusion of the next slot's day.
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(berlin)
+	next := time.Date(now.Year(), now.Month(), now.Day(), 3, 0, 0, 0, berlin)
+	if !next.After(now) {
+		next = next.AddDate(0, 0, 1)
+	}
+	excluded := next.Format("2006-01-02")
+	b.setText("zone", "#sched-tz", "Europe/Berlin")
+	b.setText("jitter", "#sched-jitter", "10m")
+	b.setText("exclusion", "#sched-exclude", excluded)
+	b.do("save", chromedp.Click(chromedp.ID("save-schedule")))
+	b.waitText("saved", "#schedule-result", "Schedule saved")
+	b.waitText("listing in the zone", "#schedule-view .schedule-facts", "Time zone Europe/Berlin")
+	b.waitText("jitter", "#schedule-view .schedule-facts", "jitter up to 10m0s")
+	var listed struct {
+		Local   []string `json:"local"`
+		Jitters int      `json:"jitters"`
+		Skipped []string `json:"skipped"`
+	}
+	b.eval("rows", `(() => ({
+	  local: [...document.querySelectorAll("#schedule-listing tbody tr .slot-local time")].map((t) => t.title),
+	  jitters: document.querySelectorAll("#schedule-listing tbody tr[data-kind=fire] .jitter").length,
+	  skipped: [...document.querySelectorAll("#schedule-listing tbody tr[data-kind=skipped]")].map((r) => r.dataset.reason + " " + r.textContent),
+	}))()`, &listed)
+	if len(listed.Local) != 11 || !strings.HasSuffix(listed.Local[0], "T03:00:00+01:00") {
+		t.Fatalf("local slots: %v", listed.Local)
+	}
+	if listed.Jitters < 8 {
+		t.Errorf("only %d of 10 fires show a jitter", listed.Jitters)
+	}
+	if len(listed.Skipped) != 1 || !strings.HasPrefix(listed.Skipped[0], "exclusion ") || !strings.Contains(listed.Skipped[0], "excluded by schedule.exclude "+excluded) {
+		t.Fatalf("skipped: %v", listed.Skipped)
+	}
+	var stored struct {
+		Schedule map[string]any `json:"schedule"`
+	}
+	s.call(t, s.root, "GET", "/api/hookline/v1/hooks/ci/nightly/settings", nil, &stored)
+	if stored.Schedule["timeZone"] != "Europe/Berlin" || stored.Schedule["jitter"] != "10m" || stored.Schedule["catchUp"] != "all" || stored.Schedule["maxCatchUp"] != 5.0 {
+		t.Fatalf("stored schedule %v", stored.Schedule)
+	}
+
+	// The overview shows the same listing, and the outcome so far.
+	b.do("overview", chromedp.Click(chromedp.CSS(`a[href="#/hooks/ci/nightly"]`)))
+	b.waitJS("next fires on the overview", `document.querySelectorAll("#next-fires #schedule-listing tbody tr").length >= 5`)
+	b.waitText("skipped slot on the overview", "#next-fires tr[data-kind=skipped]", "excluded")
+	b.screenshot("hook")
+
+	// Notify targets: a webhook without a secret is refused at its target;
+	// with one, only its fingerprint comes back.
+	const secret = "notify-secret-0123456789abcdef"
+	sum := sha256.Sum256([]byte(secret))
+	fp := "sha256:" + hex.EncodeToString(sum[:])[:8]
+	b.do("notify tab", chromedp.Click(chromedp.CSS(`a[href="#/hooks/ci/nightly/notify"]`)), chromedp.WaitVisible(chromedp.ID("add-target")))
+	b.waitText("no notifications yet", "#notifications-slot", "No notifications yet")
+	b.do("add an email target", chromedp.Click(chromedp.ID("add-target")))
+	b.do("address", chromedp.SendKeys(chromedp.CSS(`.notify-target:nth-of-type(1) input[name=destination]`), "team@example.com"))
+	b.do("add a webhook target", chromedp.Click(chromedp.ID("add-target")))
+	target2 := `#notify-targets .notify-target:nth-of-type(2) `
+	b.do("webhook", chromedp.SetValue(chromedp.CSS(target2+`select[name=type]`), "webhook"))
+	b.eval("tell the page", `document.querySelector(`+jsString(target2+`select[name=type]`)+`).dispatchEvent(new Event("change")); true`, new(bool))
+	b.do("url", chromedp.SendKeys(chromedp.CSS(target2+`input[name=destination]`), "https://ops.example.com/hookline"))
+	b.eval("events: hook-paused only", `[...document.querySelectorAll(`+jsString(target2+`input[name=event]`)+`)].forEach((c) => { c.checked = c.value === "hook-paused"; }); true`, new(bool))
+	b.do("save without a secret", chromedp.Click(chromedp.ID("save-notify")))
+	b.waitText("refused at its target", target2+"> .field-error", "needs a secret")
+	b.checkLabels("notify")
+	b.do("secret", chromedp.SendKeys(chromedp.CSS(target2+`input[name=secret]`), secret), chromedp.Click(chromedp.ID("save-notify")))
+	b.waitText("saved", "#notify-result", "Saved 2 notify targets")
+	b.waitText("fingerprint shown", target2+".secret-fingerprint", fp)
+	var page string
+	b.eval("page text and values", `document.body.innerText + [...document.querySelectorAll("input, textarea")].map(e => e.value).join(" ")`, &page)
+	if strings.Contains(page, secret) {
+		t.Fatal("the notify secret is still on the page after saving")
+	}
+	var notify struct {
+		Notify struct {
+			Targets []map[string]any `json:"targets"`
+		} `json:"notify"`
+		Schedule map[string]any `json:"schedule"`
+	}
+	s.call(t, s.root, "GET", "/api/hookline/v1/hooks/ci/nightly/settings", nil, &notify)
+	if ts := notify.Notify.Targets; len(ts) != 2 || ts[0]["address"] != "team@example.com" || ts[1]["url"] != "https://ops.example.com/hookline" || ts[1]["secretFingerprint"] != fp ||
+		fmt.Sprint(ts[0]["events"]) != "[fire-error task-failed task-exception]" || fmt.Sprint(ts[1]["events"]) != "[hook-paused]" {
+		t.Fatalf("notify targets %v", notify.Notify.Targets)
+	}
+	if notify.Schedule["timeZone"] != "Europe/Berlin" {
+		t.Fatalf("saving the notify settings lost the schedule: %v", notify.Schedule)
+	}
+
+	// Backfill the last three days, two slots a call: confirmed first,
+	// then continued.
+	b.do("schedule tab", chromedp.Click(chromedp.CSS(`a[href="#/hooks/ci/nightly/schedule"]`)), chromedp.WaitVisible(chromedp.ID("bf-from")))
+	end := time.Now().UTC().Truncate(time.Second)
+	b.setText("from", "#bf-from", end.Add(-72*time.Hour).Format(time.RFC3339))
+	b.setText("to", "#bf-to", end.Format(time.RFC3339))
+	b.setText("max", "#bf-max", "2")
+	b.do("backfill", chromedp.Click(chromedp.ID("backfill")))
+	b.waitText("the confirmation names the hook", "dialog", "Backfill ci/nightly?")
+	b.do("cancel", chromedp.Click(chromedp.CSS(`dialog button[data-value="cancel"]`)))
+	var log struct {
+		Decisions []struct {
+			Outcome  string `json:"outcome"`
+			Backfill bool   `json:"backfill"`
+			TaskID   string `json:"taskId"`
+		} `json:"decisions"`
+	}
+	s.call(t, s.root, "GET", "/api/hookline/v1/hooks/ci/nightly/decisions", nil, &log)
+	if len(log.Decisions) != 0 {
+		t.Fatalf("cancelling backfilled: %+v", log.Decisions)
+	}
+	b.do("backfill", chromedp.Click(chromedp.ID("backfill")), chromedp.Click(chromedp.CSS(`dialog button[data-value="backfill"]`)))
+	b.waitJS("two slots", `document.querySelectorAll("#backfill-result tbody tr[data-outcome=created]").length === 2`)
+	b.do("continue", chromedp.WaitVisible(chromedp.ID("backfill-continue")), chromedp.Click(chromedp.ID("backfill-continue")))
+	b.waitJS("the third", `document.querySelectorAll("#backfill-result tbody tr[data-outcome=created]").length === 3 && !document.getElementById("backfill-continue")`)
+	b.waitText("summed up", "#backfill-summary", "3 created")
+	b.screenshot("schedule")
+	s.call(t, s.root, "GET", "/api/hookline/v1/hooks/ci/nightly/decisions", nil, &log)
+	if len(log.Decisions) != 3 {
+		t.Fatalf("after the backfill: %+v", log.Decisions)
+	}
+	for _, d := range log.Decisions {
+		if d.Outcome != "created" || !d.Backfill || d.TaskID == "" {
+			t.Fatalf("backfill decision %+v", d)
+		}
+	}
+
+	// A fire, then a worker: the fired task fails, the oldest backfilled
+	// one ends in an exception, the others complete.
+	var fired struct {
+		TaskID string `json:"taskId"`
+	}
+	if status := s.call(t, s.root, "POST", "/api/hooks/v1/hooks/ci/nightly/trigger", map[string]any{"branch": "main", "count": 1}, &fired); status != 200 {
+		t.Fatalf("trigger: %d", status)
+	}
+	var claimed struct {
+		Tasks []struct {
+			Status struct {
+				TaskID string `json:"taskId"`
+			} `json:"status"`
+			RunID int `json:"runId"`
+		} `json:"tasks"`
+	}
+	if status := s.call(t, s.root, "POST", "/api/queue/v1/claim-work/proj/builder", map[string]any{"workerGroup": "console", "workerId": "test", "tasks": 10}, &claimed); status != 200 || len(claimed.Tasks) != 4 {
+		t.Fatalf("claimWork: %d %+v", status, claimed)
+	}
+	exceptionTask := log.Decisions[2].TaskID // the oldest slot's
+	for _, c := range claimed.Tasks {
+		report, body := "completed", any(nil)
+		switch c.Status.TaskID {
+		case fired.TaskID:
+			report = "failed"
+		case exceptionTask:
+			report, body = "exception", map[string]string{"reason": "malformed-payload"}
+		}
+		if status := s.call(t, s.root, "POST", fmt.Sprintf("/api/queue/v1/task/%s/runs/%d/%s", c.Status.TaskID, c.RunID, report), body, nil); status != 200 {
+			t.Fatalf("report %s %s: %d", c.Status.TaskID, report, status)
+		}
+	}
+	eventually(t, "every outcome recorded", func() bool {
+		var d struct {
+			Decisions []struct {
+				Task *struct{} `json:"task"`
+			} `json:"decisions"`
+		}
+		s.call(t, s.root, "GET", "/api/hookline/v1/hooks/ci/nightly/decisions", nil, &d)
+		n := 0
+		for _, x := range d.Decisions {
+			if x.Task != nil {
+				n++
+			}
+		}
+		return n == 4
+	})
+
+	// The timeline and the last fires show each outcome; the task filter
+	// narrows the timeline to the failed one.
+	b.do("decisions", chromedp.Click(chromedp.CSS(`a[href="#/hooks/ci/nightly/decisions"]`)))
+	b.waitJS("four created decisions", `document.querySelectorAll('#decision-list li[data-outcome="created"]').length === 4`)
+	const failed = `#decision-list li[data-decision][data-task-state="failed"]`
+	b.waitText("the failed task", failed+" summary", fired.TaskID)
+	b.waitText("its badge", failed+" summary .task-outcome", "task failed")
+	b.waitText("the exception's reason", `#decision-list li[data-task-state="exception"] summary .task-outcome`, "malformed-payload")
+	if n := b.count(`#decision-list li[data-backfill="true"] .badge-backfill`); n != 3 {
+		t.Fatalf("%d decisions marked backfill, want 3", n)
+	}
+	b.waitText("last fires: the failed task", fmt.Sprintf(`#last-fires-table tr[data-task-id=%q]`, fired.TaskID), "task failed")
+	b.waitText("last fires: the exception and its reason", fmt.Sprintf(`#last-fires-table tr[data-task-id=%q]`, exceptionTask), "malformed-payload")
+	b.do("open the failed one", chromedp.Click(chromedp.CSS(failed+" summary")))
+	b.waitText("the outcome's facts", failed+" .task-facts", "Resolved")
+	b.checkLabels("decisions with outcomes")
+	b.screenshot("outcomes")
+	b.do("only failed tasks", chromedp.Click(chromedp.ID("task-completed")), chromedp.Click(chromedp.ID("task-exception")))
+	var visible []string
+	b.eval("visible", `[...document.querySelectorAll("#decision-list li")].filter((li) => !li.hidden).map((li) => li.dataset.taskState)`, &visible)
+	if fmt.Sprint(visible) != "[failed]" {
+		t.Fatalf("with only failed tasks shown, the timeline shows %v", visible)
+	}
+	b.do("all again", chromedp.Click(chromedp.CSS("#task-filters button")))
+	b.waitJS("all shown", `[...document.querySelectorAll("#decision-list li")].every((li) => !li.hidden)`)
+
+	// What the outcomes sent: one email per event to the team.
+	eventually(t, "notifications delivered", func() bool {
+		var p struct {
+			Notifications []struct {
+				Status string `json:"status"`
+			} `json:"notifications"`
+		}
+		s.call(t, s.root, "GET", "/api/hookline/v1/hooks/ci/nightly/notifications", nil, &p)
+		return len(p.Notifications) == 2 && p.Notifications[0].Status == "delivered" && p.Notifications[1].Status == "delivered"
+	})
+	b.do("notify tab", chromedp.Click(chromedp.CSS(`a[href="#/hooks/ci/nightly/notify"]`)))
+	b.waitJS("two notifications", `document.querySelectorAll("#notification-list tbody tr[data-status=delivered]").length === 2`)
+	b.waitText("the failure", `#notification-list tr[data-kind="task-failed"]`, "team@example.com")
+	b.waitText("the exception", `#notification-list tr[data-kind="task-exception"]`, "team@example.com")
+	b.screenshot("notify")
+
+	// The list shows the last fire with its task's outcome, from the record.
+	b.do("list", chromedp.Click(chromedp.CSS(`a[data-nav="hooks"]`)))
+	b.waitText("last fire's outcome", `[data-hook="nightly"] .last-fire`, "task failed")
+	b.waitText("its task", `[data-hook="nightly"] .last-fire`, fired.TaskID)
+	b.waitJS("next fire", `!!document.querySelector('[data-hook="nightly"] .next-fire time')`)
+}
+
+// eventually polls cond until it holds, for what the server does in the
+// background (recording an outcome, delivering a notification).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 20 s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
