@@ -65,7 +65,7 @@ bench: deps ## run every benchmark
 .PHONY: screenshots
 screenshots: ## refresh the console screenshots in docs/ (runs the browser tests; needs chromium)
 	mkdir -p docs
-	HOOKLINE_SCREENSHOTS=$(CURDIR)/docs $(GO) test -tags integration -count=1 -run '^TestBrowser_(Scenario|ForbiddenEdit)$$' ./shared/console/
+	HOOKLINE_SCREENSHOTS=$(CURDIR)/docs $(GO) test -tags integration -count=1 -run '^TestBrowser_(Scenario|ForbiddenEdit|ScheduleOutcomesNotify)$$' ./shared/console/
 
 # Tracked paths exempt from the no-binaries, no-files-over-1-MB check
 # (space-separated). Keep it empty unless such a file truly belongs in git.

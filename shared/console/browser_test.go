@@ -414,6 +414,25 @@ func TestBrowser_ForbiddenEdit(t *testing.T) {
 		t.Errorf("focus went to %s, not the error", focused)
 	}
 	b.screenshot("forbidden")
+
+	// The schedule tab: the viewer reads the listing, but may neither save
+	// the settings nor backfill; a save the server refuses is explained.
+	b.do("schedule tab", chromedp.Click(chromedp.CSS(`a[href="#/hooks/team/nightly/schedule"]`)))
+	b.waitJS("listing", `document.querySelectorAll("#schedule-listing tbody tr").length === 10`)
+	b.waitJS("save disabled", `document.getElementById("save-schedule").disabled && document.getElementById("backfill").disabled`)
+	b.waitText("save explains", "#schedule-form", "Needs hooks:modify-hook:team/nightly")
+	b.waitText("backfill explains", "#backfill-form", "Needs hooks:trigger-hook:team/nightly")
+	b.setText("zone", "#sched-tz", "Europe/Paris")
+	b.eval("press it anyway", `document.getElementById("save-schedule").disabled = false; document.getElementById("save-schedule").click(); true`, new(bool))
+	b.waitText("403 explained", "#schedule-result", "InsufficientScopes")
+	b.waitText("who", "#schedule-result", "Your client viewer lacks the scopes")
+	if v := document(b, `getElementById("sched-tz").value`); v != "Europe/Paris" {
+		t.Fatalf("the refused save lost the zone: %q", v)
+	}
+	// The notify tab: the targets can be read, not saved.
+	b.do("notify tab", chromedp.Click(chromedp.CSS(`a[href="#/hooks/team/nightly/notify"]`)), chromedp.WaitVisible(chromedp.ID("save-notify")))
+	b.waitText("save explains", "#notify-form", "Needs hooks:modify-hook:team/nightly")
+	b.waitText("the notifications can be read", "#notifications-slot", "No notifications yet")
 }
 
 func jsonBody(t *testing.T, s string) any {
