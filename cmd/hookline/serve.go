@@ -149,8 +149,20 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 	if err != nil {
 		return fail(err)
 	}
-	var local *localqueue.Queue
-	var queue service.Queue
+	st, err := service.OpenStore(ctx, cfg.Store, service.Stores{
+		// A DynamoDB table is reached with the machine's usual AWS
+		// configuration (profiles, SSO and all).
+		AWS:      func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
+		Embedded: func(path string) (store.Store, error) { return embedded.Open(path, nil) },
+	})
+	if err != nil {
+		return fail(err)
+	}
+	var (
+		local     *localqueue.Queue
+		queue     service.Queue
+		queueFile string
+	)
 	if cfg.Taskcluster.RootURL == "" {
 		qopts := localqueue.Options{Issuer: auth.Credentials{ClientID: issuer.ClientID, AccessToken: issuer.AccessToken}, OnResolved: feed.heard}
 		if roles := service.LocalRoles(authz); roles != nil {
@@ -162,20 +174,11 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 				return out
 			}
 		}
-		if local, err = localqueue.OpenWithOptions(filepath.Join(cfg.DataDir, "queue.db"), &qopts); err != nil {
+		if local, queue, queueFile, err = openLocalQueue(cfg, st, &qopts, log); err != nil {
+			st.Close()
 			return fail(err)
 		}
 		closers = append(closers, local.Close)
-		queue = local
-	}
-	st, err := service.OpenStore(ctx, cfg.Store, service.Stores{
-		// A DynamoDB table is reached with the machine's usual AWS
-		// configuration (profiles, SSO and all).
-		AWS:      func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
-		Embedded: func(path string) (store.Store, error) { return embedded.Open(path, nil) },
-	})
-	if err != nil {
-		return fail(err)
 	}
 	deps := service.Deps{Store: st, Queue: queue, Authorizer: authz, Logger: log, Secrets: sec, Senders: service.NewSenders(cfg, sec, tcnotify.New),
 		Mailer: notify.NewOutbox(filepath.Join(cfg.DataDir, "outbox.jsonl"), nil)}
@@ -214,7 +217,7 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		mux.Handle("/api/queue/v1/", local.Handler(authz))
 		mux.Handle("/", api)
 		out.handler = mux
-		log.Info("local queue serving", "api", "/api/queue/v1/", "file", filepath.Join(cfg.DataDir, "queue.db"))
+		log.Info("local queue serving", "api", "/api/queue/v1/", "file", queueFile)
 	}
 	if anonymousMayWrite(authz) {
 		publicHost := ""
@@ -226,6 +229,45 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 			"publicHost", publicHost)
 	}
 	return out, nil
+}
+
+// openLocalQueue opens the local queue of `serve`. With the embedded
+// store its tasks live in the store's file and a fire's task commits with
+// the fire's records (localqueue.Joint: one fsync per fire); the tasks of
+// a queue.db from before are moved there once, and the old file renamed
+// queue.db.moved. With another store the queue keeps its own queue.db.
+func openLocalQueue(cfg config.Config, st store.Store, opts *localqueue.Options, log *slog.Logger) (*localqueue.Queue, service.Queue, string, error) {
+	own := filepath.Join(cfg.DataDir, "queue.db")
+	emb, ok := st.(*embedded.Store)
+	if !ok {
+		q, err := localqueue.OpenWithOptions(own, opts)
+		return q, q, own, err
+	}
+	db, commit := emb.File()
+	q, err := localqueue.OpenShared(db, commit, opts)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if _, err := os.Stat(own); err == nil {
+		old, err := localqueue.OpenWithOptions(own, opts)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		n, err := q.Adopt(old)
+		old.Close()
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if err := os.Rename(own, own+".moved"); err != nil {
+			return nil, nil, "", fmt.Errorf("local queue: its tasks are now in %s; rename %s: %w", cfg.Store.Path, own, err)
+		}
+		log.Info("local queue tasks moved into the store's file", "tasks", n, "from", own, "to", cfg.Store.Path, "old", own+".moved")
+	}
+	joint, err := localqueue.NewJoint(q, emb)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return q, joint, cfg.Store.Path, nil
 }
 
 // anonymousMayWrite reports whether callers without credentials may change

@@ -47,8 +47,8 @@ func TestServeRetryAfterLongQueueOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer local.cleanup()
-	if _, ok := local.svc.Queue.(*localqueue.Queue); !ok {
-		t.Fatalf("serve without a root URL must use its local queue, not %T", local.svc.Queue)
+	if _, ok := local.svc.Queue.(*localqueue.Joint); !ok {
+		t.Fatalf("serve without a root URL must use its local queue, joint with the embedded store, not %T", local.svc.Queue)
 	}
 	_, err = local.svc.Hooks.Definitions.CreateHook(ctx, "g", "h", hooks.Input{
 		Metadata: hooks.Metadata{Name: "n", Description: "d", Owner: "o@example.com"},

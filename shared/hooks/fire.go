@@ -149,6 +149,9 @@ type pipeline struct {
 	*core
 	*renderer
 	queue TaskCreator
+	// joint is queue when it commits a fire's task with the fire's
+	// records (JointTaskCreator); nil otherwise.
+	joint JointTaskCreator
 	// statuses reads task states; nil when the queue cannot.
 	statuses TaskStatusReader
 	// decisionRetention is how long decisions are kept; 0 when the
@@ -164,6 +167,7 @@ type pipeline struct {
 func newPipeline(c *core, opts Options) *pipeline {
 	p := &pipeline{core: c, renderer: &renderer{}, queue: opts.Queue, historyMax: opts.HistoryMax, pollInterval: max(opts.OutcomePollInterval, 0)}
 	p.statuses, _ = opts.Queue.(TaskStatusReader)
+	p.joint, _ = opts.Queue.(JointTaskCreator)
 	if opts.DecisionRetention > 0 {
 		p.decisionRetention = opts.DecisionRetention
 	}
@@ -190,6 +194,9 @@ type attempt struct {
 	claim  fireClaim
 	retry  bool
 	stored store.Claim
+	// claimKey is set when the claim is still to be written, with the
+	// task and the fire's records, by a joint queue (createJoint).
+	claimKey string
 	// refreshed is set when the retry sends the claimed task created
 	// anew, since the queue would refuse its created (refreshAfter);
 	// refreshedFrom is the created it had.
@@ -215,6 +222,9 @@ type ending struct {
 	// err is what the caller gets: ErrPaused, a triggerSchema refusal, a
 	// *FireError.
 	err error
+	// recorded is the decision as recorded when it was committed with
+	// the task (createJoint); finish then writes nothing.
+	recorded *Decision
 }
 
 // fire takes one fire of def through the pipeline, in named steps:
@@ -363,7 +373,13 @@ func (p *pipeline) claimOrRender(ctx context.Context, a *attempt) (*ending, erro
 			err:  &FireError{Cause: err, HookGroupID: a.def.HookGroupID, HookID: a.def.HookID}}, nil
 	}
 	a.claim = fireClaim{Task: task, Declined: declined, FiredBy: a.req.FiredBy, Created: a.now}
-	if a.reusable {
+	switch {
+	case !a.reusable:
+	case p.joint != nil && !declined:
+		// The claim commits with the task and the fire's records
+		// (createJoint): no attempt can see a claim without its task.
+		a.claimKey = key
+	default:
 		if a.claim, err = p.writeClaim(ctx, key, a.claim, a.now); err != nil {
 			return nil, err
 		}
@@ -390,8 +406,19 @@ func (p *pipeline) create(ctx context.Context, a *attempt) (*ending, error) {
 			}
 		}
 	}
-	c := a.claim
 	scopes := []string{"assume:hook-id:" + a.def.HookGroupID + "/" + a.def.HookID}
+	if p.joint != nil && !a.retry {
+		e, err := p.createJoint(ctx, a, scopes)
+		if e != nil || err != nil {
+			return e, err
+		}
+		// Another attempt claimed the taskId first: a.claim is now its
+		// claim, which this one re-sends as a retry does.
+		if p.taskExists(ctx, a.taskID) {
+			return existed(a), nil
+		}
+	}
+	c := a.claim
 	if _, err := p.queue.CreateTask(ctx, a.taskID, c.Task, scopes); err != nil {
 		var r QueueRefusal
 		if a.refreshed && errors.As(err, &r) && r.HTTPStatus() == 409 && p.taskExists(ctx, a.taskID) {
@@ -409,6 +436,50 @@ func (p *pipeline) create(ctx context.Context, a *attempt) (*ending, error) {
 			"it was created " + isoTime(a.refreshedFrom) + ", and the queue refuses a task created more than 15 minutes ago"
 	}
 	return e, nil
+}
+
+// createJoint creates the task and records the fire (its decision, fire
+// record and pending claim) in one commit, through a queue that can
+// (JointTaskCreator): the decision is the one finish would record for
+// the task created. When the queue refuses the task nothing is written,
+// and finish records the refusal as for any queue. When another attempt
+// holds the fire's claim, it returns no ending: a.claim is then that
+// attempt's, to re-send as a retry does.
+func (p *pipeline) createJoint(ctx context.Context, a *attempt, scopes []string) (*ending, error) {
+	e := &ending{outcome: OutcomeCreated, fire: lastFire(a.def, a.claim.FiredBy, a.taskID, a.claim.Created, nil)}
+	dec, rec, fire, err := p.prepareRecord(ctx, p.decisionOf(a, e), e.fire)
+	if err != nil {
+		return nil, err
+	}
+	w := store.FireWrite{Decision: rec, Fire: fire, Now: a.now}
+	if a.claimKey != "" {
+		body, err := json.Marshal(a.claim)
+		if err != nil {
+			return nil, fmt.Errorf("hooks: encode fire claim: %w", err)
+		}
+		w.Claim = &store.Claim{Key: a.claimKey, Body: body, CreatedAt: a.now, ExpiresAt: a.now.Add(fireClaimRetention)}
+	}
+	_, err = p.joint.CreateTaskJoint(ctx, a.taskID, a.claim.Task, scopes, w)
+	switch {
+	case err == nil:
+		e.recorded = &dec
+		return e, nil
+	case w.Claim != nil && errors.Is(err, store.ErrConflict):
+		winner, stored, found, lerr := p.loadClaim(ctx, a.claimKey, a.now)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if !found {
+			// It expired between the two reads: claim as with a queue
+			// without a joint commit, then send.
+			if winner, lerr = p.writeClaim(ctx, a.claimKey, a.claim, a.now); lerr != nil {
+				return nil, lerr
+			}
+		}
+		a.claim, a.stored, a.retry = winner, stored, found
+		return nil, nil
+	}
+	return queueError(a, err), nil
 }
 
 // existed ends a retry whose task the queue already has.
@@ -482,6 +553,23 @@ func queueError(a *attempt, qerr error) *ending {
 // finish records the fire's decision, with its fire record, and logs its
 // outcome: the one place every outcome goes through.
 func (p *pipeline) finish(ctx context.Context, a *attempt, e *ending) FireResult {
+	var dec Decision
+	if e.recorded != nil {
+		dec = *e.recorded
+	} else {
+		dec = p.record(ctx, p.decisionOf(a, e), e.fire)
+	}
+	p.logFire(ctx, a, e)
+	p.publishFireEvents(ctx, a, e, dec)
+	res := FireResult{Decision: dec, Declined: e.outcome == OutcomeDeclined, Filtered: e.outcome == OutcomeFiltered}
+	if e.outcome == OutcomeCreated {
+		res.TaskID = a.taskID
+	}
+	return res
+}
+
+// decisionOf is the decision a fire's ending records.
+func (p *pipeline) decisionOf(a *attempt, e *ending) Decision {
 	dec := newDecision(a.def, a.req, a.taskID)
 	if slot := a.req.slot; slot != nil {
 		at := slot.at.UTC()
@@ -504,14 +592,7 @@ func (p *pipeline) finish(ctx context.Context, a *attempt, e *ending) FireResult
 	dec.Outcome, dec.Reason, dec.Error = e.outcome, e.reason, e.errText
 	dec.Pause, dec.Filter, dec.WillRetry = e.pause, e.filter, e.willRetry
 	dec.keep = p.keepFor(a.gates.settings)
-	dec = p.record(ctx, dec, e.fire)
-	p.logFire(ctx, a, e)
-	p.publishFireEvents(ctx, a, e, dec)
-	res := FireResult{Decision: dec, Declined: e.outcome == OutcomeDeclined, Filtered: e.outcome == OutcomeFiltered}
-	if e.outcome == OutcomeCreated {
-		res.TaskID = a.taskID
-	}
-	return res
+	return dec
 }
 
 // logFire logs a fire's outcome under upstream's "hook-fire" message.

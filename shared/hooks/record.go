@@ -45,6 +45,22 @@ func (p *pipeline) record(ctx context.Context, d Decision, fire *store.LastFire)
 // writeDecision is record's write, returning its error. With the decision
 // log off it writes only the fire record.
 func (p *pipeline) writeDecision(ctx context.Context, d Decision, fire *store.LastFire) (Decision, error) {
+	d, rec, fire, err := p.prepareRecord(ctx, d, fire)
+	switch {
+	case err != nil:
+		return d, err
+	case rec != nil:
+		return d, p.store.PutDecision(ctx, *rec, fire)
+	case fire != nil:
+		return d, p.store.PutLastFire(ctx, *fire)
+	}
+	return d, nil
+}
+
+// prepareRecord is what writeDecision stores: the decision as recorded,
+// and the store's decision record (nil with the decision log off) and
+// fire record (nil when fire is), ready to write.
+func (p *pipeline) prepareRecord(ctx context.Context, d Decision, fire *store.LastFire) (Decision, *store.Decision, *store.LastFire, error) {
 	if d.Time.IsZero() {
 		d.Time = p.now()
 	}
@@ -54,7 +70,7 @@ func (p *pipeline) writeDecision(ctx context.Context, d Decision, fire *store.La
 	}
 	keep, err := p.historyKeep(ctx, d)
 	if err != nil {
-		return d, err
+		return d, nil, nil, err
 	}
 	if fire != nil {
 		f := *fire
@@ -63,10 +79,7 @@ func (p *pipeline) writeDecision(ctx context.Context, d Decision, fire *store.La
 		fire = &f
 	}
 	if !p.decisionsEnabled() {
-		if fire == nil {
-			return d, nil
-		}
-		return d, p.store.PutLastFire(ctx, *fire)
+		return d, nil, fire, nil
 	}
 	d.DecisionID = newDecisionID(d.Time)
 	if fire != nil {
@@ -80,10 +93,10 @@ func (p *pipeline) writeDecision(ctx context.Context, d Decision, fire *store.La
 		body, err = json.Marshal(d)
 	}
 	if err != nil {
-		return d, fmt.Errorf("hooks: encode decision: %w", err)
+		return d, nil, nil, fmt.Errorf("hooks: encode decision: %w", err)
 	}
-	rec := store.Decision{HookGroupID: d.HookGroupID, HookID: d.HookID, ID: d.DecisionID, Body: body, ExpiresAt: d.Time.Add(p.decisionRetention), KeepAtMost: keep}
-	return d, p.store.PutDecision(ctx, rec, fire)
+	rec := &store.Decision{HookGroupID: d.HookGroupID, HookID: d.HookID, ID: d.DecisionID, Body: body, ExpiresAt: d.Time.Add(p.decisionRetention), KeepAtMost: keep}
+	return d, rec, fire, nil
 }
 
 // newDecision starts the decision of a fire request.

@@ -76,6 +76,20 @@ type Claim struct {
 	ExpiresAt time.Time
 }
 
+// FireWrite is what a fire that created a task stores, when the queue
+// commits the task and these records together (hooks.JointTaskCreator,
+// the local queue of `hookline serve` in the embedded store's file): the
+// fire's claim, when its taskId can come again (created only if no live
+// claim holds its key, as CreateClaim; Now judges liveness), its decision,
+// when the decision log is on, and its fire record, as PutDecision or
+// PutLastFire write them.
+type FireWrite struct {
+	Claim    *Claim
+	Decision *Decision
+	Fire     *LastFire
+	Now      time.Time
+}
+
 // Store is the persistence port. Every method is safe for concurrent use.
 // Methods return ErrNotFound, ErrConflict or ErrBadToken (possibly wrapped)
 // for the cases their comments name; any other error is a backend failure.

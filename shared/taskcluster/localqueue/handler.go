@@ -137,7 +137,7 @@ func (h *handler) createTask(w http.ResponseWriter, r *http.Request, taskID stri
 		}
 		return insufficientScopes(caller.ClientID, caller.Authenticated, false, caller.Scopes, required)
 	}
-	out, err := h.q.create(ctx, taskID, body, authorize)
+	out, err := h.q.create(ctx, taskID, body, authorize, nil)
 	h.answer(w, r, c, out, err)
 }
 

@@ -28,13 +28,27 @@ import (
 // a task costs one put. "taskGroups" holds the schedulerId of each task
 // group, except for groups named after a task that is in them (the usual
 // decision-task convention, taskGroupId = taskId): that task's record
-// already says it.
-var (
-	bucketTasks  = []byte("tasks")
-	bucketGroups = []byte("taskGroups")
-	// bucketPending lists the tasks workers may claim (worker.go).
-	bucketPending = []byte("pending")
+// already says it. "pending" lists the tasks workers may claim
+// (worker.go). Every access goes through Queue.bucket, since the names
+// depend on the file: a queue in a file of its own (Open) uses these, a
+// queue in the embedded store's file (OpenShared) the same with a "queue."
+// prefix, beside the store's buckets.
+type bucketID int
+
+const (
+	bucketTasks bucketID = iota
+	bucketGroups
+	bucketPending
+	bucketCount
 )
+
+var (
+	ownBuckets    = [bucketCount][]byte{[]byte("tasks"), []byte("taskGroups"), []byte("pending")}
+	sharedBuckets = [bucketCount][]byte{[]byte("queue.tasks"), []byte("queue.taskGroups"), []byte("queue.pending")}
+)
+
+// bucket is the one accessor of the queue's buckets.
+func (q *Queue) bucket(tx *bolt.Tx, b bucketID) *bolt.Bucket { return tx.Bucket(q.buckets[b]) }
 
 // splitRecord returns the status and definition parts of a task record.
 func splitRecord(rec []byte) (status, def []byte) {
@@ -90,8 +104,12 @@ type Options struct {
 // Queue is a local Taskcluster queue stored in one bbolt file. It is safe
 // for concurrent use; Close it when done.
 type Queue struct {
-	db      *bolt.DB
-	writes  *boltcommit.Committer
+	db     *bolt.DB
+	writes *boltcommit.Committer
+	// buckets names the queue's buckets in db; ownsDB is false when db
+	// is the embedded store's (OpenShared), which closes it.
+	buckets [bucketCount][]byte
+	ownsDB  bool
 	reg     *schemas.Registry
 	now     func() time.Time
 	expand  func([]string) []string
@@ -113,6 +131,44 @@ func Open(path string) (*Queue, error) { return OpenWithOptions(path, nil) }
 // OpenWithOptions opens (creating if needed) the queue database at path.
 // opts may be nil.
 func OpenWithOptions(path string, opts *Options) (*Queue, error) {
+	o, err := defaults(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("localqueue: create data dir: %w", err)
+	}
+	// NoFreelistSync saves writing the freelist on every commit; bbolt
+	// rebuilds it by scanning the file when it is opened.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("localqueue: open %s: %w", path, err)
+	}
+	q, err := newQueue(db, boltcommit.New(db), ownBuckets, o)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	q.ownsDB = true
+	return q, nil
+}
+
+// OpenShared opens the queue in a bbolt file another adapter owns (the
+// embedded store's, embedded.Store.File), in buckets of its own, writing
+// through that file's group committer: a task then commits in the same
+// transaction and fsync as the store's writes that share its group, and
+// Joint commits a fire's task with the fire's records. Close leaves db
+// and commit open; their owner closes them after the queue.
+func OpenShared(db *bolt.DB, commit *boltcommit.Committer, opts *Options) (*Queue, error) {
+	o, err := defaults(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newQueue(db, commit, sharedBuckets, o)
+}
+
+// defaults fills in the options left zero.
+func defaults(opts *Options) (Options, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -129,21 +185,17 @@ func OpenWithOptions(path string, opts *Options) (*Queue, error) {
 	if o.Schemas == nil {
 		reg, err := schemas.New()
 		if err != nil {
-			return nil, fmt.Errorf("localqueue: %w", err)
+			return o, fmt.Errorf("localqueue: %w", err)
 		}
 		o.Schemas = reg
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("localqueue: create data dir: %w", err)
-	}
-	// NoFreelistSync saves writing the freelist on every commit; bbolt
-	// rebuilds it by scanning the file when it is opened.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
-	if err != nil {
-		return nil, fmt.Errorf("localqueue: open %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketTasks, bucketGroups, bucketPending} {
+	return o, nil
+}
+
+// newQueue creates the queue's buckets in db if needed.
+func newQueue(db *bolt.DB, commit *boltcommit.Committer, buckets [bucketCount][]byte, o Options) (*Queue, error) {
+	err := db.Update(func(tx *bolt.Tx) error {
+		for _, name := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -151,11 +203,10 @@ func OpenWithOptions(path string, opts *Options) (*Queue, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("localqueue: init buckets: %w", err)
 	}
 	q := &Queue{
-		db: db, writes: boltcommit.New(db), reg: o.Schemas, now: o.Now, expand: o.Expand, log: o.Logger, started: o.Now(),
+		db: db, writes: commit, buckets: buckets, reg: o.Schemas, now: o.Now, expand: o.Expand, log: o.Logger, started: o.Now(),
 		work: newWorkSignal(), issuer: o.Issuer, resolved: o.OnResolved, claimFor: o.ClaimTimeout, waitFor: o.ClaimWait,
 	}
 	if q.claimFor <= 0 {
@@ -167,9 +218,12 @@ func OpenWithOptions(path string, opts *Options) (*Queue, error) {
 	return q, nil
 }
 
-// Close waits for the write in progress and closes the database file.
-// Calls after Close fail.
+// Close waits for the write in progress and closes the database file, if
+// the queue owns it. Calls after Close fail.
 func (q *Queue) Close() error {
+	if !q.ownsDB {
+		return nil
+	}
 	q.writes.Close()
 	if err := q.db.Close(); err != nil {
 		return fmt.Errorf("localqueue: close: %w", err)
@@ -187,7 +241,13 @@ func (q *Queue) Close() error {
 // authorizedScopes restricts the call when non-nil and Options.Expand is
 // set; otherwise the in-process caller is trusted.
 func (q *Queue) CreateTask(ctx context.Context, taskID string, task json.RawMessage, authorizedScopes []string) (json.RawMessage, error) {
-	authorize := func(required auth.Expr) *failure {
+	return q.create(ctx, taskID, task, q.inProcess(authorizedScopes), nil)
+}
+
+// inProcess checks an in-process call's authorizedScopes, when given and
+// Options.Expand is set.
+func (q *Queue) inProcess(authorizedScopes []string) func(auth.Expr) *failure {
+	return func(required auth.Expr) *failure {
 		if q.expand == nil || authorizedScopes == nil {
 			return nil
 		}
@@ -197,7 +257,6 @@ func (q *Queue) CreateTask(ctx context.Context, taskID string, task json.RawMess
 		}
 		return insufficientScopes("", false, true, scopes, required)
 	}
-	return q.create(ctx, taskID, task, authorize)
 }
 
 // Status returns {"status": <task status>} for taskID; an unknown task is
@@ -244,7 +303,7 @@ func (q *Queue) get(ctx context.Context, c call, hint string) ([]byte, error) {
 	}
 	var out []byte
 	err := q.db.View(func(tx *bolt.Tx) error {
-		out = bytes.Clone(tx.Bucket(bucketTasks).Get([]byte(c.taskID)))
+		out = bytes.Clone(q.bucket(tx, bucketTasks).Get([]byte(c.taskID)))
 		return nil
 	})
 	if err != nil {
@@ -257,9 +316,25 @@ func (q *Queue) get(ctx context.Context, c call, hint string) ([]byte, error) {
 	return out, nil
 }
 
-// create is createTask for both the in-process API and the handler;
+// companion is a write that commits with a created task (Joint): check
+// runs first, only reads, and refuses with its error (nothing is written
+// then, and the shared transaction goes on); put runs after the task's
+// own writes, and its error fails the transaction.
+type companion struct {
+	check, put func(*bolt.Tx) error
+}
+
+// errCompanion marks a companion's refusal, so that create returns it as
+// the companion gave it.
+type errCompanion struct{ err error }
+
+func (e errCompanion) Error() string { return e.err.Error() }
+
+// create is createTask for the in-process API, the handler and Joint;
 // authorize checks the scope expression once the definition is known.
-func (q *Queue) create(ctx context.Context, taskID string, body []byte, authorize func(auth.Expr) *failure) (json.RawMessage, error) {
+// with, when not nil, commits with the task if the task is created or
+// found identical; when the queue refuses the task, with writes nothing.
+func (q *Queue) create(ctx context.Context, taskID string, body []byte, authorize func(auth.Expr) *failure, with *companion) (json.RawMessage, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("localqueue: createTask %s: %w", taskID, err)
 	}
@@ -304,17 +379,35 @@ func (q *Queue) create(ctx context.Context, taskID string, body []byte, authoriz
 		return nil, fmt.Errorf("localqueue: encode status of %s: %w", taskID, err)
 	}
 	key := []byte(taskID)
-	var out []byte
+	var (
+		out     []byte
+		refusal error
+	)
 	err = q.writes.Do(func(tx *bolt.Tx) error {
 		// This may run more than once; each run starts afresh. A
-		// refusal (f) writes nothing of this task and must not fail the
-		// transaction other callers share, so only storage errors abort.
+		// refusal (f, or the companion's) writes nothing of this task
+		// and must not fail the transaction other callers share, so only
+		// storage errors abort.
+		out, f, refusal = nil, nil, nil
+		if with != nil {
+			if refusal = with.check(tx); refusal != nil {
+				return nil
+			}
+		}
 		var err error
-		out, f, err = store(tx, key, &d, defJSON, statusJSON)
-		return err
+		if out, f, err = q.store(tx, key, &d, defJSON, statusJSON); err != nil || f != nil {
+			return err
+		}
+		if with != nil {
+			return with.put(tx)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("localqueue: store task %s: %w", taskID, err)
+	}
+	if refusal != nil {
+		return nil, errCompanion{refusal}
 	}
 	if f != nil {
 		return nil, c.apiError(f)
@@ -325,8 +418,8 @@ func (q *Queue) create(ctx context.Context, taskID string, body []byte, authoriz
 
 // store writes a new task, or finds the identical one already there, and
 // returns the status to answer with, or the refusal.
-func store(tx *bolt.Tx, key []byte, d *definition, defJSON, statusJSON []byte) ([]byte, *failure, error) {
-	tasks, groups := tx.Bucket(bucketTasks), tx.Bucket(bucketGroups)
+func (q *Queue) store(tx *bolt.Tx, key []byte, d *definition, defJSON, statusJSON []byte) ([]byte, *failure, error) {
+	tasks, groups := q.bucket(tx, bucketTasks), q.bucket(tx, bucketGroups)
 	taskID := string(key)
 	sched, known := groupScheduler(tasks, groups, d.TaskGroupID)
 	if known && sched != d.SchedulerID {
@@ -357,7 +450,7 @@ func store(tx *bolt.Tx, key []byte, d *definition, defJSON, statusJSON []byte) (
 	}
 	if len(d.Dependencies) == 0 {
 		// Pending at once: workers may claim it (worker.go).
-		if err := tx.Bucket(bucketPending).Put(pendingKey(d.TaskQueueID, d.Priority, d.Created, taskID), nil); err != nil {
+		if err := q.bucket(tx, bucketPending).Put(pendingKey(d.TaskQueueID, d.Priority, d.Created, taskID), nil); err != nil {
 			return nil, nil, err
 		}
 	}

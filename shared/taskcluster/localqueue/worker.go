@@ -146,7 +146,7 @@ func (q *Queue) claim(taskQueueID, workerGroup, workerID string, count int) ([]C
 	var claimed []ClaimedTask
 	err := q.writes.Do(func(tx *bolt.Tx) error {
 		claimed = claimed[:0]
-		pending, tasks := tx.Bucket(bucketPending), tx.Bucket(bucketTasks)
+		pending, tasks := q.bucket(tx, bucketPending), q.bucket(tx, bucketTasks)
 		prefix := []byte(taskQueueID + "\x00")
 		var drop [][]byte
 		c := pending.Cursor()
@@ -276,7 +276,7 @@ func (q *Queue) report(ctx context.Context, taskID string, runID int, rep runRep
 	)
 	err := q.writes.Do(func(tx *bolt.Tx) error {
 		f, out, resolved, newPending = nil, nil, false, false
-		tasks := tx.Bucket(bucketTasks)
+		tasks := q.bucket(tx, bucketTasks)
 		rec := tasks.Get([]byte(taskID))
 		if rec == nil {
 			f = &failure{http.StatusNotFound, taskcluster.CodeResourceNotFound, "Task `" + taskID + "` not found. Are you sure it was created?"}
@@ -332,7 +332,7 @@ func (q *Queue) report(ctx context.Context, taskID string, runID int, rep runRep
 			if err := json.Unmarshal(d, &dd); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketPending).Put(pendingKey(dd.TaskQueueID, dd.Priority, r.Resolved, taskID), nil); err != nil {
+			if err := q.bucket(tx, bucketPending).Put(pendingKey(dd.TaskQueueID, dd.Priority, r.Resolved, taskID), nil); err != nil {
 				return err
 			}
 			newPending = true
@@ -459,7 +459,7 @@ func (q *Queue) reclaimAnswer(taskID string, runID int, st *status) (json.RawMes
 	}
 	var def []byte
 	err = q.db.View(func(tx *bolt.Tx) error {
-		_, def = splitRecord(tx.Bucket(bucketTasks).Get([]byte(taskID)))
+		_, def = splitRecord(q.bucket(tx, bucketTasks).Get([]byte(taskID)))
 		def = bytes.Clone(def)
 		return nil
 	})
