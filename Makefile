@@ -62,6 +62,10 @@ fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 bench: deps ## run every benchmark
 	$(GO) test -tags integration -run '^$$' -bench . -benchmem ./...
 
+.PHONY: bench-memory
+bench-memory: ## RSS of `hookline serve` (a child process) with 10,000 hooks after 100,000 fires, and its heap profile's top
+	$(GO) test -run '^$$' -bench '^BenchmarkServeMemory$$' -benchtime 1x -v ./cmd/hookline
+
 .PHONY: screenshots
 screenshots: ## refresh the console screenshots in docs/ (runs the browser tests; needs chromium)
 	mkdir -p docs
