@@ -59,6 +59,11 @@
 //
 // # Durability and throughput
 //
+// A queue opened with OpenShared lives in the embedded store's file, in
+// buckets of its own, and commits through the store's group committer;
+// Joint then creates a fire's task and stores the fire's records in one
+// transaction (hooks.JointTaskCreator). Open keeps a file of its own.
+//
 // Every createTask is durable when it returns. Concurrent calls share
 // transactions and fsyncs through a group commit: a write commits at once
 // when the file is idle, and every write that arrives meanwhile joins the
