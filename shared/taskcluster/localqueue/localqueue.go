@@ -111,10 +111,12 @@ type Queue struct {
 	buckets [bucketCount][]byte
 	ownsDB  bool
 	reg     *schemas.Registry
-	now     func() time.Time
-	expand  func([]string) []string
-	log     *slog.Logger
-	started time.Time
+	// defaults are the task schema's, for validation from bytes.
+	defaults taskDefaults
+	now      func() time.Time
+	expand   func([]string) []string
+	log      *slog.Logger
+	started  time.Time
 
 	// The worker side (worker.go).
 	work     *workSignal
@@ -205,7 +207,11 @@ func newQueue(db *bolt.DB, commit *boltcommit.Committer, buckets [bucketCount][]
 	if err != nil {
 		return nil, fmt.Errorf("localqueue: init buckets: %w", err)
 	}
-	q := &Queue{
+	defaults, err := newTaskDefaults(o.Schemas)
+	if err != nil {
+		return nil, err
+	}
+	q := &Queue{defaults: defaults,
 		db: db, writes: commit, buckets: buckets, reg: o.Schemas, now: o.Now, expand: o.Expand, log: o.Logger, started: o.Now(),
 		work: newWorkSignal(), issuer: o.Issuer, resolved: o.OnResolved, claimFor: o.ClaimTimeout, waitFor: o.ClaimWait,
 	}
@@ -352,8 +358,9 @@ func (q *Queue) create(ctx context.Context, taskID string, body []byte, authoriz
 		return nil, c.apiError(&failure{http.StatusBadRequest, taskcluster.CodeMalformedPayload, "Failed to parse JSON payload: " + err.Error()})
 	}
 	c.payload = doc
+	err = q.defaults.validate(q.reg, body, doc)
 	q.reg.ApplyDefaults(schemas.QueueCreateTaskRequest, doc)
-	if err := q.reg.Validate(schemas.QueueCreateTaskRequest, doc); err != nil {
+	if err != nil {
 		var ve *schemas.ValidationError
 		if !errors.As(err, &ve) {
 			return nil, fmt.Errorf("localqueue: validate task %s: %w", taskID, err)
