@@ -66,6 +66,14 @@ bench: deps ## run every benchmark
 bench-memory: ## RSS of `hookline serve` (a child process) with 10,000 hooks after 100,000 fires, and its heap profile's top
 	$(GO) test -run '^$$' -bench '^BenchmarkServeMemory$$' -benchtime 1x -v ./cmd/hookline
 
+# bench-http's options, e.g. BENCH_HTTP_FLAGS='-rounds 1 -ops get -clients 8'
+# (go run ./infra/benchhttp -h lists them).
+BENCH_HTTP_FLAGS ?=
+
+.PHONY: bench-http
+bench-http: build ## measure the hooks API over HTTP: bin/hookline serve (getHook, triggerHook, ping at 2, 8, 16 Hawk-signed clients) beside a trivial server's ceiling, 3 rounds (BENCH_HTTP_FLAGS)
+	$(GO) run ./infra/benchhttp -hookline $(BIN)/hookline $(BENCH_HTTP_FLAGS)
+
 .PHONY: screenshots
 screenshots: ## refresh the console screenshots in docs/ (runs the browser tests; needs chromium)
 	mkdir -p docs
