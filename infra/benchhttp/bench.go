@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,13 +60,16 @@ type Options struct {
 	Warmup float64
 	// RowTime bounds one row; a row cut short is marked.
 	RowTime time.Duration
+	// Slices is how many turns the rows of one number of clients take,
+	// each with its share of every row's requests.
+	Slices int
 	// Env adds variables to the server's environment (NAME=VALUE).
 	Env []string
 }
 
 func defaultOptions() Options {
 	return Options{Gets: 40000, Pings: 20000, Triggers: 4000, Clients: []int{2, 8, 16},
-		Ops: []string{"get", "trigger", "ping"}, Rounds: 3, Warmup: 0.1, RowTime: 2 * time.Minute}
+		Ops: []string{"get", "trigger", "ping"}, Rounds: 3, Warmup: 0.1, RowTime: 2 * time.Minute, Slices: 10}
 }
 
 // Row is one measured row.
@@ -83,6 +87,9 @@ type Row struct {
 	FirstErr string
 	// Truncated is set when RowTime ended the row early.
 	Truncated bool
+	// CPU is the server's CPU time (user and system) while the row ran:
+	// unlike the rate, it hardly depends on what else the machine runs.
+	CPU time.Duration
 	// OfCeiling is the rate over the ceiling's of the same round and
 	// clients (0 for the ceiling itself or when not measured).
 	OfCeiling float64
@@ -154,27 +161,25 @@ func Run(ctx context.Context, opts Options, out io.Writer) ([]Row, error) {
 
 	fmt.Fprintf(out, "hookline serve at %s (%s), ceiling at %s; GOMAXPROCS %d, %d CPUs; load %s\n",
 		srv.base, opts.Binary, ceiling.Addr, runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg())
-	fmt.Fprintf(out, rowFormat, "round", "target", "op", "clients", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "of ceiling")
+	fmt.Fprintf(out, rowFormat, "round", "target", "op", "clients", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "cpu µs/req", "of ceiling")
 	var rows []Row
 	for round := 1; round <= opts.Rounds; round++ {
 		for _, c := range opts.Clients {
-			ceil := measure(ctx, client, creds, fixed, c, opts)
-			ceil.Round = round
-			rows = append(rows, ceil)
-			printRow(out, ceil)
+			group := []op{fixed}
 			for _, name := range opts.Ops {
-				o := ops[name]
-				if o.n <= 0 {
-					continue
+				if o := ops[name]; o.n > 0 {
+					group = append(group, o)
 				}
-				r := measure(ctx, client, creds, o, c, opts)
-				r.Round = round
-				if ceil.Rate() > 0 && o.method == http.MethodGet {
-					r.OfCeiling = r.Rate() / ceil.Rate()
-				}
-				rows = append(rows, r)
-				printRow(out, r)
 			}
+			measured := measureGroup(ctx, client, creds, group, c, opts, srv.cpu)
+			for i := range measured {
+				measured[i].Round = round
+				if i > 0 && group[i].method == http.MethodGet && measured[0].Rate() > 0 {
+					measured[i].OfCeiling = measured[i].Rate() / measured[0].Rate()
+				}
+				printRow(out, measured[i])
+			}
+			rows = append(rows, measured...)
 			if err := ctx.Err(); err != nil {
 				return rows, err
 			}
@@ -193,7 +198,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) ([]Row, error) {
 }
 
 // rowFormat lays out a row: fixed widths, so rows line up as they come.
-const rowFormat = "%5v  %-8v  %-11v  %7v  %8v  %7v  %7v  %7v  %7v  %6v  %v\n"
+const rowFormat = "%5v  %-8v  %-11v  %7v  %8v  %7v  %7v  %7v  %7v  %6v  %10v  %v\n"
 
 func printRow(out io.Writer, r Row) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d.Microseconds())/1000) }
@@ -204,7 +209,11 @@ func printRow(out io.Writer, r Row) {
 	if r.Truncated {
 		of += " (cut at -row-time)"
 	}
-	fmt.Fprintf(out, rowFormat, r.Round, r.Target, r.Op, r.Clients, r.Requests, fmt.Sprintf("%.0f", r.Rate()), ms(r.P50), ms(r.P90), ms(r.P99), r.Errors, of)
+	cpu := ""
+	if r.CPU > 0 && r.Requests > 0 {
+		cpu = fmt.Sprintf("%.1f", float64(r.CPU.Microseconds())/float64(r.Requests))
+	}
+	fmt.Fprintf(out, rowFormat, r.Round, r.Target, r.Op, r.Clients, r.Requests, fmt.Sprintf("%.0f", r.Rate()), ms(r.P50), ms(r.P90), ms(r.P99), r.Errors, cpu, of)
 }
 
 // summarize prints each row's range over the rounds.
@@ -224,7 +233,7 @@ func summarize(out io.Writer, rows []Row) {
 	}
 	fmt.Fprintln(out, "\nover the rounds (min–max):")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\top\tclients\treq/s\tp50 ms\tp99 ms\tof ceiling\t")
+	fmt.Fprintln(tw, "target\top\tclients\treq/s\tp50 ms\tp99 ms\tcpu µs/req\tof ceiling\t")
 	span := func(rs []Row, f func(Row) float64, format string) string {
 		lo, hi := f(rs[0]), f(rs[0])
 		for _, r := range rs[1:] {
@@ -239,26 +248,79 @@ func summarize(out io.Writer, rows []Row) {
 		if rs[0].OfCeiling > 0 {
 			of = span(rs, func(r Row) float64 { return 100 * r.OfCeiling }, "%.0f") + "%"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", k.target, k.op, k.clients,
+		cpu := ""
+		if rs[0].CPU > 0 {
+			cpu = span(rs, func(r Row) float64 { return float64(r.CPU.Microseconds()) / float64(max(r.Requests, 1)) }, "%.1f")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", k.target, k.op, k.clients,
 			span(rs, Row.Rate, "%.0f"),
 			span(rs, func(r Row) float64 { return msOf(r.P50) }, "%.3f"),
-			span(rs, func(r Row) float64 { return msOf(r.P99) }, "%.3f"), of)
+			span(rs, func(r Row) float64 { return msOf(r.P99) }, "%.3f"), cpu, of)
 	}
 	tw.Flush()
 }
 
-// measure runs one row: a warm-up, then o.n requests from clients
-// closed-loop workers, each sending its next request when the last
-// answered.
-func measure(ctx context.Context, client *http.Client, creds auth.Credentials, o op, clients int, opts Options) Row {
-	warm := max(int(float64(o.n)*opts.Warmup), clients)
-	drive(ctx, client, creds, o, warm, clients, opts.RowTime)
-	row := drive(ctx, client, creds, o, o.n, clients, opts.RowTime)
-	row.Target, row.Op, row.Clients = o.target, o.name, clients
-	return row
+// measureGroup measures the rows of one number of clients: after a
+// warm-up of each, the operations take turns, a slice of each row's
+// requests at a time, so that a change in the machine's load (other
+// programs come and go) weighs on every row alike, the ceiling included.
+// cpu, when not nil, reads the server's CPU time, charged to the rows of
+// the hookline target.
+func measureGroup(ctx context.Context, client *http.Client, creds auth.Credentials, group []op, clients int, opts Options, cpu func() time.Duration) []Row {
+	turns := max(opts.Slices, 1)
+	rows := make([]Row, len(group))
+	lats := make([][]time.Duration, len(group))
+	for i, o := range group {
+		rows[i] = Row{Target: o.target, Op: o.name, Clients: clients}
+		warm := max(int(float64(o.n)*opts.Warmup), clients)
+		drive(ctx, client, creds, o, warm, clients, opts.RowTime, nil)
+	}
+	deadline := time.Now().Add(opts.RowTime * time.Duration(len(group)))
+	for k := range turns {
+		for i, o := range group {
+			// The k-th slice's share of the row's requests.
+			n := o.n*(k+1)/turns - o.n*k/turns
+			if n == 0 {
+				continue
+			}
+			var before time.Duration
+			if cpu != nil && o.target == "hookline" {
+				before = cpu()
+			}
+			res := drive(ctx, client, creds, o, n, clients, time.Until(deadline), &lats[i])
+			if cpu != nil && o.target == "hookline" {
+				rows[i].CPU += cpu() - before
+			}
+			rows[i].Requests += res.Requests
+			rows[i].Elapsed += res.Elapsed
+			rows[i].Errors += res.Errors
+			if rows[i].FirstErr == "" {
+				rows[i].FirstErr = res.FirstErr
+			}
+			rows[i].Truncated = rows[i].Truncated || res.Truncated
+		}
+	}
+	for i := range rows {
+		all := lats[i]
+		slices.Sort(all)
+		pct := func(p float64) time.Duration {
+			if len(all) == 0 {
+				return 0
+			}
+			return all[min(len(all)-1, int(p*float64(len(all))))]
+		}
+		rows[i].P50, rows[i].P90, rows[i].P99 = pct(0.50), pct(0.90), pct(0.99)
+	}
+	return rows
 }
 
-func drive(ctx context.Context, client *http.Client, creds auth.Credentials, o op, n, clients int, limit time.Duration) Row {
+// drive sends n requests from clients closed-loop workers, each sending
+// its next request when its last one is answered, and adds their
+// latencies to lats (when not nil).
+func drive(ctx context.Context, client *http.Client, creds auth.Credentials, o op, n, clients int, limit time.Duration, lats *[]time.Duration) Row {
+	if limit <= 0 {
+		return Row{Truncated: true}
+	}
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	var (
@@ -268,16 +330,19 @@ func drive(ctx context.Context, client *http.Client, creds auth.Credentials, o o
 		first    string
 		wg       sync.WaitGroup
 	)
-	lats := make([][]time.Duration, clients)
+	per := make([][]time.Duration, clients)
 	start := time.Now()
 	for w := range clients {
-		lats[w] = make([]time.Duration, 0, n/clients+1)
+		per[w] = make([]time.Duration, 0, n/clients+1)
 		wg.Go(func() {
 			for next.Add(1) <= int64(n) && ctx.Err() == nil {
 				t0 := time.Now()
 				err := do(ctx, client, creds, o)
-				lats[w] = append(lats[w], time.Since(t0))
-				if err != nil && ctx.Err() == nil {
+				if ctx.Err() != nil {
+					return // cut short: neither counted nor an error
+				}
+				per[w] = append(per[w], time.Since(t0))
+				if err != nil {
 					errs.Add(1)
 					firstErr.Do(func() { first = err.Error() })
 				}
@@ -285,17 +350,15 @@ func drive(ctx context.Context, client *http.Client, creds auth.Credentials, o o
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	all := slices.Concat(lats...)
-	slices.Sort(all)
-	pct := func(p float64) time.Duration {
-		if len(all) == 0 {
-			return 0
+	row := Row{Elapsed: time.Since(start), Errors: int(errs.Load()), FirstErr: first}
+	for _, p := range per {
+		row.Requests += len(p)
+		if lats != nil {
+			*lats = append(*lats, p...)
 		}
-		return all[min(len(all)-1, int(p*float64(len(all))))]
 	}
-	return Row{Requests: len(all), Elapsed: elapsed, P50: pct(0.50), P90: pct(0.90), P99: pct(0.99),
-		Errors: int(errs.Load()), FirstErr: first, Truncated: len(all) < n}
+	row.Truncated = row.Requests < n
+	return row
 }
 
 // do sends one request, signed as Taskcluster's clients sign it (Hawk
@@ -456,6 +519,32 @@ func (s *server) read(r io.Reader, addr chan<- string) {
 		}
 	}
 	_, _ = io.Copy(io.Discard, br)
+}
+
+// cpu is the server's CPU time so far (user and system, from
+// /proc/<pid>/stat), or 0 where there is no /proc.
+func (s *server) cpu() time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and
+	// may hold spaces: utime and stime are the 14th and 15th fields.
+	rest := string(data)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	// Linux reports clock ticks of 1/100 s (USER_HZ) to user space.
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 func (s *server) output() string {

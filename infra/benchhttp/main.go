@@ -35,6 +35,7 @@ func main() {
 	ops := flag.String("ops", strings.Join(opts.Ops, ","), "comma-separated operations: get, trigger, ping")
 	flag.IntVar(&opts.Rounds, "rounds", opts.Rounds, "rounds: every row is measured once per round, interleaved with the ceiling")
 	flag.Float64Var(&opts.Warmup, "warmup", opts.Warmup, "warm-up requests before each row, as a fraction of the row's")
+	flag.IntVar(&opts.Slices, "slices", opts.Slices, "turns the rows of one number of clients take, each with its share of every row's requests")
 	flag.DurationVar(&opts.RowTime, "row-time", opts.RowTime, "longest a row may run (it then reports what it measured, marked)")
 	timeout := flag.Duration("timeout", 15*time.Minute, "longest the whole run may take")
 	flag.Parse()
