@@ -37,6 +37,13 @@ func main() {
 	flag.Float64Var(&opts.Warmup, "warmup", opts.Warmup, "warm-up requests before each row, as a fraction of the row's")
 	flag.IntVar(&opts.Slices, "slices", opts.Slices, "turns the rows of one number of clients take, each with its share of every row's requests")
 	flag.DurationVar(&opts.RowTime, "row-time", opts.RowTime, "longest a row may run (it then reports what it measured, marked)")
+	flag.Func("env", "`NAME=VALUE` for the server's environment (repeatable; it starts with PATH, HOME, its data directory and clients, and GOMAXPROCS, GOGC, GOMEMLIMIT, GODEBUG, TMPDIR when set)", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("%q is not NAME=VALUE", v)
+		}
+		opts.Env = append(opts.Env, v)
+		return nil
+	})
 	timeout := flag.Duration("timeout", 15*time.Minute, "longest the whole run may take")
 	flag.Parse()
 	var err error

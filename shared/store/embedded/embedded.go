@@ -33,6 +33,8 @@ var (
 type Store struct {
 	db     *bolt.DB
 	commit *boltcommit.Committer
+	// hooks keeps hook records decoded (hookcache.go).
+	hooks hookCache
 }
 
 var (

@@ -99,8 +99,14 @@ func (s *Store) GetHook(ctx context.Context, hookGroupID, hookID string) (store.
 		if data == nil {
 			return store.ErrNotFound
 		}
+		if cached, ok := s.hooks.get(hookGroupID, hookID, data); ok {
+			h = cached
+			return nil
+		}
 		var err error
-		h, err = decodeHook(hookGroupID, hookID, data)
+		if h, err = decodeHook(hookGroupID, hookID, data); err == nil {
+			s.hooks.put(hookGroupID, hookID, data, h)
+		}
 		return err
 	})
 	if err != nil {
