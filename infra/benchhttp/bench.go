@@ -14,12 +14,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -90,6 +92,9 @@ type Row struct {
 	// CPU is the server's CPU time (user and system) while the row ran:
 	// unlike the rate, it hardly depends on what else the machine runs.
 	CPU time.Duration
+	// ClientCPU is this process's CPU time while the row ran: the
+	// client's, and for the ceiling its server's too.
+	ClientCPU time.Duration
 	// OfCeiling is the rate over the ceiling's of the same round and
 	// clients (0 for the ceiling itself or when not measured).
 	OfCeiling float64
@@ -161,7 +166,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) ([]Row, error) {
 
 	fmt.Fprintf(out, "hookline serve at %s (%s), ceiling at %s; GOMAXPROCS %d, %d CPUs; load %s\n",
 		srv.base, opts.Binary, ceiling.Addr, runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg())
-	fmt.Fprintf(out, rowFormat, "round", "target", "op", "clients", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "cpu µs/req", "of ceiling")
+	fmt.Fprintf(out, rowFormat, "round", "target", "op", "clients", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "cpu µs/req", "bench µs/req", "of ceiling")
 	var rows []Row
 	for round := 1; round <= opts.Rounds; round++ {
 		for _, c := range opts.Clients {
@@ -198,7 +203,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) ([]Row, error) {
 }
 
 // rowFormat lays out a row: fixed widths, so rows line up as they come.
-const rowFormat = "%5v  %-8v  %-11v  %7v  %8v  %7v  %7v  %7v  %7v  %6v  %10v  %v\n"
+const rowFormat = "%5v  %-8v  %-11v  %7v  %8v  %7v  %7v  %7v  %7v  %6v  %10v  %10v  %v\n"
 
 func printRow(out io.Writer, r Row) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d.Microseconds())/1000) }
@@ -213,7 +218,11 @@ func printRow(out io.Writer, r Row) {
 	if r.CPU > 0 && r.Requests > 0 {
 		cpu = fmt.Sprintf("%.1f", float64(r.CPU.Microseconds())/float64(r.Requests))
 	}
-	fmt.Fprintf(out, rowFormat, r.Round, r.Target, r.Op, r.Clients, r.Requests, fmt.Sprintf("%.0f", r.Rate()), ms(r.P50), ms(r.P90), ms(r.P99), r.Errors, cpu, of)
+	self := ""
+	if r.ClientCPU > 0 && r.Requests > 0 {
+		self = fmt.Sprintf("%.1f", float64(r.ClientCPU.Microseconds())/float64(r.Requests))
+	}
+	fmt.Fprintf(out, rowFormat, r.Round, r.Target, r.Op, r.Clients, r.Requests, fmt.Sprintf("%.0f", r.Rate()), ms(r.P50), ms(r.P90), ms(r.P99), r.Errors, cpu, self, of)
 }
 
 // summarize prints each row's range over the rounds.
@@ -287,7 +296,9 @@ func measureGroup(ctx context.Context, client *http.Client, creds auth.Credentia
 			if cpu != nil && o.target == "hookline" {
 				before = cpu()
 			}
+			selfBefore := selfCPU()
 			res := drive(ctx, client, creds, o, n, clients, time.Until(deadline), &lats[i])
+			rows[i].ClientCPU += selfCPU() - selfBefore
 			if cpu != nil && o.target == "hookline" {
 				rows[i].CPU += cpu() - before
 			}
@@ -421,8 +432,7 @@ type server struct {
 	dir  string
 	base string
 	done chan error
-	mu   sync.Mutex
-	head []string // the first lines of its log, for errors
+	log  string // the file its log goes to
 }
 
 // clientsConfig is HOOKLINE_CLIENTS: the bench client holds a role, the
@@ -462,63 +472,74 @@ func startServe(ctx context.Context, opts Options, token string) (*server, error
 		}
 	}
 	s.cmd.Env = append(s.cmd.Env, opts.Env...)
-	stderr, err := s.cmd.StderrPipe()
+	// The log goes to a file, as a service's log does: a pipe would have
+	// this process read every line, on the CPU it shares with the server.
+	logFile, err := os.Create(filepath.Join(dir, "serve.log"))
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s.cmd.Stdout = io.Discard
+	defer logFile.Close() // the child has its own descriptor
+	s.log = logFile.Name()
+	s.cmd.Stdout, s.cmd.Stderr = io.Discard, logFile
 	if err := s.cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	addr := make(chan string, 1)
-	go s.read(stderr, addr)
 	go func() { s.done <- s.cmd.Wait() }()
-	select {
-	case a := <-addr:
-		s.base = "http://" + a
-		return s, nil
-	case err := <-s.done:
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("hookline serve exited: %v\n%s", err, s.output())
-	case <-time.After(30 * time.Second):
-		s.stop()
-		return nil, fmt.Errorf("hookline serve did not say where it listens within 30 s\n%s", s.output())
-	case <-ctx.Done():
-		s.stop()
-		return nil, ctx.Err()
+	deadline := time.After(30 * time.Second)
+	for {
+		if a := s.listening(); a != "" {
+			s.base = "http://" + a
+			return s, nil
+		}
+		select {
+		case err := <-s.done:
+			out := s.output()
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("hookline serve exited: %v\n%s", err, out)
+		case <-deadline:
+			out := s.output()
+			s.stop()
+			return nil, fmt.Errorf("hookline serve did not say where it listens within 30 s\n%s", out)
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
-// read finds the listening address in the server's log ("hookline
-// serving"), keeps the first lines, and drains the rest: the request log
-// is part of what a request costs, so it stays on (at info).
-func (s *server) read(r io.Reader, addr chan<- string) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	found := false
-	for !found {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			s.mu.Lock()
-			if len(s.head) < 40 {
-				s.head = append(s.head, strings.TrimRight(line, "\n"))
-			}
-			s.mu.Unlock()
-			var m struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal([]byte(line), &m) == nil && m.Msg == "hookline serving" && m.Addr != "" {
-				addr <- m.Addr
-				found = true
-			}
+// listening finds the address in the server's log ("hookline serving"),
+// or "". The request log stays on (at info): it is part of what a request
+// costs.
+func (s *server) listening() string {
+	for _, line := range s.head() {
+		var m struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
 		}
-		if err != nil {
-			return
+		if json.Unmarshal([]byte(line), &m) == nil && m.Msg == "hookline serving" && m.Addr != "" {
+			return m.Addr
 		}
 	}
-	_, _ = io.Copy(io.Discard, br)
+	return ""
+}
+
+// head is the first lines of the server's log.
+func (s *server) head() []string {
+	f, err := os.Open(s.log)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() && len(lines) < 40 {
+		lines = append(lines, sc.Text())
+	}
+	return lines
 }
 
 // cpu is the server's CPU time so far (user and system, from
@@ -548,9 +569,7 @@ func (s *server) cpu() time.Duration {
 }
 
 func (s *server) output() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return "hookline serve's first log lines:\n" + strings.Join(s.head, "\n")
+	return "hookline serve's first log lines:\n" + strings.Join(s.head(), "\n")
 }
 
 func (s *server) stop() {
@@ -587,6 +606,15 @@ func startCeiling() (*ceilingServer, error) {
 		}
 	}()
 	return &ceilingServer{Server: srv, Addr: ln.Addr().String()}, nil
+}
+
+// selfCPU is this process's CPU time so far (user and system).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadAvg is the machine's load (uptime's three figures), or "unknown".
