@@ -294,3 +294,31 @@ func TestExpr_Describe(t *testing.T) {
 		t.Errorf("Substitute changed literal text: %s", got)
 	}
 }
+
+// Substitute finds placeholders exactly where paramPattern does (it scans
+// by hand, for speed): same replacements, same missing parameter.
+func TestSubstituteMatchesThePattern(t *testing.T) {
+	params := map[string]string{"a": "A", "hookId": "x/y", "b_2": "<b>", "Z": ""}
+	for _, s := range []string{
+		"", "plain", "<a>", "<<a>>", "<a><a>", "x:<a>:<hookId>/<b_2>", "<a", "a>", "<>", "<1a>", "<_a>", "<a-b>",
+		"<a.b>", "<..>", "<Z>x", "<a><", "<<<a>", "<a b>", "tail<", "<hookId><a>z<Z><", "<missing>", "<a><missing>",
+	} {
+		var missing string
+		want := paramPattern.ReplaceAllStringFunc(s, func(m string) string {
+			v, ok := params[m[1:len(m)-1]]
+			if !ok && missing == "" {
+				missing = m[1 : len(m)-1]
+			}
+			return v
+		})
+		got, err := Scope(s).Substitute(params)
+		switch {
+		case missing != "":
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", missing)) {
+				t.Errorf("Substitute(%q): %v, %v; want an error naming %q", s, got, err, missing)
+			}
+		case err != nil || got.scope != want:
+			t.Errorf("Substitute(%q) = %q, %v; want %q", s, got.scope, err, want)
+		}
+	}
+}

@@ -35,6 +35,8 @@ type staticClient struct {
 	final    []string // expanded plus the anonymous role, as requests get them
 	expires  time.Time
 	disabled bool
+	// macs are HMAC states keyed with token.
+	macs *keyedMACs
 }
 
 // NewStatic validates the configuration, expands every client's scopes once
@@ -68,6 +70,7 @@ func NewStatic(cfg Config, opts *Options) (*Static, error) {
 			final:    x.withAnonymous(expanded),
 			expires:  c.Expires,
 			disabled: c.Disabled,
+			macs:     newKeyedMACs(c.AccessToken),
 		}
 	}
 	return x, nil
@@ -134,7 +137,11 @@ func (x *Static) authenticateHeader(req HawkRequest, now time.Time) HawkResult {
 		app: a.app, dlg: a.dlg, hasApp: a.has&hasApp != 0,
 	}
 	var mac [44]byte
-	m.mac(cred.key, &mac)
+	if cred.macs != nil {
+		cred.macs.mac(&m, &mac)
+	} else {
+		m.mac(cred.key, &mac)
+	}
 	if !equalConstantTime(mac[:], a.mac) {
 		return failed("Unauthorized: Bad mac")
 	}
@@ -215,6 +222,9 @@ type resolved struct {
 	// expansion; that is left until the MAC has been checked, so requests
 	// with a wrong MAC cannot make us expand scopes they chose.
 	expand bool
+	// macs are HMAC states keyed with key, when key is a client's own
+	// access token (not a temporary one); nil otherwise.
+	macs *keyedMACs
 }
 
 // scopesFor returns the final scopes of verified credentials: a fresh
@@ -260,7 +270,7 @@ func (x *Static) credentials(id, extStr string, now time.Time) (resolved, string
 	case !c.expires.IsZero() && now.After(c.expires):
 		return resolved{}, "Client with clientId: '" + issuer + "' has expired"
 	}
-	res := resolved{key: c.token, scopes: c.expanded, expires: c.expires}
+	res := resolved{key: c.token, scopes: c.expanded, expires: c.expires, macs: c.macs}
 	limited := false
 	if truthy(e.certificate) {
 		var msg string
