@@ -169,10 +169,12 @@ func (rt *Router) writeRouteError(ctx context.Context, w http.ResponseWriter, ro
 
 // writeBody sends a JSON body with status.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header()["Content-Type"] = jsonContentType // as Set would (router.go)
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // encodeReply is a route's reply as JSON. A json.RawMessage is already
 // JSON, written by this service, and is sent as it is.

@@ -226,18 +226,31 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	// Replies may hold tokens and secrets' fingerprints: no cache keeps
 	// them, and no browser guesses a type other than the one sent.
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	// (Assigned as Header.Set would, without canonicalizing keys that
+	// are canonical already; the values are shared and never changed in
+	// place: Set replaces a value, Add appends to a full slice, which
+	// copies it.)
+	h["Cache-Control"] = noStore
+	h["X-Content-Type-Options"] = noSniff
 	// Any page may call the API, as upstream allows: a Hawk signature
 	// needs credentials no page has, and anonymous scopes are not lent to
 	// other sites' pages (crossSiteRefusal).
-	h.Set("Access-Control-Allow-Origin", "*")
+	h["Access-Control-Allow-Origin"] = anyOrigin
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	rt.serve(rec, r)
-	rt.log.InfoContext(r.Context(), "request",
-		"method", r.Method, "path", redactPath(r.URL.EscapedPath()), "status", rec.status,
-		"ms", float64(rt.now().Sub(start).Microseconds())/1000)
+	if rt.log.Enabled(r.Context(), slog.LevelInfo) {
+		rt.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", redactPath(r.URL.EscapedPath())), slog.Int("status", rec.status),
+			slog.Float64("ms", float64(rt.now().Sub(start).Microseconds())/1000))
+	}
 }
+
+// The headers of every answer, as ServeHTTP sets them.
+var (
+	noStore   = []string{"no-store"}
+	noSniff   = []string{"nosniff"}
+	anyOrigin = []string{"*"}
+)
 
 func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -491,7 +504,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = MaxBodyBytes
 	}
-	if r.Body == nil {
+	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
 	tooLarge := func() error {
