@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/hookline/hookline/shared/store"
@@ -59,6 +60,9 @@ type Intake struct {
 	pulse pulseCounters
 	// signatures counts refused webhook deliveries (signatures.go).
 	signatures *signatureCounter
+	// lastSecrets holds, by "<hookGroupId>/<hookId>", the webhook secret
+	// that verified the hook's last delivery, tried first next time.
+	lastSecrets sync.Map
 }
 
 // RecordPulseFailure records, as a failed pulseMessage fire of the hook, a

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,9 +111,16 @@ func (in *Intake) VerifyWebhook(ctx context.Context, hookGroupID, hookID string,
 	if w := settings.Webhook; w != nil {
 		t.Scheme, secrets, t.Headers = w.Scheme, w.Secrets, w.Headers
 	}
-	if err := VerifyDelivery(t.Scheme, secrets, rec.TriggerToken, cred, body, in.now()); err != nil {
+	key := hookGroupID + "/" + hookID
+	last, _ := in.lastSecrets.Load(key)
+	lastSecret, _ := last.(string)
+	used, err := VerifyDeliveryFirst(t.Scheme, secrets, lastSecret, rec.TriggerToken, cred, body, in.now())
+	if err != nil {
 		in.noteSignatureFailure(ctx, hookGroupID, hookID, settings, err)
 		return nil, err
+	}
+	if used != "" && used != lastSecret {
+		in.lastSecrets.Store(key, used)
 	}
 	switch t.Scheme {
 	case WebhookGitHub:
@@ -133,15 +141,35 @@ func (in *Intake) VerifyWebhook(ctx context.Context, hookGroupID, hookID string,
 // bearer token. Every comparison takes constant time. It returns a
 // *SignatureError when the delivery is refused.
 func VerifyDelivery(scheme string, secrets []string, token string, cred WebhookCredentials, body []byte, now time.Time) error {
+	_, err := VerifyDeliveryFirst(scheme, secrets, "", token, cred, body, now)
+	return err
+}
+
+// VerifyDeliveryFirst is VerifyDelivery trying first, when it is one of
+// secrets, the secret that verified the hook's last delivery: during a
+// rotation senders still sign with the old secret, listed second, and
+// each secret tried costs an HMAC over the whole body. It returns the
+// secret that verified the delivery ("" for a bearer token).
+func VerifyDeliveryFirst(scheme string, secrets []string, first, token string, cred WebhookCredentials, body []byte, now time.Time) (string, error) {
+	if first != "" && len(secrets) > 1 && secrets[0] != first && slices.Contains(secrets, first) {
+		ordered := make([]string, 0, len(secrets))
+		ordered = append(ordered, first)
+		for _, s := range secrets {
+			if s != first {
+				ordered = append(ordered, s)
+			}
+		}
+		secrets = ordered
+	}
 	switch scheme {
 	case WebhookGitHub:
 		return verifyGitHub(secrets, cred.GitHubSignature, body)
 	case WebhookHookline:
 		return verifyHookline(secrets, cred.Signature, cred.Timestamp, body, now)
 	case WebhookBearer:
-		return verifyBearer(token, cred.Authorization)
+		return "", verifyBearer(token, cred.Authorization)
 	default:
-		return fmt.Errorf("hooks: unknown webhook scheme %q in stored settings", scheme)
+		return "", fmt.Errorf("hooks: unknown webhook scheme %q in stored settings", scheme)
 	}
 }
 
@@ -149,57 +177,59 @@ func refuse(scheme, reason, format string, args ...any) error {
 	return &SignatureError{Scheme: scheme, Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
-func verifyGitHub(secrets []string, header string, body []byte) error {
+func verifyGitHub(secrets []string, header string, body []byte) (string, error) {
 	if header == "" {
-		return refuse(WebhookGitHub, ReasonMissingHeader,
+		return "", refuse(WebhookGitHub, ReasonMissingHeader,
 			"missing X-Hub-Signature-256 header: this hook's webhook takes GitHub signatures (set the webhook's secret in GitHub)")
 	}
 	mac, ok := parseSHA256Signature(header)
 	if !ok {
-		return refuse(WebhookGitHub, ReasonMalformedHeader, "malformed X-Hub-Signature-256 header: it must be sha256= and 64 hex digits")
+		return "", refuse(WebhookGitHub, ReasonMalformedHeader, "malformed X-Hub-Signature-256 header: it must be sha256= and 64 hex digits")
 	}
+	var sum [sha256.Size]byte
 	for _, secret := range secrets {
 		m := hmac.New(sha256.New, []byte(secret))
 		m.Write(body)
-		if hmac.Equal(m.Sum(nil), mac[:]) {
-			return nil
+		if hmac.Equal(m.Sum(sum[:0]), mac[:]) {
+			return secret, nil
 		}
 	}
-	return refuse(WebhookGitHub, ReasonBadSignature,
+	return "", refuse(WebhookGitHub, ReasonBadSignature,
 		"bad signature: X-Hub-Signature-256 does not match the request body under the hook's webhook secret")
 }
 
-func verifyHookline(secrets []string, header, timestamp string, body []byte, now time.Time) error {
+func verifyHookline(secrets []string, header, timestamp string, body []byte, now time.Time) (string, error) {
 	switch {
 	case header == "" && timestamp == "":
-		return refuse(WebhookHookline, ReasonMissingHeader,
+		return "", refuse(WebhookHookline, ReasonMissingHeader,
 			"missing X-Hookline-Signature and X-Hookline-Timestamp headers: this hook's webhook takes Hookline signatures")
 	case header == "":
-		return refuse(WebhookHookline, ReasonMissingHeader, "missing X-Hookline-Signature header")
+		return "", refuse(WebhookHookline, ReasonMissingHeader, "missing X-Hookline-Signature header")
 	case timestamp == "":
-		return refuse(WebhookHookline, ReasonMissingHeader, "missing X-Hookline-Timestamp header")
+		return "", refuse(WebhookHookline, ReasonMissingHeader, "missing X-Hookline-Timestamp header")
 	}
 	mac, ok := parseSHA256Signature(header)
 	if !ok {
-		return refuse(WebhookHookline, ReasonMalformedHeader, "malformed X-Hookline-Signature header: it must be sha256= and 64 hex digits")
+		return "", refuse(WebhookHookline, ReasonMalformedHeader, "malformed X-Hookline-Signature header: it must be sha256= and 64 hex digits")
 	}
 	ts, ok := parseUnixSeconds(timestamp)
 	if !ok {
-		return refuse(WebhookHookline, ReasonMalformedHeader, "malformed X-Hookline-Timestamp header: it must be a time in unix seconds")
+		return "", refuse(WebhookHookline, ReasonMalformedHeader, "malformed X-Hookline-Timestamp header: it must be a time in unix seconds")
 	}
-	valid := false
+	used, valid := "", false
+	var sum [sha256.Size]byte
 	for _, secret := range secrets {
 		m := hmac.New(sha256.New, []byte(secret))
 		m.Write([]byte(timestamp))
 		m.Write([]byte{'.'})
 		m.Write(body)
-		if hmac.Equal(m.Sum(nil), mac[:]) {
-			valid = true
+		if hmac.Equal(m.Sum(sum[:0]), mac[:]) {
+			used, valid = secret, true
 			break
 		}
 	}
 	if !valid {
-		return refuse(WebhookHookline, ReasonBadSignature,
+		return "", refuse(WebhookHookline, ReasonBadSignature,
 			`bad signature: X-Hookline-Signature does not match "<X-Hookline-Timestamp>.<request body>" under the hook's webhook secret`)
 	}
 	// The timestamp is judged only once the signature shows it is the
@@ -207,13 +237,13 @@ func verifyHookline(secrets []string, header, timestamp string, body []byte, now
 	limit := int64(WebhookTolerance / time.Second)
 	switch skew := now.Unix() - ts; {
 	case skew > limit:
-		return refuse(WebhookHookline, ReasonStaleTimestamp,
+		return "", refuse(WebhookHookline, ReasonStaleTimestamp,
 			"stale timestamp: X-Hookline-Timestamp is %d seconds in the past; deliveries are accepted within %d seconds of the server's clock", skew, limit)
 	case skew < -limit:
-		return refuse(WebhookHookline, ReasonStaleTimestamp,
+		return "", refuse(WebhookHookline, ReasonStaleTimestamp,
 			"stale timestamp: X-Hookline-Timestamp is %d seconds in the future; deliveries are accepted within %d seconds of the server's clock", -skew, limit)
 	}
-	return nil
+	return used, nil
 }
 
 func verifyBearer(token, header string) error {

@@ -75,6 +75,17 @@ func TestVerifyDelivery(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := VerifyDelivery(tt.scheme, tt.secrets, "the-token", tt.cred, body, now)
+			// Whichever secret is tried first, the answer is the same,
+			// and a signature is accepted with the secret that made it.
+			for _, first := range []string{"", oldSecret, newSecret, "not-a-listed-secret"} {
+				used, err2 := VerifyDeliveryFirst(tt.scheme, tt.secrets, first, "the-token", tt.cred, body, now)
+				if (err == nil) != (err2 == nil) || err != nil && err.Error() != err2.Error() {
+					t.Fatalf("first %q: %v, VerifyDelivery: %v", first, err2, err)
+				}
+				if err2 == nil && tt.scheme != WebhookBearer && VerifyDelivery(tt.scheme, []string{used}, "", tt.cred, body, now) != nil {
+					t.Fatalf("first %q: accepted with %q, which did not make the signature", first, used)
+				}
+			}
 			if tt.wantReason == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -160,5 +171,22 @@ func TestVerifyWebhookUsesSettings(t *testing.T) {
 	target, err = svc.Intake.VerifyWebhook(ctx, "g", "h", WebhookCredentials{GitHubSignature: githubSig(newSecret, body)}, body)
 	if err != nil || target.Scheme != WebhookGitHub || strings.Join(target.Headers, ",") != "x-custom" {
 		t.Fatalf("github: %+v %v", target, err)
+	}
+	// In rotation, the secret that verified last is tried first next
+	// time; any listed secret still verifies, an unlisted one never.
+	if _, err := svc.Operations.PutSettings(ctx, "g", "h", Settings{Webhook: &WebhookSettings{Scheme: WebhookGitHub, Secrets: []string{newSecret, oldSecret}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		secret string
+		ok     bool
+	}{{oldSecret, true}, {oldSecret, true}, {newSecret, true}, {"third-secret-000000000000", false}, {oldSecret, true}} {
+		_, err := svc.Intake.VerifyWebhook(ctx, "g", "h", WebhookCredentials{GitHubSignature: githubSig(tt.secret, body)}, body)
+		if (err == nil) != tt.ok {
+			t.Fatalf("signed with %q: %v, want accepted %v", tt.secret, err, tt.ok)
+		}
+		if last, _ := svc.Intake.lastSecrets.Load("g/h"); tt.ok && last != tt.secret {
+			t.Fatalf("signed with %q: %q is tried first next", tt.secret, last)
+		}
 	}
 }
