@@ -464,7 +464,16 @@ func startServe(ctx context.Context, opts Options, token string) (*server, error
 	s.cmd = exec.Command(opts.Binary, "serve")
 	// A clean environment: nothing of the caller's Hookline or Taskcluster
 	// settings leaks in (no TASKCLUSTER_ROOT_URL: the local queue).
-	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "HOOKLINE_ADDR=127.0.0.1:0", "HOOKLINE_DATA_DIR=" + dir,
+	// A free loopback port, chosen here: the server says where it
+	// listens only at log level info, which -env may change.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "HOOKLINE_ADDR=" + addr, "HOOKLINE_DATA_DIR=" + dir,
 		"HOOKLINE_CLIENTS=" + clientsConfig(token)}
 	for _, k := range []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG", "TMPDIR"} {
 		if v, ok := os.LookupEnv(k); ok {
@@ -474,6 +483,8 @@ func startServe(ctx context.Context, opts Options, token string) (*server, error
 	s.cmd.Env = append(s.cmd.Env, opts.Env...)
 	// The log goes to a file, as a service's log does: a pipe would have
 	// this process read every line, on the CPU it shares with the server.
+	// The request log stays on (at info): it is part of what a request
+	// costs.
 	logFile, err := os.Create(filepath.Join(dir, "serve.log"))
 	if err != nil {
 		os.RemoveAll(dir)
@@ -489,8 +500,8 @@ func startServe(ctx context.Context, opts Options, token string) (*server, error
 	go func() { s.done <- s.cmd.Wait() }()
 	deadline := time.After(30 * time.Second)
 	for {
-		if a := s.listening(); a != "" {
-			s.base = "http://" + a
+		if answers("http://" + addr) {
+			s.base = "http://" + addr
 			return s, nil
 		}
 		select {
@@ -510,20 +521,15 @@ func startServe(ctx context.Context, opts Options, token string) (*server, error
 	}
 }
 
-// listening finds the address in the server's log ("hookline serving"),
-// or "". The request log stays on (at info): it is part of what a request
-// costs.
-func (s *server) listening() string {
-	for _, line := range s.head() {
-		var m struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
-		if json.Unmarshal([]byte(line), &m) == nil && m.Msg == "hookline serving" && m.Addr != "" {
-			return m.Addr
-		}
+// answers reports whether a server at base answers ping.
+func answers(base string) bool {
+	c := http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	res, err := c.Get(base + "/api/hooks/v1/ping")
+	if err != nil {
+		return false
 	}
-	return ""
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
 }
 
 // head is the first lines of the server's log.
