@@ -93,7 +93,7 @@ func (h *handler) one(ctx context.Context, rec events.SQSMessage) error {
 			"receiveCount", rec.Attributes["ApproximateReceiveCount"], "hookGroupId", msg.HookGroupID, "hookId", msg.HookID, "taskId", res.TaskID, "err", err)
 		return err
 	}
-	h.log.DebugContext(ctx, "pulse message handled", "messageId", rec.MessageId, "hookGroupId", msg.HookGroupID, "hookId", msg.HookID, "outcome", string(res.Outcome), "taskId", res.TaskID)
+	h.log.DebugContext(ctx, "pulse message handled", "messageId", rec.MessageId, "hookGroupId", msg.HookGroupID, "hookId", msg.HookID, "outcome", string(res.Outcome), "taskId", res.TaskID, "duplicate", res.Duplicate)
 	return nil
 }
 

@@ -101,6 +101,14 @@ type slotInfo struct {
 	catchUp string
 	// backfill is set when a backfill fires the slot.
 	backfill bool
+	// version is the hook record's version the tick read, to tell
+	// whether another tick has moved the hook on since (taken).
+	version int64
+	// deferred, when set, takes the recording of an outcome that claims
+	// nothing (paused, filtered, a render error) instead of the fire: the
+	// tick records it once it has won the hook's advance, so that two
+	// ticks handling one slot record it once.
+	deferred func(record func())
 }
 
 // createdSlack is how far a scheduled fire may come after its slot and
@@ -119,6 +127,15 @@ const createdSlack = 5 * time.Minute
 // between this service and the queue, and the request's way there.
 const refreshAfter = 10 * time.Minute
 
+// inFlightFor is how long a tick that finds another attempt's claim on a
+// slot, and no fire record for it yet, takes that attempt to be still at
+// work: it sends and records nothing and leaves the slot due. A live
+// attempt lasts at most the scheduler function's 60-second timeout, or in
+// `serve` the queue client's five tries of at most 30 seconds each; a
+// claim older than this without a record is an attempt that died between
+// its claim and its record, and the next tick finishes it (taken).
+const inFlightFor = 3 * time.Minute
+
 // FireResult is what a fire produced.
 type FireResult struct {
 	// TaskID is the created task's id; "" when no task was created.
@@ -131,6 +148,15 @@ type FireResult struct {
 	// empty when the decision log is off). It is set on errors too, when
 	// the fire got as far as an outcome.
 	Decision Decision
+	// AlreadyTaken is true when another attempt of the same fire (a
+	// second tick on the slot, a redelivered Pulse message) had recorded
+	// it, or is still at it: this one sent and recorded nothing. Decision
+	// then holds what the fire record says of the earlier one (its
+	// outcome, taskId and DecisionID), when it says anything.
+	AlreadyTaken bool
+	// inFlight is true when AlreadyTaken because the other attempt is
+	// still at it: the slot stays due.
+	inFlight bool
 }
 
 // fireClaim is what a claim remembers of a fire: the exact definition sent,
@@ -225,6 +251,10 @@ type ending struct {
 	// recorded is the decision as recorded when it was committed with
 	// the task (createJoint); finish then writes nothing.
 	recorded *Decision
+	// taken is set when another attempt of the fire recorded it or is
+	// still at it (see taken): nothing is recorded, logged as a fire or
+	// published, and the caller gets this result.
+	taken *FireResult
 }
 
 // fire takes one fire of def through the pipeline, in named steps:
@@ -265,7 +295,30 @@ func (p *pipeline) fire(ctx context.Context, def Definition, req FireRequest) (F
 	if err != nil {
 		return FireResult{}, err
 	}
+	if end.taken != nil {
+		p.log.DebugContext(ctx, "fire already taken by another attempt", "hookGroupId", def.HookGroupID, "hookId", def.HookID,
+			"firedBy", req.FiredBy, "taskId", a.taskID, "inFlight", end.taken.inFlight)
+		return *end.taken, nil
+	}
+	if slot := req.slot; slot != nil && slot.deferred != nil && end.claimsNothing() {
+		// Nothing claims this slot's outcome: record it only if this
+		// tick wins the slot (Scheduler.handleDue).
+		slot.deferred(func() { p.finish(ctx, a, end) })
+		return FireResult{Declined: end.outcome == OutcomeDeclined, Filtered: end.outcome == OutcomeFiltered,
+			Decision: Decision{Outcome: end.outcome, Reason: end.reason}}, end.err
+	}
 	return p.finish(ctx, a, end), end.err
+}
+
+// claimsNothing reports whether the fire ended before any claim could
+// hold it: a pause, a filter, a render error. A second attempt decides
+// these again rather than find them.
+func (e *ending) claimsNothing() bool {
+	switch e.outcome {
+	case OutcomePaused, OutcomeFiltered, OutcomeRenderError:
+		return true
+	}
+	return false
 }
 
 // begin reads what can stop the fire and chooses its taskId.
@@ -380,9 +433,13 @@ func (p *pipeline) claimOrRender(ctx context.Context, a *attempt) (*ending, erro
 		// (createJoint): no attempt can see a claim without its task.
 		a.claimKey = key
 	default:
-		if a.claim, err = p.writeClaim(ctx, key, a.claim, a.now); err != nil {
+		won := false
+		if a.claim, a.stored, won, err = p.writeClaim(ctx, key, a.claim, a.now); err != nil {
 			return nil, err
 		}
+		// Another attempt claimed the taskId first: this one follows its
+		// claim as a retry does.
+		a.retry = !won
 	}
 	return nil, nil
 }
@@ -390,6 +447,11 @@ func (p *pipeline) claimOrRender(ctx context.Context, a *attempt) (*ending, erro
 // create sends the claimed task to the queue. Its error is the store's,
 // when a stale claim could not be refreshed.
 func (p *pipeline) create(ctx context.Context, a *attempt) (*ending, error) {
+	if a.retry {
+		if e, err := p.taken(ctx, a); e != nil || err != nil {
+			return e, err
+		}
+	}
 	if a.claim.Declined {
 		return &ending{outcome: OutcomeDeclined, reason: "the task template rendered to null, which declines the fire"}, nil
 	}
@@ -414,6 +476,11 @@ func (p *pipeline) create(ctx context.Context, a *attempt) (*ending, error) {
 		}
 		// Another attempt claimed the taskId first: a.claim is now its
 		// claim, which this one re-sends as a retry does.
+		if a.retry {
+			if e, err := p.taken(ctx, a); e != nil || err != nil {
+				return e, err
+			}
+		}
 		if p.taskExists(ctx, a.taskID) {
 			return existed(a), nil
 		}
@@ -472,9 +539,11 @@ func (p *pipeline) createJoint(ctx context.Context, a *attempt, scopes []string)
 		if !found {
 			// It expired between the two reads: claim as with a queue
 			// without a joint commit, then send.
-			if winner, lerr = p.writeClaim(ctx, a.claimKey, a.claim, a.now); lerr != nil {
+			won := false
+			if winner, stored, won, lerr = p.writeClaim(ctx, a.claimKey, a.claim, a.now); lerr != nil {
 				return nil, lerr
 			}
+			found = !won
 		}
 		a.claim, a.stored, a.retry = winner, stored, found
 		return nil, nil
@@ -526,7 +595,7 @@ func (p *pipeline) refreshClaim(ctx context.Context, a *attempt, created time.Ti
 		return err
 	}
 	if !found {
-		winner, err = p.writeClaim(ctx, key, fc, a.now)
+		winner, stored, _, err = p.writeClaim(ctx, key, fc, a.now)
 	}
 	a.claim, a.stored = winner, stored
 	return err
@@ -653,24 +722,75 @@ func (p *pipeline) loadClaim(ctx context.Context, key string, now time.Time) (fi
 }
 
 // writeClaim stores the claim; if a concurrent fire of the same taskId won
-// the race, its claim is the one to follow.
-func (p *pipeline) writeClaim(ctx context.Context, key string, fc fireClaim, now time.Time) (fireClaim, error) {
+// the race, its claim is the one to follow (won is false). It returns the
+// claim to follow and the claim as stored.
+func (p *pipeline) writeClaim(ctx context.Context, key string, fc fireClaim, now time.Time) (claim fireClaim, stored store.Claim, won bool, err error) {
 	body, err := json.Marshal(fc)
 	if err != nil {
-		return fireClaim{}, fmt.Errorf("hooks: encode fire claim: %w", err)
+		return fireClaim{}, store.Claim{}, false, fmt.Errorf("hooks: encode fire claim: %w", err)
 	}
-	err = p.store.CreateClaim(ctx, store.Claim{Key: key, Body: body, CreatedAt: now, ExpiresAt: now.Add(fireClaimRetention)}, now)
+	c := store.Claim{Key: key, Body: body, CreatedAt: now, ExpiresAt: now.Add(fireClaimRetention)}
+	err = p.store.CreateClaim(ctx, c, now)
 	if errors.Is(err, store.ErrConflict) {
-		winner, _, found, lerr := p.loadClaim(ctx, key, now)
+		winner, stored, found, lerr := p.loadClaim(ctx, key, now)
 		if lerr != nil {
-			return fireClaim{}, lerr
+			return fireClaim{}, store.Claim{}, false, lerr
 		}
 		if found {
-			return winner, nil
+			return winner, stored, false, nil
 		}
 	}
 	if err != nil {
-		return fireClaim{}, fmt.Errorf("hooks: write fire claim: %w", err)
+		return fireClaim{}, store.Claim{}, false, fmt.Errorf("hooks: write fire claim: %w", err)
 	}
-	return fc, nil
+	return fc, c, true, nil
+}
+
+// taken decides, for an attempt that found another attempt's claim on its
+// fire, whether that attempt has the fire in hand, so that this one sends
+// and records nothing: the fires whose duplicates are routine, a second
+// tick on a slot and a redelivered Pulse message. (API and webhook
+// retries, backfills and replays are asked for by a caller who gets an
+// answer, so they record as before.)
+//
+//   - The fire record keyed by the claim says the task was created: the
+//     fire is done and recorded; a retry would only log it again.
+//   - For a tick: the hook has moved on since the tick read it, so
+//     another tick finished the slot (or an edit rescheduled it; either
+//     way this tick's advance will lose).
+//   - For a tick: no fire record yet and the claim is younger than
+//     inFlightFor: its attempt is still at work. The slot stays due, so
+//     that if that attempt died, a later tick finishes it.
+//
+// Otherwise (an error fire record: the queue failed and the slot is left
+// due; or an old claim without a record: its attempt died) this attempt
+// re-sends the claimed task and records the outcome, as before.
+func (p *pipeline) taken(ctx context.Context, a *attempt) (*ending, error) {
+	tick := a.req.slot != nil && !a.req.slot.backfill
+	if !tick && a.req.FiredBy != FiredByPulseMessage || a.req.ReplayOf != "" {
+		return nil, nil
+	}
+	g, h := a.def.HookGroupID, a.def.HookID
+	f, err := p.store.GetLastFire(ctx, g, h, a.claim.Created, a.taskID)
+	switch {
+	case err == nil && f.Result == "success":
+		return &ending{taken: &FireResult{AlreadyTaken: true, TaskID: f.TaskID,
+			Decision: Decision{HookGroupID: g, HookID: h, DecisionID: f.DecisionID, FiredBy: f.FiredBy, TaskID: f.TaskID, Outcome: OutcomeCreated}}}, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("hooks: read fire record: %w", err)
+	case !tick:
+		return nil, nil
+	}
+	recorded := err == nil
+	rec, err := p.store.GetHook(ctx, g, h)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("hooks: read hook %s/%s: %w", g, h, err)
+	}
+	if err != nil || rec.Version != a.req.slot.version {
+		return &ending{taken: &FireResult{AlreadyTaken: true}}, nil
+	}
+	if !recorded && a.now.Sub(a.stored.CreatedAt) < inFlightFor {
+		return &ending{taken: &FireResult{AlreadyTaken: true, inFlight: true}}, nil
+	}
+	return nil, nil
 }

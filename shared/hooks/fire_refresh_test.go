@@ -174,17 +174,21 @@ func TestFireRetryRefreshesAStaleClaim(t *testing.T) {
 		t.Errorf("the hook-fire log does not tell the refresh:\n%s", e.logs)
 	}
 
-	// Another delivery an hour later finds the task.
+	// Another delivery an hour later finds the fire done and recorded:
+	// nothing is sent, and the decision log keeps its one decision.
 	sends := q.sends()
 	e.clock.Set(ten.Add(4 * time.Hour))
-	if res, err := e.svc.Intake.FirePulseMessage(ctx, msg); err != nil || res.Outcome != PulseFired {
+	if res, err := e.svc.Intake.FirePulseMessage(ctx, msg); err != nil || res.Outcome != PulseFired || !res.Duplicate {
 		t.Fatalf("a later delivery: %+v %v", res, err)
 	}
 	if q.sends() != sends || len(q.tasks) != 1 {
 		t.Errorf("a later delivery sent again: %d sends, %d tasks", q.sends()-sends, len(q.tasks))
 	}
-	if dec := e.lastDecision(t, "g", "h"); !strings.Contains(dec.Reason, "already existed") {
-		t.Errorf("decision %+v", dec)
+	if last := e.lastDecision(t, "g", "h"); last.DecisionID != dec.DecisionID {
+		t.Errorf("a later delivery recorded %+v", last)
+	}
+	if c := e.svc.Intake.PulseCounts(); c.Duplicates != 1 {
+		t.Errorf("counts %+v: want one duplicate", c)
 	}
 }
 

@@ -138,11 +138,18 @@ type PulseResult struct {
 	TaskID string
 	// Reason explains a discard or a failure.
 	Reason string
+	// Duplicate is true when an earlier delivery of the message had
+	// created its task and recorded the fire: this one recorded nothing
+	// new (Outcome is PulseFired).
+	Duplicate bool
 }
 
 // PulseCounts are the running totals of FirePulseMessage's outcomes.
 type PulseCounts struct {
 	Fired, Declined, Discarded, Gone, Failed, Retry, Paused, Filtered int64
+	// Duplicates counts the fired messages whose fire an earlier delivery
+	// had recorded (PulseResult.Duplicate); Fired counts them too.
+	Duplicates int64
 }
 
 // discardLogEvery is upstream's sampling of hook-pulse-message-discarded:
@@ -151,7 +158,7 @@ const discardLogEvery = 100
 
 // pulseCounters count FirePulseMessage's outcomes in this process.
 type pulseCounters struct {
-	fired, declined, discarded, gone, failed, retry, paused, filtered atomic.Int64
+	fired, declined, discarded, gone, failed, retry, paused, filtered, duplicates atomic.Int64
 }
 
 // PulseCounts returns the totals so far.
@@ -160,7 +167,7 @@ func (in *Intake) PulseCounts() PulseCounts {
 	return PulseCounts{
 		Fired: c.fired.Load(), Declined: c.declined.Load(), Discarded: c.discarded.Load(),
 		Gone: c.gone.Load(), Failed: c.failed.Load(), Retry: c.retry.Load(),
-		Paused: c.paused.Load(), Filtered: c.filtered.Load(),
+		Paused: c.paused.Load(), Filtered: c.filtered.Load(), Duplicates: c.duplicates.Load(),
 	}
 }
 
@@ -245,7 +252,12 @@ func (in *Intake) FirePulseMessage(ctx context.Context, msg PulseMessage) (Pulse
 		return PulseResult{Outcome: PulseFiltered, TaskID: taskID, Reason: res.Decision.Reason}, nil
 	}
 	c.fired.Add(1)
-	return PulseResult{Outcome: PulseFired, TaskID: taskID}, nil
+	if res.AlreadyTaken {
+		// A redelivery of a message whose fire is done and recorded: the
+		// decision log keeps the one decision.
+		c.duplicates.Add(1)
+	}
+	return PulseResult{Outcome: PulseFired, TaskID: taskID, Duplicate: res.AlreadyTaken}, nil
 }
 
 // discardMessage is the fixed text of hook-pulse-message-discarded for a

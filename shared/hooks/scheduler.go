@@ -38,6 +38,11 @@ type TickReport struct {
 	// skipped by a pause, Skipped slots excluded by the hook's schedule,
 	// Collapsed missed slots its catch-up policy does not fire.
 	Due, Fired, Declined, Failed, Retry, Lost, Paused, Skipped, Collapsed int
+	// AlreadyTaken counts slots another tick had in hand (it fired them,
+	// is firing them, or won the hook's advance past them): this tick
+	// recorded nothing for them. Two schedulers on one table count here
+	// what the other one did.
+	AlreadyTaken int
 	// Unfinished is true when the budget ran out with hooks still due.
 	Unfinished bool
 }
@@ -124,17 +129,17 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time, opts TickOptions) (
 	}
 	report.Fired, report.Declined, report.Failed = total.fired, total.declined, total.failed
 	report.Retry, report.Lost, report.Paused = total.retry, total.lost, total.paused
-	report.Skipped, report.Collapsed = total.skipped, total.collapsed
+	report.Skipped, report.Collapsed, report.AlreadyTaken = total.skipped, total.collapsed, total.taken
 	report.Unfinished = report.Unfinished || total.unfinished
 	s.log.InfoContext(ctx, "scheduler tick", "tick", now, "due", report.Due, "fired", report.Fired,
 		"declined", report.Declined, "failed", report.Failed, "retry", report.Retry, "lost", report.Lost, "paused", report.Paused,
-		"skipped", report.Skipped, "collapsed", report.Collapsed, "unfinished", report.Unfinished)
+		"skipped", report.Skipped, "collapsed", report.Collapsed, "alreadyTaken", report.AlreadyTaken, "unfinished", report.Unfinished)
 	return report, ctx.Err()
 }
 
 // tickCounts is what handling one due hook did, slot by slot.
 type tickCounts struct {
-	fired, declined, failed, retry, lost, paused, skipped, collapsed int
+	fired, declined, failed, retry, lost, paused, skipped, collapsed, taken int
 	// unfinished: the budget ran out with slots of the hook still due.
 	unfinished bool
 }
@@ -148,6 +153,7 @@ func (c *tickCounts) add(o tickCounts) {
 	c.paused += o.paused
 	c.skipped += o.skipped
 	c.collapsed += o.collapsed
+	c.taken += o.taken
 	c.unfinished = c.unfinished || o.unfinished
 }
 
@@ -160,7 +166,46 @@ const (
 	slotRetry
 	// slotPaused: the hook was paused; the slot was skipped.
 	slotPaused
+	// slotTaken: another tick fired the slot, or moved the hook past it.
+	slotTaken
+	// slotInFlight: another tick is firing the slot; it stays due.
+	slotInFlight
 )
+
+// pendingRecords are the records of a hook's slots that nothing claims
+// (skipped, collapsed, paused, filtered, render errors), held until the
+// tick wins the hook's advance past them: of two ticks handling the same
+// slots, only the one whose advance lands records them. A tick that dies
+// between its advance and these records loses them from the decision log;
+// no task depends on them.
+type pendingRecords struct {
+	list []pendingRecord
+}
+
+type pendingRecord struct {
+	// slots is how many slots the record covers, counted in *count.
+	slots int
+	count *int
+	write func()
+}
+
+func (r *pendingRecords) add(slots int, count *int, write func()) {
+	r.list = append(r.list, pendingRecord{slots: slots, count: count, write: write})
+}
+
+// settle writes the records and counts their slots when the tick won the
+// advance; otherwise it counts them as taken.
+func (r *pendingRecords) settle(won bool, c *tickCounts) {
+	for _, p := range r.list {
+		if won {
+			p.write()
+			*p.count += p.slots
+		} else {
+			c.taken += p.slots
+		}
+	}
+	r.list = nil
+}
 
 // dueSlot is one slot of a hook that is due: when it was due, and the
 // exclusion that skips it, if any.
@@ -230,6 +275,7 @@ func (s *Scheduler) handleDue(ctx context.Context, h store.Hook, now time.Time, 
 	}
 	var collapsed []time.Time
 	var firedSlot time.Time
+	var pending pendingRecords
 	for i := 0; i < len(slots); i++ {
 		sl := slots[i]
 		if sl.excluded != nil {
@@ -237,8 +283,8 @@ func (s *Scheduler) handleDue(ctx context.Context, h store.Hook, now time.Time, 
 			for j+1 < len(slots) && slots[j+1].excluded != nil && slots[j+1].excluded.name == sl.excluded.name {
 				j++
 			}
-			s.recordSkipped(ctx, def, slots[i:j+1], false)
-			c.skipped += j - i + 1
+			run := slots[i : j+1]
+			pending.add(len(run), &c.skipped, func() { s.recordSkipped(ctx, def, run, false) })
 			i = j
 			continue
 		}
@@ -254,44 +300,67 @@ func (s *Scheduler) handleDue(ctx context.Context, h store.Hook, now time.Time, 
 		if i == 0 {
 			taskID = h.NextTaskID
 		}
+		var write func()
 		outcome := slotRetry
 		if i == 0 || ctx.Err() == nil && s.now().Before(deadline) {
-			outcome = s.fireSlot(ctx, def, &g, sl, taskID, catchUp, now)
+			outcome, write = s.fireSlot(ctx, def, &g, sl, taskID, catchUp, now, h.Version)
 		} else {
 			c.unfinished = true
 		}
+		var count *int
 		switch outcome {
-		case slotRetry:
+		case slotRetry, slotInFlight:
 			// Keep this slot due, so the next tick sends the very same
-			// task (or, out of time, starts there); later slots wait.
-			if !c.unfinished {
+			// task (or, out of time, starts there, or finds what the
+			// tick at work on it did); later slots wait.
+			switch {
+			case outcome == slotInFlight:
+				c.taken++
+			case !c.unfinished:
 				c.retry++
 			}
-			c.collapsed += len(collapsed)
-			s.recordCollapsed(ctx, def, p, firedSlot, collapsed, false, now)
-			if i > 0 && !s.advance(ctx, h, p, sl.slot, true) {
+			s.pendCollapsed(ctx, &pending, &c, def, p, firedSlot, collapsed, false, now)
+			won := i == 0 || s.advance(ctx, h, p, sl.slot, true)
+			if !won {
 				c.lost++
 			}
+			pending.settle(won, &c)
 			return c
+		case slotTaken:
+			count = &c.taken
 		case slotFired:
-			c.fired++
+			count = &c.fired
 		case slotDeclined:
-			c.declined++
+			count = &c.declined
 		case slotFailed:
-			c.failed++
+			count = &c.failed
 		case slotPaused:
-			c.paused++
+			count = &c.paused
+		}
+		if write != nil {
+			pending.add(1, count, write)
+		} else {
+			*count++
 		}
 		if firedSlot.IsZero() {
 			firedSlot = sl.slot
 		}
 	}
-	c.collapsed += len(collapsed)
-	s.recordCollapsed(ctx, def, p, firedSlot, collapsed, more && len(slots) == maxCollapsedScan, now)
-	if !s.advance(ctx, h, p, next, more) {
+	s.pendCollapsed(ctx, &pending, &c, def, p, firedSlot, collapsed, more && len(slots) == maxCollapsedScan, now)
+	won := s.advance(ctx, h, p, next, more)
+	if !won {
 		c.lost++
 	}
+	pending.settle(won, &c)
 	return c
+}
+
+// pendCollapsed holds the collapsed decision of the missed slots until
+// the tick wins the advance past them.
+func (s *Scheduler) pendCollapsed(ctx context.Context, pending *pendingRecords, c *tickCounts, def Definition, p *plan, firedSlot time.Time, missed []time.Time, uncounted bool, now time.Time) {
+	if len(missed) > 0 {
+		pending.add(len(missed), &c.collapsed, func() { s.recordCollapsed(ctx, def, p, firedSlot, missed, uncounted, now) })
+	}
 }
 
 // dueSlots lists a hook's slots from first on whose due time is before
@@ -379,29 +448,36 @@ func (s *Scheduler) attempted(ctx context.Context, h store.Hook) bool {
 	return err == nil
 }
 
-// fireSlot fires one slot through the pipeline.
-func (s *Scheduler) fireSlot(ctx context.Context, def Definition, g *gates, sl dueSlot, taskID, catchUp string, now time.Time) slotOutcome {
+// fireSlot fires one slot through the pipeline; version is the hook's,
+// as the tick read it. write, when not nil, records the outcome: it
+// claims nothing, so the tick calls it only once it wins the advance.
+func (s *Scheduler) fireSlot(ctx context.Context, def Definition, g *gates, sl dueSlot, taskID, catchUp string, now time.Time, version int64) (outcome slotOutcome, write func()) {
 	res, fireErr := s.fire(ctx, def, FireRequest{FiredBy: FiredBySchedule, TaskID: taskID, Created: sl.slot, gates: g,
-		slot: &slotInfo{at: sl.slot, fireAt: sl.at, tick: now, catchUp: catchUp}})
+		slot: &slotInfo{at: sl.slot, fireAt: sl.at, tick: now, catchUp: catchUp, version: version,
+			deferred: func(w func()) { write = w }}})
 	switch {
+	case res.AlreadyTaken && res.inFlight:
+		return slotInFlight, nil
+	case res.AlreadyTaken:
+		return slotTaken, nil
 	case errors.Is(fireErr, ErrPaused):
 		// Skipped and recorded; advancing means a resume fires nothing
 		// that was missed.
-		return slotPaused
+		return slotPaused, write
 	case fireErr == nil && (res.Declined || res.Filtered):
-		return slotDeclined
+		return slotDeclined, write
 	case fireErr != nil:
 		var fe *FireError
 		if !errors.As(fireErr, &fe) || fe.Retryable() {
 			// The queue could not answer (or our own store failed): keep
 			// the slot, so the next tick sends the very same task.
 			s.log.WarnContext(ctx, "scheduled fire will be retried", "hookGroupId", def.HookGroupID, "hookId", def.HookID, "taskId", taskID, "err", fireErr)
-			return slotRetry
+			return slotRetry, nil
 		}
 		s.emailFailure(ctx, def, fireErr, now)
-		return slotFailed
+		return slotFailed, write
 	}
-	return slotFired
+	return slotFired, write
 }
 
 // recordCollapsed records the missed slots that do not fire as one
