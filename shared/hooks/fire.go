@@ -761,8 +761,12 @@ func (p *pipeline) writeClaim(ctx context.Context, key string, fc fireClaim, now
 //   - For a tick: no fire record yet and the claim is younger than
 //     inFlightFor: its attempt is still at work. The slot stays due, so
 //     that if that attempt died, a later tick finishes it.
+//   - For a tick: an error fire record whose decision says the slot ends
+//     there (the queue refused the task; that tick advances the hook), or
+//     that another tick of this moment will retry it (recorded after
+//     this tick began): the retry is the next tick's.
 //
-// Otherwise (an error fire record: the queue failed and the slot is left
+// Otherwise (the queue failed an earlier tick's attempt and left the slot
 // due; or an old claim without a record: its attempt died) this attempt
 // re-sends the claimed task and records the outcome, as before.
 func (p *pipeline) taken(ctx context.Context, a *attempt) (*ending, error) {
@@ -789,8 +793,37 @@ func (p *pipeline) taken(ctx context.Context, a *attempt) (*ending, error) {
 	if err != nil || rec.Version != a.req.slot.version {
 		return &ending{taken: &FireResult{AlreadyTaken: true}}, nil
 	}
-	if !recorded && a.now.Sub(a.stored.CreatedAt) < inFlightFor {
-		return &ending{taken: &FireResult{AlreadyTaken: true, inFlight: true}}, nil
+	inFlight := &ending{taken: &FireResult{AlreadyTaken: true, inFlight: true}}
+	if !recorded {
+		if a.now.Sub(a.stored.CreatedAt) < inFlightFor {
+			return inFlight, nil
+		}
+		return nil, nil
+	}
+	if f.DecisionID == "" {
+		// The decision log is off: nothing to double.
+		return nil, nil
+	}
+	// The queue failed the other attempt. Its decision says whether the
+	// slot ends there (a refusal: that tick advances the hook) or stays
+	// due, and when: a retry is the next tick's, not that of a tick
+	// running at the same time.
+	drec, err := p.store.GetDecision(ctx, g, h, f.DecisionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hooks: read decision %s: %w", f.DecisionID, err)
+	}
+	d, err := decodeDecision(drec)
+	switch {
+	case err != nil:
+		// Unreadable: fire as before rather than hold the slot.
+		return nil, nil
+	case !d.WillRetry:
+		return &ending{taken: &FireResult{AlreadyTaken: true}}, nil
+	case !d.Time.Before(a.req.slot.tick):
+		return inFlight, nil
 	}
 	return nil, nil
 }

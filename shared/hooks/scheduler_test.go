@@ -22,6 +22,9 @@ type fakeQueue struct {
 	tasks map[string]json.RawMessage
 	calls []string
 	fail  func(taskID string) error
+	// refuse, when set, refuses the tasks whose body contains it with a
+	// 400, as the queue refuses a task it cannot take.
+	refuse []byte
 }
 
 func (q *fakeQueue) CreateTask(_ context.Context, taskID string, task json.RawMessage, _ []string) (json.RawMessage, error) {
@@ -32,6 +35,9 @@ func (q *fakeQueue) CreateTask(_ context.Context, taskID string, task json.RawMe
 		if err := q.fail(taskID); err != nil {
 			return nil, err
 		}
+	}
+	if q.refuse != nil && bytes.Contains(task, q.refuse) {
+		return nil, &taskcluster.APIError{StatusCode: 400, Code: "InputError", Method: "createTask", Message: "refused"}
 	}
 	if q.tasks == nil {
 		q.tasks = map[string]json.RawMessage{}

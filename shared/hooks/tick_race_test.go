@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ var raceKinds = []struct {
 	{name: "filtered", task: slotTemplate, settings: `{"filters":["false"]}`},
 	{name: "paused", task: slotTemplate, paused: true},
 	{name: "renderError", task: `{"$eval":"1 +"}`},
+	{name: "refused", task: `{"provisionerId":"p","workerType":"w","extra":{"refuse":true,"now":"${now}"}}`},
 }
 
 // raceResult is what a race produced.
@@ -70,6 +72,7 @@ func raceTicks(t *testing.T, e *schedEnv, hooks, minutes int) raceResult {
 			}
 		}
 	}
+	e.queue.refuse = []byte(`"refuse":true`)
 	var r raceResult
 	first := time.Date(2026, 3, 4, 9, 59, 1, 0, time.UTC)
 	for m := range minutes {
@@ -92,6 +95,9 @@ func raceTicks(t *testing.T, e *schedEnv, hooks, minutes int) raceResult {
 		wg.Wait()
 	}
 	r.slots, r.tasks = hooks*minutes, e.queue.taskCount()
+	if t.Failed() {
+		return r
+	}
 	taskIDs := map[string]bool{}
 	for i := range hooks {
 		id := fmt.Sprintf("%s-%03d", raceKinds[i%len(raceKinds)].name, i)
@@ -133,4 +139,70 @@ func checkRace(t *testing.T, r raceResult) {
 
 func TestRacingSchedulersOneDecisionPerSlot(t *testing.T) {
 	checkRace(t, raceTicks(t, newSchedEnv(t), 24, 10))
+}
+
+// A tick that died between its claim on a slot and its record (here:
+// the claim is written as the pipeline writes it, and nothing else)
+// holds the slot for inFlightFor: the next ticks record nothing and leave
+// it due; then a tick sends the claimed task and records it, once.
+func TestTickFinishesASlotWhoseClaimerDied(t *testing.T) {
+	e := newSchedEnv(t)
+	ctx := context.Background()
+	h := e.hourly(t, "h", nil)
+	at := ten.Add(time.Minute)
+	task := json.RawMessage(`{"provisionerId":"p","workerType":"w","extra":{"claimed":true}}`)
+	key := "fire/g/h/" + h.NextTaskID
+	if _, _, won, err := e.svc.Scheduler.writeClaim(ctx, key, fireClaim{Task: task, FiredBy: FiredBySchedule, Created: at}, at); err != nil || !won {
+		t.Fatalf("claim: won %v, %v", won, err)
+	}
+	for _, later := range []time.Duration{0, time.Minute, inFlightFor - time.Second} {
+		rep := e.tick(t, at.Add(later))
+		if rep.AlreadyTaken != 1 || rep.Fired != 0 || e.queue.taskCount() != 0 || len(e.decisions(t, "g", "h")) != 0 {
+			t.Fatalf("%s after the claim: %+v, %d tasks, %d decisions", later, rep, e.queue.taskCount(), len(e.decisions(t, "g", "h")))
+		}
+		if e.get(t, "h").NextTaskID != h.NextTaskID {
+			t.Fatalf("%s after the claim: the slot was not kept due", later)
+		}
+	}
+	rep := e.tick(t, at.Add(inFlightFor))
+	if rep.Fired != 1 || rep.AlreadyTaken != 0 || string(e.queue.tasks[h.NextTaskID]) != string(task) {
+		t.Fatalf("after inFlightFor: %+v, task %s", rep, e.queue.tasks[h.NextTaskID])
+	}
+	if ds := e.decisions(t, "g", "h"); len(ds) != 1 || ds[0].Outcome != OutcomeCreated || ds[0].TaskID != h.NextTaskID {
+		t.Fatalf("decisions %+v", ds)
+	}
+	if e.get(t, "h").NextTaskID == h.NextTaskID {
+		t.Fatal("the hook did not advance")
+	}
+}
+
+// A tick that died after recording its fire but before advancing the
+// hook leaves the slot due: the next tick finds the fire done, records
+// nothing and advances.
+func TestTickAdvancesPastASlotRecordedButNotAdvanced(t *testing.T) {
+	e := newSchedEnv(t)
+	ctx := context.Background()
+	before := e.hourly(t, "h", nil)
+	if rep := e.tick(t, ten.Add(time.Minute)); rep.Fired != 1 {
+		t.Fatalf("first tick %+v", rep)
+	}
+	// Undo the advance, as if the tick had died before it.
+	back := e.get(t, "h")
+	back.NextScheduledDate, back.NextSlot, back.NextTaskID = before.NextScheduledDate, before.NextSlot, before.NextTaskID
+	if _, err := e.store.UpdateHook(ctx, back); err != nil {
+		t.Fatal(err)
+	}
+	rep := e.tick(t, ten.Add(2*time.Minute))
+	if rep.AlreadyTaken != 1 || rep.Fired != 0 || rep.Lost != 0 {
+		t.Fatalf("second tick %+v", rep)
+	}
+	if n := len(e.decisions(t, "g", "h")); n != 1 || e.queue.taskCount() != 1 {
+		t.Fatalf("%d decisions, %d tasks", n, e.queue.taskCount())
+	}
+	if next := e.get(t, "h").NextScheduledDate; !next.Equal(ten.Add(time.Hour)) {
+		t.Fatalf("next %v", next)
+	}
+	if !strings.Contains(e.logs.String(), `"alreadyTaken":1`) {
+		t.Fatalf("the tick log line does not count it:\n%s", e.logs)
+	}
 }
