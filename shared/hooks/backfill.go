@@ -82,9 +82,11 @@ type BackfillSlot struct {
 
 // Backfill fires each slot of a hook in [From, To) once, with the slot's
 // own taskId, so a slot the scheduler or an earlier backfill already fired
-// creates nothing new. Slots not before now are left to the scheduler (To
-// comes back as now). Pauses and filters apply as to any fire; excluded
-// slots are recorded as skipped; every decision is marked backfill. One
+// creates nothing new (and, when its task was created, records nothing
+// new: its BackfillSlot names the decision recorded then). Slots not
+// before now are left to the scheduler (To comes back as now). Pauses and
+// filters apply as to any fire; excluded slots are recorded as skipped;
+// every decision it records is marked backfill. One
 // call handles at most Max slots (1 to MaxBackfillSlots) and stops
 // starting fires after 20 seconds; ContinueFrom then says where to go on.
 func (o *Operations) Backfill(ctx context.Context, hookGroupID, hookID string, req BackfillRequest) (BackfillResult, error) {

@@ -749,12 +749,13 @@ func (p *pipeline) writeClaim(ctx context.Context, key string, fc fireClaim, now
 // taken decides, for an attempt that found another attempt's claim on its
 // fire, whether that attempt has the fire in hand, so that this one sends
 // and records nothing: the fires whose duplicates are routine, a second
-// tick on a slot and a redelivered Pulse message. (API and webhook
-// retries, backfills and replays are asked for by a caller who gets an
-// answer, so they record as before.)
+// tick on a slot, a backfill over a slot already fired and a redelivered
+// Pulse message. (API and webhook retries and replays record as before:
+// their caller asked for this attempt and gets its decision.)
 //
 //   - The fire record keyed by the claim says the task was created: the
-//     fire is done and recorded; a retry would only log it again.
+//     fire is done and recorded; a retry would only log it again. The
+//     result names the decision recorded with that fire record.
 //   - For a tick: the hook has moved on since the tick read it, so
 //     another tick finished the slot (or an edit rescheduled it; either
 //     way this tick's advance will lose).
@@ -771,7 +772,7 @@ func (p *pipeline) writeClaim(ctx context.Context, key string, fc fireClaim, now
 // re-sends the claimed task and records the outcome, as before.
 func (p *pipeline) taken(ctx context.Context, a *attempt) (*ending, error) {
 	tick := a.req.slot != nil && !a.req.slot.backfill
-	if !tick && a.req.FiredBy != FiredByPulseMessage || a.req.ReplayOf != "" {
+	if a.req.slot == nil && a.req.FiredBy != FiredByPulseMessage || a.req.ReplayOf != "" {
 		return nil, nil
 	}
 	g, h := a.def.HookGroupID, a.def.HookID

@@ -509,10 +509,19 @@ func scenarioBackfill(t *testing.T, e *schedEnv) {
 			t.Fatalf("decision %+v", d)
 		}
 	}
-	// Again: the same taskIds, so nothing new.
+	// Again: the same taskIds, so nothing new; the created slots name
+	// the decisions recorded the first time.
+	decided := len(e.decisions(t, "g", "h"))
 	again, err := e.svc.Operations.Backfill(ctx, "g", "h", req)
 	if err != nil || e.queue.taskCount() != 5 || again.Slots[0].TaskID != res.Slots[0].TaskID {
 		t.Fatalf("repeat: %d tasks, %v", e.queue.taskCount(), err)
+	}
+	if again.Slots[0].DecisionID != res.Slots[0].DecisionID || again.Slots[0].Outcome != OutcomeCreated {
+		t.Fatalf("repeat: slot %+v, first %+v", again.Slots[0], res.Slots[0])
+	}
+	// The excluded slot is recorded as skipped again: nothing claims it.
+	if n := len(e.decisions(t, "g", "h")); n != decided+1 {
+		t.Fatalf("repeat: %d decisions, was %d", n, decided)
 	}
 	// Bounded, with a continuation; the future is the scheduler's.
 	page, err := e.svc.Operations.Backfill(ctx, "g", "h", BackfillRequest{From: ten.Add(-3 * time.Hour), To: ten.Add(time.Hour), Max: 2})
