@@ -748,14 +748,15 @@ func (p *pipeline) writeClaim(ctx context.Context, key string, fc fireClaim, now
 
 // taken decides, for an attempt that found another attempt's claim on its
 // fire, whether that attempt has the fire in hand, so that this one sends
-// and records nothing: the fires whose duplicates are routine, a second
-// tick on a slot, a backfill over a slot already fired and a redelivered
-// Pulse message. (API and webhook retries and replays record as before:
-// their caller asked for this attempt and gets its decision.)
+// and records nothing: a second tick on a slot, a backfill over a slot
+// already fired, a redelivered Pulse message or webhook, a client's retry
+// under the same Idempotency-Key. (A replay records as before: it answers
+// with its decision.)
 //
 //   - The fire record keyed by the claim says the task was created: the
 //     fire is done and recorded; a retry would only log it again. The
-//     result names the decision recorded with that fire record.
+//     result names the decision recorded with that fire record, and its
+//     task, which is what the caller answers with.
 //   - For a tick: the hook has moved on since the tick read it, so
 //     another tick finished the slot (or an edit rescheduled it; either
 //     way this tick's advance will lose).
@@ -772,7 +773,7 @@ func (p *pipeline) writeClaim(ctx context.Context, key string, fc fireClaim, now
 // re-sends the claimed task and records the outcome, as before.
 func (p *pipeline) taken(ctx context.Context, a *attempt) (*ending, error) {
 	tick := a.req.slot != nil && !a.req.slot.backfill
-	if a.req.slot == nil && a.req.FiredBy != FiredByPulseMessage || a.req.ReplayOf != "" {
+	if a.req.ReplayOf != "" {
 		return nil, nil
 	}
 	g, h := a.def.HookGroupID, a.def.HookID
