@@ -461,8 +461,8 @@ func (s *Scheduler) fireSlot(ctx context.Context, def Definition, g *gates, sl d
 	case res.AlreadyTaken:
 		return slotTaken, nil
 	case errors.Is(fireErr, ErrPaused):
-		// Skipped and recorded; advancing means a resume fires nothing
-		// that was missed.
+		// Skipped, and recorded once the tick wins the advance;
+		// advancing means a resume fires nothing that was missed.
 		return slotPaused, write
 	case fireErr == nil && (res.Declined || res.Filtered):
 		return slotDeclined, write
