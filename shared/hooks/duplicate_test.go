@@ -13,6 +13,12 @@ import (
 // same task and records nothing new: one task, one decision, one fire
 // record.
 func TestDuplicateDeliveriesRecordOnce(t *testing.T) {
+	testDuplicateDeliveries(t, func(t *testing.T) *schedEnv { return newOperateEnv(t) })
+}
+
+// testDuplicateDeliveries runs the duplicate deliveries on the stores
+// newEnv makes (tick_race_dynamo_integration_test.go: DynamoDB).
+func testDuplicateDeliveries(t *testing.T, newEnv func(t *testing.T) *schedEnv) {
 	ctx := context.Background()
 	for _, tt := range []struct {
 		name string
@@ -61,7 +67,7 @@ func TestDuplicateDeliveriesRecordOnce(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newOperateEnv(t)
+			e := newEnv(t)
 			e.operableHook(t, "g", "h")
 			first, taken := tt.fire(t, e)
 			if first == "" || taken {

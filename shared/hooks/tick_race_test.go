@@ -141,12 +141,27 @@ func TestRacingSchedulersOneDecisionPerSlot(t *testing.T) {
 	checkRace(t, raceTicks(t, newSchedEnv(t), 24, 10))
 }
 
+// crashScenarios are ticks after one that died mid-slot; they run on
+// every store backend (tick_race_dynamo_integration_test.go).
+var crashScenarios = []struct {
+	name string
+	run  func(t *testing.T, e *schedEnv)
+}{
+	{"ClaimerDiedBeforeItsRecord", scenarioClaimerDied},
+	{"DiedAfterItsRecordBeforeItsAdvance", scenarioDiedBeforeAdvance},
+}
+
+func TestTickAfterACrash(t *testing.T) {
+	for _, sc := range crashScenarios {
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, newSchedEnv(t)) })
+	}
+}
+
 // A tick that died between its claim on a slot and its record (here:
 // the claim is written as the pipeline writes it, and nothing else)
 // holds the slot for inFlightFor: the next ticks record nothing and leave
 // it due; then a tick sends the claimed task and records it, once.
-func TestTickFinishesASlotWhoseClaimerDied(t *testing.T) {
-	e := newSchedEnv(t)
+func scenarioClaimerDied(t *testing.T, e *schedEnv) {
 	ctx := context.Background()
 	h := e.hourly(t, "h", nil)
 	at := ten.Add(time.Minute)
@@ -179,8 +194,7 @@ func TestTickFinishesASlotWhoseClaimerDied(t *testing.T) {
 // A tick that died after recording its fire but before advancing the
 // hook leaves the slot due: the next tick finds the fire done, records
 // nothing and advances.
-func TestTickAdvancesPastASlotRecordedButNotAdvanced(t *testing.T) {
-	e := newSchedEnv(t)
+func scenarioDiedBeforeAdvance(t *testing.T, e *schedEnv) {
 	ctx := context.Background()
 	before := e.hourly(t, "h", nil)
 	if rep := e.tick(t, ten.Add(time.Minute)); rep.Fired != 1 {
