@@ -25,9 +25,12 @@ type fakeQueue struct {
 	// refuse, when set, refuses the tasks whose body contains it with a
 	// 400, as the queue refuses a task it cannot take.
 	refuse []byte
+	// delay is how long each call takes, as a real queue's round trip.
+	delay time.Duration
 }
 
 func (q *fakeQueue) CreateTask(_ context.Context, taskID string, task json.RawMessage, _ []string) (json.RawMessage, error) {
+	time.Sleep(q.delay)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.calls = append(q.calls, taskID)

@@ -138,7 +138,16 @@ func checkRace(t *testing.T, r raceResult) {
 }
 
 func TestRacingSchedulersOneDecisionPerSlot(t *testing.T) {
-	checkRace(t, raceTicks(t, newSchedEnv(t), 24, 10))
+	t.Run("instant queue", func(t *testing.T) {
+		checkRace(t, raceTicks(t, newSchedEnv(t), 24, 10))
+	})
+	// A queue that takes its time holds the slots in flight longer: the
+	// other tick finds claims without records.
+	t.Run("slow queue", func(t *testing.T) {
+		e := newSchedEnv(t)
+		e.queue.delay = 2 * time.Millisecond
+		checkRace(t, raceTicks(t, e, 24, 5))
+	})
 }
 
 // crashScenarios are ticks after one that died mid-slot; they run on
