@@ -47,6 +47,12 @@ const (
 	maxDecisionPayload = 256 << 10
 	// maxDecisionError bounds the error text of a decision.
 	maxDecisionError = 16 << 10
+	// maxDecisionBody is the largest decision document written with its
+	// payload and context: within store.MaxDecisionSize.
+	maxDecisionBody = maxDecisionPayload + maxDecisionError + 16<<10
+	// decisionOwnDepth is the nesting a decision adds around a kept
+	// payload or context value.
+	decisionOwnDepth = 4
 	// maxListedSlots bounds the slot times a collapsed decision lists.
 	maxListedSlots = 10
 	// lateAfter is how late a scheduled fire must be to be marked late:
@@ -112,10 +118,16 @@ type Decision struct {
 	Slots       []time.Time `json:"slots,omitempty"`
 	// Pulse names the message of a pulseMessage fire.
 	Pulse *PulseSource `json:"pulse,omitempty"`
-	// Payload is the trigger payload, kept for replay, unless it was too
-	// large (PayloadOmitted).
+	// Payload is the trigger payload, kept for replay, unless it could not
+	// be kept safely (PayloadOmitted): larger than maxDecisionPayload, not
+	// valid UTF-8 or JSON, or nested deeper than maxDecisionDepth. Then
+	// PayloadProblem says which, PayloadSize is its size in bytes and
+	// PayloadPrefix its start as text (when it was received at all).
 	Payload        json.RawMessage `json:"payload,omitempty"`
 	PayloadOmitted bool            `json:"payloadOmitted,omitempty"`
+	PayloadProblem string          `json:"payloadProblem,omitempty"`
+	PayloadSize    int             `json:"payloadSize,omitempty"`
+	PayloadPrefix  string          `json:"payloadPrefix,omitempty"`
 	// Context holds the extra JSON-e variables of the fire (a webhook's
 	// `webhook`), kept for replay.
 	Context map[string]any `json:"context,omitempty"`
@@ -156,11 +168,7 @@ func (o *Operations) ListDecisions(ctx context.Context, hookGroupID, hookID stri
 	}
 	page := DecisionPage{Decisions: make([]Decision, 0, len(recs)), ContinuationToken: next}
 	for _, rec := range recs {
-		d, err := decodeDecision(rec)
-		if err != nil {
-			return DecisionPage{}, err
-		}
-		page.Decisions = append(page.Decisions, d)
+		page.Decisions = append(page.Decisions, decodeDecision(rec))
 	}
 	return page, nil
 }
@@ -177,15 +185,38 @@ func (o *Operations) GetDecision(ctx context.Context, hookGroupID, hookID, decis
 	if err != nil {
 		return Decision{}, fmt.Errorf("hooks: read decision %s of %s/%s: %w", decisionID, hookGroupID, hookID, err)
 	}
-	return decodeDecision(rec)
+	return decodeDecision(rec), nil
 }
 
-func decodeDecision(rec store.Decision) (Decision, error) {
+// decodeDecision reads a stored decision. It never fails: a record that
+// does not decode (one stored before payloads were checked, whose payload
+// nests deeper than encoding/json reads) is read without its payload and
+// context, marked omitted; one that does not decode even then is shown as
+// what the store knows of it. A decision log must stay readable whatever
+// one fire stored in it.
+func decodeDecision(rec store.Decision) Decision {
 	var d Decision
-	if err := json.Unmarshal(rec.Body, &d); err != nil {
-		return Decision{}, fmt.Errorf("hooks: decode decision %s of %s/%s: %w", rec.ID, rec.HookGroupID, rec.HookID, err)
+	err := json.Unmarshal(rec.Body, &d)
+	if err == nil {
+		// A payload stored before keepPayload checked it is shown only
+		// if it passes the same checks now.
+		if d.Payload != nil {
+			if problem := payloadProblem(d.Payload); problem != "" {
+				d.PayloadOmitted, d.PayloadProblem = true, problem
+				d.PayloadSize, d.PayloadPrefix = len(d.Payload), payloadPrefix(d.Payload)
+				d.Payload = nil
+			}
+		}
+		return d
 	}
-	return d, nil
+	d = Decision{}
+	if rest, serr := withoutMembers(rec.Body, "payload", "context"); serr != nil || json.Unmarshal(rest, &d) != nil {
+		d = Decision{DecisionID: rec.ID, HookGroupID: rec.HookGroupID, HookID: rec.HookID, Reason: "the stored decision could not be read"}
+	}
+	d.Payload, d.Context, d.PayloadOmitted = nil, nil, true
+	d.PayloadProblem = "the stored decision could not be read back whole (" + err.Error() + "); its payload and context are left out"
+	d.PayloadSize = len(rec.Body)
+	return d
 }
 
 // Replay fires a hook again with a past decision's payload and context,
@@ -215,7 +246,11 @@ func (o *Operations) Replay(ctx context.Context, hookGroupID, hookID, decisionID
 	}
 	if orig.FiredBy != FiredBySchedule {
 		if orig.PayloadOmitted || orig.Payload == nil {
-			return FireResult{}, invalid("decision %s cannot be replayed: its payload was not kept (larger than %d KiB, or not JSON)", decisionID, maxDecisionPayload>>10)
+			why := orig.PayloadProblem
+			if why == "" {
+				why = fmt.Sprintf("larger than %d KiB, or not JSON", maxDecisionPayload>>10)
+			}
+			return FireResult{}, invalid("decision %s cannot be replayed: its payload was not kept (%s)", decisionID, why)
 		}
 		payload, err := decodePayload(orig.Payload)
 		if err != nil {

@@ -122,9 +122,10 @@ func (o *Outcomes) Record(ctx context.Context, ref FireRef, out TaskOutcome) (bo
 		case err != nil:
 			return false, fmt.Errorf("hooks: read decision %s: %w", f.DecisionID, err)
 		default:
-			if decision, err = decodeDecision(rec); err != nil {
-				return false, err
-			}
+			// A decision that does not decode whole is rewritten
+			// without its payload (decodeDecision), which leaves it
+			// readable from then on.
+			decision = decodeDecision(rec)
 			decision.Task = &out
 			if rec.Body, err = json.Marshal(decision); err != nil {
 				return false, fmt.Errorf("hooks: encode decision: %w", err)

@@ -86,10 +86,14 @@ func (p *pipeline) prepareRecord(ctx context.Context, d Decision, fire *store.La
 		fire.DecisionID = d.DecisionID
 	}
 	body, err := json.Marshal(d)
-	if err == nil && len(body) > maxDecisionPayload+maxDecisionError+16<<10 {
-		// Only the kept context can still be this large.
-		d.Context, d.PayloadOmitted = nil, d.PayloadOmitted || d.Payload != nil
-		d.Payload = nil
+	if err == nil && (len(body) > maxDecisionBody || nestingExceeds(body, maxDecisionDepth+decisionOwnDepth)) {
+		// Only the kept context can still be this large or deep: the
+		// payload was checked (keepPayload).
+		if d.Payload != nil {
+			d.PayloadOmitted, d.PayloadSize = true, len(d.Payload)
+			d.PayloadProblem = "the payload and context together are too large or too deep to keep"
+		}
+		d.Context, d.Payload = nil, nil
 		body, err = json.Marshal(d)
 	}
 	if err != nil {
@@ -115,7 +119,7 @@ func newDecision(def Definition, req FireRequest, taskID string) Decision {
 		d.ClientID = req.ClientID
 	}
 	if req.FiredBy != FiredBySchedule {
-		d.Payload, d.PayloadOmitted = keptPayload(req)
+		keepPayload(&d, req)
 		if len(req.Extra) > 0 {
 			d.Context = req.Extra
 		}
@@ -123,20 +127,25 @@ func newDecision(def Definition, req FireRequest, taskID string) Decision {
 	return d
 }
 
-// keptPayload is the payload as a decision keeps it: the raw bytes when
-// the caller has them, else re-encoded; nil and true when too large.
-func keptPayload(req FireRequest) (json.RawMessage, bool) {
+// keepPayload sets the payload of d as a decision keeps it: the raw
+// bytes when the caller has them, else re-encoded, when payloadProblem
+// finds nothing wrong with them; otherwise only why, their size and their
+// start.
+func keepPayload(d *Decision, req FireRequest) {
 	raw := req.RawPayload
 	if raw == nil {
 		var err error
 		if raw, err = json.Marshal(req.Payload); err != nil {
-			return nil, true
+			d.PayloadOmitted, d.PayloadProblem = true, "the payload could not be encoded as JSON: "+err.Error()
+			return
 		}
 	}
-	if len(raw) > maxDecisionPayload {
-		return nil, true
+	if problem := payloadProblem(raw); problem != "" {
+		d.PayloadOmitted, d.PayloadProblem = true, problem
+		d.PayloadSize, d.PayloadPrefix = len(raw), payloadPrefix(raw)
+		return
 	}
-	return raw, false
+	d.Payload = raw
 }
 
 // lastFire is the fire record of a decision that reached the queue (or

@@ -175,7 +175,7 @@ function decisionItem(g, id, d, onReplay) {
   if (d.task) body.push(h("h4", null, "Task outcome"), h("dl", {class: "facts task-facts"}, outcomeFacts(d.task)));
   else if (d.outcome === "created") body.push(h("p", {class: "hint"}, "The task's outcome is not known yet: it is still running, or Hookline has not heard."));
   if (d.error) body.push(h("h4", null, "Error"), codeBlock(d.error, "Error"));
-  if (d.payloadOmitted) body.push(h("p", {class: "hint"}, "The payload was not kept (over 256 KiB, or not JSON)."));
+  if (d.payloadOmitted) body.push(h("p", {class: "hint"}, "The payload was not kept: " + (d.payloadProblem || "over 256 KiB, or not JSON") + "."));
   else if (d.payload !== undefined) body.push(h("h4", null, "Payload"), codeBlock(d.payload, "Payload"));
   if (d.context) body.push(h("h4", null, "Context"), codeBlock(d.context, "Context"));
   if (d.slots?.length) body.push(h("h4", null, "Missed slots"), h("ul", {class: "plain"}, d.slots.map((s) => h("li", null, time(s)))));

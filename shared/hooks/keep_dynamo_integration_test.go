@@ -1,0 +1,15 @@
+//go:build integration
+
+package hooks
+
+import (
+	"testing"
+
+	"github.com/hookline/hookline/shared/store/dynamo/dynamotest"
+)
+
+// TestRefusedPayloadsReadBackDynamo is TestRefusedPayloadsReadBack over
+// DynamoDB (the dynalite emulator).
+func TestRefusedPayloadsReadBackDynamo(t *testing.T) {
+	refusedPayloadsReadBack(t, newSchedEnvOn(t, dynamotest.NewStore(t)))
+}

@@ -1,0 +1,174 @@
+package hooks
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookline/hookline/shared/store"
+)
+
+// deepJSON is a JSON text nesting n arrays.
+func deepJSON(n int) []byte {
+	return []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
+}
+
+// deepValue is a decoded payload nesting n objects.
+func deepValue(n int) any {
+	var v any = map[string]any{}
+	for range n - 1 {
+		v = map[string]any{"a": v}
+	}
+	return v
+}
+
+func TestPayloadProblem(t *testing.T) {
+	tests := []struct {
+		name    string
+		raw     []byte
+		problem string // a part of the problem; "" when kept
+	}{
+		{"object", []byte(`{"a":[1,"x"]}`), ""},
+		{"at the depth limit", deepJSON(maxDecisionDepth), ""},
+		{"brackets in strings do not nest", []byte(`{"a":"` + strings.Repeat("[", 2*maxDecisionDepth) + `\"{"}`), ""},
+		{"at the size limit", []byte(`"` + strings.Repeat("y", maxDecisionPayload-2) + `"`), ""},
+		{"one level too deep", deepJSON(maxDecisionDepth + 1), "nests deeper than 512 levels"},
+		{"10,000 levels", deepJSON(10_000), "nests deeper than 512 levels"},
+		{"1,000,000 levels", deepJSON(1_000_000), "larger than 256 KiB"},
+		{"one byte over the size limit", []byte(`"` + strings.Repeat("y", maxDecisionPayload-1) + `"`), "larger than 256 KiB"},
+		{"a huge string", []byte(`{"s":"` + strings.Repeat("é", 1<<20) + `"}`), "larger than 256 KiB"},
+		{"invalid JSON", []byte(`{"a":`), "not JSON"},
+		{"data after the value", []byte(`{} {}`), "not JSON"},
+		{"invalid UTF-8", []byte("{\"a\":\"\xff\xfe\"}"), "not valid UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d Decision
+			keepPayload(&d, FireRequest{RawPayload: tt.raw})
+			if tt.problem == "" {
+				if d.PayloadOmitted || string(d.Payload) != string(tt.raw) || d.PayloadProblem != "" {
+					t.Fatalf("not kept: omitted %v, problem %q", d.PayloadOmitted, d.PayloadProblem)
+				}
+				return
+			}
+			if !d.PayloadOmitted || d.Payload != nil || !strings.Contains(d.PayloadProblem, tt.problem) {
+				t.Fatalf("omitted %v, problem %q, want one with %q", d.PayloadOmitted, d.PayloadProblem, tt.problem)
+			}
+			if d.PayloadSize != len(tt.raw) || !utf8.ValidString(d.PayloadPrefix) || len(d.PayloadPrefix) > payloadPrefixLen+3 || d.PayloadPrefix == "" {
+				t.Fatalf("size %d (want %d), prefix of %d bytes, valid UTF-8: %v", d.PayloadSize, len(tt.raw), len(d.PayloadPrefix), utf8.ValidString(d.PayloadPrefix))
+			}
+		})
+	}
+}
+
+func TestPayloadPrefixCutsBetweenCharacters(t *testing.T) {
+	for pad := range 4 {
+		raw := []byte(strings.Repeat("x", pad) + strings.Repeat("€", payloadPrefixLen))
+		p := payloadPrefix(raw)
+		if !utf8.ValidString(p) || strings.ContainsRune(p, utf8.RuneError) || len(p) > payloadPrefixLen || len(p) < payloadPrefixLen-3 {
+			t.Fatalf("pad %d: prefix of %d bytes, valid %v", pad, len(p), utf8.ValidString(p))
+		}
+	}
+	if p := payloadPrefix([]byte("a\xffb")); p != "a\uFFFDb" {
+		t.Fatalf("invalid bytes: %q", p)
+	}
+}
+
+func TestWithoutMembers(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"a":1,"payload":{"x":[1,2]},"b":"p,}"}`, `{"a":1,"b":"p,}"}`},
+		{` { "payload" : "x" } `, `{}`},
+		{`{"context":{"w":1},"a":{"payload":2}}`, `{"a":{"payload":2}}`},
+		{`{"a\"payload":1,"payload":` + string(deepJSON(20_000)) + `}`, `{"a\"payload":1}`},
+	}
+	for _, tt := range tests {
+		got, err := withoutMembers([]byte(tt.in), "payload", "context")
+		if err != nil || string(got) != tt.want {
+			t.Errorf("withoutMembers(%.40q) = %s, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := withoutMembers([]byte(`[1]`), "payload"); err == nil {
+		t.Error("an array was read as an object")
+	}
+}
+
+func TestRefusedPayloadsReadBack(t *testing.T) {
+	refusedPayloadsReadBack(t, newSchedEnv(t))
+}
+
+// refusedPayloadsReadBack fires a hook with payloads a decision cannot
+// keep, and stores decisions as they were written before payloads were
+// checked, then lists and reads every decision of the hook.
+func refusedPayloadsReadBack(t *testing.T, e *schedEnv) {
+	t.Helper()
+	ctx := context.Background()
+	e.clock.step = time.Millisecond
+	in := input("h")
+	in.TriggerSchema = json.RawMessage(`{"type":"object"}`)
+	if _, err := e.svc.Definitions.CreateHook(ctx, "g", "h", in); err != nil {
+		t.Fatal(err)
+	}
+	fired := map[string]any{
+		"10,000 levels":  deepValue(10_000),
+		"600 levels":     deepValue(600),
+		"over the limit": map[string]any{"s": strings.Repeat("y", maxDecisionPayload)},
+		"a huge string":  map[string]any{"s": strings.Repeat("é", 1<<20)},
+	}
+	for name, p := range fired {
+		// The fire itself may be refused (too deep to render); its
+		// decision is recorded either way.
+		_, _ = e.svc.Firing.TriggerHook(ctx, "g", "h", p, "c", "")
+		if d := e.lastDecision(t, "g", "h"); !d.PayloadOmitted || d.PayloadProblem == "" || d.PayloadSize == 0 || d.PayloadPrefix == "" {
+			t.Fatalf("%s: %+v", name, d)
+		}
+	}
+	// Decisions stored before payloads were checked: the payload as it
+	// came, however deep, or not JSON at all.
+	legacy := map[string][]byte{
+		"20260101T000000.000000001Z-00000001": []byte(`{"decisionId":"20260101T000000.000000001Z-00000001","hookGroupId":"g","hookId":"h","outcome":"rejected","payload":` + string(deepJSON(10_000)) + `}`),
+		"20260101T000000.000000002Z-00000002": []byte(`{"decisionId":"20260101T000000.000000002Z-00000002","hookGroupId":"g","hookId":"h","outcome":"rejected","payload":` + string(deepJSON(100_000)) + `}`),
+		"20260101T000000.000000003Z-00000003": []byte(`{"decisionId":"20260101T000000.000000003Z-00000003","hookGroupId":"g","hookId":"h","outcome":"created","payload":{"a":"` + strings.Repeat("x", 1000) + "\xff" + `"}}`),
+		"20260101T000000.000000004Z-00000004": []byte(`{"decisionId":"20260101T000000.000000004Z-00000004","hookGroupId":"g","hookId":"h","outcome":"created","payload":{"a":`),
+		"20260101T000000.000000005Z-00000005": []byte("\xff not a decision"),
+	}
+	for id, body := range legacy {
+		if err := e.store.PutDecision(ctx, store.Decision{HookGroupID: "g", HookID: "h", ID: id, Body: body, ExpiresAt: e.clock.Now().Add(time.Hour)}, nil); err != nil {
+			t.Fatalf("store legacy decision %s: %v", id, err)
+		}
+	}
+	var all []Decision
+	for p := (store.Page{Limit: 2}); ; {
+		page, err := e.svc.Operations.ListDecisions(ctx, "g", "h", p)
+		if err != nil {
+			t.Fatalf("list decisions: %v", err)
+		}
+		all = append(all, page.Decisions...)
+		if page.ContinuationToken == "" {
+			break
+		}
+		p.Token = page.ContinuationToken
+	}
+	if len(all) != len(fired)+len(legacy) {
+		t.Fatalf("listed %d decisions, want %d", len(all), len(fired)+len(legacy))
+	}
+	for _, d := range all {
+		got, err := e.svc.Operations.GetDecision(ctx, "g", "h", d.DecisionID)
+		if err != nil {
+			t.Fatalf("get decision %s: %v", d.DecisionID, err)
+		}
+		if got.DecisionID != d.DecisionID || got.HookID != "h" || !got.PayloadOmitted || got.PayloadProblem == "" {
+			t.Fatalf("decision %s read back as %+v", d.DecisionID, got)
+		}
+		// What is returned encodes and decodes again (the API's answer).
+		b, err := json.Marshal(got)
+		if err != nil || !utf8.Valid(b) || json.Unmarshal(b, new(map[string]any)) != nil {
+			t.Fatalf("decision %s does not encode: %v", d.DecisionID, err)
+		}
+		if _, err := e.svc.Operations.Replay(ctx, "g", "h", d.DecisionID, "alice", ""); err == nil || !strings.Contains(err.Error(), "not kept") {
+			t.Fatalf("replay of %s: %v", d.DecisionID, err)
+		}
+	}
+}
