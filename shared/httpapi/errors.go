@@ -14,6 +14,7 @@ import (
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
 
@@ -95,6 +96,10 @@ func classify(err error) (status int, code, message string) {
 		}
 		return http.StatusBadRequest, CodeInputValidationError, msg
 	}
+	var tl *store.TooLargeError
+	if errors.As(err, &tl) {
+		return http.StatusRequestEntityTooLarge, CodeInputTooLarge, tooLargeMessage(tl)
+	}
 	var fe *hooks.FireError
 	if errors.As(err, &fe) {
 		return fireErrorAnswer(fe)
@@ -114,6 +119,18 @@ func classify(err error) (status int, code, message string) {
 	}
 	return http.StatusInternalServerError, CodeInternalServerError,
 		"Internal Server Error: the failure has been logged; please try again later"
+}
+
+// tooLargeMessage says which record was over which limit, and what to do.
+func tooLargeMessage(e *store.TooLargeError) string {
+	what := "the " + e.Kind
+	switch e.Kind {
+	case store.KindHook:
+		what = "the hook definition"
+	case store.KindSettings:
+		what = "the hook's settings"
+	}
+	return fmt.Sprintf("%s would be %d bytes as stored, over the limit of %s; make it smaller", what, e.Size, store.FormatSize(e.Limit))
 }
 
 // writeError sends err as a Taskcluster error body

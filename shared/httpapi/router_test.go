@@ -20,6 +20,7 @@ import (
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/hooks"
+	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/store/embedded"
 	"github.com/hookline/hookline/shared/taskcluster"
 )
@@ -118,6 +119,7 @@ func (q *memQueue) count() int {
 type testEnv struct {
 	router   *Router
 	svc      *hooks.Service
+	store    store.Store
 	notifier *recordingNotifier
 	queue    *memQueue
 	clock    *fakeClock
@@ -178,7 +180,7 @@ func buildTestEnv(t testing.TB, authz Authorizer, webhook WebhookOptions, log io
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{router: rt, svc: svc, notifier: n, queue: q, clock: clock}
+	return &testEnv{router: rt, svc: svc, store: st, notifier: n, queue: q, clock: clock}
 }
 
 type reply struct {

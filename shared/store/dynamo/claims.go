@@ -30,6 +30,9 @@ func putExpiry(item map[string]types.AttributeValue, t time.Time) {
 // CreateClaim implements store.Store. An expired claim still stored (TTL
 // deletes lazily) is replaced as if absent.
 func (s *Store) CreateClaim(ctx context.Context, c store.Claim, now time.Time) error {
+	if err := store.CheckClaim(c); err != nil {
+		return fmt.Errorf("dynamo: create claim %s: %w", c.Key, err)
+	}
 	item := claimKey(c.Key)
 	if len(c.Body) > 0 {
 		item[attrBody] = avB(c.Body)
@@ -85,6 +88,9 @@ func (s *Store) getClaim(ctx context.Context, k string, now time.Time) (store.Cl
 // ReplaceClaim implements store.Store: one put, conditional on the body
 // read and on the claim being live.
 func (s *Store) ReplaceClaim(ctx context.Context, c store.Claim, oldBody []byte, now time.Time) error {
+	if err := store.CheckClaim(c); err != nil {
+		return fmt.Errorf("dynamo: replace claim %s: %w", c.Key, err)
+	}
 	item := claimKey(c.Key)
 	if len(c.Body) > 0 {
 		item[attrBody] = avB(c.Body)

@@ -29,6 +29,9 @@ func decisionItem(d store.Decision) map[string]types.AttributeValue {
 // emulator, has no transactions). If the call fails part way, either item
 // may be written; the caller's retry replaces both by key.
 func (s *Store) PutDecision(ctx context.Context, d store.Decision, fire *store.LastFire) error {
+	if err := store.CheckDecisionWrite(d, fire); err != nil {
+		return fmt.Errorf("dynamo: put decision %s of %s/%s: %w", d.ID, d.HookGroupID, d.HookID, err)
+	}
 	puts := []countedPut{{item: decisionItem(d), kind: kindDecisions, keep: d.KeepAtMost}}
 	if fire != nil {
 		puts = append(puts, countedPut{item: fireItem(*fire), kind: kindFires, keep: fire.KeepAtMost})

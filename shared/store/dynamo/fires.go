@@ -24,6 +24,9 @@ func hookPartition(kind, hookGroupID, hookID string) string {
 // PutLastFire implements store.Store. The sort key is the fire's time and
 // taskId, so a retried fire overwrites its own record.
 func (s *Store) PutLastFire(ctx context.Context, f store.LastFire) error {
+	if err := store.CheckFire(f); err != nil {
+		return fmt.Errorf("dynamo: put fire record of %s/%s: %w", f.HookGroupID, f.HookID, err)
+	}
 	if err := s.putCounted(ctx, f.HookGroupID, f.HookID, []countedPut{{item: fireItem(f), kind: kindFires, keep: f.KeepAtMost}}); err != nil {
 		return fmt.Errorf("dynamo: put last fire %s/%s %s: %w", f.HookGroupID, f.HookID, f.TaskID, err)
 	}

@@ -303,6 +303,9 @@ func (s *Store) GetLastFire(ctx context.Context, hookGroupID, hookID string, tas
 // UpdateFire implements store.Store: both puts are conditional on the
 // item existing, side by side.
 func (s *Store) UpdateFire(ctx context.Context, f store.LastFire, d *store.Decision) error {
+	if err := store.CheckFireUpdate(f, d); err != nil {
+		return fmt.Errorf("dynamo: update fire record of %s/%s: %w", f.HookGroupID, f.HookID, err)
+	}
 	var (
 		wg           sync.WaitGroup
 		fireErr, dec error

@@ -95,6 +95,9 @@ func decodeHook(item map[string]types.AttributeValue) (store.Hook, error) {
 // CreateHook implements store.Store. The hook is written before its group
 // marker (see the package doc).
 func (s *Store) CreateHook(ctx context.Context, h store.Hook) (store.Hook, error) {
+	if err := store.CheckHook(h); err != nil {
+		return store.Hook{}, fmt.Errorf("dynamo: create hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+	}
 	h.Version = 1
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                s.table,
@@ -145,6 +148,9 @@ func (s *Store) getHook(ctx context.Context, hookGroupID, hookID string) (store.
 // UpdateHook implements store.Store with one put conditional on the
 // version read by the caller.
 func (s *Store) UpdateHook(ctx context.Context, h store.Hook) (store.Hook, error) {
+	if err := store.CheckHook(h); err != nil {
+		return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+	}
 	expected := h.Version
 	h.Version = expected + 1
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{

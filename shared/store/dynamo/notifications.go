@@ -65,6 +65,9 @@ func decodeNotification(item map[string]types.AttributeValue) (store.Notificatio
 
 // CreateNotification implements store.Store.
 func (s *Store) CreateNotification(ctx context.Context, n store.Notification) (store.Notification, error) {
+	if err := store.CheckNotification(n); err != nil {
+		return store.Notification{}, fmt.Errorf("dynamo: create notification %s of %s/%s: %w", n.ID, n.HookGroupID, n.HookID, err)
+	}
 	n.Version = 1
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: s.table, Item: notificationItem(n),
@@ -97,6 +100,9 @@ func (s *Store) GetNotification(ctx context.Context, hookGroupID, hookID, id str
 // version read. A refusal returns the stored item, which tells a
 // conflict from a notification that is gone.
 func (s *Store) UpdateNotification(ctx context.Context, n store.Notification) (store.Notification, error) {
+	if err := store.CheckNotification(n); err != nil {
+		return store.Notification{}, fmt.Errorf("dynamo: update notification %s of %s/%s: %w", n.ID, n.HookGroupID, n.HookID, err)
+	}
 	want := n.Version
 	n.Version++
 	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{

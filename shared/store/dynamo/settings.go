@@ -44,6 +44,9 @@ func (s *Store) GetSettings(ctx context.Context, hookGroupID, hookID string) (st
 // PutSettings implements store.Store with one put conditional on the
 // version read by the caller (absence for version 0).
 func (s *Store) PutSettings(ctx context.Context, st store.Settings) (store.Settings, error) {
+	if err := store.CheckSettings(st); err != nil {
+		return store.Settings{}, fmt.Errorf("dynamo: put settings of %s/%s: %w", st.HookGroupID, st.HookID, err)
+	}
 	expected := st.Version
 	st.Version = expected + 1
 	item := settingsKey(st.HookGroupID, st.HookID)

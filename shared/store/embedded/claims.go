@@ -34,6 +34,9 @@ func liveClaim(data []byte, now time.Time) (claimRecord, bool, error) {
 
 // CreateClaim implements store.Store.
 func (s *Store) CreateClaim(ctx context.Context, c store.Claim, now time.Time) error {
+	if err := store.CheckClaim(c); err != nil {
+		return fmt.Errorf("embedded: create claim %s: %w", c.Key, err)
+	}
 	data, err := json.Marshal(claimRecord{Body: c.Body, CreatedAt: c.CreatedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC()})
 	if err != nil {
 		return err
@@ -77,6 +80,9 @@ func (s *Store) GetClaim(ctx context.Context, key string, now time.Time) (store.
 
 // ReplaceClaim implements store.Store.
 func (s *Store) ReplaceClaim(ctx context.Context, c store.Claim, oldBody []byte, now time.Time) error {
+	if err := store.CheckClaim(c); err != nil {
+		return fmt.Errorf("embedded: replace claim %s: %w", c.Key, err)
+	}
 	data, err := json.Marshal(claimRecord{Body: c.Body, CreatedAt: c.CreatedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC()})
 	if err != nil {
 		return err

@@ -74,6 +74,9 @@ func decodeDecisionValue(group, id string, key, v []byte) (store.Decision, error
 // any, commit in one transaction (one fsync, shared
 // with concurrent writers by the group committer).
 func (s *Store) PutDecision(ctx context.Context, d store.Decision, fire *store.LastFire) error {
+	if err := store.CheckDecisionWrite(d, fire); err != nil {
+		return fmt.Errorf("embedded: put decision %s of %s/%s: %w", d.ID, d.HookGroupID, d.HookID, err)
+	}
 	var fireData []byte
 	if fire != nil {
 		var err error

@@ -63,6 +63,9 @@ func encodeFire(f store.LastFire) ([]byte, error) {
 
 // PutLastFire implements store.Store.
 func (s *Store) PutLastFire(ctx context.Context, f store.LastFire) error {
+	if err := store.CheckFire(f); err != nil {
+		return fmt.Errorf("embedded: put fire record of %s/%s: %w", f.HookGroupID, f.HookID, err)
+	}
 	data, err := encodeFire(f)
 	if err != nil {
 		return err

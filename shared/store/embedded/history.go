@@ -233,6 +233,9 @@ func (s *Store) GetLastFire(ctx context.Context, hookGroupID, hookID string, tas
 
 // UpdateFire implements store.Store.
 func (s *Store) UpdateFire(ctx context.Context, f store.LastFire, d *store.Decision) error {
+	if err := store.CheckFireUpdate(f, d); err != nil {
+		return fmt.Errorf("embedded: update fire record of %s/%s: %w", f.HookGroupID, f.HookID, err)
+	}
 	data, err := encodeFire(f)
 	if err != nil {
 		return err

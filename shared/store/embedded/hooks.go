@@ -63,6 +63,9 @@ func decodeHook(group, id string, data []byte) (store.Hook, error) {
 
 // CreateHook implements store.Store.
 func (s *Store) CreateHook(ctx context.Context, h store.Hook) (store.Hook, error) {
+	if err := store.CheckHook(h); err != nil {
+		return store.Hook{}, fmt.Errorf("embedded: create hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+	}
 	h.Version = 1
 	data, err := encodeHook(h)
 	if err != nil {
@@ -117,6 +120,9 @@ func (s *Store) GetHook(ctx context.Context, hookGroupID, hookID string) (store.
 
 // UpdateHook implements store.Store.
 func (s *Store) UpdateHook(ctx context.Context, h store.Hook) (store.Hook, error) {
+	if err := store.CheckHook(h); err != nil {
+		return store.Hook{}, fmt.Errorf("embedded: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+	}
 	expected := h.Version
 	h.Version = expected + 1
 	data, err := encodeHook(h)

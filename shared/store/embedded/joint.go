@@ -25,6 +25,9 @@ func (s *Store) File() (*bolt.DB, *boltcommit.Committer) { return s.db, s.commit
 // Encoding happens here, before the transaction.
 func (s *Store) FireWrite(w store.FireWrite) (check, put func(*bolt.Tx) error, err error) {
 	var claimData, fireData, decisionValue []byte
+	if err := store.CheckFireWrite(w); err != nil {
+		return nil, nil, fmt.Errorf("embedded: fire write: %w", err)
+	}
 	if w.Claim != nil {
 		if claimData, err = json.Marshal(claimRecord{Body: w.Claim.Body, CreatedAt: w.Claim.CreatedAt.UTC(), ExpiresAt: w.Claim.ExpiresAt.UTC()}); err != nil {
 			return nil, nil, fmt.Errorf("embedded: encode claim %s: %w", w.Claim.Key, err)

@@ -80,6 +80,9 @@ func putNotification(tx *bolt.Tx, n store.Notification, old *store.Notification)
 
 // CreateNotification implements store.Store.
 func (s *Store) CreateNotification(ctx context.Context, n store.Notification) (store.Notification, error) {
+	if err := store.CheckNotification(n); err != nil {
+		return store.Notification{}, fmt.Errorf("embedded: create notification %s of %s/%s: %w", n.ID, n.HookGroupID, n.HookID, err)
+	}
 	n.Version = 1
 	err := s.write(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketNotifications).Get(notificationKey(n.HookGroupID, n.HookID, n.ID)) != nil {
@@ -113,6 +116,9 @@ func (s *Store) GetNotification(ctx context.Context, hookGroupID, hookID, id str
 
 // UpdateNotification implements store.Store.
 func (s *Store) UpdateNotification(ctx context.Context, n store.Notification) (store.Notification, error) {
+	if err := store.CheckNotification(n); err != nil {
+		return store.Notification{}, fmt.Errorf("embedded: update notification %s of %s/%s: %w", n.ID, n.HookGroupID, n.HookID, err)
+	}
 	want := n.Version
 	n.Version++
 	err := s.write(ctx, func(tx *bolt.Tx) error {

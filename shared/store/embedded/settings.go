@@ -40,6 +40,9 @@ func (s *Store) GetSettings(ctx context.Context, hookGroupID, hookID string) (st
 
 // PutSettings implements store.Store.
 func (s *Store) PutSettings(ctx context.Context, st store.Settings) (store.Settings, error) {
+	if err := store.CheckSettings(st); err != nil {
+		return store.Settings{}, fmt.Errorf("embedded: put settings of %s/%s: %w", st.HookGroupID, st.HookID, err)
+	}
 	expected := st.Version
 	st.Version = expected + 1
 	body := st.Body
