@@ -26,6 +26,8 @@ const (
 	PartitionCounts = "COUNT#"
 	// The notifications of each hook (notifications.go).
 	PartitionNotifications = "NOTIFY#"
+	// The chunks of the hooks too large for one item (chunks.go).
+	PartitionChunks = "CHUNK#"
 )
 
 // Access is what one store method may do to the table.
@@ -53,18 +55,23 @@ const (
 
 // methodAccess is the table, by store.Store method name.
 var methodAccess = map[string]Access{
-	// The hook, then its group's marker; a refused create repairs the
-	// marker.
-	"CreateHook": {Actions: []string{putItem}, Partitions: []string{PartitionHooks, PartitionGroups}},
-	"GetHook":    {Actions: []string{getItem}, Partitions: []string{PartitionHooks}},
-	// A refused write reads the hook back to tell a conflict from a
-	// missing hook.
-	"UpdateHook": {Actions: []string{putItem, getItem}, Partitions: []string{PartitionHooks}},
-	// The hook, then the marker if the group became empty (put back if a
-	// create raced it).
-	"DeleteHook":     {Actions: []string{deleteItem, getItem, query, putItem}, Partitions: []string{PartitionHooks, PartitionGroups}},
+	// The chunks of a large hook (batch writes), the hook, then its
+	// group's marker; a refused create repairs the marker and deletes
+	// its chunks.
+	"CreateHook": {Actions: []string{putItem, batchWriteItem}, Partitions: []string{PartitionHooks, PartitionGroups, PartitionChunks}},
+	// The hook, then a large hook's chunks.
+	"GetHook": {Actions: []string{getItem, batchGetItem}, Partitions: []string{PartitionHooks, PartitionChunks}},
+	// The new chunks, the hook, then the chunks it replaced; a refused
+	// write reads the hook back to tell a conflict from a missing hook
+	// and deletes the new chunks.
+	"UpdateHook": {Actions: []string{putItem, getItem, batchWriteItem}, Partitions: []string{PartitionHooks, PartitionChunks}},
+	// The hook and its chunks, then the marker if the group became empty
+	// (put back if a create raced it).
+	"DeleteHook":     {Actions: []string{deleteItem, getItem, query, putItem, batchWriteItem}, Partitions: []string{PartitionHooks, PartitionGroups, PartitionChunks}},
 	"ListHookGroups": {Actions: []string{query}, Partitions: []string{PartitionGroups}},
-	"ListHooks":      {Actions: []string{query}, Partitions: []string{PartitionHooks}},
+	// The hooks, then the chunks of large ones (or a large hook again,
+	// when a writer replaced its chunks meanwhile).
+	"ListHooks": {Actions: []string{query, batchGetItem}, Partitions: []string{PartitionHooks, PartitionChunks}},
 
 	"CreateClaim": {Actions: []string{putItem}, Partitions: []string{PartitionClaims}},
 	"GetClaim":    {Actions: []string{getItem}, Partitions: []string{PartitionClaims}},
@@ -73,7 +80,7 @@ var methodAccess = map[string]Access{
 	"ReplaceClaim": {Actions: []string{putItem}, Partitions: []string{PartitionClaims}},
 
 	// The due index, then the hooks it names, re-read consistently.
-	"ListDue": {Actions: []string{batchGetItem}, Partitions: []string{PartitionHooks}, IndexQueries: []string{DueIndex}},
+	"ListDue": {Actions: []string{batchGetItem}, Partitions: []string{PartitionHooks, PartitionChunks}, IndexQueries: []string{DueIndex}},
 
 	// A counted write (history.go): the record and its count side by
 	// side, the count's correction when the put replaced a record, and

@@ -15,6 +15,8 @@
 //	hook          HOOK#<hookGroupId>          <hookId>                  def (B), token, nextTaskId, nextAt, ver (N),
 //	                                                                    nextSlot (when jittered), scheduleKey,
 //	                                                                    dueShard, dueAt (only while scheduled)
+//	              (a definition over 350 KiB: chunks (N), chunkGen instead of def)
+//	hook chunk    CHUNK#<len(group)>#<group>#<hookId>  <chunkGen>#<nnnn>  body (B), 350 KiB of the definition
 //	group marker  GROUPS                      <hookGroupId>             -
 //	claim         CLAIM#<key>                 -                         body (B), createdAt, expiry, expiresAt (N, TTL)
 //	last fire     FIRE#<len(group)>#<group>#<hookId>  <time>#<taskId>   firedBy, taskId, createdAt, result, error,
@@ -81,6 +83,19 @@
 // partition (which decides whether its group marker stays) holds hooks only.
 // PutSettings is one put conditional on the version read (on absence for a
 // first put); the hooks service deletes a hook's record after the hook.
+//
+// # Large hooks
+//
+// A hook may be up to store.MaxHookSize (1 MiB), an item at most 400 KB.
+// A definition over 350 KiB is split into chunk items in a partition of
+// the hook's own (chunks.go): the hook item, the head, names the
+// generation and count of its chunks. Writers put the new chunks first,
+// then the head (conditional as always), then delete the chunks the head
+// named before (the put returns the old head); a refused head write
+// deletes the new chunks. Readers read the head, then its chunks with one
+// consistent BatchGetItem, and read again when a chunk is gone (a writer
+// replaced the generation in between). So a crash leaves at worst chunks
+// no head names, never a head without its chunks.
 //
 // # Claims and expiry
 //

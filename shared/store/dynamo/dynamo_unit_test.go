@@ -81,13 +81,13 @@ func TestHookItem_RoundTrip(t *testing.T) {
 		{name: "empty fields", hook: store.Hook{HookGroupID: "", HookID: "h", Version: 2}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			item := hookItem(tt.hook)
+			item := hookItem(tt.hook, chunkRef{})
 			_, hasShard := item[attrDueShard]
 			_, hasAt := item[attrDueAt]
 			if hasShard != tt.wantDue || hasAt != tt.wantDue {
 				t.Fatalf("due attributes present = %v/%v, want %v", hasShard, hasAt, tt.wantDue)
 			}
-			got, err := decodeHook(item)
+			got, _, err := decodeHook(item)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +104,7 @@ func TestHookItem_RoundTrip(t *testing.T) {
 
 func TestDecodeHook_Corrupt(t *testing.T) {
 	valid := func() map[string]types.AttributeValue {
-		return hookItem(store.Hook{HookGroupID: "g", HookID: "h", Version: 1})
+		return hookItem(store.Hook{HookGroupID: "g", HookID: "h", Version: 1}, chunkRef{})
 	}
 	for _, tt := range []struct {
 		name   string
@@ -118,7 +118,7 @@ func TestDecodeHook_Corrupt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			item := valid()
 			tt.change(item)
-			if _, err := decodeHook(item); err == nil {
+			if _, _, err := decodeHook(item); err == nil {
 				t.Fatal("decodeHook accepted a corrupt item")
 			}
 		})

@@ -32,10 +32,15 @@ func markerKey(hookGroupID string) map[string]types.AttributeValue {
 	return key(groupsPK, hookGroupID)
 }
 
-// hookItem is the stored form of h, including its due index attributes.
-func hookItem(h store.Hook) map[string]types.AttributeValue {
+// hookItem is the stored form of h, including its due index attributes:
+// its definition inline, or the chunks (chunks.go) that hold it.
+func hookItem(h store.Hook, ref chunkRef) map[string]types.AttributeValue {
 	item := hookKey(h.HookGroupID, h.HookID)
-	if len(h.Definition) > 0 {
+	switch {
+	case ref.n > 0:
+		item[attrChunks] = avN(strconv.Itoa(ref.n))
+		item[attrChunkGen] = avS(ref.gen)
+	case len(h.Definition) > 0:
 		item[attrDef] = avB(h.Definition)
 	}
 	putS(item, attrToken, h.TriggerToken)
@@ -54,7 +59,21 @@ func hookItem(h store.Hook) map[string]types.AttributeValue {
 	return item
 }
 
-func decodeHook(item map[string]types.AttributeValue) (store.Hook, error) {
+// decodeHook reads a hook item. A chunked hook comes back without its
+// definition, and with the chunks to read it from.
+func decodeHook(item map[string]types.AttributeValue) (store.Hook, chunkRef, error) {
+	h, err := decodeHookFields(item)
+	if err != nil {
+		return store.Hook{}, chunkRef{}, err
+	}
+	ref, err := headChunks(item)
+	if err != nil {
+		return store.Hook{}, chunkRef{}, err
+	}
+	return h, ref, nil
+}
+
+func decodeHookFields(item map[string]types.AttributeValue) (store.Hook, error) {
 	pk, err := getS(item, attrPK)
 	if err != nil {
 		return store.Hook{}, err
@@ -99,14 +118,22 @@ func (s *Store) CreateHook(ctx context.Context, h store.Hook) (store.Hook, error
 		return store.Hook{}, fmt.Errorf("dynamo: create hook %s/%s: %w", h.HookGroupID, h.HookID, err)
 	}
 	h.Version = 1
-	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+	ref, err := s.putChunks(ctx, h.HookGroupID, h.HookID, h.Definition)
+	if err != nil {
+		return store.Hook{}, fmt.Errorf("dynamo: create hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                s.table,
-		Item:                     hookItem(h),
+		Item:                     hookItem(h, ref),
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: names(attrPK),
 	})
 	if err = mapErr(err); err != nil {
 		if errors.Is(err, store.ErrConflict) {
+			// The head was not written: nothing names the new chunks.
+			if derr := s.dropChunks(ctx, h.HookGroupID, h.HookID, ref); derr != nil {
+				err = fmt.Errorf("%w (and deleting its unused chunks: %w)", err, derr)
+			}
 			// The hook exists, so its group needs the marker; a create
 			// that failed after its hook write is repaired by its retry.
 			if perr := s.putMarker(ctx, h.HookGroupID); perr != nil {
@@ -130,19 +157,92 @@ func (s *Store) GetHook(ctx context.Context, hookGroupID, hookID string) (store.
 	return h, nil
 }
 
+// getHook reads a hook and, when it is chunked, its chunks; when a writer
+// replaced them between the two reads, it reads again.
 func (s *Store) getHook(ctx context.Context, hookGroupID, hookID string) (store.Hook, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      s.table,
-		Key:            hookKey(hookGroupID, hookID),
-		ConsistentRead: aws.Bool(true),
+	return s.readHook(ctx, hookGroupID, hookID, func() (map[string]types.AttributeValue, error) {
+		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:      s.table,
+			Key:            hookKey(hookGroupID, hookID),
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		return out.Item, nil
 	})
-	if err != nil {
-		return store.Hook{}, mapErr(err)
+}
+
+// batchGetHook is getHook through BatchGetItem, for the listings, whose
+// grants name that action.
+func (s *Store) batchGetHook(ctx context.Context, hookGroupID, hookID string) (store.Hook, error) {
+	return s.readHook(ctx, hookGroupID, hookID, func() (map[string]types.AttributeValue, error) {
+		out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			*s.table: {Keys: []map[string]types.AttributeValue{hookKey(hookGroupID, hookID)}, ConsistentRead: aws.Bool(true)},
+		}})
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		if len(out.UnprocessedKeys) > 0 {
+			return nil, errors.New("the hook's read was left unprocessed")
+		}
+		if items := out.Responses[*s.table]; len(items) > 0 {
+			return items[0], nil
+		}
+		return nil, nil
+	})
+}
+
+// readHook reads a hook's head with get (nil: no such hook) and its
+// chunks, again while a writer replaces them under it.
+func (s *Store) readHook(ctx context.Context, hookGroupID, hookID string, get func() (map[string]types.AttributeValue, error)) (store.Hook, error) {
+	for range maxChunkRereads {
+		item, err := get()
+		if err != nil {
+			return store.Hook{}, err
+		}
+		if item == nil {
+			return store.Hook{}, store.ErrNotFound
+		}
+		h, ref, err := decodeHook(item)
+		if err != nil || ref.n == 0 {
+			return h, err
+		}
+		h.Definition, err = s.readChunks(ctx, hookGroupID, hookID, ref)
+		if !errors.Is(err, errChunkMissing) {
+			return h, err
+		}
 	}
-	if out.Item == nil {
-		return store.Hook{}, store.ErrNotFound
+	return store.Hook{}, fmt.Errorf("%w after %d reads: the hook keeps changing", errChunkMissing, maxChunkRereads)
+}
+
+// withChunks completes hooks listed by a query or a batch read: each
+// chunked one gets its definition from its chunks, or, when a writer
+// replaced them meanwhile, is read again whole; one deleted meanwhile is
+// left out.
+func (s *Store) withChunks(ctx context.Context, hooks []store.Hook, refs []chunkRef) ([]store.Hook, error) {
+	out := hooks[:0]
+	for i, h := range hooks {
+		if refs[i].n > 0 {
+			def, err := s.readChunks(ctx, h.HookGroupID, h.HookID, refs[i])
+			switch {
+			case errors.Is(err, errChunkMissing):
+				h, err = s.batchGetHook(ctx, h.HookGroupID, h.HookID)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return nil, err
+				}
+			case err != nil:
+				return nil, err
+			default:
+				h.Definition = def
+			}
+		}
+		out = append(out, h)
 	}
-	return decodeHook(out.Item)
+	return out, nil
 }
 
 // UpdateHook implements store.Store with one put conditional on the
@@ -153,17 +253,30 @@ func (s *Store) UpdateHook(ctx context.Context, h store.Hook) (store.Hook, error
 	}
 	expected := h.Version
 	h.Version = expected + 1
-	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+	ref, err := s.putChunks(ctx, h.HookGroupID, h.HookID, h.Definition)
+	if err != nil {
+		return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+	}
+	out, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                           s.table,
-		Item:                                hookItem(h),
+		Item:                                hookItem(h, ref),
 		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #ver = :expected"),
 		ExpressionAttributeNames:            names(attrPK, attrVersion),
 		ExpressionAttributeValues:           map[string]types.AttributeValue{":expected": avN(strconv.FormatInt(expected, 10))},
+		ReturnValues:                        types.ReturnValueAllOld,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err != nil {
-		return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, s.explainRefusal(ctx, err, h.HookGroupID, h.HookID))
+		err = s.explainRefusal(ctx, err, h.HookGroupID, h.HookID)
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			// The head was not written: nothing names the new chunks.
+			if derr := s.dropChunks(ctx, h.HookGroupID, h.HookID, ref); derr != nil {
+				err = fmt.Errorf("%w (and deleting its unused chunks: %w)", err, derr)
+			}
+		}
+		return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
 	}
+	s.dropReplacedChunks(ctx, h.HookGroupID, h.HookID, out.Attributes)
 	return h, nil
 }
 
@@ -176,14 +289,22 @@ func (s *Store) explainRefusal(ctx context.Context, err error, hookGroupID, hook
 	if !errors.Is(err, store.ErrConflict) || refusedItem(err) != nil {
 		return err
 	}
-	_, gerr := s.getHook(ctx, hookGroupID, hookID)
+	// The head's key says whether the hook exists; its definition, maybe
+	// in chunks, is not needed.
+	out, gerr := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                s.table,
+		Key:                      hookKey(hookGroupID, hookID),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#pk"),
+		ExpressionAttributeNames: names(attrPK),
+	})
 	switch {
-	case gerr == nil:
-		return err
-	case errors.Is(gerr, store.ErrNotFound):
+	case gerr != nil:
+		return fmt.Errorf("%w (and reading the hook back: %w)", err, mapErr(gerr))
+	case out.Item == nil:
 		return store.ErrNotFound
 	default:
-		return fmt.Errorf("%w (and reading the hook back: %w)", err, gerr)
+		return err
 	}
 }
 
@@ -202,13 +323,28 @@ func (s *Store) DeleteHook(ctx context.Context, hookGroupID, hookID string, vers
 		in.ExpressionAttributeNames = names(attrPK, attrVersion)
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":expected": avN(strconv.FormatInt(version, 10))}
 	}
-	if _, err := s.client.DeleteItem(ctx, in); err != nil {
+	in.ReturnValues = types.ReturnValueAllOld
+	out, err := s.client.DeleteItem(ctx, in)
+	if err != nil {
 		return fmt.Errorf("dynamo: delete hook %s/%s: %w", hookGroupID, hookID, s.explainRefusal(ctx, err, hookGroupID, hookID))
 	}
+	s.dropReplacedChunks(ctx, hookGroupID, hookID, out.Attributes)
 	if err := s.dropMarkerIfEmpty(ctx, hookGroupID); err != nil {
 		return fmt.Errorf("dynamo: delete hook %s/%s: hook deleted, group marker not updated: %w", hookGroupID, hookID, err)
 	}
 	return nil
+}
+
+// dropReplacedChunks deletes the chunks the head old named, once a write
+// replaced or deleted it. It cannot fail the write, which is done: chunks
+// it leaves (a failed delete) are named by no head, take storage only, and
+// go with the next ones of the hook it deletes.
+func (s *Store) dropReplacedChunks(ctx context.Context, hookGroupID, hookID string, old map[string]types.AttributeValue) {
+	ref, err := headChunks(old)
+	if err != nil || ref.n == 0 {
+		return
+	}
+	_ = s.dropChunks(ctx, hookGroupID, hookID, ref)
 }
 
 func (s *Store) putMarker(ctx context.Context, hookGroupID string) error {
@@ -274,12 +410,16 @@ func (s *Store) ListHooks(ctx context.Context, hookGroupID string, p store.Page)
 		return nil, "", fmt.Errorf("dynamo: list hooks of %s: %w", hookGroupID, err)
 	}
 	hooks := make([]store.Hook, 0, len(items))
+	refs := make([]chunkRef, 0, len(items))
 	for _, item := range items {
-		h, err := decodeHook(item)
+		h, ref, err := decodeHook(item)
 		if err != nil {
 			return nil, "", fmt.Errorf("dynamo: list hooks of %s: %w", hookGroupID, err)
 		}
-		hooks = append(hooks, h)
+		hooks, refs = append(hooks, h), append(refs, ref)
+	}
+	if hooks, err = s.withChunks(ctx, hooks, refs); err != nil {
+		return nil, "", fmt.Errorf("dynamo: list hooks of %s: %w", hookGroupID, err)
 	}
 	return hooks, next, nil
 }
@@ -348,6 +488,7 @@ func (s *Store) ListDue(ctx context.Context, now time.Time, limit int) ([]store.
 // hooks are left out.
 func (s *Store) batchGetHooks(ctx context.Context, keys []map[string]types.AttributeValue) ([]store.Hook, error) {
 	var hooks []store.Hook
+	var refs []chunkRef
 	for len(keys) > 0 {
 		n := min(len(keys), batchGetMax)
 		pending := map[string]types.KeysAndAttributes{
@@ -365,16 +506,16 @@ func (s *Store) batchGetHooks(ctx context.Context, keys []map[string]types.Attri
 				return nil, mapErr(err)
 			}
 			for _, item := range out.Responses[*s.table] {
-				h, err := decodeHook(item)
+				h, ref, err := decodeHook(item)
 				if err != nil {
 					return nil, err
 				}
-				hooks = append(hooks, h)
+				hooks, refs = append(hooks, h), append(refs, ref)
 			}
 			pending = out.UnprocessedKeys
 		}
 	}
-	return hooks, nil
+	return s.withChunks(ctx, hooks, refs)
 }
 
 // maxBackoffAttempts bounds the retries of unprocessed batch items.

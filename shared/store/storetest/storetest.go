@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CanceledContext", testCanceledContext},
 	}
 	cases = append(cases, decisionCases...)
+	cases = append(cases, limitCases...)
 	for _, tc := range append(cases, historyCases...) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

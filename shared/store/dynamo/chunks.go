@@ -1,0 +1,170 @@
+package dynamo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// A hook definition larger than inlineMax does not fit one DynamoDB item
+// (400 KB), so it is split into chunk items of chunkSize bytes in a
+// partition of the hook's own (doc.go, "Large hooks"). The hook's item,
+// the head, names the chunks' generation and count instead of holding the
+// definition. Writers put a new generation's chunks first and the head
+// after, conditional as before, and delete the generation the head named
+// before only once the head no longer names it: a reader that finds the
+// head always finds its chunks, unless a writer replaced the head between
+// the reader's two reads, which the reader notices (a chunk is missing)
+// and answers by reading again. A crash between the two writes leaves
+// only chunks no head names, never a hook without its definition.
+const (
+	inlineMax = 350 << 10
+	chunkSize = 350 << 10
+	// maxChunkRereads bounds how often a read starts over because a
+	// writer replaced the chunks it was reading.
+	maxChunkRereads = 5
+)
+
+// Attributes of a chunked hook's head.
+const (
+	attrChunks   = "chunks"
+	attrChunkGen = "chunkGen"
+)
+
+// chunkRef names the chunks of one generation of a hook's definition; n is
+// 0 for a definition held inline.
+type chunkRef struct {
+	gen string
+	n   int
+}
+
+func chunkPK(hookGroupID, hookID string) string {
+	return hookPartition("CHUNK", hookGroupID, hookID)
+}
+
+func chunkKey(hookGroupID, hookID string, ref chunkRef, i int) map[string]types.AttributeValue {
+	return key(chunkPK(hookGroupID, hookID), ref.gen+"#"+fmt.Sprintf("%04d", i))
+}
+
+// newChunkRef names a new generation of n chunks. Generations start with
+// the time, so that an operator can tell old leftovers at a glance, and
+// end with randomness, so that two writers never share one.
+func newChunkRef(n int) chunkRef {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return chunkRef{gen: strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + hex.EncodeToString(b[:]), n: n}
+}
+
+// errChunkMissing is a chunk the head names that is gone: a writer
+// replaced the head since it was read.
+var errChunkMissing = errors.New("a chunk of the hook's definition is missing")
+
+// putChunks writes def as the chunks of a new generation and returns it;
+// a definition of at most inlineMax bytes has none (the zero chunkRef).
+func (s *Store) putChunks(ctx context.Context, hookGroupID, hookID string, def []byte) (chunkRef, error) {
+	if len(def) <= inlineMax {
+		return chunkRef{}, nil
+	}
+	ref := newChunkRef((len(def) + chunkSize - 1) / chunkSize)
+	reqs := make([]types.WriteRequest, 0, ref.n)
+	for i := range ref.n {
+		item := chunkKey(hookGroupID, hookID, ref, i)
+		item[attrBody] = avB(def[i*chunkSize : min(len(def), (i+1)*chunkSize)])
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	// A request may carry 16 MB: a few chunks per call at most.
+	const perCall = 16
+	for len(reqs) > 0 {
+		n := min(len(reqs), perCall)
+		if err := s.batchWrite(ctx, reqs[:n]); err != nil {
+			return chunkRef{}, fmt.Errorf("write chunks: %w", err)
+		}
+		reqs = reqs[n:]
+	}
+	return ref, nil
+}
+
+// dropChunks deletes the chunks of ref, if it has any.
+func (s *Store) dropChunks(ctx context.Context, hookGroupID, hookID string, ref chunkRef) error {
+	for i := 0; i < ref.n; i += batchWriteMax {
+		keys := make([]map[string]types.AttributeValue, 0, batchWriteMax)
+		for j := i; j < min(ref.n, i+batchWriteMax); j++ {
+			keys = append(keys, chunkKey(hookGroupID, hookID, ref, j))
+		}
+		if err := s.batchDelete(ctx, keys); err != nil {
+			return fmt.Errorf("delete chunks: %w", err)
+		}
+	}
+	return nil
+}
+
+// readChunks returns the definition the chunks of ref hold, or
+// errChunkMissing.
+func (s *Store) readChunks(ctx context.Context, hookGroupID, hookID string, ref chunkRef) ([]byte, error) {
+	keys := make([]map[string]types.AttributeValue, 0, ref.n)
+	for i := range ref.n {
+		keys = append(keys, chunkKey(hookGroupID, hookID, ref, i))
+	}
+	parts := make([][]byte, ref.n)
+	pending := map[string]types.KeysAndAttributes{*s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
+		}
+		out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		for _, item := range out.Responses[*s.table] {
+			sk, err := getS(item, attrSK)
+			if err != nil {
+				return nil, err
+			}
+			i, err := strconv.Atoi(sk[len(sk)-4:])
+			if err != nil || i >= ref.n || len(sk) != len(ref.gen)+5 {
+				return nil, fmt.Errorf("chunk %q is not one of generation %s", sk, ref.gen)
+			}
+			if parts[i], err = getB(item, attrBody); err != nil {
+				return nil, err
+			}
+		}
+		pending = out.UnprocessedKeys
+	}
+	var def []byte
+	for _, p := range parts {
+		if p == nil {
+			return nil, errChunkMissing
+		}
+		def = append(def, p...)
+	}
+	return def, nil
+}
+
+// headChunks reads the chunk reference of a hook's head item.
+func headChunks(item map[string]types.AttributeValue) (chunkRef, error) {
+	if _, ok := item[attrChunks]; !ok {
+		return chunkRef{}, nil
+	}
+	n, err := getN(item, attrChunks)
+	if err != nil {
+		return chunkRef{}, err
+	}
+	gen, err := getS(item, attrChunkGen)
+	if err != nil {
+		return chunkRef{}, err
+	}
+	if n <= 0 || gen == "" {
+		return chunkRef{}, fmt.Errorf("hook head names %d chunks of generation %q", n, gen)
+	}
+	return chunkRef{gen: gen, n: int(n)}, nil
+}
