@@ -140,11 +140,15 @@ func (s *Store) readChunks(ctx context.Context, hookGroupID, hookID string, ref 
 		}
 		pending = out.UnprocessedKeys
 	}
-	var def []byte
+	total := 0
 	for _, p := range parts {
 		if p == nil {
 			return nil, errChunkMissing
 		}
+		total += len(p)
+	}
+	def := make([]byte, 0, total)
+	for _, p := range parts {
 		def = append(def, p...)
 	}
 	return def, nil

@@ -36,6 +36,40 @@ func Bench(b *testing.B, newStore NewStore) {
 			}
 		}
 	})
+	// A hook at the size limit, against the small one above: on DynamoDB
+	// it is split into chunk items.
+	b.Run("CreateHook1MiB", func(b *testing.B) {
+		s := newStore(b)
+		ctx := b.Context()
+		h := sampleHook("bench", "")
+		h.Definition = sized(store.MaxHookSize, 1)
+		b.SetBytes(int64(len(h.Definition)))
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			h.HookID = fmt.Sprintf("h%09d", i)
+			if _, err := s.CreateHook(ctx, h); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("GetHook1MiB", func(b *testing.B) {
+		s := newStore(b)
+		ctx := b.Context()
+		h := sampleHook("bench", "h")
+		h.Definition = sized(store.MaxHookSize, 1)
+		if _, err := s.CreateHook(ctx, h); err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(h.Definition)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if got, err := s.GetHook(ctx, "bench", "h"); err != nil || len(got.Definition) != store.MaxHookSize {
+				b.Fatalf("got %d bytes, err %v", len(got.Definition), err)
+			}
+		}
+	})
 	b.Run("ListHooks100", func(b *testing.B) {
 		s := newStore(b)
 		ctx := b.Context()
