@@ -9,17 +9,18 @@ import (
 // backend, so that what one store accepts the other does too, and what is
 // stored can be read back. Sizes are of the opaque bytes the caller hands
 // over (a hook's Definition, a record's Body, a fire record's Error).
-// DynamoDB's items stop at 400 KB: the dynamo backend splits a hook larger
-// than that into chunk items (see its package doc); the other kinds fit
-// one item.
+// DynamoDB's items stop at 400 KB: the dynamo backend splits a hook or a
+// claim larger than that into chunk items (see its package doc); the
+// other kinds fit one item.
 const (
 	// MaxHookSize bounds a hook's definition (createHook, updateHook).
 	MaxHookSize = 1 << 20
 	// MaxSettingsSize bounds a settings record (settings, pauses).
 	MaxSettingsSize = 256 << 10
 	// MaxClaimSize bounds a claim: what a fire remembers of the task it
-	// sent (the rendered task and a little more).
-	MaxClaimSize = 352 << 10
+	// sent, the rendered task (at most the 10 MiB a queue accepts) and a
+	// little more.
+	MaxClaimSize = 10<<20 + 64<<10
 	// MaxDecisionSize bounds a decision: the domain keeps a payload of
 	// at most 256 KiB and an error of at most 16 KiB in one.
 	MaxDecisionSize = 320 << 10

@@ -26,7 +26,8 @@ const (
 	PartitionCounts = "COUNT#"
 	// The notifications of each hook (notifications.go).
 	PartitionNotifications = "NOTIFY#"
-	// The chunks of the hooks too large for one item (chunks.go).
+	// The chunks of the hooks and claims too large for one item
+	// (chunks.go).
 	PartitionChunks = "CHUNK#"
 )
 
@@ -73,11 +74,14 @@ var methodAccess = map[string]Access{
 	// when a writer replaced its chunks meanwhile).
 	"ListHooks": {Actions: []string{query, batchGetItem}, Partitions: []string{PartitionHooks, PartitionChunks}},
 
-	"CreateClaim": {Actions: []string{putItem}, Partitions: []string{PartitionClaims}},
-	"GetClaim":    {Actions: []string{getItem}, Partitions: []string{PartitionClaims}},
-	"DeleteClaim": {Actions: []string{deleteItem}, Partitions: []string{PartitionClaims}},
-	// A put conditional on the body read.
-	"ReplaceClaim": {Actions: []string{putItem}, Partitions: []string{PartitionClaims}},
+	// A large claim's chunks (batch writes) come first, the claim after;
+	// the chunks of the claim replaced or deleted go after it, and a
+	// refused write deletes its own.
+	"CreateClaim": {Actions: []string{putItem, batchWriteItem}, Partitions: []string{PartitionClaims, PartitionChunks}},
+	"GetClaim":    {Actions: []string{getItem, batchGetItem}, Partitions: []string{PartitionClaims, PartitionChunks}},
+	"DeleteClaim": {Actions: []string{deleteItem, batchWriteItem}, Partitions: []string{PartitionClaims, PartitionChunks}},
+	// A put conditional on the body read (its digest, when chunked).
+	"ReplaceClaim": {Actions: []string{putItem, batchWriteItem}, Partitions: []string{PartitionClaims, PartitionChunks}},
 
 	// The due index, then the hooks it names, re-read consistently.
 	"ListDue": {Actions: []string{batchGetItem}, Partitions: []string{PartitionHooks, PartitionChunks}, IndexQueries: []string{DueIndex}},

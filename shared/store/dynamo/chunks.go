@@ -50,8 +50,13 @@ func chunkPK(hookGroupID, hookID string) string {
 	return hookPartition("CHUNK", hookGroupID, hookID)
 }
 
-func chunkKey(hookGroupID, hookID string, ref chunkRef, i int) map[string]types.AttributeValue {
-	return key(chunkPK(hookGroupID, hookID), ref.gen+"#"+fmt.Sprintf("%04d", i))
+// claimChunkPK is the partition of a claim's chunks. Hook chunk
+// partitions go on with the group id's length, a number, so the two never
+// meet.
+func claimChunkPK(k string) string { return "CHUNK#CLAIM#" + k }
+
+func chunkKey(pk string, ref chunkRef, i int) map[string]types.AttributeValue {
+	return key(pk, ref.gen+"#"+fmt.Sprintf("%04d", i))
 }
 
 // newChunkRef names a new generation of n chunks. Generations start with
@@ -67,17 +72,20 @@ func newChunkRef(n int) chunkRef {
 // replaced the head since it was read.
 var errChunkMissing = errors.New("a chunk of the hook's definition is missing")
 
-// putChunks writes def as the chunks of a new generation and returns it;
-// a definition of at most inlineMax bytes has none (the zero chunkRef).
-func (s *Store) putChunks(ctx context.Context, hookGroupID, hookID string, def []byte) (chunkRef, error) {
+// putChunks writes def as the chunks of a new generation in partition pk
+// and returns it; a definition of at most inlineMax bytes has none (the
+// zero chunkRef). Chunks with an expiry (a claim's) carry it for the
+// table's TTL.
+func (s *Store) putChunks(ctx context.Context, pk string, def []byte, expires time.Time) (chunkRef, error) {
 	if len(def) <= inlineMax {
 		return chunkRef{}, nil
 	}
 	ref := newChunkRef((len(def) + chunkSize - 1) / chunkSize)
 	reqs := make([]types.WriteRequest, 0, ref.n)
 	for i := range ref.n {
-		item := chunkKey(hookGroupID, hookID, ref, i)
+		item := chunkKey(pk, ref, i)
 		item[attrBody] = avB(def[i*chunkSize : min(len(def), (i+1)*chunkSize)])
+		putExpiry(item, expires)
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
 	// A request may carry 16 MB: a few chunks per call at most.
@@ -92,12 +100,18 @@ func (s *Store) putChunks(ctx context.Context, hookGroupID, hookID string, def [
 	return ref, nil
 }
 
+// putHeadChunks names ref's chunks in the head item.
+func putHeadChunks(item map[string]types.AttributeValue, ref chunkRef) {
+	item[attrChunks] = avN(strconv.Itoa(ref.n))
+	item[attrChunkGen] = avS(ref.gen)
+}
+
 // dropChunks deletes the chunks of ref, if it has any.
-func (s *Store) dropChunks(ctx context.Context, hookGroupID, hookID string, ref chunkRef) error {
+func (s *Store) dropChunks(ctx context.Context, pk string, ref chunkRef) error {
 	for i := 0; i < ref.n; i += batchWriteMax {
 		keys := make([]map[string]types.AttributeValue, 0, batchWriteMax)
 		for j := i; j < min(ref.n, i+batchWriteMax); j++ {
-			keys = append(keys, chunkKey(hookGroupID, hookID, ref, j))
+			keys = append(keys, chunkKey(pk, ref, j))
 		}
 		if err := s.batchDelete(ctx, keys); err != nil {
 			return fmt.Errorf("delete chunks: %w", err)
@@ -108,10 +122,10 @@ func (s *Store) dropChunks(ctx context.Context, hookGroupID, hookID string, ref 
 
 // readChunks returns the definition the chunks of ref hold, or
 // errChunkMissing.
-func (s *Store) readChunks(ctx context.Context, hookGroupID, hookID string, ref chunkRef) ([]byte, error) {
+func (s *Store) readChunks(ctx context.Context, pk string, ref chunkRef) ([]byte, error) {
 	keys := make([]map[string]types.AttributeValue, 0, ref.n)
 	for i := range ref.n {
-		keys = append(keys, chunkKey(hookGroupID, hookID, ref, i))
+		keys = append(keys, chunkKey(pk, ref, i))
 	}
 	parts := make([][]byte, ref.n)
 	pending := map[string]types.KeysAndAttributes{*s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
@@ -154,7 +168,8 @@ func (s *Store) readChunks(ctx context.Context, hookGroupID, hookID string, ref 
 	return def, nil
 }
 
-// headChunks reads the chunk reference of a hook's head item.
+// headChunks reads the chunk reference of a head item (a hook's, a
+// claim's).
 func headChunks(item map[string]types.AttributeValue) (chunkRef, error) {
 	if _, ok := item[attrChunks]; !ok {
 		return chunkRef{}, nil
@@ -168,7 +183,7 @@ func headChunks(item map[string]types.AttributeValue) (chunkRef, error) {
 		return chunkRef{}, err
 	}
 	if n <= 0 || gen == "" {
-		return chunkRef{}, fmt.Errorf("hook head names %d chunks of generation %q", n, gen)
+		return chunkRef{}, fmt.Errorf("head names %d chunks of generation %q", n, gen)
 	}
 	return chunkRef{gen: gen, n: int(n)}, nil
 }

@@ -19,6 +19,8 @@
 //	hook chunk    CHUNK#<len(group)>#<group>#<hookId>  <chunkGen>#<nnnn>  body (B), 350 KiB of the definition
 //	group marker  GROUPS                      <hookGroupId>             -
 //	claim         CLAIM#<key>                 -                         body (B), createdAt, expiry, expiresAt (N, TTL)
+//	              (a body over 350 KiB: chunks (N), chunkGen, digest (B, SHA-256) instead of body)
+//	claim chunk   CHUNK#CLAIM#<key>           <chunkGen>#<nnnn>         body (B), expiry, expiresAt (N, TTL)
 //	last fire     FIRE#<len(group)>#<group>#<hookId>  <time>#<taskId>   firedBy, taskId, createdAt, result, error,
 //	                                                                    expiry, expiresAt (N, TTL)
 //	settings      SETTINGS#<hookGroupId>      <hookId>                  body (B), ver (N)
@@ -84,10 +86,13 @@
 // PutSettings is one put conditional on the version read (on absence for a
 // first put); the hooks service deletes a hook's record after the hook.
 //
-// # Large hooks
+// # Large hooks and claims
 //
-// A hook may be up to store.MaxHookSize (1 MiB), an item at most 400 KB.
-// A definition over 350 KiB is split into chunk items in a partition of
+// A hook may be up to store.MaxHookSize (1 MiB), a claim up to
+// store.MaxClaimSize (10 MiB and a bit), an item at most 400 KB. A claim
+// over 350 KiB is split as a hook is, below; its chunks carry its expiry
+// for the TTL, and ReplaceClaim's condition compares the digest of a
+// chunked body instead of the body. A definition over 350 KiB is split into chunk items in a partition of
 // the hook's own (chunks.go): the hook item, the head, names the
 // generation and count of its chunks. Writers put the new chunks first,
 // then the head (conditional as always), then delete the chunks the head
@@ -103,7 +108,8 @@
 // enforced by the store itself: a claim is live while now < expiry, and
 // CreateClaim's condition is `attribute_not_exists(pk) OR expiry <= :now`.
 // ReplaceClaim's is `body = :old AND (attribute_not_exists(expiry) OR
-// expiry > :now)`: the claim read, still live.
+// expiry > :now)` (`digest = :old` for a chunked body): the claim read,
+// still live.
 // expiresAt holds the same instant in epoch seconds, rounded up, for the
 // table's TTL, which only saves storage.
 //

@@ -38,8 +38,7 @@ func hookItem(h store.Hook, ref chunkRef) map[string]types.AttributeValue {
 	item := hookKey(h.HookGroupID, h.HookID)
 	switch {
 	case ref.n > 0:
-		item[attrChunks] = avN(strconv.Itoa(ref.n))
-		item[attrChunkGen] = avS(ref.gen)
+		putHeadChunks(item, ref)
 	case len(h.Definition) > 0:
 		item[attrDef] = avB(h.Definition)
 	}
@@ -118,7 +117,7 @@ func (s *Store) CreateHook(ctx context.Context, h store.Hook) (store.Hook, error
 		return store.Hook{}, fmt.Errorf("dynamo: create hook %s/%s: %w", h.HookGroupID, h.HookID, err)
 	}
 	h.Version = 1
-	ref, err := s.putChunks(ctx, h.HookGroupID, h.HookID, h.Definition)
+	ref, err := s.putChunks(ctx, chunkPK(h.HookGroupID, h.HookID), h.Definition, time.Time{})
 	if err != nil {
 		return store.Hook{}, fmt.Errorf("dynamo: create hook %s/%s: %w", h.HookGroupID, h.HookID, err)
 	}
@@ -131,7 +130,7 @@ func (s *Store) CreateHook(ctx context.Context, h store.Hook) (store.Hook, error
 	if err = mapErr(err); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			// The head was not written: nothing names the new chunks.
-			if derr := s.dropChunks(ctx, h.HookGroupID, h.HookID, ref); derr != nil {
+			if derr := s.dropChunks(ctx, chunkPK(h.HookGroupID, h.HookID), ref); derr != nil {
 				err = fmt.Errorf("%w (and deleting its unused chunks: %w)", err, derr)
 			}
 			// The hook exists, so its group needs the marker; a create
@@ -208,7 +207,7 @@ func (s *Store) readHook(ctx context.Context, hookGroupID, hookID string, get fu
 		if err != nil || ref.n == 0 {
 			return h, err
 		}
-		h.Definition, err = s.readChunks(ctx, hookGroupID, hookID, ref)
+		h.Definition, err = s.readChunks(ctx, chunkPK(hookGroupID, hookID), ref)
 		if !errors.Is(err, errChunkMissing) {
 			return h, err
 		}
@@ -224,7 +223,7 @@ func (s *Store) withChunks(ctx context.Context, hooks []store.Hook, refs []chunk
 	out := hooks[:0]
 	for i, h := range hooks {
 		if refs[i].n > 0 {
-			def, err := s.readChunks(ctx, h.HookGroupID, h.HookID, refs[i])
+			def, err := s.readChunks(ctx, chunkPK(h.HookGroupID, h.HookID), refs[i])
 			switch {
 			case errors.Is(err, errChunkMissing):
 				h, err = s.batchGetHook(ctx, h.HookGroupID, h.HookID)
@@ -253,7 +252,7 @@ func (s *Store) UpdateHook(ctx context.Context, h store.Hook) (store.Hook, error
 	}
 	expected := h.Version
 	h.Version = expected + 1
-	ref, err := s.putChunks(ctx, h.HookGroupID, h.HookID, h.Definition)
+	ref, err := s.putChunks(ctx, chunkPK(h.HookGroupID, h.HookID), h.Definition, time.Time{})
 	if err != nil {
 		return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
 	}
@@ -270,7 +269,7 @@ func (s *Store) UpdateHook(ctx context.Context, h store.Hook) (store.Hook, error
 		err = s.explainRefusal(ctx, err, h.HookGroupID, h.HookID)
 		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 			// The head was not written: nothing names the new chunks.
-			if derr := s.dropChunks(ctx, h.HookGroupID, h.HookID, ref); derr != nil {
+			if derr := s.dropChunks(ctx, chunkPK(h.HookGroupID, h.HookID), ref); derr != nil {
 				err = fmt.Errorf("%w (and deleting its unused chunks: %w)", err, derr)
 			}
 		}
@@ -344,7 +343,7 @@ func (s *Store) dropReplacedChunks(ctx context.Context, hookGroupID, hookID stri
 	if err != nil || ref.n == 0 {
 		return
 	}
-	_ = s.dropChunks(ctx, hookGroupID, hookID, ref)
+	_ = s.dropChunks(ctx, chunkPK(hookGroupID, hookID), ref)
 }
 
 func (s *Store) putMarker(ctx context.Context, hookGroupID string) error {

@@ -21,6 +21,7 @@ var limitCases = []struct {
 	{"SizeLimits", testSizeLimits},
 	{"LargeHookLifecycle", testLargeHookLifecycle},
 	{"LargeHooksListed", testLargeHooksListed},
+	{"LargeClaimLifecycle", testLargeClaimLifecycle},
 	{"LargeHookConcurrentUpdatesOneWins", testLargeHookConcurrentUpdates},
 	{"RefusedPayloadDecisionsReadBack", testRefusedPayloadDecisions},
 }
@@ -240,6 +241,58 @@ func testLargeHookLifecycle(t *testing.T, s store.Store) {
 	again := sampleHook("g", "big")
 	again.Definition = sized(store.MaxHookSize, 4)
 	wantSameHooks(t, "large hook created again", mustCreate(t, s, again), mustGet(t, s, "g", "big"))
+}
+
+// testLargeClaimLifecycle takes a claim at the size limit through every
+// claim operation, from large to small and back.
+func testLargeClaimLifecycle(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := epoch
+	get := func(what string, want []byte) {
+		t.Helper()
+		c, err := s.GetClaim(ctx, "fire/big", now)
+		if err != nil || !bytes.Equal(c.Body, want) {
+			t.Fatalf("%s: %d bytes (want %d), %v", what, len(c.Body), len(want), err)
+		}
+	}
+	c := store.Claim{Key: "fire/big", Body: sized(store.MaxClaimSize, 1), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateClaim(ctx, c, now); err != nil {
+		t.Fatal(err)
+	}
+	get("large claim", c.Body)
+	dup := c
+	dup.Body = sized(store.MaxClaimSize, 2)
+	wantErr(t, "second large claim", s.CreateClaim(ctx, dup, now), store.ErrConflict)
+	get("large claim after a refused create", c.Body)
+	// Replaced by the body read only: a stale large body is refused.
+	wantErr(t, "replace with a stale large body", s.ReplaceClaim(ctx, dup, dup.Body, now), store.ErrConflict)
+	old := c.Body
+	for i, n := range []int{100, 800 << 10, store.MaxClaimSize, 0, 500 << 10} {
+		next := c
+		next.Body = nil
+		if n > 0 {
+			next.Body = sized(n, byte(10+i))
+		}
+		if err := s.ReplaceClaim(ctx, next, old, now); err != nil {
+			t.Fatalf("replace %d bytes by %d: %v", len(old), n, err)
+		}
+		get(fmt.Sprintf("claim replaced by %d bytes", n), next.Body)
+		old = next.Body
+	}
+	// An expired large claim is replaced by a new one.
+	later := now.Add(2 * time.Hour)
+	fresh := store.Claim{Key: c.Key, Body: sized(store.MaxClaimSize-1, 3), CreatedAt: later, ExpiresAt: later.Add(time.Hour)}
+	if err := s.CreateClaim(ctx, fresh, later); err != nil {
+		t.Fatalf("create over an expired large claim: %v", err)
+	}
+	now = later
+	get("claim over an expired one", fresh.Body)
+	if err := s.DeleteClaim(ctx, c.Key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetClaim(ctx, c.Key, now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted large claim: %v", err)
+	}
 }
 
 // testLargeHooksListed lists a group of large and small hooks in pages.
