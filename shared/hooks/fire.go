@@ -29,8 +29,8 @@ const (
 	// the definition it must re-send.
 	fireClaimRetention = 30 * 24 * time.Hour
 	// maxStoredError bounds the error text kept in a fire record, as
-	// upstream does (128 Ki characters).
-	maxStoredError = 128 << 10
+	// upstream does (128 Ki characters): the store's limit.
+	maxStoredError = store.MaxFireErrorSize
 )
 
 // FireRequest is one attempt to fire a hook.
@@ -418,6 +418,11 @@ func (p *pipeline) claimOrRender(ctx context.Context, a *attempt) (*ending, erro
 		sendAt = a.now
 	}
 	task, declined, err := p.render(a.def, fireCtx, a.taskID, created, sendAt)
+	if err == nil && len(task) > MaxTaskBytes {
+		// No queue takes it, and no claim could hold it
+		// (store.MaxClaimSize): as deterministic as a render error.
+		err = fmt.Errorf("the rendered task is %d bytes, over the %d MiB a queue accepts", len(task), MaxTaskBytes>>20)
+	}
 	if err != nil {
 		// A render error is deterministic: record it and stop. There is
 		// nothing to claim, since no task was or will be sent.

@@ -3,6 +3,7 @@ package hooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,37 @@ func refusedPayloadsReadBack(t *testing.T, e *schedEnv) {
 		if _, err := e.svc.Operations.Replay(ctx, "g", "h", d.DecisionID, "alice", ""); err == nil || !strings.Contains(err.Error(), "not kept") {
 			t.Fatalf("replay of %s: %v", d.DecisionID, err)
 		}
+	}
+}
+
+// TestOversizedTaskIsARenderError fires a hook whose task renders larger
+// than a queue accepts: a render error, recorded, with nothing claimed or
+// sent; and the largest task a queue accepts fits a claim.
+func TestOversizedTaskIsARenderError(t *testing.T) {
+	ctx := context.Background()
+	e := newSchedEnv(t)
+	in := input("h")
+	in.TriggerSchema = json.RawMessage(`{"type":"object"}`)
+	in.Task = json.RawMessage(`{"provisionerId":"p","workerType":"w","extra":{"$eval":"payload"}}`)
+	if _, err := e.svc.Definitions.CreateHook(ctx, "g", "h", in); err != nil {
+		t.Fatal(err)
+	}
+	chunk := strings.Repeat("y", 3<<20)
+	payload := map[string]any{"a": chunk, "b": chunk, "c": chunk, "d": chunk[:1<<20]}
+	_, err := e.svc.Firing.TriggerHook(ctx, "g", "h", payload, "c", "")
+	var fe *FireError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "over the 10 MiB a queue accepts") {
+		t.Fatalf("fire of an oversized task: %v", err)
+	}
+	if d := e.lastDecision(t, "g", "h"); d.Outcome != OutcomeRenderError || !strings.Contains(d.Error, "10 MiB") {
+		t.Fatalf("decision %+v", d)
+	}
+	if n := e.queue.taskCount(); n != 0 {
+		t.Fatalf("%d tasks sent", n)
+	}
+
+	body, err := json.Marshal(fireClaim{Task: json.RawMessage(`"` + strings.Repeat("x", MaxTaskBytes-2) + `"`), FiredBy: FiredByTriggerHookWithToken, Created: time.Now()})
+	if err != nil || len(body) > store.MaxClaimSize {
+		t.Fatalf("the claim of the largest task is %d bytes (%v), over store.MaxClaimSize %d", len(body), err, store.MaxClaimSize)
 	}
 }
