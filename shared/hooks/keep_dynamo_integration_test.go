@@ -13,3 +13,8 @@ import (
 func TestRefusedPayloadsReadBackDynamo(t *testing.T) {
 	refusedPayloadsReadBack(t, newSchedEnvOn(t, dynamotest.NewStore(t)))
 }
+
+// TestLargeHookLifecycleDynamo is TestLargeHookLifecycle over DynamoDB.
+func TestLargeHookLifecycleDynamo(t *testing.T) {
+	largeHookLifecycle(t, newSchedEnvOn(t, dynamotest.NewStore(t)))
+}

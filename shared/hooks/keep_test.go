@@ -205,3 +205,54 @@ func TestOversizedTaskIsARenderError(t *testing.T) {
 		t.Fatalf("the claim of the largest task is %d bytes (%v), over store.MaxClaimSize %d", len(body), err, store.MaxClaimSize)
 	}
 }
+
+func TestLargeHookLifecycle(t *testing.T) {
+	largeHookLifecycle(t, newSchedEnv(t))
+}
+
+// largeHookLifecycle creates a hook of nearly store.MaxHookSize, reads,
+// lists and fires it (its claim is as large), updates it and removes it;
+// then one over the limit is refused as too large.
+func largeHookLifecycle(t *testing.T, e *schedEnv) {
+	t.Helper()
+	ctx := context.Background()
+	in := input("big")
+	in.TriggerSchema = json.RawMessage(`{"type":"object"}`)
+	pad := strings.Repeat("z", store.MaxHookSize-2<<10)
+	in.Task = json.RawMessage(`{"provisionerId":"p","workerType":"w","extra":{"pad":"` + pad + `"}}`)
+	if _, err := e.svc.Definitions.CreateHook(ctx, "g", "big", in); err != nil {
+		t.Fatalf("create a hook of %d bytes: %v", len(in.Task), err)
+	}
+	def, err := e.svc.Definitions.GetHook(ctx, "g", "big")
+	if err != nil || len(def.Task) != len(in.Task) {
+		t.Fatalf("get: %d bytes, %v", len(def.Task), err)
+	}
+	if listed, err := e.svc.Definitions.ListHooks(ctx, "g"); err != nil || len(listed) != 1 || len(listed[0]) < len(pad) {
+		t.Fatalf("list: %d hooks, %v", len(listed), err)
+	}
+	res, err := e.svc.Firing.TriggerHook(ctx, "g", "big", map[string]any{}, "c", "key")
+	if err != nil || res.TaskID == "" {
+		t.Fatalf("fire: %+v, %v", res, err)
+	}
+	// A retry with the same key follows the (large) claim: one task.
+	again, err := e.svc.Firing.TriggerHook(ctx, "g", "big", map[string]any{}, "c", "key")
+	if err != nil || again.TaskID != res.TaskID || e.queue.taskCount() != 1 {
+		t.Fatalf("retried fire: %+v, %v, %d tasks", again, err, e.queue.taskCount())
+	}
+	in.Metadata.Name = "bigger"
+	if _, err := e.svc.Definitions.UpdateHook(ctx, "g", "big", in); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if def, err := e.svc.Definitions.GetHook(ctx, "g", "big"); err != nil || def.Metadata.Name != "bigger" {
+		t.Fatalf("get after update: %v", err)
+	}
+	if err := e.svc.Definitions.RemoveHook(ctx, "g", "big"); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	in.Task = json.RawMessage(`{"provisionerId":"p","workerType":"w","extra":{"pad":"` + pad + pad[:4<<10] + `"}}`)
+	_, err = e.svc.Definitions.CreateHook(ctx, "g", "over", in)
+	var tl *store.TooLargeError
+	if !errors.As(err, &tl) || tl.Kind != store.KindHook || tl.Limit != store.MaxHookSize {
+		t.Fatalf("create over the limit: %v", err)
+	}
+}
