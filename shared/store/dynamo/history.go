@@ -25,11 +25,14 @@ import (
 // decisions, and counted: when they were last recounted). Every write
 // that may add records puts each one with ReturnValues ALL_OLD and, side
 // by side, adds 1 to the counts; a put that replaced a record takes its 1
-// back. When a count passes its KeepAtMost, the oldest records are read
-// (keys only, oldest first, one query) and deleted one by one, so that
-// only the deletions that removed something are counted, down to 99 % of
-// the cap: the next 1 % of writes need no trimming, and the history never
-// holds more than the cap. The cap thus costs nothing but the parallel
+// back. When a count passes its KeepAtMost, the writer reserves the excess
+// over 99 % of the cap from the count (an update conditional on the count
+// staying at least that), then reads the oldest records (keys only,
+// oldest first, one query) and deletes as many, counting only the
+// deletions that removed something, and gives back what it could not
+// delete: concurrent trimmers, each from the count it read, never take
+// the history below 99 % of the cap between them. The next 1 % of writes
+// need no trimming, and the history never holds more than the cap. The cap thus costs nothing but the parallel
 // count update per write, and one query and a few deletes per 1 % of
 // the cap.
 //
@@ -209,46 +212,124 @@ func (s *Store) trim(ctx context.Context, hookGroupID, hookID string, kind histo
 			return nil
 		}
 	}
-	excess := n - (keep - keep/100)
-	in := s.partitionQuery(pk)
-	in.ProjectionExpression = aws.String("#pk, #sk")
-	in.ExpressionAttributeNames["#sk"] = attrSK
-	in.Limit = aws.Int32(int32(excess))
-	out, err := s.client.Query(ctx, in)
-	if err != nil {
-		return mapErr(err)
-	}
-	var (
-		mu      sync.Mutex
-		deleted int
-		errs    []error
-		wg      sync.WaitGroup
-		sem     = make(chan struct{}, 16)
-	)
-	for _, item := range out.Items {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			res, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-				TableName: s.table, Key: map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]},
-				ReturnValues: types.ReturnValueAllOld,
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, mapErr(err))
-			} else if len(res.Attributes) > 0 {
-				deleted++
-			}
-		})
-	}
-	wg.Wait()
-	if deleted > 0 {
-		if _, err := s.addCounts(ctx, hookGroupID, hookID, map[historyKind]int{kind: -deleted}); err != nil {
-			errs = append(errs, err)
+	return s.trimTo(ctx, hookGroupID, hookID, kind, keep-keep/100, n)
+}
+
+// maxTrimRounds bounds the rounds of a trim: reserving from the count,
+// and querying the oldest records again when others took the ones found.
+const maxTrimRounds = 5
+
+// trimTo deletes a hook's oldest records of kind down to target; n is the
+// count the caller read. Concurrent writers trim at once, each from the
+// count it read, which may already be stale: deciding from it alone lets
+// them delete, between them, far more than the excess, newest records
+// included. So a trimmer first reserves what it deletes from the count
+// itself (one update conditional on the count staying at least target),
+// then deletes that many of the oldest records, counting only deletions
+// that removed something, and gives back what it could not delete.
+func (s *Store) trimTo(ctx context.Context, hookGroupID, hookID string, kind historyKind, target, n int) error {
+	var reserved int
+	for round := 0; ; round++ {
+		if n <= target {
+			return nil
+		}
+		ok, err := s.reserveTrim(ctx, hookGroupID, hookID, kind, n-target, target)
+		if err != nil {
+			return err
+		}
+		if ok {
+			reserved = n - target
+			break
+		}
+		if round == maxTrimRounds {
+			return nil // the others trim; the next write looks again
+		}
+		// Another trimmer changed the count: read it again, by adding
+		// 0 (the count's only access is UpdateItem; see access.go).
+		counts, err := s.addCounts(ctx, hookGroupID, hookID, map[historyKind]int{kind: 0})
+		if err != nil {
+			return err
+		}
+		if n, err = getOptionalInt(counts, kind.attr()); err != nil {
+			return err
 		}
 	}
-	return errors.Join(errs...)
+	deleted, err := s.deleteOldest(ctx, partitionOf(kind, hookGroupID, hookID), reserved)
+	if left := reserved - deleted; left > 0 {
+		if _, aerr := s.addCounts(ctx, hookGroupID, hookID, map[historyKind]int{kind: left}); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
+	}
+	return err
+}
+
+// reserveTrim takes k from the count of kind if that leaves at least
+// target; false when the count is lower than that.
+func (s *Store) reserveTrim(ctx context.Context, hookGroupID, hookID string, kind historyKind, k, target int) (bool, error) {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: s.table, Key: countKey(hookGroupID, hookID),
+		UpdateExpression:          aws.String("ADD #n :minus"),
+		ConditionExpression:       aws.String("#n >= :least"),
+		ExpressionAttributeNames:  map[string]string{"#n": kind.attr()},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": avN(strconv.Itoa(-k)), ":least": avN(strconv.Itoa(target + k))},
+	})
+	if err = mapErr(err); errors.Is(err, store.ErrConflict) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// deleteOldest deletes up to k of the oldest records of partition pk and
+// returns how many it removed. Records another trimmer deleted first do
+// not count, and the next oldest are taken in their place.
+func (s *Store) deleteOldest(ctx context.Context, pk string, k int) (int, error) {
+	deleted := 0
+	var start map[string]types.AttributeValue
+	for round := 0; deleted < k && round < maxTrimRounds; round++ {
+		in := s.partitionQuery(pk)
+		in.ProjectionExpression = aws.String("#pk, #sk")
+		in.ExpressionAttributeNames["#sk"] = attrSK
+		in.Limit = aws.Int32(int32(k - deleted))
+		in.ExclusiveStartKey = start
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return deleted, mapErr(err)
+		}
+		var (
+			mu   sync.Mutex
+			errs []error
+			wg   sync.WaitGroup
+			sem  = make(chan struct{}, 16)
+		)
+		for _, item := range out.Items {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				res, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+					TableName: s.table, Key: map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]},
+					ReturnValues: types.ReturnValueAllOld,
+				})
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					errs = append(errs, mapErr(err))
+				} else if len(res.Attributes) > 0 {
+					deleted++
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return deleted, err
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		// The records just listed are gone, by this trimmer or another:
+		// go on after them.
+		start = out.LastEvaluatedKey
+	}
+	return deleted, nil
 }
 
 // countPartition counts the items of partition pk with COUNT queries.
