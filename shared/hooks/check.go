@@ -92,6 +92,9 @@ func ValidateInput(in Input, deny *Denylist) error {
 
 // checkInput is ValidateInput, returning the parsed schedule.
 func checkInput(in Input, deny *Denylist) ([]*cron.Schedule, error) {
+	if err := checkNesting(in); err != nil {
+		return nil, err
+	}
 	scheds, err := parseSchedule(in.Schedule)
 	if err != nil {
 		return nil, err
@@ -105,6 +108,17 @@ func checkInput(in Input, deny *Denylist) ([]*cron.Schedule, error) {
 		}
 	}
 	return scheds, nil
+}
+
+// checkNesting refuses a task template nested deeper than JSON-e
+// renders: such a hook can never fire, and a hook must be readable back by
+// every JSON reader it meets. (checkTriggerSchema bounds the
+// triggerSchema's nesting, lower.)
+func checkNesting(in Input) error {
+	if nestingExceeds(in.Task, maxTemplateDepth) {
+		return invalid("the task template nests deeper than %d levels, the most JSON-e renders; flatten it", maxTemplateDepth)
+	}
+	return nil
 }
 
 // checkIDs refuses a body whose ids differ from the URL's.

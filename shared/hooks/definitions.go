@@ -69,6 +69,9 @@ func (d *Definitions) UpdateHook(ctx context.Context, hookGroupID, hookID string
 	if err := checkIDs(hookGroupID, hookID, in); err != nil {
 		return Definition{}, err
 	}
+	if err := checkNesting(in); err != nil {
+		return Definition{}, err
+	}
 	if err := checkTriggerSchema(in.TriggerSchema); err != nil {
 		return Definition{}, err
 	}

@@ -19,6 +19,8 @@ import (
 const (
 	// maxDecisionDepth is the deepest nesting a kept payload may have.
 	maxDecisionDepth = jsone.DefaultMaxDepth
+	// maxTemplateDepth is the deepest nesting of a hook's task template.
+	maxTemplateDepth = jsone.DefaultMaxDepth
 	// payloadPrefixLen bounds the start of a refused payload a decision
 	// keeps to look at (payloadPrefix).
 	payloadPrefixLen = 1 << 10

@@ -256,3 +256,33 @@ func largeHookLifecycle(t *testing.T, e *schedEnv) {
 		t.Fatalf("create over the limit: %v", err)
 	}
 }
+
+func TestDeepHookRefused(t *testing.T) {
+	ctx := context.Background()
+	e := newSchedEnv(t)
+	for _, tt := range []struct {
+		name string
+		edit func(*Input, int)
+		want string
+	}{
+		{"task", func(in *Input, n int) {
+			in.Task = json.RawMessage(`{"provisionerId":"p","workerType":"w","extra":` + string(deepJSON(n-1)) + `}`)
+		}, "task template nests deeper than 512"},
+	} {
+		in := input(tt.name)
+		tt.edit(&in, maxTemplateDepth)
+		if _, err := e.svc.Definitions.CreateHook(ctx, "g", tt.name, in); err != nil {
+			t.Fatalf("%s at the depth limit: %v", tt.name, err)
+		}
+		for _, n := range []int{maxTemplateDepth + 1, 9_999} {
+			in := input(tt.name)
+			tt.edit(&in, n)
+			if _, err := e.svc.Definitions.CreateHook(ctx, "g", tt.name+"-deep", in); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("create with a %s %d levels deep: %v", tt.name, n, err)
+			}
+			if _, err := e.svc.Definitions.UpdateHook(ctx, "g", tt.name, in); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("update with a %s %d levels deep: %v", tt.name, n, err)
+			}
+		}
+	}
+}

@@ -111,3 +111,26 @@ func TestTokenTriggerOfRefusedPayloads(t *testing.T) {
 		t.Fatalf("%d decisions omit their payload, want 3", omitted)
 	}
 }
+
+// TestDeepTaskTemplateRefused creates hooks whose task template nests
+// deeper than JSON-e renders: 400 naming the limit, nothing stored, and
+// the group still reads.
+func TestDeepTaskTemplateRefused(t *testing.T) {
+	e := newTestEnv(t, nil)
+	for _, n := range []int{513, 9_997} {
+		body := hookBody(func(h map[string]any) {
+			var v any = []any{}
+			for range n - 2 {
+				v = []any{v}
+			}
+			h["task"].(map[string]any)["extra"] = v
+		})
+		r := e.do(t, "PUT", hooksURL+"/g/deep", body)
+		if r.status != 400 || !strings.Contains(r.raw, "512 levels") {
+			t.Fatalf("a task %d levels deep: %d %.300s", n, r.status, r.raw)
+		}
+	}
+	if r := e.do(t, "GET", hooksURL+"/g/deep", ""); r.status != 404 {
+		t.Fatalf("a refused hook was stored: %d", r.status)
+	}
+}

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,37 +12,63 @@ import (
 	"github.com/hookline/hookline/shared/store"
 )
 
-// hookRecord is the stored form of a hook.
+// hookRecord is the stored form of a hook: its definition first, then its
+// other fields.
 type hookRecord struct {
-	Definition   json.RawMessage `json:"def"`
-	TriggerToken string          `json:"token"`
-	NextTaskID   string          `json:"nextTaskId"`
-	NextAt       *time.Time      `json:"nextAt,omitempty"`
-	NextSlot     *time.Time      `json:"nextSlot,omitempty"`
-	ScheduleKey  string          `json:"scheduleKey,omitempty"`
-	Version      int64           `json:"ver"`
+	Definition json.RawMessage `json:"def"`
+	hookFields
 }
 
+// hookFields are a hook's fields but its definition.
+type hookFields struct {
+	TriggerToken string     `json:"token"`
+	NextTaskID   string     `json:"nextTaskId"`
+	NextAt       *time.Time `json:"nextAt,omitempty"`
+	NextSlot     *time.Time `json:"nextSlot,omitempty"`
+	ScheduleKey  string     `json:"scheduleKey,omitempty"`
+	Version      int64      `json:"ver"`
+}
+
+// encodeHook writes {"def":<definition>,<fields>}. The definition is
+// copied as it is, not re-encoded: encoding/json would refuse one nested
+// nearly 10,000 levels (its limit) once inside the record, and the store
+// keeps definitions as opaque bytes.
 func encodeHook(h store.Hook) ([]byte, error) {
-	rec := hookRecord{Definition: h.Definition, TriggerToken: h.TriggerToken, NextTaskID: h.NextTaskID, ScheduleKey: h.ScheduleKey, Version: h.Version}
+	f := hookFields{TriggerToken: h.TriggerToken, NextTaskID: h.NextTaskID, ScheduleKey: h.ScheduleKey, Version: h.Version}
 	if !h.NextScheduledDate.IsZero() {
 		t := h.NextScheduledDate.UTC()
-		rec.NextAt = &t
+		f.NextAt = &t
 	}
 	if !h.NextSlot.IsZero() {
 		t := h.NextSlot.UTC()
-		rec.NextSlot = &t
+		f.NextSlot = &t
 	}
-	if len(rec.Definition) == 0 {
-		rec.Definition = json.RawMessage("null")
+	fields, err := json.Marshal(f)
+	if err != nil {
+		return nil, err
 	}
-	return json.Marshal(rec)
+	def := h.Definition
+	if len(def) == 0 {
+		def = json.RawMessage("null")
+	}
+	out := make([]byte, 0, len(`{"def":,`)+len(def)+len(fields))
+	out = append(out, `{"def":`...)
+	out = append(out, def...)
+	out = append(out, ',')
+	return append(out, fields[1:]...), nil
 }
 
 func decodeHook(group, id string, data []byte) (store.Hook, error) {
 	var rec hookRecord
 	if err := json.Unmarshal(data, &rec); err != nil {
-		return store.Hook{}, fmt.Errorf("embedded: decode hook %s/%s: %w", group, id, err)
+		// encoding/json refuses nesting past 10,000 levels, and the record
+		// nests one level deeper than the definition it holds: read the
+		// definition as the bytes they are, and decode the rest.
+		def, rest, ok := cutDefinition(data)
+		if !ok || json.Unmarshal(rest, &rec) != nil {
+			return store.Hook{}, fmt.Errorf("embedded: decode hook %s/%s: %w", group, id, err)
+		}
+		rec.Definition = def
 	}
 	h := store.Hook{
 		HookGroupID:  group,
@@ -251,4 +278,59 @@ func (s *Store) ListHooks(ctx context.Context, hookGroupID string, p store.Page)
 		return nil, "", fmt.Errorf("embedded: list hooks of %s: %w", hookGroupID, err)
 	}
 	return hooks, next, nil
+}
+
+// cutDefinition splits a hook record as encodeHook writes it, the
+// definition first ({"def":<definition>,...}), into the definition's
+// bytes and the record without it, reading only brackets and strings.
+func cutDefinition(data []byte) (def json.RawMessage, rest []byte, ok bool) {
+	const head = `{"def":`
+	if !bytes.HasPrefix(data, []byte(head)) {
+		return nil, nil, false
+	}
+	end := skipJSONValue(data, len(head))
+	if end >= len(data) || (data[end] != ',' && data[end] != '}') {
+		return nil, nil, false
+	}
+	rest = append([]byte{'{'}, bytes.TrimPrefix(data[end:], []byte(","))...)
+	return json.RawMessage(data[len(head):end]), rest, true
+}
+
+// skipJSONValue returns the end of the JSON value starting at b[i],
+// counting nesting without bounding it.
+func skipJSONValue(b []byte, i int) int {
+	depth := 0
+	inString, escaped := false, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case c == ',' && depth == 0:
+			return i
+		}
+	}
+	return i
 }

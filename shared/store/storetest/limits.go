@@ -22,6 +22,7 @@ var limitCases = []struct {
 	{"LargeHookLifecycle", testLargeHookLifecycle},
 	{"LargeHooksListed", testLargeHooksListed},
 	{"LargeClaimLifecycle", testLargeClaimLifecycle},
+	{"DeepHookDefinitions", testDeepHookDefinitions},
 	{"LargeHookConcurrentUpdatesOneWins", testLargeHookConcurrentUpdates},
 	{"RefusedPayloadDecisionsReadBack", testRefusedPayloadDecisions},
 }
@@ -292,6 +293,45 @@ func testLargeClaimLifecycle(t *testing.T, s store.Store) {
 	}
 	if _, err := s.GetClaim(ctx, c.Key, now); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deleted large claim: %v", err)
+	}
+}
+
+// testDeepHookDefinitions stores hook definitions nested as deep as
+// encoding/json reads and deeper: the store keeps them as opaque bytes,
+// so every operation works on them and they read back unchanged.
+func testDeepHookDefinitions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	deep := func(n int) []byte {
+		return []byte(`{"task":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
+	}
+	var want []store.Hook
+	for i, n := range []int{9_999, 10_000, 100_000} {
+		h := scheduled("g", fmt.Sprintf("d%d", i), epoch.Add(time.Duration(i)*time.Minute))
+		h.Definition = deep(n)
+		c := mustCreate(t, s, h)
+		wantSameHooks(t, "deep hook read back", c, mustGet(t, s, "g", c.HookID))
+		c.Definition = deep(n - 1)
+		up, err := s.UpdateHook(ctx, c)
+		if err != nil {
+			t.Fatalf("update a hook %d levels deep: %v", n, err)
+		}
+		wantSameHooks(t, "deep hook updated", up, mustGet(t, s, "g", c.HookID))
+		want = append(want, up)
+	}
+	hooks, _, err := s.ListHooks(ctx, "g", store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSameHooks(t, "deep hooks listed", want, hooks)
+	due, err := s.ListDue(ctx, epoch.Add(time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSameHooks(t, "deep hooks due", want, due)
+	for _, h := range want {
+		if err := s.DeleteHook(ctx, "g", h.HookID, h.Version); err != nil {
+			t.Fatalf("delete deep hook %s: %v", h.HookID, err)
+		}
 	}
 }
 
