@@ -47,15 +47,23 @@ func encodeHook(h store.Hook) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	def := h.Definition
-	if len(def) == 0 {
-		def = json.RawMessage("null")
+	return withFirstMember("def", h.Definition, fields), nil
+}
+
+// withFirstMember writes the JSON object fields (encoded, at least one
+// member) with a member name: raw before them, raw copied as it is ("null"
+// when empty).
+func withFirstMember(name string, raw, fields []byte) []byte {
+	if len(raw) == 0 {
+		raw = []byte("null")
 	}
-	out := make([]byte, 0, len(`{"def":,`)+len(def)+len(fields))
-	out = append(out, `{"def":`...)
-	out = append(out, def...)
+	out := make([]byte, 0, len(name)+len(raw)+len(fields)+5)
+	out = append(out, '{', '"')
+	out = append(out, name...)
+	out = append(out, '"', ':')
+	out = append(out, raw...)
 	out = append(out, ',')
-	return append(out, fields[1:]...), nil
+	return append(out, fields[1:]...)
 }
 
 func decodeHook(group, id string, data []byte) (store.Hook, error) {
@@ -64,7 +72,7 @@ func decodeHook(group, id string, data []byte) (store.Hook, error) {
 		// encoding/json refuses nesting past 10,000 levels, and the record
 		// nests one level deeper than the definition it holds: read the
 		// definition as the bytes they are, and decode the rest.
-		def, rest, ok := cutDefinition(data)
+		def, rest, ok := cutFirstMember(data, "def")
 		if !ok || json.Unmarshal(rest, &rec) != nil {
 			return store.Hook{}, fmt.Errorf("embedded: decode hook %s/%s: %w", group, id, err)
 		}
@@ -280,11 +288,12 @@ func (s *Store) ListHooks(ctx context.Context, hookGroupID string, p store.Page)
 	return hooks, next, nil
 }
 
-// cutDefinition splits a hook record as encodeHook writes it, the
-// definition first ({"def":<definition>,...}), into the definition's
-// bytes and the record without it, reading only brackets and strings.
-func cutDefinition(data []byte) (def json.RawMessage, rest []byte, ok bool) {
-	const head = `{"def":`
+// cutFirstMember splits a record written by withFirstMember (or, before
+// it, by encoding/json, which wrote the member first too) into the
+// member's value, as bytes, and the record without it, reading only
+// brackets and strings.
+func cutFirstMember(data []byte, name string) (raw json.RawMessage, rest []byte, ok bool) {
+	head := `{"` + name + `":`
 	if !bytes.HasPrefix(data, []byte(head)) {
 		return nil, nil, false
 	}
@@ -293,7 +302,8 @@ func cutDefinition(data []byte) (def json.RawMessage, rest []byte, ok bool) {
 		return nil, nil, false
 	}
 	rest = append([]byte{'{'}, bytes.TrimPrefix(data[end:], []byte(","))...)
-	return json.RawMessage(data[len(head):end]), rest, true
+	// bbolt's bytes are valid only inside the transaction.
+	return json.RawMessage(bytes.Clone(data[len(head):end])), rest, true
 }
 
 // skipJSONValue returns the end of the JSON value starting at b[i],

@@ -10,10 +10,29 @@ import (
 	"github.com/hookline/hookline/shared/store"
 )
 
-// settingsRecord is the stored form of a settings record.
+// settingsRecord is the stored form of a settings record: its body
+// first, copied as it is (withFirstMember), then its version.
 type settingsRecord struct {
-	Body    json.RawMessage `json:"body"`
-	Version int64           `json:"ver"`
+	Body json.RawMessage `json:"body"`
+	settingsFields
+}
+
+type settingsFields struct {
+	Version int64 `json:"ver"`
+}
+
+func decodeSettings(data []byte) (settingsRecord, error) {
+	var rec settingsRecord
+	err := json.Unmarshal(data, &rec)
+	if err != nil {
+		// Too deep for encoding/json (see decodeHook).
+		body, rest, ok := cutFirstMember(data, "body")
+		if !ok || json.Unmarshal(rest, &rec) != nil {
+			return settingsRecord{}, err
+		}
+		rec.Body = body
+	}
+	return rec, nil
 }
 
 // settingsKey is unambiguous whatever characters the ids contain: the
@@ -30,7 +49,9 @@ func (s *Store) GetSettings(ctx context.Context, hookGroupID, hookID string) (st
 		if data == nil {
 			return store.ErrNotFound
 		}
-		return json.Unmarshal(data, &rec)
+		var err error
+		rec, err = decodeSettings(data)
+		return err
 	})
 	if err != nil {
 		return store.Settings{}, fmt.Errorf("embedded: get settings %s/%s: %w", hookGroupID, hookID, err)
@@ -45,21 +66,18 @@ func (s *Store) PutSettings(ctx context.Context, st store.Settings) (store.Setti
 	}
 	expected := st.Version
 	st.Version = expected + 1
-	body := st.Body
-	if len(body) == 0 {
-		body = json.RawMessage("null")
-	}
-	data, err := json.Marshal(settingsRecord{Body: body, Version: st.Version})
+	fields, err := json.Marshal(settingsFields{Version: st.Version})
 	if err != nil {
 		return store.Settings{}, err
 	}
+	data := withFirstMember("body", st.Body, fields)
 	k := settingsKey(st.HookGroupID, st.HookID)
 	err = s.write(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSettings)
 		var current int64
 		if old := b.Get(k); old != nil {
-			var rec settingsRecord
-			if err := json.Unmarshal(old, &rec); err != nil {
+			rec, err := decodeSettings(old)
+			if err != nil {
 				return err
 			}
 			current = rec.Version

@@ -296,8 +296,8 @@ func testLargeClaimLifecycle(t *testing.T, s store.Store) {
 	}
 }
 
-// testDeepHookDefinitions stores hook definitions nested as deep as
-// encoding/json reads and deeper: the store keeps them as opaque bytes,
+// testDeepHookDefinitions stores hook definitions and settings nested as
+// deep as encoding/json reads and deeper: the store keeps them as opaque bytes,
 // so every operation works on them and they read back unchanged.
 func testDeepHookDefinitions(t *testing.T, s store.Store) {
 	ctx := t.Context()
@@ -331,6 +331,22 @@ func testDeepHookDefinitions(t *testing.T, s store.Store) {
 	for _, h := range want {
 		if err := s.DeleteHook(ctx, "g", h.HookID, h.Version); err != nil {
 			t.Fatalf("delete deep hook %s: %v", h.HookID, err)
+		}
+	}
+	// Settings alike.
+	for i, n := range []int{9_999, 10_000, 100_000} {
+		id := fmt.Sprintf("d%d", i)
+		first, err := s.PutSettings(ctx, store.Settings{HookGroupID: "g", HookID: id, Body: deep(n)})
+		if err != nil {
+			t.Fatalf("put settings %d levels deep: %v", n, err)
+		}
+		first.Body = deep(n + 1)
+		second, err := s.PutSettings(ctx, first)
+		if err != nil {
+			t.Fatalf("replace settings %d levels deep: %v", n, err)
+		}
+		if got, err := s.GetSettings(ctx, "g", id); err != nil || !bytes.Equal(got.Body, second.Body) || got.Version != 2 {
+			t.Fatalf("settings %d levels deep read back: %d bytes, version %d, %v", n, len(got.Body), got.Version, err)
 		}
 	}
 }
