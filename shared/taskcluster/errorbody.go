@@ -52,13 +52,52 @@ func NewErrorBody(method string, status int, code, message string, params map[st
 // Encode writes the body as JSON as lib-api does (JSON.stringify: no
 // HTML escaping). A payload that cannot be encoded, which one decoded from
 // JSON always can, is written as {}.
+//
+// A payload nested deeper than maxEchoDepth is written as {} too: the
+// answer to a payload refused for its depth must be readable by the
+// client that sent it, and JSON decoders stop at some depth (Go's at
+// 10,000 levels, which the body adds two to).
 func (b ErrorBody) Encode() []byte {
 	out, err := encodeUnescaped(b)
-	if err != nil {
+	if err != nil || nestsDeeper(out, maxEchoDepth) {
 		b.RequestInfo.Payload = map[string]any{}
 		out, _ = encodeUnescaped(b) // strings and string maps always encode
 	}
 	return out
+}
+
+// maxEchoDepth bounds the nesting of an error body that echoes the
+// payload: JSON-e's limit for the payload (jsone.DefaultMaxDepth), and
+// the body's own two levels (the body, requestInfo).
+const maxEchoDepth = 512 + 2
+
+// nestsDeeper reports whether the JSON text b nests arrays and objects
+// deeper than limit (brackets outside strings).
+func nestsDeeper(b []byte, limit int) bool {
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			if depth++; depth > limit {
+				return true
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return false
 }
 
 // APIError is what a client reads from this body, answered with status

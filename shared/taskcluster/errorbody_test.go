@@ -36,3 +36,34 @@ func TestErrorBody(t *testing.T) {
 		t.Errorf("unencodable payload: %v %v", got, err)
 	}
 }
+
+// TestErrorBodyOfADeepPayload: the answer to a payload nested deeper than
+// JSON-e renders echoes {} in its place, so that a JSON decoder reads it;
+// one within the bound is echoed.
+func TestErrorBodyOfADeepPayload(t *testing.T) {
+	nest := func(n int) any {
+		var v any = []any{}
+		for range n - 1 {
+			v = []any{v}
+		}
+		return v
+	}
+	for _, tt := range []struct {
+		depth int
+		echo  bool
+	}{{512, true}, {513, false}, {9_999, false}} {
+		out := NewErrorBody("triggerHook", 400, "InputError", "too deep", nil, nest(tt.depth), time.Unix(0, 0)).Encode()
+		var body struct {
+			RequestInfo struct {
+				Payload any `json:"payload"`
+			} `json:"requestInfo"`
+		}
+		if err := json.Unmarshal(out, &body); err != nil {
+			t.Fatalf("depth %d: the error body does not decode: %v", tt.depth, err)
+		}
+		_, isArray := body.RequestInfo.Payload.([]any)
+		if isArray != tt.echo {
+			t.Fatalf("depth %d: payload echoed %v, want %v", tt.depth, isArray, tt.echo)
+		}
+	}
+}
