@@ -822,10 +822,11 @@ func (p *pipeline) taken(ctx context.Context, a *attempt) (*ending, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hooks: read decision %s: %w", f.DecisionID, err)
 	}
-	d, err := decodeDecision(drec)
+	d := decodeDecision(drec)
 	switch {
-	case err != nil:
-		// Unreadable: fire as before rather than hold the slot.
+	case d.Time.IsZero():
+		// Unreadable (decodeDecision kept no more than its ids): fire
+		// as before rather than hold the slot.
 		return nil, nil
 	case !d.WillRetry:
 		return &ending{taken: &FireResult{AlreadyTaken: true}}, nil
