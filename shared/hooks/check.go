@@ -148,6 +148,9 @@ func checkTriggerSchema(raw json.RawMessage) error {
 	if _, err := schemas.CompileUser(schema); err != nil {
 		return invalid("triggerSchema is not a valid JSON schema:\n * %s", strings.ReplaceAll(err.Error(), "\n", "\n * "))
 	}
+	if err := schemas.CheckRefCycles(schema); err != nil {
+		return invalid("triggerSchema cannot be used: %s", err)
+	}
 	return nil
 }
 

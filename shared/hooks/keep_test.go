@@ -286,3 +286,44 @@ func TestDeepHookRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestTriggerSchemaRefCycle: a triggerSchema that applies itself to the
+// same value without end is refused at create and update, and a stored
+// one refuses fires instead of overflowing the stack.
+func TestTriggerSchemaRefCycle(t *testing.T) {
+	ctx := context.Background()
+	e := newSchedEnv(t)
+	cyclic := json.RawMessage(`{"$ref":"#/definitions/a","definitions":{"a":{"$ref":"#/definitions/a"}}}`)
+	in := input("h")
+	in.TriggerSchema = cyclic
+	if _, err := e.svc.Definitions.CreateHook(ctx, "g", "h", in); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "refers to itself") {
+		t.Fatalf("create with a cyclic triggerSchema: %v", err)
+	}
+	in.TriggerSchema = json.RawMessage(`{"type":"object"}`)
+	if _, err := e.svc.Definitions.CreateHook(ctx, "g", "h", in); err != nil {
+		t.Fatal(err)
+	}
+	in.TriggerSchema = cyclic
+	if _, err := e.svc.Definitions.UpdateHook(ctx, "g", "h", in); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("update with a cyclic triggerSchema: %v", err)
+	}
+	// As if stored before the check.
+	rec, err := e.store.GetHook(ctx, "g", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def map[string]any
+	if err := json.Unmarshal(rec.Definition, &def); err != nil {
+		t.Fatal(err)
+	}
+	def["triggerSchema"] = cyclic
+	if rec.Definition, err = json.Marshal(def); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.UpdateHook(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Firing.TriggerHook(ctx, "g", "h", map[string]any{}, "c", ""); err == nil || !strings.Contains(err.Error(), "refers to itself") {
+		t.Fatalf("fire with a stored cyclic triggerSchema: %v", err)
+	}
+}

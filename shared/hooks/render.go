@@ -204,6 +204,11 @@ func (r *renderer) triggerSchema(def Definition) (*gojsonschema.Schema, error) {
 		if err := json.Unmarshal(def.TriggerSchema, &schema); err != nil {
 			return nil, fmt.Errorf("hooks: decode triggerSchema of %s/%s: %w", def.HookGroupID, def.HookID, err)
 		}
+		// A hook stored before CheckRefCycles was checked at create
+		// would take the process down on its first payload.
+		if err := schemas.CheckRefCycles(schema); err != nil {
+			return nil, invalid("the hook's triggerSchema cannot be used: %s", err)
+		}
 		compiled, err := schemas.CompileUser(schema)
 		if err != nil {
 			return nil, invalid("the hook's triggerSchema cannot be used: %s", err)
