@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -80,16 +81,47 @@ type Registry struct {
 	mu       sync.Mutex
 	loader   *gojsonschema.SchemaLoader
 	compiled map[string]*gojsonschema.Schema
+	checks   map[string]*checkNode // the pre-check's (precheck.go), by id
 }
 
-// ValidationError lists every way a document breaks a schema.
+// ValidationError lists the ways a document breaks a schema: the first
+// MaxProblems, and how many more there are.
 type ValidationError struct {
 	SchemaID string
+	// Problems are the first MaxProblems problems, each as
+	// `field: description`.
 	Problems []string
+	// More counts the problems beyond Problems.
+	More int
+	// AtLeast marks a document refused by the pre-check (precheck.go),
+	// which stops looking after the problems that are certain: More is
+	// then a lower bound.
+	AtLeast bool
 }
 
 func (e *ValidationError) Error() string {
-	return "schema " + e.SchemaID + ": " + strings.Join(e.Problems, "; ")
+	msg := "schema " + e.SchemaID + ": " + strings.Join(e.Problems, "; ")
+	if more := e.MoreLine(); more != "" {
+		msg += "; " + more
+	}
+	return msg
+}
+
+// MoreLine is what follows the listed problems: "and 12 more", "and at
+// least 12 more", or "" when every problem is listed.
+func (e *ValidationError) MoreLine() string {
+	return moreLine(e.More, e.AtLeast)
+}
+
+func moreLine(more int, atLeast bool) string {
+	switch {
+	case more <= 0:
+		return ""
+	case atLeast:
+		return "and at least " + strconv.Itoa(more) + " more"
+	default:
+		return "and " + strconv.Itoa(more) + " more"
+	}
 }
 
 // New loads every embedded schema. Call it once at start-up and share the
@@ -99,7 +131,7 @@ func New() (*Registry, error) {
 }
 
 func load() (*Registry, error) {
-	r := &Registry{raw: map[string]map[string]any{}, compiled: map[string]*gojsonschema.Schema{}}
+	r := &Registry{raw: map[string]map[string]any{}, compiled: map[string]*gojsonschema.Schema{}, checks: map[string]*checkNode{}}
 	loader := gojsonschema.NewSchemaLoader()
 	loader.Draft = gojsonschema.Draft6
 	loader.AutoDetect = false
@@ -155,6 +187,20 @@ func (r *Registry) schema(id string) (*gojsonschema.Schema, error) {
 	return s, nil
 }
 
+// check returns the pre-check of the schema id, compiling it on first
+// use. It is called after schema(id) succeeded.
+func (r *Registry) check(id string) *checkNode {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n, ok := r.checks[id]; ok {
+		return n
+	}
+	c := checkCompiler{resolve: r.resolveSchema, refs: map[string]*checkNode{}}
+	n := c.compile(id, r.raw[id], 0)
+	r.checks[id] = n
+	return n
+}
+
 // CompileAll compiles every schema now, so a broken one is found at once
 // (tests, and processes that prefer to fail at start).
 func (r *Registry) CompileAll() error {
@@ -190,11 +236,17 @@ func absolutize(doc map[string]any) map[string]any {
 }
 
 // Validate checks doc (a value from encoding/json) against the schema id.
-// It returns a *ValidationError listing every problem.
+// It returns a *ValidationError listing the first MaxProblems problems.
+// Its time is linear in doc: a document with many problems that are
+// certain is refused by the pre-check (precheck.go) before gojsonschema
+// runs.
 func (r *Registry) Validate(id string, doc any) error {
 	s, err := r.schema(id)
 	if err != nil {
 		return err
+	}
+	if problems, n := precheck(r.check(id), doc, false); n > 0 {
+		return &ValidationError{SchemaID: id, Problems: problems, More: n - len(problems), AtLeast: true}
 	}
 	res, err := s.Validate(gojsonschema.NewGoLoader(doc))
 	if err != nil {
@@ -203,7 +255,8 @@ func (r *Registry) Validate(id string, doc any) error {
 	if res.Valid() {
 		return nil
 	}
-	return &ValidationError{SchemaID: id, Problems: describe(res.Errors())}
+	errs := res.Errors()
+	return &ValidationError{SchemaID: id, Problems: describe(errs), More: max(0, len(errs)-MaxProblems)}
 }
 
 // ValidateJSON is Validate for raw JSON. It hands the bytes to the
@@ -220,12 +273,15 @@ func (r *Registry) ValidateJSON(id string, data []byte) error {
 	if res.Valid() {
 		return nil
 	}
-	return &ValidationError{SchemaID: id, Problems: describe(res.Errors())}
+	errs := res.Errors()
+	return &ValidationError{SchemaID: id, Problems: describe(errs), More: max(0, len(errs)-MaxProblems)}
 }
 
-// describe turns gojsonschema's errors into stable, readable lines such as
-// `metadata.owner: Does not match format 'email'`.
+// describe turns the first MaxProblems of gojsonschema's errors into
+// stable, readable lines such as `metadata.owner: Does not match format
+// 'email'`.
 func describe(errs []gojsonschema.ResultError) []string {
+	errs = errs[:min(len(errs), MaxProblems)]
 	out := make([]string, 0, len(errs))
 	for _, e := range errs {
 		field := e.Field()
@@ -324,11 +380,18 @@ func deepCopy(v any) any {
 // themselves.
 var ErrRemoteRef = errors.New("only local references (starting with #) are allowed")
 
+// UserSchema is a compiled user schema (a hook's triggerSchema), with its
+// pre-check (precheck.go).
+type UserSchema struct {
+	compiled *gojsonschema.Schema
+	check    *checkNode
+}
+
 // CompileUser compiles a schema supplied by a user (a hook's triggerSchema).
 // It is checked against the draft-07 metaschema, as upstream does, and any
 // $ref that is not local to the document is refused: gojsonschema would
 // otherwise fetch it over the network.
-func CompileUser(schema map[string]any) (*gojsonschema.Schema, error) {
+func CompileUser(schema map[string]any) (*UserSchema, error) {
 	if err := checkLocalRefs(schema, "", 0); err != nil {
 		return nil, err
 	}
@@ -340,7 +403,30 @@ func CompileUser(schema map[string]any) (*gojsonschema.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s", strings.TrimSpace(err.Error()))
 	}
-	return s, nil
+	c := checkCompiler{resolve: localResolver(schema), refs: map[string]*checkNode{}}
+	return &UserSchema{compiled: s, check: c.compile("#", schema, 0)}, nil
+}
+
+// localResolver resolves the local references of a user schema ("#",
+// "#/definitions/x") for its pre-check; checkLocalRefs has refused others.
+func localResolver(root map[string]any) func(string, string) (string, map[string]any) {
+	return func(_, ref string) (string, map[string]any) {
+		if ref == "#" {
+			return "#", root
+		}
+		rest, ok := strings.CutPrefix(ref, "#/")
+		if !ok {
+			return "#", nil
+		}
+		var node any = root
+		for _, step := range strings.Split(rest, "/") {
+			step = strings.ReplaceAll(strings.ReplaceAll(step, "~1", "/"), "~0", "~")
+			m, _ := node.(map[string]any)
+			node = m[step]
+		}
+		schema, _ := node.(map[string]any)
+		return "#", schema
+	}
 }
 
 // withoutSchemaKeyword drops a top-level $schema: user schemas are always
@@ -390,24 +476,37 @@ func checkLocalRefs(v any, path string, depth int) error {
 }
 
 // ValidateUser validates doc against a compiled user schema, returning the
-// problems in Ajv's `data/path message` style joined by "; ".
-func ValidateUser(s *gojsonschema.Schema, doc any) (string, error) {
-	res, err := s.Validate(gojsonschema.NewGoLoader(doc))
+// first MaxProblems problems in Ajv's `data/path message` style joined by
+// "; ", then "and N more" (or "and at least N more" when the pre-check
+// refused doc: see Validate).
+func ValidateUser(s *UserSchema, doc any) (string, error) {
+	if problems, n := precheck(s.check, doc, true); n > 0 {
+		return joinProblems(problems, moreLine(n-len(problems), true)), nil
+	}
+	res, err := s.compiled.Validate(gojsonschema.NewGoLoader(doc))
 	if err != nil {
 		return "", err
 	}
 	if res.Valid() {
 		return "", nil
 	}
-	var parts []string
-	for _, e := range res.Errors() {
+	errs := res.Errors()
+	parts := make([]string, 0, min(len(errs), MaxProblems))
+	for _, e := range errs[:min(len(errs), MaxProblems)] {
 		field := "data"
 		if f := e.Field(); f != "(root)" {
 			field = "data/" + strings.ReplaceAll(f, ".", "/")
 		}
 		parts = append(parts, field+" "+e.Description())
 	}
-	return strings.Join(parts, "; "), nil
+	return joinProblems(parts, moreLine(len(errs)-len(parts), false)), nil
+}
+
+func joinProblems(parts []string, more string) string {
+	if more != "" {
+		parts = append(parts, more)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // File returns an embedded file, such as "references/api.json".

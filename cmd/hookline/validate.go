@@ -75,6 +75,9 @@ func parseDefinition(reg *schemas.Registry, denylist []string, data []byte) (hoo
 	if err := reg.Validate(schemas.CreateHookRequest, doc); err != nil {
 		var ve *schemas.ValidationError
 		if errors.As(err, &ve) {
+			if more := ve.MoreLine(); more != "" {
+				return hooks.Input{}, append(ve.Problems, more)
+			}
 			return hooks.Input{}, ve.Problems
 		}
 		return hooks.Input{}, []string{err.Error()}

@@ -258,6 +258,9 @@ func (c *Checker) checkTask(ctx context.Context, def Definition, task json.RawMe
 		for _, p := range ve.Problems {
 			rep.warn(WarnTaskSchema, "the queue would refuse the task: %s", p)
 		}
+		if more := ve.MoreLine(); more != "" {
+			rep.warn(WarnTaskSchema, "the queue would refuse the task: %s problems", more)
+		}
 		return nil
 	}
 	if c.rules == nil {

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/xeipuuv/gojsonschema"
-
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/jsone"
 	"github.com/hookline/hookline/shared/slugid"
@@ -21,7 +19,7 @@ import (
 // cached by content, so one compile serves every fire of a hook. Fires and
 // pre-checks share one renderer.
 type renderer struct {
-	schemaCache   compiledCache[*gojsonschema.Schema]
+	schemaCache   compiledCache[*schemas.UserSchema]
 	templateCache compiledCache[*jsone.Template]
 	filterCache   compiledCache[*jsone.Expression]
 }
@@ -198,8 +196,8 @@ func (r *renderer) checkPayload(def Definition, payload any, checkTaskID bool) e
 	return nil
 }
 
-func (r *renderer) triggerSchema(def Definition) (*gojsonschema.Schema, error) {
-	return r.schemaCache.get(def.TriggerSchema, func() (*gojsonschema.Schema, error) {
+func (r *renderer) triggerSchema(def Definition) (*schemas.UserSchema, error) {
+	return r.schemaCache.get(def.TriggerSchema, func() (*schemas.UserSchema, error) {
 		var schema map[string]any
 		if err := json.Unmarshal(def.TriggerSchema, &schema); err != nil {
 			return nil, fmt.Errorf("hooks: decode triggerSchema of %s/%s: %w", def.HookGroupID, def.HookID, err)

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline/schemas"
@@ -90,11 +91,7 @@ func classify(err error) (status int, code, message string) {
 	}
 	var ve *schemas.ValidationError
 	if errors.As(err, &ve) {
-		msg := "Schema validation error:\n"
-		for _, p := range ve.Problems {
-			msg += " * " + p + "\n"
-		}
-		return http.StatusBadRequest, CodeInputValidationError, msg
+		return http.StatusBadRequest, CodeInputValidationError, validationMessage(ve)
 	}
 	var tl *store.TooLargeError
 	if errors.As(err, &tl) {
@@ -131,6 +128,31 @@ func tooLargeMessage(e *store.TooLargeError) string {
 		what = "the hook's settings"
 	}
 	return fmt.Sprintf("%s would be %d bytes as stored, over the limit of %s; make it smaller", what, e.Size, store.FormatSize(e.Limit))
+}
+
+// validationMessage lists a schema refusal's problems (at most
+// schemas.MaxProblems, then how many more), written once into one buffer:
+// a message grown by concatenation cost time quadratic in the problems.
+func validationMessage(ve *schemas.ValidationError) string {
+	var b strings.Builder
+	const head = "Schema validation error:\n"
+	n := len(head)
+	for _, p := range ve.Problems {
+		n += len(p) + 4
+	}
+	more := ve.MoreLine()
+	b.Grow(n + len(more) + 1)
+	b.WriteString(head)
+	for _, p := range ve.Problems {
+		b.WriteString(" * ")
+		b.WriteString(p)
+		b.WriteByte('\n')
+	}
+	if more != "" {
+		b.WriteString(more)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // writeError sends err as a Taskcluster error body

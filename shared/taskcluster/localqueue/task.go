@@ -285,5 +285,8 @@ func validationMessage(err error) string {
 	for _, p := range ve.Problems {
 		b.WriteString(" * " + p + "\n")
 	}
+	if more := ve.MoreLine(); more != "" {
+		b.WriteString(more + "\n")
+	}
 	return b.String()
 }
