@@ -35,6 +35,10 @@ const (
 	// CodeTooManyRequests answers 429 (Hookline's webhook rate limit;
 	// upstream has no such answer).
 	CodeTooManyRequests = "TooManyRequests"
+	// CodeServiceUnavailable answers 503: the server holds as many
+	// request bodies as its memory budget allows (bodyBudget). Upstream
+	// has no such answer; its clients retry every 5xx.
+	CodeServiceUnavailable = "ServiceUnavailable"
 )
 
 // apiError is an error the router raises itself (bad JSON, bad parameters,
@@ -77,6 +81,10 @@ func classify(err error) (status int, code, message string) {
 	var tm *tooManyRequests
 	if errors.As(err, &tm) {
 		return http.StatusTooManyRequests, CodeTooManyRequests, tm.message
+	}
+	var busy *serverBusy
+	if errors.As(err, &busy) {
+		return http.StatusServiceUnavailable, CodeServiceUnavailable, busy.message
 	}
 	var se *hooks.SignatureError
 	if errors.As(err, &se) {
@@ -159,7 +167,7 @@ func validationMessage(ve *schemas.ValidationError) string {
 // (taskcluster.NewErrorBody). It logs 5xx causes.
 func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, err error, apiName string, params map[string]string, payload any, now time.Time) {
 	status, code, message := classify(err)
-	if status >= 500 {
+	if status >= 500 && code != CodeServiceUnavailable { // a busy server is no failure; the request log has it
 		log.ErrorContext(ctx, "request failed", "method", apiName, "err", err)
 	}
 	if status == http.StatusUnauthorized {
@@ -174,6 +182,10 @@ func writeError(ctx context.Context, w http.ResponseWriter, log *slog.Logger, er
 	var tm *tooManyRequests
 	if errors.As(err, &tm) {
 		w.Header().Set("Retry-After", strconv.FormatInt(tm.retryAfterSeconds(), 10))
+	}
+	var busy *serverBusy
+	if errors.As(err, &busy) {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(busy.retryAfter/time.Second), 10))
 	}
 	writeBody(w, status, taskcluster.NewErrorBody(apiName, status, code, message, params, payload, now).Encode())
 }

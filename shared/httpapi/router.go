@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -23,7 +22,9 @@ import (
 // BasePath is where the hooks API is served, as on a Taskcluster deployment.
 const BasePath = "/api/hooks/v1"
 
-// MaxBodyBytes is the largest request body accepted (upstream's 10 MB).
+// MaxBodyBytes is the largest request body any route accepts (upstream's
+// 10 MB, and API Gateway's); each route has a limit of its own below it
+// (bodyLimits).
 const MaxBodyBytes = 10 << 20
 
 // Authorizer authenticates a request and checks it against the route's
@@ -58,6 +59,9 @@ type Options struct {
 	// PublicURL is the URL clients reach the service at
 	// (HOOKLINE_PUBLIC_URL); its origin counts as the server's own.
 	PublicURL string
+	// BodyBudget bounds the request bodies held at once, in bytes
+	// (bodyBudget); zero means DefaultBodyBudget.
+	BodyBudget int64
 }
 
 // Router serves the hooks API as an http.Handler.
@@ -79,6 +83,8 @@ type Router struct {
 	credentials *credentialLimiter
 	// checks limits pre-checks per hook, as fires are.
 	checks *rateLimiter
+	// bodies bounds the request bodies read and decoded at once.
+	bodies *bodyBudget
 }
 
 // request is what a route handler sees.
@@ -97,6 +103,8 @@ type request struct {
 	// verified is what a public route's authenticate step verified (the
 	// hook of a trigger token), for its handler.
 	verified any
+	// held is the body budget the request holds until it is answered.
+	held int64
 }
 
 type handlerFunc func(*request) (any, error)
@@ -115,7 +123,8 @@ type route struct {
 	query    []string
 	// anyQuery accepts every query parameter (webhook senders add their own).
 	anyQuery bool
-	// maxBody is the largest body accepted; 0 means MaxBodyBytes.
+	// maxBody is the largest body accepted; 0 means the route's limit
+	// in bodyLimits.
 	maxBody int64
 	// authenticate checks a public route's own credentials (a trigger
 	// token) before the body is read; nil when it has none, or when they
@@ -182,6 +191,7 @@ func newRouter(svc *hooks.Service, opts Options, routes func(*Router) []*route) 
 
 		webhook:     newWebhookState(opts.Webhook),
 		credentials: newCredentialLimiter(),
+		bodies:      newBodyBudget(opts.BodyBudget, bodyBudgetWait),
 	}
 	var err error
 	if rt.origins, err = newOrigins(opts.CORSOrigins, opts.PublicURL); err != nil {
@@ -212,6 +222,11 @@ func newRouter(svc *hooks.Service, opts Options, routes func(*Router) []*route) 
 			return nil, fmt.Errorf("httpapi: Only names unknown routes: %v", opts.Only)
 		}
 		rt.routes = keep
+	}
+	for _, ro := range rt.routes {
+		if ro.maxBody <= 0 {
+			ro.maxBody = bodyLimit(ro.input)
+		}
 	}
 	return rt, nil
 }
@@ -275,6 +290,9 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	var body map[string]any
 	fail := func(err error) { rt.writeRouteError(ctx, w, ro, err, params, body) }
 	req := &request{ctx: ctx, params: params, query: r.URL.Query(), header: r.Header, source: sourceIP(r)}
+	// The body's budget is held until the answer is written: the decoded
+	// body, and the echo of it in an error, live until then.
+	defer func() { rt.bodies.release(req.held) }()
 
 	if ro.scopes.IsZero() {
 		// A public route: its own credentials, if any (a trigger token),
@@ -295,7 +313,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		if req.raw, err = readBody(r, ro.maxBody); err != nil {
+		if req.raw, err = rt.readBody(w, r, ro, req); err != nil {
 			fail(err)
 			return
 		}
@@ -313,7 +331,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		signed := r.Header.Get("Authorization") != "" || req.query.Has("bewit")
 		if signed {
-			if req.raw, err = readBody(r, ro.maxBody); err != nil {
+			if req.raw, err = rt.readBody(w, r, ro, req); err != nil {
 				fail(err)
 				return
 			}
@@ -327,7 +345,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !signed {
-			if req.raw, err = readBody(r, ro.maxBody); err != nil {
+			if req.raw, err = rt.readBody(w, r, ro, req); err != nil {
 				fail(err)
 				return
 			}
@@ -498,27 +516,51 @@ func (ro *route) matchPath(segs []string) (map[string]string, bool) {
 	return params, true
 }
 
-// readBody reads the whole body, refusing one larger than limit bytes (0
-// means MaxBodyBytes) without reading past the limit.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
-	if limit <= 0 {
-		limit = MaxBodyBytes
-	}
+// readBody reads the whole body within the route's limit, refusing a
+// larger one with 413 without reading past the limit. It first takes the
+// body's weight from the body budget (the length the request declares, or
+// else the route's limit, given back down to the length read), which the
+// request holds until it is answered: 503 when the budget cannot be had
+// in time.
+func (rt *Router) readBody(w http.ResponseWriter, r *http.Request, ro *route, req *request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
+	limit := ro.maxBody
+	if limit <= 0 || limit > MaxBodyBytes {
+		limit = MaxBodyBytes
+	}
 	tooLarge := func() error {
-		return newAPIError(http.StatusRequestEntityTooLarge, CodeInputTooLarge, "request body is larger than the %s limit", formatBytes(limit))
+		return newAPIError(http.StatusRequestEntityTooLarge, CodeInputTooLarge,
+			"request body is larger than the %s limit of %s", formatBytes(limit), ro.name)
 	}
 	if r.ContentLength > limit {
 		return nil, tooLarge()
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	weight := limit
+	if r.ContentLength >= 0 {
+		weight = r.ContentLength
+	}
+	got, err := rt.bodies.acquire(r.Context(), weight)
+	req.held += got
 	if err != nil {
+		return nil, err
+	}
+	// A declared length sizes the buffer at once: io.ReadAll's doubling
+	// would hold up to twice the body while it reads.
+	buf := bytes.NewBuffer(make([]byte, 0, max(0, min(r.ContentLength, limit))+1))
+	_, err = buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, tooLarge()
+	case err != nil:
 		return nil, newAPIError(http.StatusBadRequest, CodeMalformedPayload, "could not read the request body: %v", err)
 	}
-	if int64(len(data)) > limit {
-		return nil, tooLarge()
+	data := buf.Bytes()
+	if extra := req.held - rt.bodies.weigh(int64(len(data))); extra > 0 {
+		rt.bodies.release(extra)
+		req.held -= extra
 	}
 	return data, nil
 }

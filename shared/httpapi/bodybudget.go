@@ -1,0 +1,107 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/hookline/hookline/schemas"
+)
+
+// DefaultBodyBudget is how many bytes of request bodies the router holds
+// at once by default. A body decodes into Go values several times its
+// size (a 1 MB array of 200,000 empty objects takes tens of MB), and the
+// answer to a refused one echoes it, so 8 MB of bodies in flight keeps a
+// process's memory to about 200 MB whatever the requests
+// (docs/architecture.md, "Hostile input").
+const DefaultBodyBudget = 8 << 20
+
+// bodyBudgetWait is how long a request waits for budget before it is
+// refused with 503 and Retry-After.
+const bodyBudgetWait = 2 * time.Second
+
+// The limits of request bodies, by the route's input schema. A route
+// without an input schema gets defaultBodyLimit (its body is ignored, but
+// a Hawk signature may cover it); the signed webhook route has
+// HOOKLINE_WEBHOOK_MAX_BODY. Every limit is at most MaxBodyBytes.
+var bodyLimits = map[string]int64{
+	// A hook is stored up to 1 MB; the body that defines it may be
+	// indented, so it gets twice that.
+	schemas.CreateHookRequest: 2 << 20,
+	// Settings are stored up to 256 KB.
+	schemas.HookSettings: 512 << 10,
+	// A trigger's payload goes into the task, and into the decision up
+	// to 256 KB; 1 MB is the webhook route's default too.
+	schemas.TriggerHook:      1 << 20,
+	schemas.CheckHookRequest: 1 << 20,
+	schemas.PauseRequest:     defaultBodyLimit,
+	schemas.BackfillRequest:  defaultBodyLimit,
+}
+
+const defaultBodyLimit = 64 << 10
+
+// bodyLimit is the body limit of a route whose input schema is input.
+func bodyLimit(input string) int64 {
+	if n, ok := bodyLimits[input]; ok {
+		return n
+	}
+	return defaultBodyLimit
+}
+
+// bodyBudget bounds the bytes of request bodies read, decoded and
+// answered at once: a request takes its body's length from it before
+// reading the body and gives it back once answered. Requests wait in
+// order of arrival, for at most wait (or until their context ends); a
+// body larger than the whole budget waits for all of it.
+type bodyBudget struct {
+	size int64
+	sem  *semaphore.Weighted
+	wait time.Duration
+}
+
+func newBodyBudget(size int64, wait time.Duration) *bodyBudget {
+	if size <= 0 {
+		size = DefaultBodyBudget
+	}
+	return &bodyBudget{size: size, sem: semaphore.NewWeighted(size), wait: wait}
+}
+
+// weigh is what a body of n bytes takes from the budget.
+func (b *bodyBudget) weigh(n int64) int64 { return min(max(n, 0), b.size) }
+
+// acquire takes the weight of an n-byte body and returns it, to be
+// released once the request is answered; it is 0 with the error when the
+// budget could not be had in time.
+func (b *bodyBudget) acquire(ctx context.Context, n int64) (int64, error) {
+	n = b.weigh(n)
+	if n == 0 || b.sem.TryAcquire(n) {
+		return n, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, b.wait)
+	defer cancel()
+	if err := b.sem.Acquire(wctx, n); err != nil {
+		// Also when the caller has gone: nobody reads the answer, and it
+		// is no failure of the server's to log.
+		return 0, &serverBusy{message: fmt.Sprintf(
+			"too many large request bodies at once: the server holds at most %s of them in memory; retry shortly", formatBytes(b.size)),
+			retryAfter: time.Second}
+	}
+	return n, nil
+}
+
+func (b *bodyBudget) release(n int64) {
+	if n > 0 {
+		b.sem.Release(n)
+	}
+}
+
+// serverBusy is a request refused for lack of capacity (the body
+// budget): 503 with Retry-After, in whole seconds.
+type serverBusy struct {
+	message    string
+	retryAfter time.Duration
+}
+
+func (e *serverBusy) Error() string { return CodeServiceUnavailable + ": " + e.message }

@@ -1,0 +1,171 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Each route refuses a body over its limit with 413 naming the limit and
+// the route, whether the length is declared or not, and takes one at the
+// limit.
+func TestRouteBodyLimits(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.mustCreate(t, "/g/h", hookBody(nil))
+	token := e.do(t, "GET", hooksURL+"/g/h/token", "").body["token"].(string)
+	for _, tt := range []struct {
+		route, method, path string
+		limit               string
+		bytes               int
+	}{
+		{"createHook", "PUT", hooksURL + "/g/new", "2 MB", 2 << 20},
+		{"updateHook", "POST", hooksURL + "/g/h", "2 MB", 2 << 20},
+		{"updateHookSettings", "PUT", settingsURL + "/g/h/settings", "512 KB", 512 << 10},
+		{"triggerHook", "POST", hooksURL + "/g/h/trigger", "1 MB", 1 << 20},
+		{"triggerHookWithToken", "POST", hooksURL + "/g/h/trigger/" + token, "1 MB", 1 << 20},
+		{"checkHook", "POST", settingsURL + "/g/h/check", "1 MB", 1 << 20},
+		{"pauseHook", "PUT", settingsURL + "/g/h/pause", "64 KB", 64 << 10},
+		{"backfillHook", "POST", settingsURL + "/g/h/backfill", "64 KB", 64 << 10},
+		{"resetTriggerToken", "POST", hooksURL + "/g/h/token", "64 KB", 64 << 10},
+		{"triggerWebhook", "POST", settingsURL + "/g/h/webhook", "1 MB", 1 << 20},
+	} {
+		for _, declared := range []bool{true, false} {
+			name := tt.route
+			if !declared {
+				name += " chunked"
+			}
+			t.Run(name, func(t *testing.T) {
+				send := func(n int) *httptest.ResponseRecorder {
+					// {} and spaces: JSON whatever the length.
+					req := httptest.NewRequest(tt.method, tt.path, strings.NewReader("{}"+strings.Repeat(" ", n-2)))
+					req.Header.Set("Content-Type", "application/json")
+					if !declared {
+						req.ContentLength = -1
+					}
+					rec := httptest.NewRecorder()
+					e.router.ServeHTTP(rec, req)
+					return rec
+				}
+				if rec := send(tt.bytes); rec.Code == 413 {
+					t.Errorf("%d bytes: %d %.300s", tt.bytes, rec.Code, rec.Body.String())
+				}
+				rec := send(tt.bytes + 1)
+				want := "request body is larger than the " + tt.limit + " limit of " + tt.route
+				if rec.Code != 413 || !strings.Contains(rec.Body.String(), CodeInputTooLarge) || !strings.Contains(rec.Body.String(), want) {
+					t.Errorf("%d bytes: %d %.300s, want 413 %q", tt.bytes+1, rec.Code, rec.Body.String(), want)
+				}
+			})
+		}
+	}
+	if held := e.router.bodies.size; !e.router.bodies.sem.TryAcquire(held) {
+		t.Error("the requests did not give their body budget back")
+	}
+}
+
+// Every route has a body limit, at most MaxBodyBytes.
+func TestEveryRouteHasABodyLimit(t *testing.T) {
+	e := newTestEnv(t, nil)
+	for _, ro := range e.router.routes {
+		if ro.maxBody <= 0 || ro.maxBody > MaxBodyBytes {
+			t.Errorf("%s: body limit %d", ro.name, ro.maxBody)
+		}
+	}
+}
+
+// While the budget is taken a request with a body waits, then gets 503
+// with Retry-After; requests without one pass; once the budget is back,
+// bodies are read again.
+func TestBodyBudgetRefusesWhenFull(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.router.bodies = newBodyBudget(64<<10, 20*time.Millisecond)
+	ctx := context.Background()
+	held, err := e.router.bodies.acquire(ctx, 64<<10)
+	if err != nil || held != 64<<10 {
+		t.Fatalf("acquire: %d %v", held, err)
+	}
+	r := e.do(t, "PUT", hooksURL+"/g/h", hookBody(nil))
+	if r.status != 503 || r.code() != CodeServiceUnavailable || r.header.Get("Retry-After") != "1" || !strings.Contains(r.message(), "64 KB") {
+		t.Fatalf("full budget: %d %s Retry-After %q", r.status, r.raw, r.header.Get("Retry-After"))
+	}
+	if r := e.do(t, "GET", hooksURL, ""); r.status != 200 {
+		t.Fatalf("a request without a body: %d %s", r.status, r.raw)
+	}
+	e.router.bodies.release(held)
+	if r := e.do(t, "PUT", hooksURL+"/g/h", hookBody(nil)); r.status != 200 {
+		t.Fatalf("budget back: %d %s", r.status, r.raw)
+	}
+}
+
+func TestBodyBudget(t *testing.T) {
+	ctx := context.Background()
+	b := newBodyBudget(100, 50*time.Millisecond)
+	for _, tt := range []struct {
+		name string
+		n    int64
+		want int64
+	}{
+		{"nothing", 0, 0},
+		{"some", 40, 40},
+		{"more than the whole budget takes all of it", 1000, 100},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := b.acquire(ctx, tt.n)
+			if err != nil || got != tt.want {
+				t.Fatalf("acquire(%d) = %d %v, want %d", tt.n, got, err, tt.want)
+			}
+			b.release(got)
+		})
+	}
+
+	// A waiter gets the budget when it is given back in time.
+	held, _ := b.acquire(ctx, 100)
+	go func() {
+		time.Sleep(5 * time.Millisecond)
+		b.release(held)
+	}()
+	got, err := b.acquire(ctx, 60)
+	if err != nil || got != 60 {
+		t.Fatalf("waiter: %d %v", got, err)
+	}
+	// One that waits too long is refused as busy, and takes nothing.
+	got2, err := b.acquire(ctx, 60)
+	var busy *serverBusy
+	if !errors.As(err, &busy) || got2 != 0 {
+		t.Fatalf("over budget: %d %v, want a serverBusy", got2, err)
+	}
+	// So is one whose caller gives up.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := b.acquire(cctx, 60); !errors.As(err, &busy) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	b.release(got)
+	if !b.sem.TryAcquire(100) {
+		t.Fatal("budget not all back")
+	}
+}
+
+// A route refuses a declared length over its limit before taking any
+// budget or reading a byte.
+func TestDeclaredLengthRefusedUnread(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.router.bodies = newBodyBudget(1<<10, time.Millisecond)
+	req := httptest.NewRequest("PUT", settingsURL+"/g/h/settings", failingReader{})
+	req.ContentLength = 600 << 10
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	e.router.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("%d %s", rec.Code, rec.Body.String())
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) {
+	return 0, errors.New("read a body that was to be refused unread")
+}
