@@ -74,6 +74,10 @@ BENCH_HTTP_FLAGS ?=
 bench-http: build ## measure the hooks API over HTTP: bin/hookline serve (getHook, triggerHook, ping at 2, 8, 16 Hawk-signed clients) beside a trivial server's ceiling, 3 rounds (BENCH_HTTP_FLAGS)
 	$(GO) run ./infra/benchhttp -hookline $(BIN)/hookline $(BENCH_HTTP_FLAGS)
 
+.PHONY: bench-bodies
+bench-bodies: build ## peak RSS of bin/hookline serve under hostile bodies (near and over each route's limit, failing items, deep nesting) from 48 clients, 600 requests (BENCH_BODIES_FLAGS)
+	$(GO) run ./infra/bodyload -hookline $(BIN)/hookline $(BENCH_BODIES_FLAGS)
+
 .PHONY: screenshots
 screenshots: ## refresh the console screenshots in docs/ (runs the browser tests; needs chromium)
 	mkdir -p docs

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -11,15 +12,19 @@ import (
 )
 
 // DefaultBodyBudget is how many bytes of request bodies the router holds
-// at once by default. A body decodes into Go values several times its
-// size (a 1 MB array of 200,000 empty objects takes tens of MB), and the
-// answer to a refused one echoes it, so 8 MB of bodies in flight keeps a
-// process's memory to about 200 MB whatever the requests
-// (docs/architecture.md, "Hostile input").
+// at once by default: read and not yet answered.
 const DefaultBodyBudget = 8 << 20
 
-// bodyBudgetWait is how long a request waits for budget before it is
-// refused with 503 and Retry-After.
+// decodeBudgetFactor sizes the decode budget from the body budget. A body
+// decodes into Go values many times its size: a 2 MB array of 700,000
+// empty objects allocates about 85 MB (decodeWeight estimates it), and
+// the answer to a refused body echoes it. With the default body budget,
+// 48 MB of estimated decoding at once keeps `hookline serve` within about
+// 200 MB whatever the requests (docs/architecture.md, "Hostile input").
+const decodeBudgetFactor = 6
+
+// bodyBudgetWait is how long a request waits for either budget before it
+// is refused with 503 and Retry-After.
 const bodyBudgetWait = 2 * time.Second
 
 // The limits of request bodies, by the route's input schema. A route
@@ -50,30 +55,42 @@ func bodyLimit(input string) int64 {
 	return defaultBodyLimit
 }
 
-// bodyBudget bounds the bytes of request bodies read, decoded and
-// answered at once: a request takes its body's length from it before
-// reading the body and gives it back once answered. Requests wait in
-// order of arrival, for at most wait (or until their context ends); a
-// body larger than the whole budget waits for all of it.
+// decodeWeight estimates the bytes decoding raw into Go values
+// allocates, the answer's echo of it included: the body, and per value
+// its interface and slice slot, and per object its map. It counts bytes
+// inside strings too, which only overestimates.
+func decodeWeight(raw []byte) int64 {
+	objects := int64(bytes.Count(raw, []byte{'{'}))
+	values := int64(bytes.Count(raw, []byte{','}) + bytes.Count(raw, []byte{'['}))
+	return 2*int64(len(raw)) + 48*objects + 32*values
+}
+
+// bodyBudget is a byte-weighted semaphore over what the requests being
+// served hold: the router has one for the bodies read (their length, or
+// the route's limit while it is unknown) and one for their decoding
+// (decodeWeight). A request takes its weight before reading, or
+// decoding, and gives it back once answered; it never waits on the body
+// budget while holding decode budget, so the two cannot deadlock.
+// Requests wait in order of arrival, for at most wait (or until their
+// context ends); a weight larger than the whole budget waits for all of
+// it.
 type bodyBudget struct {
+	what string // what it holds, for the 503's message
 	size int64
 	sem  *semaphore.Weighted
 	wait time.Duration
 }
 
-func newBodyBudget(size int64, wait time.Duration) *bodyBudget {
-	if size <= 0 {
-		size = DefaultBodyBudget
-	}
-	return &bodyBudget{size: size, sem: semaphore.NewWeighted(size), wait: wait}
+func newBodyBudget(what string, size int64, wait time.Duration) *bodyBudget {
+	return &bodyBudget{what: what, size: size, sem: semaphore.NewWeighted(size), wait: wait}
 }
 
-// weigh is what a body of n bytes takes from the budget.
+// weigh is what n bytes take from the budget.
 func (b *bodyBudget) weigh(n int64) int64 { return min(max(n, 0), b.size) }
 
-// acquire takes the weight of an n-byte body and returns it, to be
-// released once the request is answered; it is 0 with the error when the
-// budget could not be had in time.
+// acquire takes the weight of n bytes and returns it, to be released once
+// the request is answered; it is 0 with the error when the budget could
+// not be had in time.
 func (b *bodyBudget) acquire(ctx context.Context, n int64) (int64, error) {
 	n = b.weigh(n)
 	if n == 0 || b.sem.TryAcquire(n) {
@@ -85,7 +102,7 @@ func (b *bodyBudget) acquire(ctx context.Context, n int64) (int64, error) {
 		// Also when the caller has gone: nobody reads the answer, and it
 		// is no failure of the server's to log.
 		return 0, &serverBusy{message: fmt.Sprintf(
-			"too many large request bodies at once: the server holds at most %s of them in memory; retry shortly", formatBytes(b.size)),
+			"too many large request bodies at once: the server holds at most %s of %s; retry shortly", formatBytes(b.size), b.what),
 			retryAfter: time.Second}
 	}
 	return n, nil

@@ -61,8 +61,10 @@ func TestRouteBodyLimits(t *testing.T) {
 			})
 		}
 	}
-	if held := e.router.bodies.size; !e.router.bodies.sem.TryAcquire(held) {
-		t.Error("the requests did not give their body budget back")
+	for _, b := range []*bodyBudget{e.router.bodies, e.router.decoding} {
+		if !b.sem.TryAcquire(b.size) {
+			t.Errorf("the requests did not give the %s budget back", b.what)
+		}
 	}
 }
 
@@ -81,7 +83,7 @@ func TestEveryRouteHasABodyLimit(t *testing.T) {
 // bodies are read again.
 func TestBodyBudgetRefusesWhenFull(t *testing.T) {
 	e := newTestEnv(t, nil)
-	e.router.bodies = newBodyBudget(64<<10, 20*time.Millisecond)
+	e.router.bodies = newBodyBudget("request bodies", 64<<10, 20*time.Millisecond)
 	ctx := context.Background()
 	held, err := e.router.bodies.acquire(ctx, 64<<10)
 	if err != nil || held != 64<<10 {
@@ -100,9 +102,50 @@ func TestBodyBudgetRefusesWhenFull(t *testing.T) {
 	}
 }
 
+// While the decode budget is taken, a body is read but not decoded: 503,
+// and the body's budget is given back.
+func TestDecodeBudgetRefusesWhenFull(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.router.decoding = newBodyBudget("decoded request bodies", 1<<20, 20*time.Millisecond)
+	held, _ := e.router.decoding.acquire(context.Background(), 1<<20)
+	r := e.do(t, "PUT", hooksURL+"/g/h", hookBody(nil))
+	if r.status != 503 || r.code() != CodeServiceUnavailable || !strings.Contains(r.message(), "1 MB of decoded request bodies") {
+		t.Fatalf("full decode budget: %d %s", r.status, r.raw)
+	}
+	if !e.router.bodies.sem.TryAcquire(e.router.bodies.size) {
+		t.Fatal("the body budget was not given back")
+	}
+	e.router.bodies.release(e.router.bodies.size)
+	e.router.decoding.release(held)
+	if r := e.do(t, "PUT", hooksURL+"/g/h", hookBody(nil)); r.status != 200 {
+		t.Fatalf("budget back: %d %s", r.status, r.raw)
+	}
+}
+
+// The estimate of a body's decoding grows with its values, not only its
+// bytes: an array of empty objects weighs about 40 times its length.
+func TestDecodeWeight(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		body     string
+		min, max int64 // per byte of body
+	}{
+		{"a string", `{"a":"` + strings.Repeat("x", 1000) + `"}`, 2, 3},
+		{"empty objects", "[" + strings.Repeat("{},", 1000) + "{}]", 20, 40},
+		{"nulls", "[" + strings.Repeat("null,", 1000) + "null]", 6, 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			n := int64(len(tt.body))
+			if w := decodeWeight([]byte(tt.body)); w < tt.min*n || w > tt.max*n {
+				t.Errorf("weight %d for %d bytes, want %d to %d times", w, n, tt.min, tt.max)
+			}
+		})
+	}
+}
+
 func TestBodyBudget(t *testing.T) {
 	ctx := context.Background()
-	b := newBodyBudget(100, 50*time.Millisecond)
+	b := newBodyBudget("bytes", 100, 50*time.Millisecond)
 	for _, tt := range []struct {
 		name string
 		n    int64
@@ -153,7 +196,7 @@ func TestBodyBudget(t *testing.T) {
 // budget or reading a byte.
 func TestDeclaredLengthRefusedUnread(t *testing.T) {
 	e := newTestEnv(t, nil)
-	e.router.bodies = newBodyBudget(1<<10, time.Millisecond)
+	e.router.bodies = newBodyBudget("request bodies", 1<<10, time.Millisecond)
 	req := httptest.NewRequest("PUT", settingsURL+"/g/h/settings", failingReader{})
 	req.ContentLength = 600 << 10
 	req.Header.Set("Content-Type", "application/json")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -59,8 +60,8 @@ type Options struct {
 	// PublicURL is the URL clients reach the service at
 	// (HOOKLINE_PUBLIC_URL); its origin counts as the server's own.
 	PublicURL string
-	// BodyBudget bounds the request bodies held at once, in bytes
-	// (bodyBudget); zero means DefaultBodyBudget.
+	// BodyBudget bounds the request bodies held at once, in bytes, and
+	// with it their decoding (bodyBudget); zero means DefaultBodyBudget.
 	BodyBudget int64
 }
 
@@ -83,8 +84,9 @@ type Router struct {
 	credentials *credentialLimiter
 	// checks limits pre-checks per hook, as fires are.
 	checks *rateLimiter
-	// bodies bounds the request bodies read and decoded at once.
-	bodies *bodyBudget
+	// bodies bounds the request bodies read at once, and decoding their
+	// decoding (bodybudget.go).
+	bodies, decoding *bodyBudget
 }
 
 // request is what a route handler sees.
@@ -103,8 +105,9 @@ type request struct {
 	// verified is what a public route's authenticate step verified (the
 	// hook of a trigger token), for its handler.
 	verified any
-	// held is the body budget the request holds until it is answered.
-	held int64
+	// held and decodeHeld are the budgets the request holds until it is
+	// answered.
+	held, decodeHeld int64
 }
 
 type handlerFunc func(*request) (any, error)
@@ -191,8 +194,13 @@ func newRouter(svc *hooks.Service, opts Options, routes func(*Router) []*route) 
 
 		webhook:     newWebhookState(opts.Webhook),
 		credentials: newCredentialLimiter(),
-		bodies:      newBodyBudget(opts.BodyBudget, bodyBudgetWait),
 	}
+	budget := opts.BodyBudget
+	if budget <= 0 {
+		budget = DefaultBodyBudget
+	}
+	rt.bodies = newBodyBudget("request bodies", budget, bodyBudgetWait)
+	rt.decoding = newBodyBudget("decoded request bodies (estimated)", decodeBudgetFactor*budget, bodyBudgetWait)
 	var err error
 	if rt.origins, err = newOrigins(opts.CORSOrigins, opts.PublicURL); err != nil {
 		return nil, err
@@ -292,7 +300,10 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	req := &request{ctx: ctx, params: params, query: r.URL.Query(), header: r.Header, source: sourceIP(r)}
 	// The body's budget is held until the answer is written: the decoded
 	// body, and the echo of it in an error, live until then.
-	defer func() { rt.bodies.release(req.held) }()
+	defer func() {
+		rt.decoding.release(req.decodeHeld)
+		rt.bodies.release(req.held)
+	}()
 
 	if ro.scopes.IsZero() {
 		// A public route: its own credentials, if any (a trigger token),
@@ -517,11 +528,12 @@ func (ro *route) matchPath(segs []string) (map[string]string, bool) {
 }
 
 // readBody reads the whole body within the route's limit, refusing a
-// larger one with 413 without reading past the limit. It first takes the
-// body's weight from the body budget (the length the request declares, or
-// else the route's limit, given back down to the length read), which the
-// request holds until it is answered: 503 when the budget cannot be had
-// in time.
+// larger one with 413 without reading past the limit. Before reading it
+// takes the body's weight from the body budget (the length the request
+// declares, or else the route's limit, given back down to the length
+// read), and before the body is decoded, the decoding's estimate from the
+// decode budget; the request holds both until it is answered: 503 when
+// either cannot be had in time.
 func (rt *Router) readBody(w http.ResponseWriter, r *http.Request, ro *route, req *request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -546,10 +558,19 @@ func (rt *Router) readBody(w http.ResponseWriter, r *http.Request, ro *route, re
 	if err != nil {
 		return nil, err
 	}
-	// A declared length sizes the buffer at once: io.ReadAll's doubling
-	// would hold up to twice the body while it reads.
-	buf := bytes.NewBuffer(make([]byte, 0, max(0, min(r.ContentLength, limit))+1))
-	_, err = buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	body := http.MaxBytesReader(w, r.Body, limit)
+	var data []byte
+	if r.ContentLength >= 0 {
+		// The declared length sizes the buffer exactly (a growing buffer
+		// holds up to twice the body while it reads); net/http ends the
+		// body there.
+		data = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(body, data)
+	} else {
+		var buf bytes.Buffer
+		_, err = buf.ReadFrom(body)
+		data = buf.Bytes()
+	}
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -557,10 +578,14 @@ func (rt *Router) readBody(w http.ResponseWriter, r *http.Request, ro *route, re
 	case err != nil:
 		return nil, newAPIError(http.StatusBadRequest, CodeMalformedPayload, "could not read the request body: %v", err)
 	}
-	data := buf.Bytes()
 	if extra := req.held - rt.bodies.weigh(int64(len(data))); extra > 0 {
 		rt.bodies.release(extra)
 		req.held -= extra
+	}
+	got, err = rt.decoding.acquire(r.Context(), decodeWeight(data))
+	req.decodeHeld += got
+	if err != nil {
+		return nil, err
 	}
 	return data, nil
 }
