@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/hookline/hookline/schemas"
 )
 
 // Refusing a body whose items each break the input schema costs time
@@ -66,9 +68,14 @@ func TestRefusalListsAtMostFiftyProblems(t *testing.T) {
 	}
 }
 
-// oneMBNulls is the number of nulls in a 1 MB array.
-const oneMBNulls = 1 << 20 / len("null,")
+// nullsBody is prefix, an array of nulls and suffix, size bytes at most.
+func nullsBody(prefix, suffix string, size int) string {
+	n := (size - len(prefix) - len(suffix) - 1) / len("null,")
+	return prefix + failingItems(n) + suffix
+}
 
+// The bodies are 1 MB, or the route's limit when it is lower (a larger
+// one is refused unread, with 413).
 func BenchmarkRejectScheduleNulls(b *testing.B) {
 	e := benchEnv(b)
 	var h map[string]any
@@ -77,7 +84,7 @@ func BenchmarkRejectScheduleNulls(b *testing.B) {
 	}
 	delete(h, "schedule")
 	head, _ := json.Marshal(h)
-	body := string(head[:len(head)-1]) + `,"schedule":` + failingItems(oneMBNulls) + "}"
+	body := nullsBody(string(head[:len(head)-1])+`,"schedule":`, "}", 1<<20)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -85,10 +92,11 @@ func BenchmarkRejectScheduleNulls(b *testing.B) {
 	}
 }
 
+// Settings take 512 KB at most.
 func BenchmarkRejectSettingsFilterNulls(b *testing.B) {
 	e := benchEnv(b)
 	benchDo(b, e, "PUT", hooksURL+"/bench/h", hookBody(nil), 200)
-	body := `{"filters":` + failingItems(oneMBNulls) + "}"
+	body := nullsBody(`{"filters":`, "}", int(bodyLimit(schemas.HookSettings)))
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -96,8 +104,8 @@ func BenchmarkRejectSettingsFilterNulls(b *testing.B) {
 	}
 }
 
-// The hook's triggerSchema wants an array of objects; the payload is 1 MB
-// of nulls.
+// The hook's triggerSchema wants an array of objects; the payload is an
+// array of nulls.
 func BenchmarkRejectTriggerPayloadNulls(b *testing.B) {
 	e := benchEnv(b)
 	benchDo(b, e, "PUT", hooksURL+"/bench/h", hookBody(func(h map[string]any) {
@@ -106,7 +114,7 @@ func BenchmarkRejectTriggerPayloadNulls(b *testing.B) {
 			"properties": map[string]any{"items": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}},
 		}
 	}), 200)
-	body := `{"items":` + failingItems(oneMBNulls) + "}"
+	body := nullsBody(`{"items":`, "}", 1<<20)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
