@@ -103,6 +103,34 @@ func TestHandleSampleEvents(t *testing.T) {
 	}
 }
 
+// A body over its route's limit is refused as by serve: the limits are
+// the router's, whatever carried the request.
+func TestRouteBodyLimitOverAPIGateway(t *testing.T) {
+	h := testHandler(t)
+	for _, tt := range []struct {
+		size       int
+		wantStatus int
+		want       string
+	}{
+		{512 << 10, 404, `"code":"ResourceNotFound"`}, // read and checked: no such hook
+		{512<<10 + 1, 413, "request body is larger than the 512 KB limit of updateHookSettings"},
+	} {
+		ev := sampleEvent(t, "api-create-hook.json")
+		ev.RawPath = "/api/hookline/v1/hooks/g/h/settings"
+		ev.RequestContext.HTTP.Method = "PUT"
+		ev.RequestContext.HTTP.Path = ev.RawPath
+		ev.Body = `{"filters":[` + strings.Repeat(" ", tt.size-len(`{"filters":[]}`)) + `]}`
+		ev.IsBase64Encoded = false
+		resp, err := h.handle(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != tt.wantStatus || !strings.Contains(resp.Body, tt.want) {
+			t.Errorf("%d bytes: %d %.300s, want %d with %s", tt.size, resp.StatusCode, resp.Body, tt.wantStatus, tt.want)
+		}
+	}
+}
+
 // The function honours the settings every entry point honours, and
 // announces hook changes on HOOKLINE_CHANGES_QUEUE_URL, through the SQS
 // endpoint the environment names, when it is set.
