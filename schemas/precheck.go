@@ -34,6 +34,13 @@ const MaxProblems = 50
 // patternProperties), items (one schema), uniqueItems (of strings,
 // booleans and nulls) and $ref (whose siblings it ignores, as gojsonschema
 // does).
+//
+// A schema made only of the keywords it checks in full (all of the above
+// but format and uniqueItems, and annotations such as title) is complete:
+// the pre-check then decides alone that a document matching it is valid,
+// and gojsonschema, which would first encode the document and decode it
+// again, is not run. That is the common case of a trigger's body
+// (trigger-hook.json) and of most triggerSchemas.
 
 // checkNode is a schema compiled for the pre-check.
 type checkNode struct {
@@ -55,6 +62,19 @@ type checkNode struct {
 	// closed is additionalProperties: false without patternProperties.
 	closed bool
 	items  *checkNode
+	// complete marks a schema whose every keyword, down to the values
+	// it describes, the pre-check checks in full.
+	complete bool
+}
+
+// completeKeywords are the keywords a complete schema may have: those the
+// pre-check checks in full (additionalProperties when a boolean), and
+// annotations.
+var completeKeywords = map[string]bool{
+	"type": true, "minLength": true, "maxLength": true, "pattern": true, "required": true,
+	"properties": true, "additionalProperties": true, "items": true,
+	"title": true, "description": true, "default": true, "examples": true, "$comment": true,
+	"$id": true, "id": true, "$schema": true, "definitions": true, "readOnly": true, "writeOnly": true,
 }
 
 type checkProp struct {
@@ -87,15 +107,24 @@ func (c *checkCompiler) compile(currentID string, schema map[string]any, depth i
 		}
 		return n
 	}
+	n.complete = true
+	for k := range schema {
+		n.complete = n.complete && completeKeywords[k]
+	}
 	switch t := schema["type"].(type) {
+	case nil:
 	case string:
 		n.types = []string{t}
 	case []any:
 		for _, e := range t {
 			if s, ok := e.(string); ok {
 				n.types = append(n.types, s)
+			} else {
+				n.complete = false
 			}
 		}
+	default:
+		n.complete = false
 	}
 	switch len(n.types) {
 	case 0:
@@ -109,6 +138,8 @@ func (c *checkCompiler) compile(currentID string, schema map[string]any, depth i
 	if p, ok := schema["pattern"].(string); ok {
 		n.pattern, _ = regexp.Compile(p) // as gojsonschema compiles it
 	}
+	_, hasPattern := schema["pattern"]
+	n.complete = n.complete && (n.pattern != nil || !hasPattern)
 	n.format, _ = schema["format"].(string)
 	n.unique, _ = schema["uniqueItems"].(bool)
 	if req, ok := schema["required"].([]any); ok {
@@ -123,20 +154,29 @@ func (c *checkCompiler) compile(currentID string, schema map[string]any, depth i
 		for name, p := range props {
 			ps, ok := p.(map[string]any)
 			if !ok {
+				n.complete = false // a boolean schema
 				continue
 			}
 			child := c.compile(currentID, ps, depth+1)
+			n.complete = n.complete && child.complete
 			n.props = append(n.props, checkProp{name, child})
 			n.propByName[name] = child
 		}
 		slices.SortFunc(n.props, func(a, b checkProp) int { return strings.Compare(a.name, b.name) })
 	}
 	_, patterns := schema["patternProperties"]
-	if ap, ok := schema["additionalProperties"].(bool); ok && !ap && !patterns {
+	ap, apBool := schema["additionalProperties"].(bool)
+	if apBool && !ap && !patterns {
 		n.closed = true
+	}
+	if _, has := schema["additionalProperties"]; has && !apBool {
+		n.complete = false // a schema for the others
 	}
 	if items, ok := schema["items"].(map[string]any); ok {
 		n.items = c.compile(currentID, items, depth+1)
+		n.complete = n.complete && n.items.complete
+	} else if _, has := schema["items"]; has {
+		n.complete = false // a tuple, or a boolean
 	}
 	return n
 }
@@ -166,6 +206,10 @@ type checker struct {
 	// ajv words problems as ValidateUser does ("data/items/0 Invalid
 	// type..."), else as describe does ("items.0: Invalid type...").
 	ajv bool
+	// unsure is set when the walk met a schema that is not complete, a
+	// Go value it does not know, or its depth limit: finding no problem
+	// then proves nothing.
+	unsure bool
 }
 
 // add counts a problem at the current path, and words it while fewer
@@ -184,7 +228,16 @@ func (c *checker) add(description func() string) {
 
 func (c *checker) walk(n *checkNode, doc any) {
 	if len(c.path) > maxCheckDepth {
+		c.unsure = true
 		return
+	}
+	if !n.complete {
+		c.unsure = true
+	}
+	switch doc.(type) {
+	case nil, bool, string, []any, map[string]any, json.Number, float64:
+	default:
+		c.unsure = true // typeMismatch makes no claim on it
 	}
 	if len(n.types) > 0 {
 		if given, ok := typeMismatch(n.types, doc); !ok {
@@ -371,15 +424,17 @@ func writeStep(b *strings.Builder, s pathStep) {
 
 // precheck runs the pre-check of n over doc. When it finds more than
 // MaxProblems problems it returns the first MaxProblems and how many it
-// found; else nothing, and gojsonschema is to decide.
-func precheck(n *checkNode, doc any, ajv bool) (problems []string, count int) {
+// found. Else it returns no problems, and valid when it proved doc valid
+// (a complete schema, and no problem); otherwise gojsonschema is to
+// decide, and to word the few problems found as it always has.
+func precheck(n *checkNode, doc any, ajv bool) (problems []string, count int, valid bool) {
 	if n == nil {
-		return nil, 0
+		return nil, 0, false
 	}
 	c := &checker{ajv: ajv}
 	c.walk(n, doc)
 	if c.count <= MaxProblems {
-		return nil, 0
+		return nil, 0, c.count == 0 && !c.unsure
 	}
-	return c.problems, c.count
+	return c.problems, c.count, false
 }

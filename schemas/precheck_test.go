@@ -216,3 +216,73 @@ func BenchmarkValidateMegabyteOfNulls(b *testing.B) {
 		}
 	}
 }
+
+// On a complete schema the pre-check decides alone, exactly as
+// gojsonschema does; on any other it never claims a document valid.
+func TestPrecheckDecidesCompleteSchemas(t *testing.T) {
+	docs := []string{`null`, `true`, `1`, `1.0`, `1.5`, `1e2`, `"x"`, `""`, `"é"`, `[]`, `{}`,
+		`{"a":"x"}`, `{"a":""}`, `{"a":1}`, `{"a":"xyz","b":[1,2.5,"s"]}`, `{"b":[null]}`, `{"b":["aa","bb"]}`,
+		`{"c":{"a":"x"}}`, `{"c":{"c":{"z":1}}}`, `{"z":1}`, `{"a":"abc","z":true}`, `[{"a":"x"},{"a":7}]`}
+	for _, tt := range []struct {
+		name     string
+		schema   string
+		complete bool
+	}{
+		{"trigger-hook.json", `{"type":"object","description":"d","$schema":"x"}`, true},
+		{"open", `{}`, true},
+		{"typed properties", `{"type":"object","properties":{"a":{"type":"string","minLength":1,"maxLength":2,"pattern":"^x"},"b":{"type":"array","items":{"type":["string","null"]}}},"required":["a"]}`, true},
+		{"closed, with refs and recursion", `{"definitions":{"n":{"type":"object","additionalProperties":false,"properties":{"a":{"type":"string"},"c":{"$ref":"#/definitions/n"}}}},"$ref":"#/definitions/n"}`, false},
+		{"integers", `{"type":["integer","object"],"properties":{"a":{"type":"integer"}}}`, true},
+		{"items schema", `{"type":"array","items":{"type":"object","required":["a"],"properties":{"a":{"type":"string"}}}}`, true},
+		{"enum", `{"properties":{"a":{"enum":["x"]}}}`, false},
+		{"format", `{"properties":{"a":{"format":"date-time"}}}`, false},
+		{"minimum", `{"properties":{"a":{"minimum":2}}}`, false},
+		{"anyOf", `{"anyOf":[{"type":"string"},{"type":"object"}]}`, false},
+		{"additional schema", `{"additionalProperties":{"type":"string"}}`, false},
+		{"unique", `{"properties":{"b":{"uniqueItems":true}}}`, false},
+		{"boolean property schema", `{"properties":{"a":false}}`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var schema map[string]any
+			if err := json.Unmarshal([]byte(tt.schema), &schema); err != nil {
+				t.Fatal(err)
+			}
+			s, err := CompileUser(schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.check.complete != tt.complete {
+				t.Errorf("complete: %v, want %v", s.check.complete, tt.complete)
+			}
+			for _, d := range docs {
+				doc := decodeNumbers(t, d)
+				c := &checker{ajv: true}
+				c.walk(s.check, doc)
+				claimsValid := c.count == 0 && !c.unsure
+				res, err := s.compiled.Validate(gojsonschema.NewGoLoader(doc))
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case claimsValid && !res.Valid():
+					t.Errorf("%s: the pre-check calls it valid; gojsonschema: %v", d, res.Errors())
+				case tt.complete && !claimsValid && res.Valid():
+					t.Errorf("%s: complete schema, yet the pre-check does not decide it valid (%d problems %q, unsure %v)", d, c.count, c.problems, c.unsure)
+				}
+			}
+		})
+	}
+}
+
+// The registry's request schemas the pre-check decides alone.
+func TestCompleteRequestSchemas(t *testing.T) {
+	r := registry(t)
+	for id, want := range map[string]bool{TriggerHook: true, PauseRequest: true, CreateHookRequest: false, HookSettings: false} {
+		if _, err := r.schema(id); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.check(id).complete; got != want {
+			t.Errorf("%s: complete %v, want %v", id, got, want)
+		}
+	}
+}

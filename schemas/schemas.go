@@ -239,14 +239,19 @@ func absolutize(doc map[string]any) map[string]any {
 // It returns a *ValidationError listing the first MaxProblems problems.
 // Its time is linear in doc: a document with many problems that are
 // certain is refused by the pre-check (precheck.go) before gojsonschema
-// runs.
+// runs, and one that matches a schema the pre-check checks in full is
+// accepted without it.
 func (r *Registry) Validate(id string, doc any) error {
 	s, err := r.schema(id)
 	if err != nil {
 		return err
 	}
-	if problems, n := precheck(r.check(id), doc, false); n > 0 {
+	problems, n, valid := precheck(r.check(id), doc, false)
+	switch {
+	case n > 0:
 		return &ValidationError{SchemaID: id, Problems: problems, More: n - len(problems), AtLeast: true}
+	case valid:
+		return nil
 	}
 	res, err := s.Validate(gojsonschema.NewGoLoader(doc))
 	if err != nil {
@@ -480,8 +485,12 @@ func checkLocalRefs(v any, path string, depth int) error {
 // "; ", then "and N more" (or "and at least N more" when the pre-check
 // refused doc: see Validate).
 func ValidateUser(s *UserSchema, doc any) (string, error) {
-	if problems, n := precheck(s.check, doc, true); n > 0 {
+	problems, n, valid := precheck(s.check, doc, true)
+	switch {
+	case n > 0:
 		return joinProblems(problems, moreLine(n-len(problems), true)), nil
+	case valid:
+		return "", nil
 	}
 	res, err := s.compiled.Validate(gojsonschema.NewGoLoader(doc))
 	if err != nil {
