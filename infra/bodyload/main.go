@@ -4,8 +4,8 @@
 // callers allowed to write (no signing, so the client costs little), and
 // sends bodies near and over each route's limit from many clients at
 // once: arrays of items that each break the schema (nulls, empty
-// objects), deep nesting, bodies without a declared length and bodies
-// over the limit. It reports the server's peak resident memory (VmHWM of
+// objects), deep nesting, bodies without a declared length, bodies over
+// the limit, and valid 1 MB payloads that fire the hook. It reports the server's peak resident memory (VmHWM of
 // /proc/<pid>/status, and the peak of RssAnon it sampled: VmHWM also
 // counts the pages of the bbolt file the process touched) and the answers
 // by status.
@@ -80,6 +80,7 @@ func loads(token string) []load {
 		{name: "triggerHook 1 MB of empty objects", method: "POST", path: hooks + "/load/typed/trigger", body: obj("items", repeat("{}", mb-20))},
 		{name: "triggerHook 1 MB of nulls, chunked", method: "POST", path: hooks + "/load/typed/trigger", body: obj("items", repeat("null", mb-20)), chunked: true},
 		{name: "triggerHookWithToken 1 MB of empty arrays", method: "POST", path: hooks + "/load/typed/trigger/" + token, body: obj("items", repeat("[]", mb-20))},
+		{name: "triggerHook 1 MB of strings (valid: fires)", method: "POST", path: hooks + "/load/typed/trigger", body: obj("items", repeat(`""`, mb-20))},
 		{name: "triggerHook 1 MB nested deep", method: "POST", path: hooks + "/load/typed/trigger", body: []byte(`{"items":` + strings.Repeat("[", mb/2-20) + strings.Repeat("]", mb/2-20) + `}`)},
 		{name: "createHook 9 MB, over the limit", method: "PUT", path: hooks + "/load/new", body: hookAround("schedule", repeat("null", 9*mb))},
 		{name: "createHook 9 MB chunked, over the limit", method: "PUT", path: hooks + "/load/new", body: hookAround("schedule", repeat("null", 9*mb)), chunked: true},
