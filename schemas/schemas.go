@@ -195,7 +195,7 @@ func (r *Registry) check(id string) *checkNode {
 	if n, ok := r.checks[id]; ok {
 		return n
 	}
-	c := checkCompiler{resolve: r.resolveSchema, refs: map[string]*checkNode{}}
+	c := checkCompiler{resolve: r.resolveAny, refs: map[string]*checkNode{}}
 	n := c.compile(id, r.raw[id], 0)
 	r.checks[id] = n
 	return n
@@ -262,6 +262,21 @@ func (r *Registry) Validate(id string, doc any) error {
 	}
 	errs := res.Errors()
 	return &ValidationError{SchemaID: id, Problems: describe(errs), More: max(0, len(errs)-MaxProblems)}
+}
+
+// Precheck refuses doc, decoded, when the pre-check (precheck.go) finds
+// more than MaxProblems problems that are certain, as Validate would; it
+// returns nil otherwise. It lets a caller that validates the raw bytes
+// (ValidateJSON) refuse in linear time the documents whose many problems
+// gojsonschema would take long to list.
+func (r *Registry) Precheck(id string, doc any) error {
+	if _, err := r.schema(id); err != nil {
+		return err
+	}
+	if problems, n, _ := precheck(r.check(id), doc, false); n > 0 {
+		return &ValidationError{SchemaID: id, Problems: problems, More: n - len(problems), AtLeast: true}
+	}
+	return nil
 }
 
 // ValidateJSON is Validate for raw JSON. It hands the bytes to the
@@ -351,6 +366,21 @@ func (r *Registry) resolveSchema(currentID, ref string) (string, map[string]any)
 	}
 	schema, _ := node.(map[string]any)
 	return base, schema
+}
+
+// resolveAny is resolveSchema for any reference within the registry:
+// also a pointer into another document, "task.json#/properties/routes".
+// It returns a nil schema for what it cannot find.
+func (r *Registry) resolveAny(currentID, ref string) (string, map[string]any) {
+	doc, pointer, _ := strings.Cut(ref, "#")
+	if doc == "" {
+		return r.resolveSchema(currentID, ref)
+	}
+	id := resolveRef(currentID, doc+"#")
+	if pointer == "" {
+		return id, r.raw[id]
+	}
+	return r.resolveSchema(id, "#"+pointer)
 }
 
 // resolveRef resolves a whole-document reference such as "bindings.json#"

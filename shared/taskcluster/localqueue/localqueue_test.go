@@ -248,6 +248,9 @@ func TestQueue_CreateTaskRefusals(t *testing.T) {
 		{name: "expires before deadline", body: task(map[string]any{"expires": testNow.Add(time.Hour).Format(time.RFC3339)}), status: 400, code: "InputError", contains: "`expires` cannot be before `deadline`"},
 		{name: "double star scope", body: task(map[string]any{"scopes": []any{"secrets:get:**"}}), status: 400, code: "InputError", contains: "must not end with"},
 		{name: "missing dependency", body: task(map[string]any{"dependencies": []any{taskC}}), status: 400, code: "InputError", contains: "references non-existing tasks: \n * " + taskC},
+		// Many failing items are listed 50 at most, refused before
+		// gojsonschema would list them all.
+		{name: "many bad routes", body: task(map[string]any{"routes": make([]any, 60)}), status: 400, code: "InputValidationError", contains: "routes.49: Invalid type. Expected: string, given: null\nand at least"},
 		// In process as over HTTP: a task over the 10 MB body limit.
 		{name: "too large", body: task(map[string]any{"extra": map[string]any{"blob": strings.Repeat("x", 11<<20)}}), status: 413, code: "InputTooLarge", contains: "larger than 10 MB"},
 	} {
