@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hookline/hookline/shared/config"
@@ -62,5 +64,35 @@ func TestLocalTrigger(t *testing.T) {
 	intake.err = fmt.Errorf("queue down")
 	if err := handle(ctx, good); err == nil || errors.Is(err, queue.ErrPermanent) {
 		t.Errorf("a failed fire must be retryable: %v", err)
+	}
+}
+
+// The local queue's bodies count against the router's body budgets and
+// the queue's 10 MB limit, refused before the queue reads them.
+func TestLocalQueueBodiesLimited(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"HOOKLINE_DATA_DIR": dir} // no TASKCLUSTER_ROOT_URL: the local queue
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := buildServer(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.cleanup()
+	req := httptest.NewRequest("PUT", "/api/queue/v1/task/dSlITZ4yQgmvxxAi4A8fHQ", strings.NewReader("{}"+strings.Repeat(" ", 10<<20)))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	local.handler.ServeHTTP(rec, req)
+	if rec.Code != 413 || !strings.Contains(rec.Body.String(), "request body is larger than the 10 MB limit of queue") {
+		t.Fatalf("%d %.300s", rec.Code, rec.Body.String())
+	}
+	req = httptest.NewRequest("PUT", "/api/queue/v1/task/dSlITZ4yQgmvxxAi4A8fHQ", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	rec = httptest.NewRecorder()
+	local.handler.ServeHTTP(rec, req)
+	if rec.Code == 413 || rec.Code >= 500 {
+		t.Fatalf("a small body: %d %.300s", rec.Code, rec.Body.String())
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -122,3 +124,29 @@ type serverBusy struct {
 }
 
 func (e *serverBusy) Error() string { return CodeServiceUnavailable + ": " + e.message }
+
+// LimitBodies serves another API beside the router (`serve`'s local
+// queue) under the router's body budgets: each request's body is read
+// first, within limit, taking its weight as the router's routes do, and
+// handed to h from memory; the weight is held until h returns. Refusals
+// (413, 503) are Taskcluster error bodies naming api.
+func (rt *Router) LimitBodies(h http.Handler, api string, limit int64) http.Handler {
+	ro := &route{name: api, maxBody: limit}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := &request{}
+		defer func() {
+			rt.decoding.release(req.decodeHeld)
+			rt.bodies.release(req.held)
+		}()
+		raw, err := rt.readBody(w, r, ro, req)
+		if err != nil {
+			writeError(r.Context(), w, rt.log, err, api, nil, nil, rt.now())
+			return
+		}
+		if raw != nil {
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+			r.ContentLength = int64(len(raw))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
