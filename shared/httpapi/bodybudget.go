@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/hookline/hookline/schemas"
+	"github.com/hookline/hookline/shared/store"
 )
 
 // DefaultBodyBudget is how many bytes of request bodies the router holds
@@ -34,11 +35,12 @@ const bodyBudgetWait = 2 * time.Second
 // a Hawk signature may cover it); the signed webhook route has
 // HOOKLINE_WEBHOOK_MAX_BODY. Every limit is at most MaxBodyBytes.
 var bodyLimits = map[string]int64{
-	// A hook is stored up to 1 MB; the body that defines it may be
-	// indented, so it gets twice that.
-	schemas.CreateHookRequest: 2 << 20,
-	// Settings are stored up to 256 KB.
-	schemas.HookSettings: 512 << 10,
+	// A hook is stored up to store.MaxHookSize (1 MiB); the body that
+	// defines it may be indented, so it gets twice that, and the store
+	// names its own limit.
+	schemas.CreateHookRequest: 2 * store.MaxHookSize,
+	// Settings likewise (256 KiB stored).
+	schemas.HookSettings: 2 * store.MaxSettingsSize,
 	// A trigger's payload goes into the task, and into the decision up
 	// to 256 KB; 1 MB is the webhook route's default too.
 	schemas.TriggerHook:      1 << 20,
