@@ -69,6 +69,16 @@ func decodeWeight(raw []byte) int64 {
 	return 2*int64(len(raw)) + 48*objects + 32*values
 }
 
+// BodyLimits are the body limits of the router's routes, by route name
+// (for tools that probe them, such as an API fuzz).
+func (rt *Router) BodyLimits() map[string]int64 {
+	out := make(map[string]int64, len(rt.routes))
+	for _, ro := range rt.routes {
+		out[ro.name] = ro.maxBody
+	}
+	return out
+}
+
 // bodyBudget is a byte-weighted semaphore over what the requests being
 // served hold: the router has one for the bodies read (their length, or
 // the route's limit while it is unknown) and one for their decoding

@@ -71,10 +71,17 @@ func TestRouteBodyLimits(t *testing.T) {
 // Every route has a body limit, at most MaxBodyBytes.
 func TestEveryRouteHasABodyLimit(t *testing.T) {
 	e := newTestEnv(t, nil)
-	for _, ro := range e.router.routes {
-		if ro.maxBody <= 0 || ro.maxBody > MaxBodyBytes {
-			t.Errorf("%s: body limit %d", ro.name, ro.maxBody)
+	limits := e.router.BodyLimits()
+	if len(limits) != len(e.router.routes) {
+		t.Errorf("%d limits for %d routes", len(limits), len(e.router.routes))
+	}
+	for name, n := range limits {
+		if n <= 0 || n > MaxBodyBytes {
+			t.Errorf("%s: body limit %d", name, n)
 		}
+	}
+	if limits["createHook"] != 2<<20 || limits["ping"] != defaultBodyLimit {
+		t.Errorf("createHook %d, ping %d", limits["createHook"], limits["ping"])
 	}
 }
 
