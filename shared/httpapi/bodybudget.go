@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -25,6 +26,50 @@ const DefaultBodyBudget = 8 << 20
 // 48 MB of estimated decoding at once keeps `hookline serve` within about
 // 200 MB whatever the requests (docs/architecture.md, "Hostile input").
 const decodeBudgetFactor = 6
+
+// bodyPace is how fast a body must arrive once it holds body budget:
+// within grace, plus its length at rate. A slower one is cut off (400).
+// It is far stricter than `serve`'s pace for connections (16 KB/s), which
+// would let four slow senders of 2 MB hold the whole budget for two
+// minutes; behind API Gateway a body is in before the function runs.
+type bodyPace struct {
+	grace time.Duration
+	rate  float64 // bytes per second
+}
+
+var defaultBodyPace = bodyPace{grace: 5 * time.Second, rate: 256 << 10}
+
+// allow is the time a body of n bytes may take.
+func (p bodyPace) allow(n int64) time.Duration {
+	return p.grace + time.Duration(float64(n)/p.rate*float64(time.Second))
+}
+
+// cut arms a timer that ends the reads of w's request once a body of n
+// bytes has taken longer than allowed. The returned stop disarms it,
+// reporting whether it fired; once stop has run the timer changes
+// nothing, so no read deadline is left to cut the connection's reads
+// after the body (which would cancel the request).
+func (p bodyPace) cut(w http.ResponseWriter, n int64) (stop func() bool) {
+	rc := http.NewResponseController(w)
+	var mu sync.Mutex
+	done, fired := false, false
+	t := time.AfterFunc(p.allow(n), func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if done {
+			return
+		}
+		fired = true
+		_ = rc.SetReadDeadline(time.Now()) // unsupported in process (Lambda): the body is in memory there
+	})
+	return func() bool {
+		t.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		done = true
+		return fired
+	}
+}
 
 // bodyBudgetWait is how long a request waits for either budget before it
 // is refused with 503 and Retry-After.

@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -218,4 +223,62 @@ type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) {
 	return 0, errors.New("read a body that was to be refused unread")
+}
+
+// A body that holds budget must keep its pace: one that stalls is cut off
+// with 400, its budget given back; one that keeps it is read.
+func TestSlowBodyCutOff(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.router.pace = bodyPace{grace: 100 * time.Millisecond, rate: 1 << 30}
+	srv := httptest.NewServer(e.router)
+	defer srv.Close()
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "PUT %s/g/h HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"a\":", hooksURL, srv.Listener.Addr())
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 400 || !strings.Contains(string(body), "the request body arrived too slowly") {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Errorf("cut after %v", waited)
+	}
+	if !e.router.bodies.sem.TryAcquire(e.router.bodies.size) {
+		t.Fatal("the body budget was not given back")
+	}
+	e.router.bodies.release(e.router.bodies.size)
+
+}
+
+// A body that arrives in time over a real connection is served, and the
+// connection with it: no read deadline was left behind.
+func TestBodyInTimeKeepsConnection(t *testing.T) {
+	e := newTestEnv(t, nil)
+	srv := httptest.NewServer(e.router)
+	defer srv.Close()
+	client := srv.Client()
+	for i := range 2 {
+		req, _ := http.NewRequest("PUT", srv.URL+hooksURL+"/g/h"+strconv.Itoa(i), strings.NewReader(hookBody(nil)))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("in time: %d", res.StatusCode)
+		}
+	}
+	client.CloseIdleConnections()
 }

@@ -85,8 +85,10 @@ type Router struct {
 	// checks limits pre-checks per hook, as fires are.
 	checks *rateLimiter
 	// bodies bounds the request bodies read at once, and decoding their
-	// decoding (bodybudget.go).
+	// decoding (bodybudget.go); pace is how fast a body must arrive
+	// while it holds budget.
 	bodies, decoding *bodyBudget
+	pace             bodyPace
 }
 
 // request is what a route handler sees.
@@ -200,6 +202,7 @@ func newRouter(svc *hooks.Service, opts Options, routes func(*Router) []*route) 
 		budget = DefaultBodyBudget
 	}
 	rt.bodies = newBodyBudget("request bodies", budget, bodyBudgetWait)
+	rt.pace = defaultBodyPace
 	rt.decoding = newBodyBudget("decoded request bodies (estimated)", decodeBudgetFactor*budget, bodyBudgetWait)
 	var err error
 	if rt.origins, err = newOrigins(opts.CORSOrigins, opts.PublicURL); err != nil {
@@ -558,6 +561,10 @@ func (rt *Router) readBody(w http.ResponseWriter, r *http.Request, ro *route, re
 	if err != nil {
 		return nil, err
 	}
+	// Holding budget, the body must keep a pace (bodyPace), or a slow
+	// sender would keep others from it for as long as the connection
+	// lives.
+	slow := rt.pace.cut(w, weight)
 	body := http.MaxBytesReader(w, r.Body, limit)
 	var data []byte
 	if r.ContentLength >= 0 {
@@ -571,10 +578,14 @@ func (rt *Router) readBody(w http.ResponseWriter, r *http.Request, ro *route, re
 		_, err = buf.ReadFrom(body)
 		data = buf.Bytes()
 	}
+	cut := slow()
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
 		return nil, tooLarge()
+	case cut: // even if the read won the race: its deadline has passed
+		return nil, newAPIError(http.StatusBadRequest, CodeMalformedPayload,
+			"the request body arrived too slowly: a body of %s must be in within %s", formatBytes(weight), rt.pace.allow(weight).Round(time.Second))
 	case err != nil:
 		return nil, newAPIError(http.StatusBadRequest, CodeMalformedPayload, "could not read the request body: %v", err)
 	}
@@ -696,3 +707,7 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (readBody
+// cuts a slow body's reads).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
