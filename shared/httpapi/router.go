@@ -84,9 +84,9 @@ type Router struct {
 	credentials *credentialLimiter
 	// checks limits pre-checks per hook, as fires are.
 	checks *rateLimiter
-	// bodies bounds the request bodies read at once, and decoding their
-	// decoding (bodybudget.go); pace is how fast a body must arrive
-	// while it holds budget.
+	// bodies bounds the request bodies read at once, and decoding what
+	// decoding them allocates (bodybudget.go); pace is how fast a body
+	// must arrive while it holds budget.
 	bodies, decoding *bodyBudget
 	pace             bodyPace
 }
