@@ -6,12 +6,19 @@
 //
 // # Modes
 //
-// Both authenticators have the same method,
+// Both authenticators have the same methods,
 //
 //	Authorize(ctx, r, body, required Expr) (Caller, error)
+//	AuthorizeBeforeBody(ctx, r, required Expr) (Caller, PayloadCheck, error)
 //
-// which the HTTP router calls for every route with the route's scope
-// expression, URL parameters already substituted (Expr.Substitute).
+// called with the route's scope expression, URL parameters already
+// substituted (Expr.Substitute). The HTTP router calls AuthorizeBeforeBody
+// before it reads a body and PayloadCheck.Verify once it has: the MAC
+// covers the Authorization header's payload hash, not the body, so a wrong
+// signature is refused before the server holds a byte of the body.
+// AuthorizeBeforeBody reports insufficient scopes before a payload
+// mismatch (which it cannot know of yet); Authorize, Taskcluster's order,
+// the other way round.
 //
 //   - Static (NewStatic) verifies everything in-process against clients and
 //     roles from a Config (ParseConfig): for deployments that keep their own
@@ -38,8 +45,8 @@
 //     errors.Is(err, ErrAuthenticationFailed) and
 //     errors.Is(err, ErrInsufficientScopes) tell them apart. Messages never
 //     contain secrets or the Authorization header.
-//   - When the Hawk header carries a payload hash, body must be the complete
-//     request body: it is hashed with the Content-Type and compared in
+//   - When the Hawk header carries a payload hash, body (or the body given
+//     to PayloadCheck.Verify) must be the complete request body: it is hashed with the Content-Type and compared in
 //     constant time. Unlike Taskcluster, which hashes an empty string unless
 //     the body is JSON, the body is always hashed as received. Without a hash
 //     the body is not authenticated (Taskcluster's JavaScript and Go clients

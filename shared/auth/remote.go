@@ -56,6 +56,17 @@ func (x *Remote) Authorize(ctx context.Context, r *http.Request, body []byte, re
 	})
 }
 
+// AuthorizeBeforeBody is Static.AuthorizeBeforeBody through the auth
+// service. The service never sees the body (Taskcluster's services send it
+// only the request line, host, port and Authorization header; the header's
+// payload hash comes back in the answer), so the call is the same as
+// Authorize's.
+func (x *Remote) AuthorizeBeforeBody(ctx context.Context, r *http.Request, required Expr) (Caller, PayloadCheck, error) {
+	return authorizeBeforeBody(r, required, &x.hosts, func(req HawkRequest) (HawkResult, error) {
+		return x.AuthenticateHawk(ctx, req)
+	})
+}
+
 // AuthenticateHawk sends req to the auth service and returns its answer.
 func (x *Remote) AuthenticateHawk(ctx context.Context, req HawkRequest) (HawkResult, error) {
 	req.Method = strings.ToLower(req.Method)

@@ -149,23 +149,25 @@ func TestRemote_Authorize(t *testing.T) {
 			required: trigger, wantCode: CodeAuthenticationFailed, wantMsg: twoSchemesMessage,
 		},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			x, _ := newRemote(t, nil)
-			caller, err := x.Authorize(context.Background(), tt.req(t), tt.body, tt.required)
-			if tt.wantCode == "" {
-				if err != nil {
-					t.Fatalf("Authorize: %v", err)
+		for i, name := range []string{"one call", "before body"} {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				x, _ := newRemote(t, nil)
+				caller, err := authorizeSteps(x)[i].authorize(context.Background(), tt.req(t), tt.body, tt.required)
+				if tt.wantCode == "" {
+					if err != nil {
+						t.Fatalf("Authorize: %v", err)
+					}
+				} else {
+					var ae *Error
+					if !errors.As(err, &ae) || ae.Code != tt.wantCode || !strings.Contains(ae.Message, tt.wantMsg) {
+						t.Fatalf("Authorize error = %v, want %s containing %q", err, tt.wantCode, tt.wantMsg)
+					}
 				}
-			} else {
-				var ae *Error
-				if !errors.As(err, &ae) || ae.Code != tt.wantCode || !strings.Contains(ae.Message, tt.wantMsg) {
-					t.Fatalf("Authorize error = %v, want %s containing %q", err, tt.wantCode, tt.wantMsg)
+				if caller.ClientID != tt.wantID || caller.Authenticated != (tt.wantID != "") {
+					t.Errorf("caller = %+v, want %q", caller, tt.wantID)
 				}
-			}
-			if caller.ClientID != tt.wantID || caller.Authenticated != (tt.wantID != "") {
-				t.Errorf("caller = %+v, want %q", caller, tt.wantID)
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -206,6 +208,28 @@ func TestRemote_RequestShape(t *testing.T) {
 	}
 	if _, err := x.WithOptions(&Options{PublicPort: 1 << 20}); err == nil {
 		t.Error("WithOptions accepted a bad port")
+	}
+
+	// Checking the credentials before the body sends the same request:
+	// the auth service never sees the body, only the header's hash.
+	before := len(f.calls())
+	body := []byte(`{"branch":"main"}`)
+	hashed := signedRequest(t, "POST", "/api/hooks/v1/hooks/proj/nightly/trigger", ciCreds, body, true, testNow)
+	if _, err := x.Authorize(context.Background(), hashed, body, Scope("hooks:trigger-hook:proj/nightly")); err != nil {
+		t.Fatalf("Authorize: %v", err)
+	}
+	_, payload, err := x.AuthorizeBeforeBody(context.Background(), hashed, Scope("hooks:trigger-hook:proj/nightly"))
+	if err != nil {
+		t.Fatalf("AuthorizeBeforeBody: %v", err)
+	}
+	if err := payload.Verify(hashed.Header.Get("Content-Type"), body); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+	if err := payload.Verify(hashed.Header.Get("Content-Type"), []byte(`{}`)); !errors.Is(err, ErrAuthenticationFailed) {
+		t.Errorf("Verify(other body) = %v, want AuthenticationFailed", err)
+	}
+	if c := f.calls()[before:]; len(c) != 2 || c[0] != c[1] || c[0].Authorization != hashed.Header.Get("Authorization") {
+		t.Errorf("auth service requests differ between Authorize and AuthorizeBeforeBody: %+v", c)
 	}
 }
 

@@ -268,46 +268,93 @@ func hasBewitParam(resource string) bool {
 	return false
 }
 
-// authorize is the request flow shared by both authenticators: extract the
-// Hawk request, authenticate it, check the payload hash, then the scopes.
+// PayloadCheck is what is left of a Hawk authentication once the
+// Authorization header has been verified: the payload hash the header
+// carried (its MAC covers that hash, not the body), to compare with the
+// body once it has been read. The zero value checks nothing: no
+// credentials, a bewit, or a header without a hash (Taskcluster then
+// leaves the body unauthenticated too).
+type PayloadCheck struct{ hash string }
+
+// Verify compares the payload hash of body, sent with the Content-Type
+// contentType, with the one the Authorization header carried, in constant
+// time; a mismatch is an AuthenticationFailed *Error. body must be the
+// complete request body.
+func (p PayloadCheck) Verify(contentType string, body []byte) error {
+	if p.hash == "" {
+		return nil
+	}
+	computed := PayloadHash(contentType, body)
+	if !equalConstantTime([]byte(computed), p.hash) {
+		return payloadMismatch(p.hash, computed)
+	}
+	return nil
+}
+
+// authorize is the flow of Authorize, shared by both authenticators:
+// authenticate the request, check the payload hash, then the scopes, in
+// Taskcluster's order.
 func authorize(r *http.Request, body []byte, required Expr, hr *hostRule,
 	authenticate func(HawkRequest) (HawkResult, error)) (Caller, error) {
-	if required.IsZero() {
-		// Taskcluster never looks at credentials on routes without scopes.
-		return Caller{}, nil
+	c, payload, err := authenticateRequest(r, required, hr, authenticate)
+	if err != nil || required.IsZero() {
+		return c, err
 	}
-	req, msg := hr.hawkRequest(r)
-	if msg != "" {
-		return Caller{}, authFailed(msg)
-	}
-	if req.Authorization != "" && hasBewitParam(req.Resource) {
-		return Caller{}, authFailed(twoSchemesMessage)
-	}
-	res, err := authenticate(req)
-	if err != nil {
+	if err := payload.Verify(r.Header.Get("Content-Type"), body); err != nil {
 		return Caller{}, err
-	}
-	var c Caller
-	switch res.Status {
-	case StatusFailed:
-		return Caller{}, authFailed(res.Message)
-	case StatusNoAuth:
-		c = Caller{Scopes: res.Scopes}
-	case StatusSuccess:
-		if res.Hash != "" {
-			computed := PayloadHash(r.Header.Get("Content-Type"), body)
-			if !equalConstantTime([]byte(computed), res.Hash) {
-				return Caller{}, payloadMismatch(res.Hash, computed)
-			}
-		}
-		c = Caller{ClientID: res.ClientID, Scopes: res.Scopes, Authenticated: true}
-	default:
-		return Caller{}, fmt.Errorf("auth: authenticator answered unknown status %q: %w", res.Status, errBadAnswer)
 	}
 	if !required.SatisfiedBy(c.Scopes) {
 		return c, insufficientScopes(c, required)
 	}
 	return c, nil
+}
+
+// authorizeBeforeBody is the flow of AuthorizeBeforeBody: authenticate
+// the request and check the scopes, leaving the payload hash to the
+// caller, which has not read the body yet.
+func authorizeBeforeBody(r *http.Request, required Expr, hr *hostRule,
+	authenticate func(HawkRequest) (HawkResult, error)) (Caller, PayloadCheck, error) {
+	c, payload, err := authenticateRequest(r, required, hr, authenticate)
+	if err != nil || required.IsZero() {
+		return c, PayloadCheck{}, err
+	}
+	if !required.SatisfiedBy(c.Scopes) {
+		return c, PayloadCheck{}, insufficientScopes(c, required)
+	}
+	return c, payload, nil
+}
+
+// authenticateRequest extracts the Hawk request and authenticates it,
+// without looking at the body: the MAC covers the header's payload hash,
+// which is returned to be compared with the body.
+func authenticateRequest(r *http.Request, required Expr, hr *hostRule,
+	authenticate func(HawkRequest) (HawkResult, error)) (Caller, PayloadCheck, error) {
+	if required.IsZero() {
+		// Taskcluster never looks at credentials on routes without scopes.
+		return Caller{}, PayloadCheck{}, nil
+	}
+	req, msg := hr.hawkRequest(r)
+	if msg != "" {
+		return Caller{}, PayloadCheck{}, authFailed(msg)
+	}
+	if req.Authorization != "" && hasBewitParam(req.Resource) {
+		return Caller{}, PayloadCheck{}, authFailed(twoSchemesMessage)
+	}
+	res, err := authenticate(req)
+	if err != nil {
+		return Caller{}, PayloadCheck{}, err
+	}
+	switch res.Status {
+	case StatusFailed:
+		return Caller{}, PayloadCheck{}, authFailed(res.Message)
+	case StatusNoAuth:
+		return Caller{Scopes: res.Scopes}, PayloadCheck{}, nil
+	case StatusSuccess:
+		c := Caller{ClientID: res.ClientID, Scopes: res.Scopes, Authenticated: true}
+		return c, PayloadCheck{hash: res.Hash}, nil
+	default:
+		return Caller{}, PayloadCheck{}, fmt.Errorf("auth: authenticator answered unknown status %q: %w", res.Status, errBadAnswer)
+	}
 }
 
 var errBadAnswer = errors.New("unexpected authentication answer")

@@ -101,6 +101,19 @@ func (x *Static) Authorize(ctx context.Context, r *http.Request, body []byte, re
 	})
 }
 
+// AuthorizeBeforeBody is Authorize for a caller that has not read the body
+// yet: it verifies everything about the credentials (the MAC covers the
+// Authorization header's payload hash, not the body) and the scopes, and
+// returns the payload hash check to run on the body once it is read. A
+// request with a wrong MAC is so refused before it can make the server
+// hold its body. A refusal for scopes comes before a payload mismatch,
+// where Authorize reports the mismatch first.
+func (x *Static) AuthorizeBeforeBody(ctx context.Context, r *http.Request, required Expr) (Caller, PayloadCheck, error) {
+	return authorizeBeforeBody(r, required, &x.hosts, func(req HawkRequest) (HawkResult, error) {
+		return x.AuthenticateHawk(req), nil
+	})
+}
+
 // AuthenticateHawk verifies a request as Taskcluster's authenticateHawk
 // endpoint does, with the same answers and messages. It does not check a
 // payload hash (the caller has the body; compare it with result.Hash) or

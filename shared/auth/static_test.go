@@ -417,34 +417,68 @@ func TestStatic_Authorize(t *testing.T) {
 			required: trigger, wantCode: CodeAuthenticationFailed, wantMsg: twoSchemesMessage,
 		},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			caller, err := x.Authorize(context.Background(), tt.req(t), tt.body, tt.required)
-			if tt.wantCode == "" {
-				if err != nil {
-					t.Fatalf("Authorize: %v", err)
-				}
-			} else {
-				var ae *Error
-				if !errors.As(err, &ae) || ae.Code != tt.wantCode || !strings.Contains(ae.Message, tt.wantMsg) {
-					t.Fatalf("Authorize error = %#v, want %s containing %q", err, tt.wantCode, tt.wantMsg)
-				}
-				sentinel := map[string]error{CodeAuthenticationFailed: ErrAuthenticationFailed, CodeInsufficientScopes: ErrInsufficientScopes}[tt.wantCode]
-				if !errors.Is(err, sentinel) {
-					t.Errorf("errors.Is(err, %v) = false", sentinel)
-				}
-				for _, secret := range []string{ciToken, rootToken, unprivToken, "Hawk "} {
-					if strings.Contains(ae.Message, secret) {
-						t.Errorf("message leaks %q: %s", secret, ae.Message)
+		for _, step := range authorizeSteps(x) {
+			t.Run(step.name+"/"+tt.name, func(t *testing.T) {
+				caller, err := step.authorize(context.Background(), tt.req(t), tt.body, tt.required)
+				if tt.wantCode == "" {
+					if err != nil {
+						t.Fatalf("Authorize: %v", err)
+					}
+				} else {
+					var ae *Error
+					if !errors.As(err, &ae) || ae.Code != tt.wantCode || !strings.Contains(ae.Message, tt.wantMsg) {
+						t.Fatalf("Authorize error = %#v, want %s containing %q", err, tt.wantCode, tt.wantMsg)
+					}
+					sentinel := map[string]error{CodeAuthenticationFailed: ErrAuthenticationFailed, CodeInsufficientScopes: ErrInsufficientScopes}[tt.wantCode]
+					if !errors.Is(err, sentinel) {
+						t.Errorf("errors.Is(err, %v) = false", sentinel)
+					}
+					for _, secret := range []string{ciToken, rootToken, unprivToken, "Hawk "} {
+						if strings.Contains(ae.Message, secret) {
+							t.Errorf("message leaks %q: %s", secret, ae.Message)
+						}
 					}
 				}
+				if caller.ClientID != tt.wantID || caller.Authenticated != (tt.wantID != "") {
+					t.Errorf("caller = %+v, want client %q", caller, tt.wantID)
+				}
+				if tt.required.IsZero() && (caller.Authenticated || caller.Scopes != nil) {
+					t.Errorf("public route produced caller %+v", caller)
+				}
+			})
+		}
+	}
+}
+
+// beforeBody is what both authenticators offer a caller that reads the
+// body after the credentials are checked.
+type beforeBody interface {
+	Authorize(ctx context.Context, r *http.Request, body []byte, required Expr) (Caller, error)
+	AuthorizeBeforeBody(ctx context.Context, r *http.Request, required Expr) (Caller, PayloadCheck, error)
+}
+
+// authorizeSteps are the two ways to authorize a request with its body:
+// in one call, and with the payload hash checked after the credentials
+// (the router's way), which must agree on every case the tests list.
+func authorizeSteps(x beforeBody) []struct {
+	name      string
+	authorize func(ctx context.Context, r *http.Request, body []byte, required Expr) (Caller, error)
+} {
+	return []struct {
+		name      string
+		authorize func(ctx context.Context, r *http.Request, body []byte, required Expr) (Caller, error)
+	}{
+		{"one call", x.Authorize},
+		{"before body", func(ctx context.Context, r *http.Request, body []byte, required Expr) (Caller, error) {
+			c, payload, err := x.AuthorizeBeforeBody(ctx, r, required)
+			if err != nil {
+				return c, err
 			}
-			if caller.ClientID != tt.wantID || caller.Authenticated != (tt.wantID != "") {
-				t.Errorf("caller = %+v, want client %q", caller, tt.wantID)
+			if err := payload.Verify(r.Header.Get("Content-Type"), body); err != nil {
+				return Caller{}, err
 			}
-			if tt.required.IsZero() && (caller.Authenticated || caller.Scopes != nil) {
-				t.Errorf("public route produced caller %+v", caller)
-			}
-		})
+			return c, nil
+		}},
 	}
 }
 
