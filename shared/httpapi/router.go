@@ -29,10 +29,12 @@ const BasePath = "/api/hooks/v1"
 const MaxBodyBytes = 10 << 20
 
 // Authorizer authenticates a request and checks it against the route's
-// scope expression (with URL parameters already substituted). It returns an
-// *auth.Error for 401/403 answers. Public routes pass a zero expression.
+// scope expression (with URL parameters already substituted), before the
+// body is read; the router then reads the body and verifies it with the
+// returned check (a Hawk header's payload hash). It returns an *auth.Error
+// for 401/403 answers. Public routes pass a zero expression.
 type Authorizer interface {
-	Authorize(ctx context.Context, r *http.Request, body []byte, required auth.Expr) (auth.Caller, error)
+	AuthorizeBeforeBody(ctx context.Context, r *http.Request, required auth.Expr) (auth.Caller, auth.PayloadCheck, error)
 }
 
 // Options configure the router.
@@ -334,23 +336,18 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		// Authorization comes before parameter and body validation, as on
 		// upstream: a caller without the scopes learns nothing about the
-		// input. A request without credentials is authorized before its
-		// body is read; a Hawk signature covers the body's hash, so a
-		// signed request's body is read first (within the route's limit),
-		// but parsed only once the signature holds.
+		// input. It comes before the body is read, too, so that only
+		// callers with the scopes can make the server hold a body (and
+		// its budget): a Hawk MAC covers the Authorization header's
+		// payload hash, not the body, so the header is verified first and
+		// the body compared with its hash once read.
 		required, err := ro.scopes.Substitute(params)
 		if err != nil {
 			fail(err)
 			return
 		}
-		signed := r.Header.Get("Authorization") != "" || req.query.Has("bewit")
-		if signed {
-			if req.raw, err = rt.readBody(w, r, ro, req); err != nil {
-				fail(err)
-				return
-			}
-		}
-		if req.caller, err = rt.authz.Authorize(ctx, r, req.raw, required); err != nil {
+		var payload auth.PayloadCheck
+		if req.caller, payload, err = rt.authz.AuthorizeBeforeBody(ctx, r, required); err != nil {
 			fail(err)
 			return
 		}
@@ -358,11 +355,13 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 			fail(err)
 			return
 		}
-		if !signed {
-			if req.raw, err = rt.readBody(w, r, ro, req); err != nil {
-				fail(err)
-				return
-			}
+		if req.raw, err = rt.readBody(w, r, ro, req); err != nil {
+			fail(err)
+			return
+		}
+		if err := payload.Verify(r.Header.Get("Content-Type"), req.raw); err != nil {
+			fail(err)
+			return
 		}
 		if err := checkParams(params); err != nil {
 			fail(err)

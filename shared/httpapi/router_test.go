@@ -32,8 +32,8 @@ var testNow = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 // auth_routes_test.go.
 type grantAll struct{}
 
-func (grantAll) Authorize(_ context.Context, _ *http.Request, _ []byte, _ auth.Expr) (auth.Caller, error) {
-	return auth.Caller{ClientID: "test-client", Scopes: []string{"*"}, Authenticated: true}, nil
+func (grantAll) AuthorizeBeforeBody(_ context.Context, _ *http.Request, _ auth.Expr) (auth.Caller, auth.PayloadCheck, error) {
+	return auth.Caller{ClientID: "test-client", Scopes: []string{"*"}, Authenticated: true}, auth.PayloadCheck{}, nil
 }
 
 // recordingNotifier remembers changes and can be told to fail.

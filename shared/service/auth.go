@@ -15,10 +15,12 @@ import (
 )
 
 // Authorizer authenticates an API request and checks it against the
-// route's scope expression: auth.Static and auth.Remote. It has the method
-// set of httpapi.Authorizer, which the router declares.
+// route's scope expression: auth.Static and auth.Remote. Its method set
+// holds httpapi.Authorizer's, which the router declares (the local queue
+// uses Authorize).
 type Authorizer interface {
 	Authorize(ctx context.Context, r *http.Request, body []byte, required auth.Expr) (auth.Caller, error)
+	AuthorizeBeforeBody(ctx context.Context, r *http.Request, required auth.Expr) (auth.Caller, auth.PayloadCheck, error)
 }
 
 // TaskRoles is where pre-checks (POST .../check, `hookline validate

@@ -127,25 +127,50 @@ func (a *secretAuthorizer) use(text string) error {
 }
 
 func (a *secretAuthorizer) Authorize(ctx context.Context, r *http.Request, body []byte, required auth.Expr) (auth.Caller, error) {
+	var caller auth.Caller
+	err := a.retry(ctx, func(st *auth.Static) (err error) {
+		caller, err = st.Authorize(ctx, r, body, required)
+		return err
+	})
+	return caller, err
+}
+
+func (a *secretAuthorizer) AuthorizeBeforeBody(ctx context.Context, r *http.Request, required auth.Expr) (auth.Caller, auth.PayloadCheck, error) {
+	var (
+		caller  auth.Caller
+		payload auth.PayloadCheck
+	)
+	err := a.retry(ctx, func(st *auth.Static) (err error) {
+		caller, payload, err = st.AuthorizeBeforeBody(ctx, r, required)
+		return err
+	})
+	return caller, payload, err
+}
+
+// retry runs check with the current document's authorizer, after reading
+// the document again when it is old; when check refuses the credentials
+// and the document has changed since, it runs check once more with the
+// new one.
+func (a *secretAuthorizer) retry(ctx context.Context, check func(*auth.Static) error) error {
 	doc := a.current.Load()
 	if text, err := a.secrets.Get(ctx, a.id); err == nil && text != doc.text {
 		if err := a.use(text); err != nil {
-			return auth.Caller{}, err
+			return err
 		}
 		doc = a.current.Load()
 	}
-	caller, err := doc.static.Authorize(ctx, r, body, required)
+	err := check(doc.static)
 	if !errors.Is(err, auth.ErrAuthenticationFailed) {
-		return caller, err
+		return err
 	}
 	text, changed, rerr := a.secrets.Refresh(ctx, a.id)
 	if rerr != nil || !changed || text == doc.text {
-		return caller, err // the refusal stands
+		return err // the refusal stands
 	}
 	if uerr := a.use(text); uerr != nil {
-		return auth.Caller{}, uerr
+		return uerr
 	}
-	return a.current.Load().static.Authorize(ctx, r, body, required)
+	return check(a.current.Load().static)
 }
 
 // Static returns the authorizer of the document in use.
