@@ -659,3 +659,27 @@ func TestGenerateAccessToken(t *testing.T) {
 		t.Error("short reader accepted")
 	}
 }
+
+// Before the body, the scopes are all that can refuse a caller whose
+// credentials hold; a payload mismatch can only be found after. So a
+// caller short of scopes whose body also differs from its hash is
+// refused 403 by AuthorizeBeforeBody, where Authorize, in Taskcluster's
+// order, finds the mismatch first.
+func TestAuthorizeBeforeBody_ScopesBeforePayload(t *testing.T) {
+	x := newTestStatic(t, nil)
+	required := Scope("hooks:modify-hook:proj/nightly")
+	req := func() *http.Request {
+		return signedRequest(t, "PUT", "/h", unprivCreds, []byte(`{"a":1}`), true, testNow)
+	}
+	other := []byte(`{"a":2}`)
+	if _, err := x.Authorize(context.Background(), req(), other, required); !errors.Is(err, ErrAuthenticationFailed) {
+		t.Errorf("Authorize = %v, want AuthenticationFailed", err)
+	}
+	c, payload, err := x.AuthorizeBeforeBody(context.Background(), req(), required)
+	if !errors.Is(err, ErrInsufficientScopes) || c.ClientID != "project/unpriv" {
+		t.Errorf("AuthorizeBeforeBody = %+v %v, want InsufficientScopes", c, err)
+	}
+	if payload != (PayloadCheck{}) {
+		t.Errorf("a refusal returned a payload check %+v", payload)
+	}
+}

@@ -366,55 +366,57 @@ func hooksRoute(t *testing.T, method, target string) Expr {
 func TestVectors_HTTPResponses(t *testing.T) {
 	v := loadVectors(t)
 	x := fixtureStatic(t, v, nil)
-	for _, tc := range v.HTTPResponses {
-		t.Run(tc.Name, func(t *testing.T) {
-			var body []byte
-			if tc.Request.Body != nil {
-				body = []byte(*tc.Request.Body)
-			}
-			r := httptest.NewRequest(tc.Request.Method, tc.Request.Target, strings.NewReader(string(body)))
-			for k, val := range tc.Request.Headers {
-				if k == "host" {
-					r.Host = val
-					continue
+	for _, step := range authorizeSteps(x) {
+		for _, tc := range v.HTTPResponses {
+			t.Run(step.name+"/"+tc.Name, func(t *testing.T) {
+				var body []byte
+				if tc.Request.Body != nil {
+					body = []byte(*tc.Request.Body)
 				}
-				r.Header.Set(k, val)
-			}
-			required := hooksRoute(t, tc.Request.Method, tc.Request.Target)
-			caller, err := x.Authorize(context.Background(), r, body, required)
-			want := tc.Response
-			if want.Status == http.StatusOK {
-				if err != nil {
-					t.Fatalf("Authorize: %v", err)
+				r := httptest.NewRequest(tc.Request.Method, tc.Request.Target, strings.NewReader(string(body)))
+				for k, val := range tc.Request.Headers {
+					if k == "host" {
+						r.Host = val
+						continue
+					}
+					r.Header.Set(k, val)
 				}
-				wantID := want.Body.ClientID
-				if wantID == "auth-failed:no-auth" { // Taskcluster's name for anonymous callers
-					wantID = ""
+				required := hooksRoute(t, tc.Request.Method, tc.Request.Target)
+				caller, err := step.authorize(context.Background(), r, body, required)
+				want := tc.Response
+				if want.Status == http.StatusOK {
+					if err != nil {
+						t.Fatalf("Authorize: %v", err)
+					}
+					wantID := want.Body.ClientID
+					if wantID == "auth-failed:no-auth" { // Taskcluster's name for anonymous callers
+						wantID = ""
+					}
+					if caller.ClientID != wantID || caller.Authenticated != (wantID != "") {
+						t.Errorf("caller = %+v, want client %q", caller, wantID)
+					}
+					sat, ok := required.SatisfyingScopes(caller.Scopes)
+					if !ok || strings.Join(sat, " ") != strings.Join(want.Body.SatisfyingScopes, " ") {
+						t.Errorf("satisfying scopes = %v, want %v", sat, want.Body.SatisfyingScopes)
+					}
+					return
 				}
-				if caller.ClientID != wantID || caller.Authenticated != (wantID != "") {
-					t.Errorf("caller = %+v, want client %q", caller, wantID)
+				var ae *Error
+				if !errors.As(err, &ae) {
+					t.Fatalf("Authorize error = %v, want *Error", err)
 				}
-				sat, ok := required.SatisfyingScopes(caller.Scopes)
-				if !ok || strings.Join(sat, " ") != strings.Join(want.Body.SatisfyingScopes, " ") {
-					t.Errorf("satisfying scopes = %v, want %v", sat, want.Body.SatisfyingScopes)
+				wantMsg, _, _ := strings.Cut(want.Body.Message, "\n\n---\n\n")
+				if tc.Name == "payload-hash-mismatch-401" {
+					// Taskcluster forgets to fill in {{hash}}; we fill it in.
+					wantMsg = strings.Replace(wantMsg, "{{hash}}", "jEmXmbZISYej+g+RQaHbzSIkCGDvOvm+4ng7FlGeB84=", 1)
 				}
-				return
-			}
-			var ae *Error
-			if !errors.As(err, &ae) {
-				t.Fatalf("Authorize error = %v, want *Error", err)
-			}
-			wantMsg, _, _ := strings.Cut(want.Body.Message, "\n\n---\n\n")
-			if tc.Name == "payload-hash-mismatch-401" {
-				// Taskcluster forgets to fill in {{hash}}; we fill it in.
-				wantMsg = strings.Replace(wantMsg, "{{hash}}", "jEmXmbZISYej+g+RQaHbzSIkCGDvOvm+4ng7FlGeB84=", 1)
-			}
-			if ae.Code != want.Body.Code || ae.StatusCode() != want.Status || ae.Message != wantMsg {
-				t.Errorf("got %d %s %q\nwant %d %s %q", ae.StatusCode(), ae.Code, ae.Message, want.Status, want.Body.Code, wantMsg)
-			}
-			if wantWWW := want.WWWAuthenticate != nil; wantWWW != (ae.Code == CodeAuthenticationFailed) {
-				t.Errorf("WWW-Authenticate expected %v for code %s", wantWWW, ae.Code)
-			}
-		})
+				if ae.Code != want.Body.Code || ae.StatusCode() != want.Status || ae.Message != wantMsg {
+					t.Errorf("got %d %s %q\nwant %d %s %q", ae.StatusCode(), ae.Code, ae.Message, want.Status, want.Body.Code, wantMsg)
+				}
+				if wantWWW := want.WWWAuthenticate != nil; wantWWW != (ae.Code == CodeAuthenticationFailed) {
+					t.Errorf("WWW-Authenticate expected %v for code %s", wantWWW, ae.Code)
+				}
+			})
+		}
 	}
 }
