@@ -65,8 +65,16 @@ func signedRequest(t *testing.T, clientID, token string) *http.Request {
 // A clients document in Secrets Manager: a client added, or a token
 // rotated, after the document was read is taken on its first request,
 // which the refusal makes the authorizer read again; a refusal with the
-// document unchanged stands.
+// document unchanged stands. Both ways to authorize behave so.
 func TestSecretAuthorizer(t *testing.T) {
+	for _, beforeBody := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Authorize", true: "AuthorizeBeforeBody"}[beforeBody], func(t *testing.T) {
+			testSecretAuthorizer(t, beforeBody)
+		})
+	}
+}
+
+func testSecretAuthorizer(t *testing.T, beforeBody bool) {
 	ctx := context.Background()
 	const id = "arn:aws:secretsmanager:us-east-1:000000000000:secret:clients"
 	doc := func(clients ...string) string {
@@ -85,6 +93,10 @@ func TestSecretAuthorizer(t *testing.T) {
 	required := auth.Scope("hooks:list-hooks:")
 	try := func(client, token string) error {
 		t.Helper()
+		if beforeBody {
+			_, _, err := authz.AuthorizeBeforeBody(ctx, signedRequest(t, client, token), required)
+			return err
+		}
 		_, err := authz.Authorize(ctx, signedRequest(t, client, token), nil, required)
 		return err
 	}
