@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -35,7 +36,39 @@ func (b *recordingBody) Close() error { return nil }
 // holding budget for) a byte of the body; the body of a request that
 // passes is then compared with the header's hash.
 func TestHawkCheckedBeforeBody(t *testing.T) {
-	e := newAuthEnv(t, auth.Client{ClientID: "reader", AccessToken: testToken, Scopes: []string{"hooks:get:*"}})
+	clients := []auth.Client{
+		{ClientID: "reader", AccessToken: testToken, Scopes: []string{"hooks:get:*"}},
+		{ClientID: "admin", AccessToken: testToken, Scopes: []string{"*"}},
+	}
+	st, err := auth.NewStatic(auth.Config{Clients: clients}, &auth.Options{Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The remote mode asks a Taskcluster auth service, here one that
+	// answers as st does: it is sent the header, never the body.
+	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req auth.HawkRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || r.URL.Path != "/api/auth/v1/authenticate-hawk" {
+			http.Error(w, "unexpected call", http.StatusBadRequest)
+			return
+		}
+		json.NewEncoder(w).Encode(st.AuthenticateHawk(req))
+	}))
+	defer service.Close()
+	for _, authz := range []struct {
+		name  string
+		authz Authorizer
+	}{
+		{"static", st},
+		{"remote", auth.NewRemote(service.URL, service.Client())},
+	} {
+		t.Run(authz.name, func(t *testing.T) {
+			testHawkCheckedBeforeBody(t, newTestEnv(t, authz.authz))
+		})
+	}
+}
+
+func testHawkCheckedBeforeBody(t *testing.T, e *testEnv) {
 	path := hooksURL + "/foo/bar"
 	hook := hookBody(nil)
 	// A body near createHook's 2 MB limit, JSON whatever its length.
