@@ -1,0 +1,534 @@
+package apifuzz
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/shared/auth"
+)
+
+// Options configure a run against one store.
+type Options struct {
+	// Binary is the hookline binary to run.
+	Binary string
+	// Store names the store ("embedded" or "dynamodb"), for the known
+	// issues and the report.
+	Store string
+	// NewEnv returns the environment of a fresh, empty store for each
+	// server the run starts (a new DynamoDB table); nil adds nothing (the
+	// embedded store in the server's fresh data directory).
+	NewEnv func() ([]string, error)
+	// Dir holds the servers' data directories.
+	Dir string
+	// Seed selects the requests (Generate).
+	Seed uint64
+	// Requests is how many requests to send (0, 1, ..., Requests-1);
+	// Duration bounds the time they may take (0: no bound).
+	Requests int
+	Duration time.Duration
+	// Only, when set, are the exact requests to send instead.
+	Only []Step
+	// Timeout bounds each request (default 60 s); Slow is how long an
+	// answer may take before it is a failure (default 5 s).
+	Timeout, Slow time.Duration
+	// MinimizeFor bounds the search for a shorter reproduction of a
+	// failure (0: none).
+	MinimizeFor time.Duration
+	// Known are the known issues (default Known); Limits bound the
+	// generator while they are open (default knownLimits).
+	Known  []KnownIssue
+	Limits *Limits
+	// Out receives progress lines and the report; nil discards them.
+	Out io.Writer
+}
+
+// Step is one request of a run: its index and, when not -1, the size it
+// is made with (Request.Shrink).
+type Step struct{ Index, Size int }
+
+func (s Step) String() string {
+	if s.Size >= 0 {
+		return fmt.Sprintf("%d@%d", s.Index, s.Size)
+	}
+	return strconv.Itoa(s.Index)
+}
+
+// ParseSteps parses "3,17,42@1000" (index, or index@size).
+func ParseSteps(s string) ([]Step, error) {
+	var out []Step
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		idx, size, hasSize := strings.Cut(f, "@")
+		st := Step{Size: -1}
+		var err error
+		if st.Index, err = strconv.Atoi(idx); err != nil || st.Index < 0 {
+			return nil, fmt.Errorf("%q is not a request index", idx)
+		}
+		if hasSize {
+			if st.Size, err = strconv.Atoi(size); err != nil || st.Size < 0 {
+				return nil, fmt.Errorf("%q is not a size", size)
+			}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// Result is what a run found.
+type Result struct {
+	Store    string
+	Sent     int // fuzz requests (the checks' reads are not counted)
+	Checks   int // reads made by the checks
+	ByStatus map[int]int
+	// FiveXX counts 5xx answers, known issues' included, of fuzz requests
+	// and checks alike.
+	FiveXX  int
+	Known   map[string]int // by issue item
+	PeakRSS int64          // bytes (VmHWM)
+	Elapsed time.Duration
+	Slowest []Timing
+	// Failures are the unknown failures (the run stops at the first).
+	Failures []Failure
+	// Repro is the (minimized) reproduction of the first failure.
+	Repro string
+}
+
+// Timing is how long one request took.
+type Timing struct {
+	Request string
+	Status  int
+	Elapsed time.Duration
+}
+
+// Failure is one broken assertion.
+type Failure struct {
+	Step    Step
+	Kind    string // "5xx", "no answer", "slow", "stored", "dead", "rss"
+	Route   string
+	Detail  string
+	Request string
+}
+
+func (f Failure) String() string {
+	return fmt.Sprintf("%s on %s (request %s)\n  %s\n  %s", f.Kind, f.Route, f.Step, f.Request, f.Detail)
+}
+
+// Run sends the requests to a fresh server and checks every answer.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	opts = withDefaults(opts)
+	steps := opts.Only
+	if steps == nil {
+		for i := range opts.Requests {
+			steps = append(steps, Step{Index: i, Size: -1})
+		}
+	}
+	res := &Result{Store: opts.Store, ByStatus: map[int]int{}, Known: map[string]int{}}
+	start := time.Now()
+	r, err := newRunner(ctx, opts, res)
+	if err != nil {
+		return nil, err
+	}
+	var deadline time.Time
+	if opts.Duration > 0 {
+		deadline = start.Add(opts.Duration)
+	}
+	var sent []Step
+	for n, st := range steps {
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			logf(opts.Out, "%s: the run's %v are up after %d of %d requests", opts.Store, opts.Duration, n, len(steps))
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if n > 0 && n%100 == 0 {
+			if err := r.ensureFixtures(ctx); err != nil {
+				res.Failures = append(res.Failures, Failure{Step: st, Kind: "5xx", Route: "fixtures", Detail: err.Error()})
+				break
+			}
+		}
+		if n > 0 && n%500 == 0 {
+			logf(opts.Out, "%s: %d requests, %d 5xx (%d known), %v", opts.Store, n, res.FiveXX, sum(res.Known), time.Since(start).Round(time.Second))
+		}
+		sent = append(sent, st)
+		if f := r.step(ctx, st); f != nil {
+			res.Failures = append(res.Failures, *f)
+			break
+		}
+	}
+	if len(res.Failures) == 0 {
+		if err := r.srv.alive(); err != nil {
+			res.Failures = append(res.Failures, Failure{Kind: "dead", Route: "ping", Detail: fmt.Sprintf("the server does not answer ping after the run: %v\n%s", err, r.srv.tail(20))})
+		}
+	}
+	res.PeakRSS = r.srv.peakRSS()
+	r.srv.stop()
+	res.Elapsed = time.Since(start)
+	if res.PeakRSS > maxRSS {
+		if k := knownRSS(opts.Known, opts.Store); k != nil {
+			res.Known[k.Item]++
+		} else if len(res.Failures) == 0 {
+			res.Failures = append(res.Failures, Failure{Kind: "rss", Detail: fmt.Sprintf("peak RSS %d MB is over %d MB", res.PeakRSS>>20, maxRSS>>20)})
+		}
+	}
+	sort.Slice(res.Slowest, func(i, j int) bool { return res.Slowest[i].Elapsed > res.Slowest[j].Elapsed })
+	if len(res.Failures) > 0 && res.Failures[0].Kind != "rss" && len(sent) > 0 {
+		res.Repro = minimize(ctx, opts, sent, res.Failures[0])
+	}
+	return res, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.Timeout <= 0 {
+		o.Timeout = 60 * time.Second
+	}
+	if o.Slow <= 0 {
+		o.Slow = 5 * time.Second
+	}
+	if o.Known == nil {
+		o.Known = Known
+	}
+	if o.Limits == nil {
+		l := knownLimits
+		o.Limits = &l
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	return o
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func logf(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "apifuzz: "+format+"\n", args...)
+}
+
+// runner is one server and what the run knows of it.
+type runner struct {
+	opts Options
+	res  *Result
+	srv  *server
+	c    *client
+	// token is fz/h0's trigger token; decision the id of one of its
+	// decisions.
+	token, decision string
+	// snaps are the last reads of a target ("group\x00hook"), valid
+	// until a request changes something.
+	snaps map[string]snapshot
+}
+
+func newRunner(ctx context.Context, opts Options, res *Result) (*runner, error) {
+	var env []string
+	if opts.NewEnv != nil {
+		var err error
+		if env, err = opts.NewEnv(); err != nil {
+			return nil, err
+		}
+	}
+	srv, err := startServer(ctx, opts.Binary, opts.Dir, env)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{opts: opts, res: res, srv: srv, snaps: map[string]snapshot{},
+		c: &client{addr: srv.addr, creds: auth.Credentials{ClientID: clientID, AccessToken: accessToken}, timeout: opts.Timeout}}
+	if err := r.setup(ctx); err != nil {
+		srv.stop()
+		return nil, fmt.Errorf("set up the fixtures: %w\n%s", err, srv.tail(20))
+	}
+	return r, nil
+}
+
+// call is a signed request of the checks and the set-up; it answers the
+// status and body.
+func (r *runner) call(ctx context.Context, method, target string, body []byte) (int, []byte, error) {
+	req := Request{Method: method, Target: target, Auth: AuthHawk, Body: body}
+	if body != nil {
+		req.Header = []Header{{"Content-Type", "application/json"}}
+	}
+	resp, err := r.c.send(ctx, req, r.token, r.decision)
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.Status, resp.Body, nil
+}
+
+func (r *runner) mustCall(ctx context.Context, method, target string, body []byte) ([]byte, error) {
+	status, out, err := r.call(ctx, method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, target, err)
+	}
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("%s %s: %d %s", method, target, status, out)
+	}
+	return out, nil
+}
+
+// setup creates the fixtures: fz/h0 (its token and one decision known),
+// fz/h1 with GitHub-signed webhooks, and fz/n/s.
+func (r *runner) setup(ctx context.Context) error {
+	if err := r.ensureFixtures(ctx); err != nil {
+		return err
+	}
+	if _, err := r.mustCall(ctx, "PUT", "/api/hookline/v1/hooks/fz/h1/settings", mustJSON(map[string]any{"webhook": map[string]any{"scheme": "github", "secrets": []string{"fuzz-webhook-secret-0123"}}})); err != nil {
+		return err
+	}
+	if _, err := r.mustCall(ctx, "POST", "/api/hooks/v1/hooks/fz/h0/trigger", []byte(`{"n":1}`)); err != nil {
+		return err
+	}
+	return r.learn(ctx)
+}
+
+// ensureFixtures creates the fixture hooks that are missing (a fuzz
+// request may have removed one).
+func (r *runner) ensureFixtures(ctx context.Context) error {
+	for _, h := range []string{hookPlain, hookSigned, hookSlash} {
+		target := "/api/hooks/v1/hooks/fz/" + escapeID(h)
+		status, _, err := r.call(ctx, "GET", target, nil)
+		if err != nil {
+			return err
+		}
+		if status == http.StatusNotFound {
+			if _, err := r.mustCall(ctx, "PUT", target, mustJSON(hookDef(h, []any{}, map[string]any{"n": map[string]any{"$eval": "payload.n"}}, map[string]any{}))); err != nil {
+				return err
+			}
+			clear(r.snaps)
+			if h == hookPlain {
+				if err := r.learn(ctx); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// learn reads fz/h0's trigger token and a decision id.
+func (r *runner) learn(ctx context.Context) error {
+	out, err := r.mustCall(ctx, "GET", "/api/hooks/v1/hooks/fz/h0/token", nil)
+	if err != nil {
+		return err
+	}
+	var tok struct{ Token string }
+	if err := json.Unmarshal(out, &tok); err != nil {
+		return err
+	}
+	r.token = tok.Token
+	status, out, err := r.call(ctx, "GET", "/api/hookline/v1/hooks/fz/h0/decisions?limit=1", nil)
+	if err != nil {
+		return err
+	}
+	if status == http.StatusOK {
+		var l struct{ Decisions []struct{ DecisionID string } }
+		if json.Unmarshal(out, &l) == nil && len(l.Decisions) > 0 {
+			r.decision = l.Decisions[0].DecisionID
+		}
+	}
+	return nil
+}
+
+// snapshot is what the checks read of a target: each read's status, and
+// its body when it answered 200.
+type snapshot map[string]string
+
+// snapshot reads what a request aimed at group/hook could change. A 5xx
+// of a read is checked as a fuzz request's would be.
+func (r *runner) snapshot(ctx context.Context, st Step, group, hook string) (snapshot, *Failure) {
+	key := group + "\x00" + hook
+	if s, ok := r.snaps[key]; ok {
+		return s, nil
+	}
+	reads := [][2]string{{"listHookGroups", "/api/hooks/v1/hooks"}, {"killSwitch", "/api/hookline/v1/pause"}}
+	if group != "" {
+		g := escapeID(group)
+		reads = append(reads, [2]string{"listHooks", "/api/hooks/v1/hooks/" + g}, [2]string{"hookGroupPause", "/api/hookline/v1/hook-groups/" + g + "/pause"})
+		if hook != "" {
+			p := g + "/" + escapeID(hook)
+			reads = append(reads,
+				[2]string{"hook", "/api/hooks/v1/hooks/" + p},
+				[2]string{"getTriggerToken", "/api/hooks/v1/hooks/" + p + "/token"},
+				[2]string{"hookSettings", "/api/hookline/v1/hooks/" + p + "/settings"},
+				[2]string{"hookPause", "/api/hookline/v1/hooks/" + p + "/pause"},
+				[2]string{"listDecisions", "/api/hookline/v1/hooks/" + p + "/decisions?limit=20"})
+		}
+	}
+	s := snapshot{}
+	for _, rd := range reads {
+		req := Request{Route: rd[0], Method: "GET", Target: rd[1], Auth: AuthHawk}
+		resp, err := r.c.send(ctx, req, r.token, r.decision)
+		r.res.Checks++
+		if f := r.judge(st, req, rd[0], resp, err, true); f != nil {
+			return nil, f
+		}
+		v := strconv.Itoa(resp.Status)
+		if resp.Status == http.StatusOK {
+			v += " " + string(resp.Body)
+			if rd[0] == "listDecisions" {
+				v = "200 " + decisionIDs(resp.Body)
+			}
+		}
+		s[rd[0]] = v
+	}
+	r.snaps[key] = s
+	return s, nil
+}
+
+// decisionIDs lists the ids of a decisions page (their outcomes may be
+// recorded later, by design).
+func decisionIDs(body []byte) string {
+	var l struct {
+		Decisions         []struct{ DecisionID string }
+		ContinuationToken string
+	}
+	if err := json.Unmarshal(body, &l); err != nil {
+		return "undecodable: " + err.Error()
+	}
+	ids := make([]string, len(l.Decisions))
+	for i, d := range l.Decisions {
+		ids[i] = d.DecisionID
+	}
+	return strings.Join(ids, ",") + " next=" + l.ContinuationToken
+}
+
+// judge checks one answer (or the error in its place); it counts known
+// issues and returns a failure for anything else that is wrong.
+func (r *runner) judge(st Step, req Request, route string, resp Response, err error, check bool) *Failure {
+	fail := func(kind, detail string) *Failure {
+		return &Failure{Step: st, Kind: kind, Route: route, Detail: detail, Request: req.String()}
+	}
+	if err != nil {
+		if exited, werr := r.srv.exited(); exited {
+			return fail("dead", fmt.Sprintf("the server exited (%v) during the request: %v\n%s", werr, err, r.srv.tail(30)))
+		}
+		if k := match(r.opts.Known, r.opts.Store, req, route, 0, nil); k != nil {
+			r.res.Known[k.Item]++
+			return nil
+		}
+		return fail("no answer", err.Error())
+	}
+	if !check {
+		r.res.ByStatus[resp.Status]++
+	}
+	if !check && (len(r.res.Slowest) < 5 || resp.Elapsed > r.res.Slowest[len(r.res.Slowest)-1].Elapsed) {
+		r.res.Slowest = append(r.res.Slowest, Timing{Request: req.String(), Status: resp.Status, Elapsed: resp.Elapsed})
+		sort.Slice(r.res.Slowest, func(i, j int) bool { return r.res.Slowest[i].Elapsed > r.res.Slowest[j].Elapsed })
+		r.res.Slowest = r.res.Slowest[:min(len(r.res.Slowest), 5)]
+	}
+	var errLines []string
+	if resp.Status >= 500 && !unsupportedEncoding(req, resp) {
+		r.res.FiveXX++
+		errLines = r.srv.newErrorLines()
+		if k := match(r.opts.Known, r.opts.Store, req, route, resp.Status, errLines); k != nil {
+			r.res.Known[k.Item]++
+			return nil
+		}
+		return fail("5xx", fmt.Sprintf("answered %d %s\nserver errors logged: %s", resp.Status, cut(resp.Body, 500), strings.Join(errLines, "\n")))
+	}
+	r.srv.newErrorLines() // errors that come with a 4xx are not the request's fault
+	if resp.Elapsed > r.opts.Slow {
+		if k := match(r.opts.Known, r.opts.Store, req, route, 0, nil); k != nil {
+			r.res.Known[k.Item]++
+			return nil
+		}
+		return fail("slow", fmt.Sprintf("answered %d after %v (more than %v)", resp.Status, resp.Elapsed.Round(time.Millisecond), r.opts.Slow))
+	}
+	return nil
+}
+
+// unsupportedEncoding reports whether resp is net/http's own 501 for a
+// Transfer-Encoding other than chunked, which RFC 9112 (section 6.1)
+// asks a server to answer so: it comes before Hookline sees the
+// request, and it is the one 5xx the run allows.
+func unsupportedEncoding(req Request, resp Response) bool {
+	if resp.Status != http.StatusNotImplemented || !strings.Contains(string(resp.Body), "Unsupported transfer encoding") {
+		return false
+	}
+	return slices.ContainsFunc(req.Header, func(h Header) bool { return strings.EqualFold(h.Name, "Transfer-Encoding") })
+}
+
+func cut(b []byte, n int) string {
+	if len(b) > n {
+		return fmt.Sprintf("%q…", b[:n])
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+// mayRecord are the routes whose refusals are recorded by design: a
+// refused fire is a decision, which the hook's decision log shows.
+var mayRecord = map[string]bool{"triggerHook": true, "triggerHookWithToken": true, "triggerWebhook": true, "replayDecision": true, "backfillHook": true}
+
+// step sends one request and checks it.
+func (r *runner) step(ctx context.Context, st Step) *Failure {
+	req := Generate(r.opts.Seed, st.Index, *r.opts.Limits)
+	if st.Size >= 0 {
+		req, _ = req.Shrink(st.Size)
+	}
+	var before snapshot
+	if req.Write {
+		var f *Failure
+		if before, f = r.snapshot(ctx, st, req.Group, req.Hook); f != nil {
+			return f
+		}
+	}
+	resp, err := r.c.send(ctx, req, r.token, r.decision)
+	r.res.Sent++
+	if f := r.judge(st, req, req.Route, resp, err, false); f != nil {
+		return f
+	}
+	if err != nil || !req.Write {
+		return nil
+	}
+	// checkHook changes nothing even when it answers 200.
+	refused := resp.Status >= 400 || req.Route == "checkHook" && resp.Status < 300
+	if !refused {
+		clear(r.snaps)
+		if req.Group == fixtureGroup && req.Hook == hookPlain && resp.Status < 300 {
+			// Its token may have changed, or the hook may be gone.
+			err := r.ensureFixtures(ctx)
+			if err == nil {
+				err = r.learn(ctx)
+			}
+			if err != nil {
+				return &Failure{Step: st, Kind: "5xx", Route: "learn", Detail: err.Error(), Request: req.String()}
+			}
+		}
+		return nil
+	}
+	delete(r.snaps, req.Group+"\x00"+req.Hook)
+	after, f := r.snapshot(ctx, st, req.Group, req.Hook)
+	if f != nil {
+		return f
+	}
+	var diffs []string
+	for _, k := range slices.Sorted(maps.Keys(before)) {
+		if k == "listDecisions" && mayRecord[req.Route] {
+			continue
+		}
+		if before[k] != after[k] {
+			diffs = append(diffs, fmt.Sprintf("%s: before %s\n    after  %s", k, quoteCut(before[k], 300), quoteCut(after[k], 300)))
+		}
+	}
+	if len(diffs) > 0 {
+		return &Failure{Step: st, Kind: "stored", Route: req.Route, Request: req.String(),
+			Detail: fmt.Sprintf("answered %d %s, but what it aims at changed:\n  %s", resp.Status, cut(resp.Body, 300), strings.Join(diffs, "\n  "))}
+	}
+	return nil
+}
