@@ -470,6 +470,13 @@ func (g *gen) malformedJSON() Request {
 func (g *gen) nesting() Request {
 	req := g.aBodyRoute()
 	depth := g.sized(100, 1_000_000)
+	if g.override < 0 && g.chance(0.4) {
+		// Around the limits: JSON-e's 512 levels, encoding/json's 10,000
+		// (a value that just fits may not fit once stored inside a
+		// record).
+		depth = pickOf(g, 511, 512, 513, 9_996, 9_997, 9_998, 9_999, 10_000, 10_001)
+		g.size = depth
+	}
 	open, close := "[", "]"
 	if g.chance(0.5) {
 		open, close = `{"a":`, "}"
