@@ -25,8 +25,6 @@ var (
 	flagMinimize = flag.Duration("apifuzz.minimize", 2*time.Minute, "longest the search for a shorter reproduction of a failure may take")
 )
 
-func TestMain(m *testing.M) { dynamotest.Main(m) }
-
 // TestAPIFuzz runs the fuzz against `hookline serve` on each store.
 func TestAPIFuzz(t *testing.T) {
 	only, err := ParseSteps(*flagOnly)
@@ -88,11 +86,4 @@ func buildHookline(t *testing.T) string {
 		t.Fatalf("go build ./cmd/hookline: %v\n%s", err, msg)
 	}
 	return out
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }

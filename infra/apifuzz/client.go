@@ -19,6 +19,7 @@ import (
 // Response is what the server answered.
 type Response struct {
 	Status int
+	Header http.Header
 	Body   []byte
 	// Elapsed is from the first byte written to the last byte read.
 	Elapsed time.Duration
@@ -110,7 +111,7 @@ func (c *client) send(ctx context.Context, req Request, token, decision string) 
 	if len(data) > maxAnswer {
 		return Response{}, fmt.Errorf("answer %d is larger than %d bytes", res.StatusCode, maxAnswer)
 	}
-	return Response{Status: res.StatusCode, Body: data, Elapsed: time.Since(start)}, nil
+	return Response{Status: res.StatusCode, Header: res.Header, Body: data, Elapsed: time.Since(start)}, nil
 }
 
 // chunk encodes body in chunks of up to 64 KB.

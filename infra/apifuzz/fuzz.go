@@ -95,7 +95,10 @@ type Result struct {
 	ByStatus map[int]int
 	// FiveXX counts 5xx answers, known issues' included, of fuzz requests
 	// and checks alike.
-	FiveXX  int
+	FiveXX int
+	// Shed counts 503s of load shedding (loadShed), which are no
+	// failure.
+	Shed    int
 	Known   map[string]int // by issue item
 	PeakRSS int64          // bytes (VmHWM)
 	Elapsed time.Duration
@@ -502,6 +505,10 @@ func (r *runner) judge(st Step, req Request, route string, resp Response, err er
 		sort.Slice(r.res.Slowest, func(i, j int) bool { return r.res.Slowest[i].Elapsed > r.res.Slowest[j].Elapsed })
 		r.res.Slowest = r.res.Slowest[:min(len(r.res.Slowest), 5)]
 	}
+	if loadShed(resp) {
+		r.res.Shed++
+		return nil
+	}
 	var errLines []string
 	if resp.Status >= 500 && !unsupportedEncoding(req, resp) {
 		r.res.FiveXX++
@@ -533,6 +540,15 @@ func unsupportedEncoding(req Request, resp Response) bool {
 		return false
 	}
 	return slices.ContainsFunc(req.Header, func(h Header) bool { return strings.EqualFold(h.Name, "Transfer-Encoding") })
+}
+
+// loadShed reports whether resp is the documented answer of a server
+// busy reading or decoding other bodies: 503 ServiceUnavailable with
+// Retry-After (the body budgets of shared/httpapi). It is no failure; the
+// run counts it.
+func loadShed(resp Response) bool {
+	return resp.Status == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "" &&
+		strings.Contains(string(resp.Body), `"code":"ServiceUnavailable"`)
 }
 
 func cut(b []byte, n int) string {

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -810,7 +812,7 @@ func (g *gen) hostileSettings() Request {
 			sched["maxAge"] = pickOf[any](g, "-1s", "999999h", "0s", "1ns", "x", "P1D")
 			sched["jitter"] = pickOf[any](g, "-1s", "999999h", "0s", "1ns", "24h", "x")
 			sched["catchUp"] = pickOf[any](g, "all", "none", "x")
-			for k := range sched {
+			for _, k := range slices.Sorted(maps.Keys(sched)) { // a fixed order: the draws must be the same every time
 				if g.chance(0.4) {
 					delete(sched, k)
 				}
@@ -826,7 +828,7 @@ func (g *gen) hostileSettings() Request {
 				"maxPerHour": pickOf[any](g, 0, 1, 60, 61, 1e9),
 				"secret":     pickOf[any](g, "short", longID(256), longID(257)),
 			}
-			for k := range target {
+			for _, k := range slices.Sorted(maps.Keys(target)) {
 				if k != "type" && g.chance(0.4) {
 					delete(target, k)
 				}

@@ -12,8 +12,8 @@ import (
 // peak RSS and the slowest answers.
 func Report(r *Result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d requests (and %d reads of the checks) in %v; 5xx: %d; peak RSS (VmHWM) %.1f MB\n",
-		r.Store, r.Sent, r.Checks, r.Elapsed.Round(time.Millisecond), r.FiveXX, float64(r.PeakRSS)/(1<<20))
+	fmt.Fprintf(&b, "%s: %d requests (and %d reads of the checks) in %v; 5xx: %d (and %d 503s of load shedding); peak RSS (VmHWM) %.1f MB\n",
+		r.Store, r.Sent, r.Checks, r.Elapsed.Round(time.Millisecond), r.FiveXX, r.Shed, float64(r.PeakRSS)/(1<<20))
 	b.WriteString("  by status:")
 	for _, s := range slices.Sorted(maps.Keys(r.ByStatus)) {
 		fmt.Fprintf(&b, " %d×%d", s, r.ByStatus[s])
