@@ -40,10 +40,22 @@ run: build ## run the local service on 127.0.0.1:8080 (HOOKLINE_ADDR)
 	./$(BIN)/hookline serve
 
 .PHONY: test
-test: deps ## run every test (unit, integration against dynalite, short fuzzing), with -race where it works
+test: deps ## run every test (unit, integration against dynalite, the API fuzz's short run, short fuzzing), with -race where it works
 	$(GO) vet ./...
 	$(GO) test $(RACE) -tags integration -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
+
+# The API fuzz (infra/apifuzz). `make test` runs it too, through go test,
+# at its defaults: 150 requests per store within 20 s each. Its options,
+# e.g. FUZZ_API_FLAGS='-apifuzz.seed=7 -apifuzz.stores=embedded'
+# (go test ./infra/apifuzz -args -h lists them).
+FUZZ_API_REQUESTS ?= 20000
+FUZZ_API_FLAGS    ?=
+
+.PHONY: fuzz-api
+fuzz-api: build deps ## fuzz bin/hookline serve's HTTP API on both stores: FUZZ_API_REQUESTS (20,000) hostile requests each; fails on a 5xx, a dead server or anything stored by a refused request, and prints 5xx and peak RSS per store (FUZZ_API_FLAGS)
+	$(GO) test -tags integration -count=1 -timeout 0 -run '^TestAPIFuzz$$' -v ./infra/apifuzz \
+	  -args -apifuzz.hookline=$(CURDIR)/$(BIN)/hookline -apifuzz.requests=$(FUZZ_API_REQUESTS) -apifuzz.duration=45m $(FUZZ_API_FLAGS)
 
 .PHONY: testdata
 testdata: ## regenerate shared/jsone/testdata/corpus.json with the reference JSON-e (npm json-e, pinned)
