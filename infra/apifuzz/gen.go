@@ -184,10 +184,12 @@ type route struct {
 	write              bool
 }
 
-// Body size limits the generator sends bodies around: the webhook route's
-// (1 MB), DynamoDB's item size (400 KB, which a stored hook or decision
-// must fit), a round 64 KB, and every other route's (10 MB).
-var sizeLimits = []int{64 << 10, 400 << 10, 1 << 20, 10 << 20}
+// Body size limits the generator sends bodies around: the routes' (64 KB
+// for bodies that are small or ignored, 512 KB for settings, 1 MB for
+// fires and webhooks, 2 MB for hooks, 10 MB the most of any), the
+// stores' records (256 KB settings, 320 KB decisions, 1 MB hooks: see
+// shared/store/limits.go) and DynamoDB's item size (400 KB).
+var sizeLimits = []int{64 << 10, 256 << 10, 320 << 10, 400 << 10, 512 << 10, 1 << 20, 2 << 20, 10 << 20}
 
 // routeLimit is the largest body a route takes: 1 MB on the webhook
 // route, 10 MB on the others.
@@ -528,7 +530,9 @@ func (g *gen) nesting() Request {
 func (g *gen) sizes() Request {
 	req := g.aBodyRoute()
 	limit := pickOf(g, sizeLimits...)
-	n := limit + pickOf(g, -1, 0, 1, -1024, 1024)
+	// A byte either side, and a few KB for what a stored record adds
+	// to the body.
+	n := limit + pickOf(g, -1, 0, 1, -1024, 1024, -4096)
 	if g.override >= 0 {
 		n = g.override
 	}
