@@ -19,7 +19,7 @@ var (
 	flagRequests = flag.Int("apifuzz.requests", 150, "requests per store")
 	flagDuration = flag.Duration("apifuzz.duration", 20*time.Second, "longest the requests may take per store (0: no bound)")
 	flagSeed     = flag.Uint64("apifuzz.seed", 1, "the generator's seed")
-	flagOnly     = flag.String("apifuzz.only", "", "send exactly these requests: index or index@size, comma-separated (a failure's replay command sets it)")
+	flagOnly     = flag.String("apifuzz.only", "", "send exactly these requests: index, first-last or index@size, comma-separated (a failure's replay command sets it)")
 	flagBinary   = flag.String("apifuzz.hookline", "", "the hookline binary (default: built from ./cmd/hookline into a temporary directory)")
 	flagStores   = flag.String("apifuzz.stores", "embedded,dynamodb", "the stores to fuzz")
 	flagMinimize = flag.Duration("apifuzz.minimize", 2*time.Minute, "longest the search for a shorter reproduction of a failure may take")

@@ -95,6 +95,8 @@ func TestParseSteps(t *testing.T) {
 		{in: "", want: nil},
 		{in: "3", want: []Step{{3, -1}}},
 		{in: "3, 17,42@1000", want: []Step{{3, -1}, {17, -1}, {42, 1000}}},
+		{in: "0-2,5,7@3", want: []Step{{0, -1}, {1, -1}, {2, -1}, {5, -1}, {7, 3}}},
+		{in: "3-1", wantErr: true},
 		{in: "x", wantErr: true},
 		{in: "1@", wantErr: true},
 		{in: "-1", wantErr: true},
@@ -103,6 +105,18 @@ func TestParseSteps(t *testing.T) {
 		if (err != nil) != tt.wantErr || !tt.wantErr && !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseSteps(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+func TestFormatSteps(t *testing.T) {
+	steps := []Step{{0, -1}, {1, -1}, {2, -1}, {3, -1}, {5, -1}, {6, -1}, {7, 40}, {9, -1}}
+	got := formatSteps(steps)
+	if got != "0-3,5,6,7@40,9" {
+		t.Errorf("formatSteps = %q", got)
+	}
+	back, err := ParseSteps(got)
+	if err != nil || !reflect.DeepEqual(back, steps) {
+		t.Errorf("ParseSteps(%q) = %v, %v; want %v", got, back, err, steps)
 	}
 }
 

@@ -36,7 +36,8 @@ type Options struct {
 	// Duration bounds the time they may take (0: no bound).
 	Requests int
 	Duration time.Duration
-	// Only, when set, are the exact requests to send instead.
+	// Only, when set, are the exact requests to send instead (a failure's
+	// reproduction names them).
 	Only []Step
 	// Timeout bounds each request (default 60 s); Slow is how long an
 	// answer may take before it is a failure (default 5 s).
@@ -63,12 +64,24 @@ func (s Step) String() string {
 	return strconv.Itoa(s.Index)
 }
 
-// ParseSteps parses "3,17,42@1000" (index, or index@size).
+// ParseSteps parses "0-9,17,42@1000" (index, a range of them, or
+// index@size).
 func ParseSteps(s string) ([]Step, error) {
 	var out []Step
 	for f := range strings.SplitSeq(s, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
+			continue
+		}
+		if lo, hi, ok := strings.Cut(f, "-"); ok {
+			a, err1 := strconv.Atoi(lo)
+			b, err2 := strconv.Atoi(hi)
+			if err1 != nil || err2 != nil || a < 0 || b < a {
+				return nil, fmt.Errorf("%q is not a range of request indices", f)
+			}
+			for i := a; i <= b; i++ {
+				out = append(out, Step{Index: i, Size: -1})
+			}
 			continue
 		}
 		idx, size, hasSize := strings.Cut(f, "@")
@@ -489,7 +502,7 @@ func (r *runner) judge(st Step, req Request, route string, resp Response, err er
 	}
 	if err != nil {
 		if exited, werr := r.srv.exited(); exited {
-			return fail("dead", fmt.Sprintf("the server exited (%v) during the request: %v\n%s", werr, err, r.srv.tail(30)))
+			return fail("dead", fmt.Sprintf("the server exited (%v) during the request: %v\n%s", werr, err, r.srv.crash(40)))
 		}
 		if k := match(r.opts.Known, r.opts.Store, req, route, 0, nil); k != nil {
 			r.res.Known[k.Item]++

@@ -83,20 +83,42 @@ func minimize(ctx context.Context, opts Options, sent []Step, f Failure) string 
 		minimized = fmt.Sprintf("minimized in %v, %d tries", time.Since(start).Round(time.Second), trials)
 	}
 	fmt.Fprintf(&b, "reproduction on %s: %d request(s) after the fixtures, %s:\n", opts.Store, len(best), minimized)
-	for _, st := range best {
+	shown := best
+	if len(shown) > 30 {
+		fmt.Fprintf(&b, "  (the first %d not shown)\n", len(shown)-30)
+		shown = shown[len(shown)-30:]
+	}
+	for _, st := range shown {
 		req := Generate(opts.Seed, st.Index, *opts.Limits)
 		if st.Size >= 0 {
 			req, _ = req.Shrink(st.Size)
 		}
 		fmt.Fprintf(&b, "  %s\n", req)
 	}
-	ids := make([]string, len(best))
-	for i, st := range best {
-		ids[i] = st.String()
-	}
 	fmt.Fprintf(&b, "replay: go test -tags integration -count=1 -run 'TestAPIFuzz/%s$' ./infra/apifuzz -args -apifuzz.seed=%d -apifuzz.only=%s",
-		opts.Store, opts.Seed, strings.Join(ids, ","))
+		opts.Store, opts.Seed, formatSteps(best))
 	return b.String()
+}
+
+// formatSteps writes steps as ParseSteps reads them, runs of indices as
+// ranges.
+func formatSteps(steps []Step) string {
+	var parts []string
+	for i := 0; i < len(steps); {
+		j := i
+		for j+1 < len(steps) && steps[j+1].Size < 0 && steps[j].Size < 0 && steps[j+1].Index == steps[j].Index+1 {
+			j++
+		}
+		if j-i >= 2 {
+			parts = append(parts, fmt.Sprintf("%d-%d", steps[i].Index, steps[j].Index))
+		} else {
+			for k := i; k <= j; k++ {
+				parts = append(parts, steps[k].String())
+			}
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ",")
 }
 
 // ddmin removes parts of items while test still holds (Zeller's delta

@@ -168,6 +168,20 @@ func (s *server) newErrorLines() []string {
 	return out
 }
 
+// crash is the start of the log's panic or fatal error (n lines), or
+// its tail when it has none.
+func (s *server) crash(n int) string {
+	data, _ := os.ReadFile(s.log)
+	text := string(data)
+	for _, start := range []string{"panic: ", "fatal error: ", "runtime: "} {
+		if i := strings.Index(text, start); i >= 0 && (i == 0 || text[i-1] == '\n') {
+			lines := strings.SplitN(text[i:], "\n", n+1)
+			return "hookline serve's crash:\n" + strings.Join(lines[:min(n, len(lines))], "\n")
+		}
+	}
+	return s.tail(n)
+}
+
 // tail is the last n lines of the log.
 func (s *server) tail(n int) string {
 	data, _ := os.ReadFile(s.log)
