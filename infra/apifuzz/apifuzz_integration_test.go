@@ -22,6 +22,7 @@ var (
 	flagOnly     = flag.String("apifuzz.only", "", "send exactly these requests: index, first-last or index@size, comma-separated (a failure's replay command sets it)")
 	flagBinary   = flag.String("apifuzz.hookline", "", "the hookline binary (default: built from ./cmd/hookline into a temporary directory)")
 	flagStores   = flag.String("apifuzz.stores", "embedded,dynamodb", "the stores to fuzz")
+	flagLogs     = flag.String("apifuzz.logs", "", "a directory to keep serve's log in when the run fails")
 	flagMinimize = flag.Duration("apifuzz.minimize", 2*time.Minute, "longest the search for a shorter reproduction of a failure may take")
 )
 
@@ -40,7 +41,7 @@ func TestAPIFuzz(t *testing.T) {
 			opts := Options{
 				Binary: binary, Store: store, Dir: t.TempDir(), Seed: *flagSeed,
 				Requests: *flagRequests, Duration: *flagDuration, Only: only, MinimizeFor: *flagMinimize,
-				Out: testWriter{t},
+				KeepLogs: *flagLogs, Out: testWriter{t},
 			}
 			switch store {
 			case "embedded":

@@ -49,6 +49,9 @@ type Options struct {
 	// generator while they are open (default knownLimits).
 	Known  []KnownIssue
 	Limits *Limits
+	// KeepLogs, when set, is a directory where the server's log is copied
+	// when the run fails.
+	KeepLogs string
 	// Out receives progress lines and the report; nil discards them.
 	Out io.Writer
 }
@@ -191,6 +194,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	res.PeakRSS = r.srv.peakRSS()
+	if len(res.Failures) > 0 && opts.KeepLogs != "" {
+		if path, err := r.srv.keepLog(opts.KeepLogs, opts.Store); err != nil {
+			logf(opts.Out, "%s: keep serve's log: %v", opts.Store, err)
+		} else {
+			logf(opts.Out, "%s: serve's log is kept in %s", opts.Store, path)
+		}
+	}
 	r.srv.stop()
 	res.Elapsed = time.Since(start)
 	if res.PeakRSS > maxRSS {

@@ -182,6 +182,19 @@ func (s *server) crash(n int) string {
 	return s.tail(n)
 }
 
+// keepLog copies the log into dir.
+func (s *server) keepLog(dir, store string) (string, error) {
+	data, err := os.ReadFile(s.log)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("serve-%s-%d.log", store, time.Now().Unix()))
+	return path, os.WriteFile(path, data, 0o644)
+}
+
 // tail is the last n lines of the log.
 func (s *server) tail(n int) string {
 	data, _ := os.ReadFile(s.log)
