@@ -123,6 +123,10 @@ type Result struct {
 	Failures []Failure
 	// Repro is the (minimized) reproduction of the first failure.
 	Repro string
+
+	// accepted are the writes the server accepted: what the state
+	// before a failure is made of, which minimize tries first.
+	accepted []Step
 }
 
 // Timing is how long one request took.
@@ -212,7 +216,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	sort.Slice(res.Slowest, func(i, j int) bool { return res.Slowest[i].Elapsed > res.Slowest[j].Elapsed })
 	if len(res.Failures) > 0 && res.Failures[0].Kind != "rss" && len(sent) > 0 {
-		res.Repro = minimize(ctx, opts, sent, res.Failures[0])
+		res.Repro = minimize(ctx, opts, sent, res.accepted, res.Failures[0])
 	}
 	return res, nil
 }
@@ -511,6 +515,14 @@ func (r *runner) judge(st Step, req Request, route string, resp Response, err er
 		return &Failure{Step: st, Kind: kind, Route: route, Detail: detail, Request: req.String()}
 	}
 	if err != nil {
+		// A server that is dying may drop the connection a moment
+		// before it exits.
+		for wait := 0; wait < 20; wait++ {
+			if exited, _ := r.srv.exited(); exited {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		if exited, werr := r.srv.exited(); exited {
 			return fail("dead", fmt.Sprintf("the server exited (%v) during the request: %v\n%s", werr, err, r.srv.crash(40)))
 		}
@@ -616,6 +628,7 @@ func (r *runner) step(ctx context.Context, st Step) *Failure {
 	// checkHook changes nothing even when it answers 200.
 	refused := resp.Status >= 400 || req.Route == "checkHook" && resp.Status < 300
 	if !refused {
+		r.res.accepted = append(r.res.accepted, st)
 		clear(r.snaps)
 		if req.Group == r.group && req.Hook == hookPlain && resp.Status < 300 {
 			// Its token may have changed, or the hook may be gone.
