@@ -62,9 +62,10 @@ var methodAccess = map[string]Access{
 	"CreateHook": {Actions: []string{putItem, batchWriteItem}, Partitions: []string{PartitionHooks, PartitionGroups, PartitionChunks}},
 	// The hook, then a large hook's chunks.
 	"GetHook": {Actions: []string{getItem, batchGetItem}, Partitions: []string{PartitionHooks, PartitionChunks}},
-	// The new chunks, the hook, then the chunks it replaced; a refused
-	// write reads the hook back to tell a conflict from a missing hook
-	// and deletes the new chunks.
+	// A large hook's head (is the definition the one its chunks hold?),
+	// the new chunks unless it is, the hook, then the chunks it replaced;
+	// a refused write reads the hook back to tell a conflict from a
+	// missing hook and deletes the new chunks.
 	"UpdateHook": {Actions: []string{putItem, getItem, batchWriteItem}, Partitions: []string{PartitionHooks, PartitionChunks}},
 	// The hook and its chunks, then the marker if the group became empty
 	// (put back if a create raced it).

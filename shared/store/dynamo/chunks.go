@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -33,17 +34,27 @@ const (
 	maxChunkRereads = 5
 )
 
-// Attributes of a chunked hook's head.
+// Attributes of a chunked head (a hook's, a claim's).
 const (
 	attrChunks   = "chunks"
 	attrChunkGen = "chunkGen"
+	// attrDigest holds the SHA-256 of what the chunks hold; a head
+	// written before hooks kept it has none.
+	attrDigest = "digest"
 )
 
-// chunkRef names the chunks of one generation of a hook's definition; n is
-// 0 for a definition held inline.
+// chunkRef names the chunks of one generation of a hook's definition (a
+// claim's body); n is 0 for a definition held inline.
 type chunkRef struct {
 	gen string
 	n   int
+	// digest is bodyDigest of what the chunks hold; nil when unknown.
+	digest []byte
+}
+
+func bodyDigest(b []byte) []byte {
+	d := sha256.Sum256(b)
+	return d[:]
 }
 
 func chunkPK(hookGroupID, hookID string) string {
@@ -81,6 +92,7 @@ func (s *Store) putChunks(ctx context.Context, pk string, def []byte, expires ti
 		return chunkRef{}, nil
 	}
 	ref := newChunkRef((len(def) + chunkSize - 1) / chunkSize)
+	ref.digest = bodyDigest(def)
 	reqs := make([]types.WriteRequest, 0, ref.n)
 	for i := range ref.n {
 		item := chunkKey(pk, ref, i)
@@ -100,10 +112,13 @@ func (s *Store) putChunks(ctx context.Context, pk string, def []byte, expires ti
 	return ref, nil
 }
 
-// putHeadChunks names ref's chunks in the head item.
+// putHeadChunks names ref's chunks, and their digest, in the head item.
 func putHeadChunks(item map[string]types.AttributeValue, ref chunkRef) {
 	item[attrChunks] = avN(strconv.Itoa(ref.n))
 	item[attrChunkGen] = avS(ref.gen)
+	if ref.digest != nil {
+		item[attrDigest] = avB(ref.digest)
+	}
 }
 
 // dropChunks deletes the chunks of ref, if it has any.
@@ -185,5 +200,9 @@ func headChunks(item map[string]types.AttributeValue) (chunkRef, error) {
 	if n <= 0 || gen == "" {
 		return chunkRef{}, fmt.Errorf("head names %d chunks of generation %q", n, gen)
 	}
-	return chunkRef{gen: gen, n: int(n)}, nil
+	digest, err := getB(item, attrDigest)
+	if err != nil {
+		return chunkRef{}, err
+	}
+	return chunkRef{gen: gen, n: int(n), digest: digest}, nil
 }

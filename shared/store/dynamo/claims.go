@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -37,21 +36,12 @@ func claimItem(c store.Claim, ref chunkRef) map[string]types.AttributeValue {
 	switch {
 	case ref.n > 0:
 		putHeadChunks(item, ref)
-		item[attrDigest] = avB(bodyDigest(c.Body))
 	case len(c.Body) > 0:
 		item[attrBody] = avB(c.Body)
 	}
 	item[attrCreatedAt] = avS(formatTime(c.CreatedAt))
 	putExpiry(item, c.ExpiresAt)
 	return item
-}
-
-// attrDigest holds the SHA-256 of a chunked claim's body.
-const attrDigest = "digest"
-
-func bodyDigest(b []byte) []byte {
-	d := sha256.Sum256(b)
-	return d[:]
 }
 
 // CreateClaim implements store.Store. An expired claim still stored (TTL

@@ -15,7 +15,7 @@
 //	hook          HOOK#<hookGroupId>          <hookId>                  def (B), token, nextTaskId, nextAt, ver (N),
 //	                                                                    nextSlot (when jittered), scheduleKey,
 //	                                                                    dueShard, dueAt (only while scheduled)
-//	              (a definition over 350 KiB: chunks (N), chunkGen instead of def)
+//	              (a definition over 350 KiB: chunks (N), chunkGen, digest (B, SHA-256) instead of def)
 //	hook chunk    CHUNK#<len(group)>#<group>#<hookId>  <chunkGen>#<nnnn>  body (B), 350 KiB of the definition
 //	group marker  GROUPS                      <hookGroupId>             -
 //	claim         CLAIM#<key>                 -                         body (B), createdAt, expiry, expiresAt (N, TTL)
@@ -100,7 +100,12 @@
 // deletes the new chunks. Readers read the head, then its chunks with one
 // consistent BatchGetItem, and read again when a chunk is gone (a writer
 // replaced the generation in between). So a crash leaves at worst chunks
-// no head names, never a head without its chunks.
+// no head names, never a head without its chunks. The head keeps the
+// digest of its definition: an update with the same definition (each
+// scheduled fire's) reads the head, and when its digest matches, puts the
+// head naming the same chunks, conditional on the version and on the head
+// still naming them; no chunk is written or deleted. A head that is gone
+// or at another version refuses the update before any chunk is written.
 //
 // # Claims and expiry
 //

@@ -1,6 +1,8 @@
 package dynamo
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -245,38 +247,94 @@ func (s *Store) withChunks(ctx context.Context, hooks []store.Hook, refs []chunk
 }
 
 // UpdateHook implements store.Store with one put conditional on the
-// version read by the caller.
+// version read by the caller. A chunked hook whose definition does not
+// change (every scheduled fire advances the hook with an update) keeps
+// its chunks: the put names the generation it read, and is conditional on
+// the head still naming it.
 func (s *Store) UpdateHook(ctx context.Context, h store.Hook) (store.Hook, error) {
 	if err := store.CheckHook(h); err != nil {
 		return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
 	}
 	expected := h.Version
 	h.Version = expected + 1
-	ref, err := s.putChunks(ctx, chunkPK(h.HookGroupID, h.HookID), h.Definition, time.Time{})
-	if err != nil {
-		return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+	pk := chunkPK(h.HookGroupID, h.HookID)
+	var ref chunkRef
+	if len(h.Definition) > inlineMax {
+		var err error
+		if ref, err = s.keptChunks(ctx, h, expected); err != nil {
+			return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+		}
+	}
+	kept := ref.n > 0
+	cond := "attribute_exists(#pk) AND #ver = :expected"
+	attrs := []string{attrPK, attrVersion}
+	values := map[string]types.AttributeValue{":expected": avN(strconv.FormatInt(expected, 10))}
+	if kept {
+		// The version alone does not say the chunks are still these: a
+		// hook deleted and created again starts at version 1 again.
+		cond += " AND #chunkGen = :gen"
+		attrs = append(attrs, attrChunkGen)
+		values[":gen"] = avS(ref.gen)
+	} else {
+		var err error
+		if ref, err = s.putChunks(ctx, pk, h.Definition, time.Time{}); err != nil {
+			return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
+		}
 	}
 	out, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                           s.table,
 		Item:                                hookItem(h, ref),
-		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #ver = :expected"),
-		ExpressionAttributeNames:            names(attrPK, attrVersion),
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":expected": avN(strconv.FormatInt(expected, 10))},
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            names(attrs...),
+		ExpressionAttributeValues:           values,
 		ReturnValues:                        types.ReturnValueAllOld,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err != nil {
 		err = s.explainRefusal(ctx, err, h.HookGroupID, h.HookID)
-		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		if !kept && (errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound)) {
 			// The head was not written: nothing names the new chunks.
-			if derr := s.dropChunks(ctx, chunkPK(h.HookGroupID, h.HookID), ref); derr != nil {
+			if derr := s.dropChunks(ctx, pk, ref); derr != nil {
 				err = fmt.Errorf("%w (and deleting its unused chunks: %w)", err, derr)
 			}
 		}
 		return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
 	}
-	s.dropReplacedChunks(ctx, h.HookGroupID, h.HookID, out.Attributes)
+	if !kept {
+		s.dropReplacedChunks(ctx, h.HookGroupID, h.HookID, out.Attributes)
+	}
 	return h, nil
+}
+
+// keptChunks returns the chunks of the stored hook when they can serve h
+// as they are: their digest is that of h's definition. A head without a
+// digest (written before heads kept one) or with other chunks gives the
+// zero chunkRef: the update writes new chunks. A hook that is gone, or no
+// longer at version expected, is refused here, before any chunk is
+// written for it. The head read is small: a chunked head holds no
+// definition.
+func (s *Store) keptChunks(ctx context.Context, h store.Hook, expected int64) (chunkRef, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                s.table,
+		Key:                      hookKey(h.HookGroupID, h.HookID),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#ver, #chunks, #chunkGen, #digest"),
+		ExpressionAttributeNames: names(attrVersion, attrChunks, attrChunkGen, attrDigest),
+	})
+	if err != nil {
+		return chunkRef{}, mapErr(err)
+	}
+	if out.Item == nil {
+		return chunkRef{}, store.ErrNotFound
+	}
+	if v, err := getN(out.Item, attrVersion); err != nil || v != expected {
+		return chunkRef{}, cmp.Or(err, store.ErrConflict)
+	}
+	ref, err := headChunks(out.Item)
+	if err != nil || ref.digest == nil || !bytes.Equal(ref.digest, bodyDigest(h.Definition)) {
+		return chunkRef{}, err
+	}
+	return ref, nil
 }
 
 // explainRefusal turns a write refused on a hook into ErrNotFound when the

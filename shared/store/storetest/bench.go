@@ -70,6 +70,27 @@ func Bench(b *testing.B, newStore NewStore) {
 			}
 		}
 	})
+	// What each scheduled fire of a hook at the size limit writes: the
+	// scheduler's update advances the hook's slot and leaves its
+	// definition as it was.
+	b.Run("UpdateHook1MiBUnchanged", func(b *testing.B) {
+		s := newStore(b)
+		ctx := b.Context()
+		h := sampleHook("bench", "h")
+		h.Definition = sized(store.MaxHookSize, 1)
+		h.NextScheduledDate = epoch
+		cur, err := s.CreateHook(ctx, h)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			cur.NextScheduledDate = cur.NextScheduledDate.Add(time.Hour)
+			if cur, err = s.UpdateHook(ctx, cur); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("ListHooks100", func(b *testing.B) {
 		s := newStore(b)
 		ctx := b.Context()

@@ -24,6 +24,7 @@ var limitCases = []struct {
 	{"LargeClaimLifecycle", testLargeClaimLifecycle},
 	{"DeepHookDefinitions", testDeepHookDefinitions},
 	{"LargeHookConcurrentUpdatesOneWins", testLargeHookConcurrentUpdates},
+	{"LargeHookScheduledUpdates", testLargeHookScheduledUpdates},
 	{"RefusedPayloadDecisionsReadBack", testRefusedPayloadDecisions},
 }
 
@@ -409,6 +410,76 @@ func testLargeHookConcurrentUpdates(t *testing.T, s store.Store) {
 		t.Fatalf("%d updates of one version won", len(won))
 	}
 	wantSameHooks(t, "large hook after racing updates", won[0], mustGet(t, s, "g", "race"))
+}
+
+// testLargeHookScheduledUpdates updates a large hook as the scheduler
+// does, its definition unchanged, between changes of the definition and
+// racing them: every read gives the hook last written, whole, and a stale
+// update is a conflict whether or not it changes the definition.
+func testLargeHookScheduledUpdates(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	h := fullHook("g", "sched")
+	h.Definition = sized(store.MaxHookSize, 1)
+	cur := mustCreate(t, s, h)
+	for i, def := range [][]byte{nil, nil, sized(store.MaxHookSize, 2), nil, sized(100, 3), nil, sized(500<<10, 4), nil} {
+		next := cur
+		if def != nil {
+			next.Definition = def
+		}
+		next.NextScheduledDate = cur.NextScheduledDate.Add(time.Hour)
+		next.NextTaskID = fmt.Sprintf("task-%d", i)
+		up, err := s.UpdateHook(ctx, next)
+		if err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+		wantSameHooks(t, fmt.Sprintf("hook after update %d", i), up, mustGet(t, s, "g", "sched"))
+		_, err = s.UpdateHook(ctx, cur)
+		wantErr(t, fmt.Sprintf("stale unchanged update after update %d", i), err, store.ErrConflict)
+		cur = up
+	}
+
+	// An unchanged update racing a change of the definition: one wins,
+	// and the hook read after is the winner's.
+	base := cur
+	changed := base
+	changed.Definition = sized(store.MaxHookSize, 5)
+	var wg sync.WaitGroup
+	wins := make(chan store.Hook, 2)
+	for _, next := range []store.Hook{base, changed} {
+		wg.Go(func() {
+			up, err := s.UpdateHook(ctx, next)
+			switch {
+			case err == nil:
+				wins <- up
+			case !errors.Is(err, store.ErrConflict):
+				t.Errorf("racing update: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(wins)
+	var won []store.Hook
+	for w := range wins {
+		won = append(won, w)
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d updates of one version won", len(won))
+	}
+	wantSameHooks(t, "hook after an unchanged update raced a change", won[0], mustGet(t, s, "g", "sched"))
+
+	// Deleted and created again with the same definition, the hook takes
+	// unchanged updates as before.
+	if err := s.DeleteHook(ctx, "g", "sched", 0); err != nil {
+		t.Fatal(err)
+	}
+	again := mustCreate(t, s, h)
+	next := again
+	next.NextScheduledDate = again.NextScheduledDate.Add(time.Hour)
+	up, err := s.UpdateHook(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSameHooks(t, "hook created again, then updated unchanged", up, mustGet(t, s, "g", "sched"))
 }
 
 // refusedPayloads are decision bodies as the fuzz's refused payloads
