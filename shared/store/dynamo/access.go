@@ -58,17 +58,19 @@ const (
 var methodAccess = map[string]Access{
 	// The chunks of a large hook (batch writes), the hook, then its
 	// group's marker; a refused create repairs the marker and deletes
-	// its chunks.
-	"CreateHook": {Actions: []string{putItem, batchWriteItem}, Partitions: []string{PartitionHooks, PartitionGroups, PartitionChunks}},
+	// its chunks. A large hook's create deletes the leftover chunks of
+	// writers that crashed (a query of the old ones).
+	"CreateHook": {Actions: []string{putItem, batchWriteItem, query}, Partitions: []string{PartitionHooks, PartitionGroups, PartitionChunks}},
 	// The hook, then a large hook's chunks.
 	"GetHook": {Actions: []string{getItem, batchGetItem}, Partitions: []string{PartitionHooks, PartitionChunks}},
 	// A large hook's head (is the definition the one its chunks hold?),
 	// the new chunks unless it is, the hook, then the chunks it replaced;
 	// a refused write reads the hook back to tell a conflict from a
-	// missing hook and deletes the new chunks.
-	"UpdateHook": {Actions: []string{putItem, getItem, batchWriteItem}, Partitions: []string{PartitionHooks, PartitionChunks}},
-	// The hook and its chunks, then the marker if the group became empty
-	// (put back if a create raced it).
+	// missing hook and deletes the new chunks; one that replaced chunks
+	// deletes leftovers as CreateHook does.
+	"UpdateHook": {Actions: []string{putItem, getItem, batchWriteItem, query}, Partitions: []string{PartitionHooks, PartitionChunks}},
+	// The hook, its chunks and their leftovers, then the marker if the
+	// group became empty (put back if a create raced it).
 	"DeleteHook":     {Actions: []string{deleteItem, getItem, query, putItem, batchWriteItem}, Partitions: []string{PartitionHooks, PartitionGroups, PartitionChunks}},
 	"ListHookGroups": {Actions: []string{query}, Partitions: []string{PartitionGroups}},
 	// The hooks, then the chunks of large ones (or a large hook again,

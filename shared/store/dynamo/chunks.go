@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,6 +33,20 @@ const (
 	// maxChunkRereads bounds how often a read starts over because a
 	// writer replaced the chunks it was reading.
 	maxChunkRereads = 5
+)
+
+// A writer that stopped between its chunks and its head (a crash, a
+// timeout) leaves chunks no head names. The hook's next write that
+// replaces its chunks, and its delete, delete them: every generation in
+// the hook's chunk partition older than leftoverAge that the head does
+// not name. That is safe because no writer names a generation in a head
+// later than headWriteWindow after the generation began (putChunks gives
+// up instead), and an unchanged update names only the generation the head
+// names already, conditional on the head still naming it. Generations
+// begin with their time, so the query reads only the old ones.
+const (
+	headWriteWindow = 30 * time.Minute
+	leftoverAge     = 2 * headWriteWindow
 )
 
 // Attributes of a chunked head (a hook's, a claim's).
@@ -73,11 +88,15 @@ func chunkKey(pk string, ref chunkRef, i int) map[string]types.AttributeValue {
 // newChunkRef names a new generation of n chunks. Generations start with
 // the time, so that an operator can tell old leftovers at a glance, and
 // end with randomness, so that two writers never share one.
-func newChunkRef(n int) chunkRef {
+func newChunkRef(began time.Time, n int) chunkRef {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return chunkRef{gen: strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + hex.EncodeToString(b[:]), n: n}
+	return chunkRef{gen: genPrefix(began) + "-" + hex.EncodeToString(b[:]), n: n}
 }
+
+// genPrefix is the start of a generation begun at t. It has 12 digits
+// from 1973 to 2119, so string order is time order.
+func genPrefix(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 36) }
 
 // errChunkMissing is a chunk the head names that is gone: a writer
 // replaced the head since it was read.
@@ -91,7 +110,8 @@ func (s *Store) putChunks(ctx context.Context, pk string, def []byte, expires ti
 	if len(def) <= inlineMax {
 		return chunkRef{}, nil
 	}
-	ref := newChunkRef((len(def) + chunkSize - 1) / chunkSize)
+	began := s.now()
+	ref := newChunkRef(began, (len(def)+chunkSize-1)/chunkSize)
 	ref.digest = bodyDigest(def)
 	reqs := make([]types.WriteRequest, 0, ref.n)
 	for i := range ref.n {
@@ -108,6 +128,15 @@ func (s *Store) putChunks(ctx context.Context, pk string, def []byte, expires ti
 			return chunkRef{}, fmt.Errorf("write chunks: %w", err)
 		}
 		reqs = reqs[n:]
+	}
+	if s.now().Sub(began) > headWriteWindow {
+		// The hook's other writers may count these chunks as leftovers
+		// soon: no head may name them.
+		err := fmt.Errorf("writing the chunks took over %v", headWriteWindow)
+		if derr := s.dropChunks(ctx, pk, ref); derr != nil {
+			err = fmt.Errorf("%w (and deleting them: %w)", err, derr)
+		}
+		return chunkRef{}, err
 	}
 	return ref, nil
 }
@@ -131,6 +160,52 @@ func (s *Store) dropChunks(ctx context.Context, pk string, ref chunkRef) error {
 		if err := s.batchDelete(ctx, keys); err != nil {
 			return fmt.Errorf("delete chunks: %w", err)
 		}
+	}
+	return nil
+}
+
+// dropLeftoverChunks deletes the chunks in hook chunk partition pk of the
+// generations begun over leftoverAge ago, but for generation keep, the one
+// the hook's head names ("" for none). A writer calls it after it replaced
+// or deleted the head; it finds nothing unless a writer stopped between
+// its chunks and its head.
+func (s *Store) dropLeftoverChunks(ctx context.Context, pk, keep string) error {
+	in := &dynamodb.QueryInput{
+		TableName:                s.table,
+		KeyConditionExpression:   aws.String("#pk = :pk AND #sk < :cutoff"),
+		ProjectionExpression:     aws.String("#sk"),
+		ExpressionAttributeNames: names(attrPK, attrSK),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":     avS(pk),
+			":cutoff": avS(genPrefix(s.now().Add(-leftoverAge))),
+		},
+	}
+	var keys []map[string]types.AttributeValue
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return mapErr(err)
+		}
+		for _, item := range out.Items {
+			sk, err := getS(item, attrSK)
+			if err != nil {
+				return err
+			}
+			if gen, _, _ := strings.Cut(sk, "#"); gen != keep {
+				keys = append(keys, key(pk, sk))
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), batchWriteMax)
+		if err := s.batchDelete(ctx, keys[:n]); err != nil {
+			return fmt.Errorf("delete leftover chunks: %w", err)
+		}
+		keys = keys[n:]
 	}
 	return nil
 }

@@ -5,6 +5,9 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -181,4 +184,144 @@ func TestUpdateHook_UnchangedRacingRecreate(t *testing.T) {
 func bigDefinition(n int, fill byte) []byte {
 	b := []byte(`{"p":"` + strings.Repeat(string(fill), n-8) + `"}`)
 	return b
+}
+
+// putLeftover writes, as a writer that stopped before its head would have
+// left it, one chunk of a generation begun at began in the chunk
+// partition of hook g/h, and returns the chunk's sort key.
+func putLeftover(t *testing.T, client *dynamodb.Client, table, g, h string, began time.Time) string {
+	t.Helper()
+	sk := strconv.FormatInt(began.UnixNano(), 36) + "-leftover#0000"
+	_, err := client.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+		"pk":   &types.AttributeValueMemberS{Value: fmt.Sprintf("CHUNK#%d#%s#%s", len(g), g, h)},
+		"sk":   &types.AttributeValueMemberS{Value: sk},
+		"body": &types.AttributeValueMemberB{Value: []byte("left over")},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sk
+}
+
+// chunkKeys lists the sort keys in the chunk partition of hook g/h.
+func chunkKeys(t *testing.T, client *dynamodb.Client, table, g, h string) []string {
+	t.Helper()
+	out, err := client.Query(t.Context(), &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("CHUNK#%d#%s#%s", len(g), g, h)}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sks []string
+	for _, item := range out.Items {
+		sks = append(sks, item["sk"].(*types.AttributeValueMemberS).Value)
+	}
+	return sks
+}
+
+// Chunks a crashed writer left (no head names them) go with the hook's
+// next write that replaces its chunks, and with its delete, once they are
+// old enough that no writer still names them; younger ones, and the
+// chunks the head names, stay.
+func TestLeftoverChunksDropped(t *testing.T) {
+	ctx := t.Context()
+	s, client, table := rawStore(t)
+	now := time.Now()
+	for _, step := range []struct {
+		name  string
+		write func(cur store.Hook) (store.Hook, error)
+	}{
+		{"create", func(store.Hook) (store.Hook, error) {
+			return s.CreateHook(ctx, store.Hook{HookGroupID: "g", HookID: "big", TriggerToken: "t", Definition: bigDefinition(store.MaxHookSize, 'a')})
+		}},
+		{"update changing the definition", func(cur store.Hook) (store.Hook, error) {
+			cur.Definition = bigDefinition(store.MaxHookSize, 'b')
+			return s.UpdateHook(ctx, cur)
+		}},
+		{"update to an inline definition", func(cur store.Hook) (store.Hook, error) {
+			cur.Definition = []byte(`{}`)
+			return s.UpdateHook(ctx, cur)
+		}},
+	} {
+		cur, _ := s.GetHook(ctx, "g", "big")
+		old := putLeftover(t, client, table, "g", "big", now.Add(-2*time.Hour))
+		young := putLeftover(t, client, table, "g", "big", now.Add(-time.Minute))
+		up, err := step.write(cur)
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		sks := chunkKeys(t, client, table, "g", "big")
+		if slices.Contains(sks, old) || !slices.Contains(sks, young) {
+			t.Fatalf("%s: chunk keys %q; want %s gone, %s kept", step.name, sks, old, young)
+		}
+		if got, err := s.GetHook(ctx, "g", "big"); err != nil || string(got.Definition) != string(up.Definition) {
+			t.Fatalf("%s: hook read back: %v", step.name, err)
+		}
+	}
+	// An update that keeps the chunks leaves leftovers alone: it does not
+	// query for them.
+	cur, err := s.GetHook(ctx, "g", "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Definition = bigDefinition(store.MaxHookSize, 'c')
+	if cur, err = s.UpdateHook(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	old := putLeftover(t, client, table, "g", "big", now.Add(-2*time.Hour))
+	cur.NextTaskID = "next"
+	if _, err := s.UpdateHook(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	if sks := chunkKeys(t, client, table, "g", "big"); !slices.Contains(sks, old) {
+		t.Fatalf("unchanged update: chunk keys %q; want %s kept", sks, old)
+	}
+	// The delete takes every old leftover, whatever the head was.
+	young := putLeftover(t, client, table, "g", "big", now.Add(-time.Minute))
+	if err := s.DeleteHook(ctx, "g", "big", 0); err != nil {
+		t.Fatal(err)
+	}
+	if sks := chunkKeys(t, client, table, "g", "big"); !slices.Equal(sks, []string{young}) {
+		t.Fatalf("after delete: chunk keys %q; want %s alone", sks, young)
+	}
+}
+
+// A writer whose chunks took longer than other writers wait before they
+// count chunks as leftovers writes no head naming them: it deletes them
+// and fails.
+func TestSlowChunkWriteNamesNoChunks(t *testing.T) {
+	ctx := t.Context()
+	s, client, table := rawStore(t)
+	small, err := s.CreateHook(ctx, store.Hook{HookGroupID: "g", HookID: "big", TriggerToken: "t", Definition: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every reading of the clock is 31 minutes after the one before.
+	var mu sync.Mutex
+	clock := time.Now()
+	dynamo.SetNow(s, func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(31 * time.Minute)
+		return clock
+	})
+	big := small
+	big.Definition = bigDefinition(store.MaxHookSize, 'a')
+	if _, err := s.UpdateHook(ctx, big); err == nil {
+		t.Fatal("an update whose chunks took 31 minutes succeeded")
+	}
+	if _, err := s.CreateHook(ctx, store.Hook{HookGroupID: "g", HookID: "other", TriggerToken: "t", Definition: big.Definition}); err == nil {
+		t.Fatal("a create whose chunks took 31 minutes succeeded")
+	}
+	for _, id := range []string{"big", "other"} {
+		if sks := chunkKeys(t, client, table, "g", id); len(sks) != 0 {
+			t.Fatalf("hook %s: chunk keys %q left", id, sks)
+		}
+	}
+	if got, err := s.GetHook(ctx, "g", "big"); err != nil || string(got.Definition) != `{}` || got.Version != small.Version {
+		t.Fatalf("hook after the refused update: %+v, %v", got, err)
+	}
 }

@@ -100,7 +100,9 @@
 // deletes the new chunks. Readers read the head, then its chunks with one
 // consistent BatchGetItem, and read again when a chunk is gone (a writer
 // replaced the generation in between). So a crash leaves at worst chunks
-// no head names, never a head without its chunks. The head keeps the
+// no head names, never a head without its chunks; the hook's next write
+// that replaces its chunks, and its delete, delete such leftovers once
+// they are an hour old (chunks.go says why that is safe). The head keeps the
 // digest of its definition: an update with the same definition (each
 // scheduled fire's) reads the head, and when its digest matches, puts the
 // head naming the same chunks, conditional on the version and on the head

@@ -143,6 +143,11 @@ func (s *Store) CreateHook(ctx context.Context, h store.Hook) (store.Hook, error
 		}
 		return store.Hook{}, fmt.Errorf("dynamo: create hook %s/%s: %w", h.HookGroupID, h.HookID, err)
 	}
+	if ref.n > 0 {
+		// Leftovers of an earlier hook of these ids; a failure leaves
+		// them to the next write.
+		_ = s.dropLeftoverChunks(ctx, chunkPK(h.HookGroupID, h.HookID), ref.gen)
+	}
 	if err := s.putMarker(ctx, h.HookGroupID); err != nil {
 		return store.Hook{}, fmt.Errorf("dynamo: create hook %s/%s: hook written, group marker not: %w", h.HookGroupID, h.HookID, err)
 	}
@@ -301,7 +306,10 @@ func (s *Store) UpdateHook(ctx context.Context, h store.Hook) (store.Hook, error
 		return store.Hook{}, fmt.Errorf("dynamo: update hook %s/%s: %w", h.HookGroupID, h.HookID, err)
 	}
 	if !kept {
-		s.dropReplacedChunks(ctx, h.HookGroupID, h.HookID, out.Attributes)
+		if old := s.dropReplacedChunks(ctx, h.HookGroupID, h.HookID, out.Attributes); old.n > 0 || ref.n > 0 {
+			// A failure leaves the leftovers to the next write.
+			_ = s.dropLeftoverChunks(ctx, pk, ref.gen)
+		}
 	}
 	return h, nil
 }
@@ -386,6 +394,10 @@ func (s *Store) DeleteHook(ctx context.Context, hookGroupID, hookID string, vers
 		return fmt.Errorf("dynamo: delete hook %s/%s: %w", hookGroupID, hookID, s.explainRefusal(ctx, err, hookGroupID, hookID))
 	}
 	s.dropReplacedChunks(ctx, hookGroupID, hookID, out.Attributes)
+	// Leftovers of any generation, whatever the head was: a crashed
+	// update may have left chunks of a hook held inline. A failure leaves
+	// them in place, named by nothing.
+	_ = s.dropLeftoverChunks(ctx, chunkPK(hookGroupID, hookID), "")
 	if err := s.dropMarkerIfEmpty(ctx, hookGroupID); err != nil {
 		return fmt.Errorf("dynamo: delete hook %s/%s: hook deleted, group marker not updated: %w", hookGroupID, hookID, err)
 	}
@@ -393,15 +405,17 @@ func (s *Store) DeleteHook(ctx context.Context, hookGroupID, hookID string, vers
 }
 
 // dropReplacedChunks deletes the chunks the head old named, once a write
-// replaced or deleted it. It cannot fail the write, which is done: chunks
-// it leaves (a failed delete) are named by no head, take storage only, and
-// go with the next ones of the hook it deletes.
-func (s *Store) dropReplacedChunks(ctx context.Context, hookGroupID, hookID string, old map[string]types.AttributeValue) {
+// replaced or deleted it, and returns them. It cannot fail the write,
+// which is done: chunks it leaves (a failed delete) are named by no head,
+// take storage only, and go with the hook's next write that replaces its
+// chunks, or its delete (dropLeftoverChunks).
+func (s *Store) dropReplacedChunks(ctx context.Context, hookGroupID, hookID string, old map[string]types.AttributeValue) chunkRef {
 	ref, err := headChunks(old)
 	if err != nil || ref.n == 0 {
-		return
+		return chunkRef{}
 	}
 	_ = s.dropChunks(ctx, chunkPK(hookGroupID, hookID), ref)
+	return ref
 }
 
 func (s *Store) putMarker(ctx context.Context, hookGroupID string) error {
