@@ -380,18 +380,28 @@ func testLargeHooksListed(t *testing.T, s store.Store) {
 // testLargeHookConcurrentUpdates races updates of one large hook: one
 // wins per version, and the hook read after is whole and is the winner's.
 func testLargeHookConcurrentUpdates(t *testing.T, s store.Store) {
-	ctx := t.Context()
 	h := sampleHook("g", "race")
 	h.Definition = sized(store.MaxHookSize, 1)
 	base := mustCreate(t, s, h)
-	const writers = 4
+	var updates []store.Hook
+	for i := range 4 {
+		next := base
+		next.Definition = sized(store.MaxHookSize-i, byte(20+i))
+		updates = append(updates, next)
+	}
+	won := raceUpdates(t, s, updates...)
+	wantSameHooks(t, "large hook after racing updates", won, mustGet(t, s, "g", "race"))
+}
+
+// raceUpdates sends updates at once and returns the one that won: exactly
+// one must, the others must be conflicts.
+func raceUpdates(t *testing.T, s store.Store, updates ...store.Hook) store.Hook {
+	t.Helper()
 	var wg sync.WaitGroup
-	wins := make(chan store.Hook, writers)
-	for i := range writers {
+	wins := make(chan store.Hook, len(updates))
+	for i, next := range updates {
 		wg.Go(func() {
-			next := base
-			next.Definition = sized(store.MaxHookSize-i, byte(20+i))
-			up, err := s.UpdateHook(ctx, next)
+			up, err := s.UpdateHook(t.Context(), next)
 			switch {
 			case err == nil:
 				wins <- up
@@ -409,7 +419,7 @@ func testLargeHookConcurrentUpdates(t *testing.T, s store.Store) {
 	if len(won) != 1 {
 		t.Fatalf("%d updates of one version won", len(won))
 	}
-	wantSameHooks(t, "large hook after racing updates", won[0], mustGet(t, s, "g", "race"))
+	return won[0]
 }
 
 // testLargeHookScheduledUpdates updates a large hook as the scheduler
@@ -443,29 +453,8 @@ func testLargeHookScheduledUpdates(t *testing.T, s store.Store) {
 	base := cur
 	changed := base
 	changed.Definition = sized(store.MaxHookSize, 5)
-	var wg sync.WaitGroup
-	wins := make(chan store.Hook, 2)
-	for _, next := range []store.Hook{base, changed} {
-		wg.Go(func() {
-			up, err := s.UpdateHook(ctx, next)
-			switch {
-			case err == nil:
-				wins <- up
-			case !errors.Is(err, store.ErrConflict):
-				t.Errorf("racing update: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	close(wins)
-	var won []store.Hook
-	for w := range wins {
-		won = append(won, w)
-	}
-	if len(won) != 1 {
-		t.Fatalf("%d updates of one version won", len(won))
-	}
-	wantSameHooks(t, "hook after an unchanged update raced a change", won[0], mustGet(t, s, "g", "sched"))
+	won := raceUpdates(t, s, base, changed)
+	wantSameHooks(t, "hook after an unchanged update raced a change", won, mustGet(t, s, "g", "sched"))
 
 	// Deleted and created again with the same definition, the hook takes
 	// unchanged updates as before.
