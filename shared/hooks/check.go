@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookline/hookline/schemas"
 	"github.com/hookline/hookline/shared/cron"
+	"github.com/hookline/hookline/shared/jsontext"
 )
 
 // Checking a hook definition: plain functions, with no store and no
@@ -115,7 +116,7 @@ func checkInput(in Input, deny *Denylist) ([]*cron.Schedule, error) {
 // every JSON reader it meets. (checkTriggerSchema bounds the
 // triggerSchema's nesting, lower.)
 func checkNesting(in Input) error {
-	if nestingExceeds(in.Task, maxTemplateDepth) {
+	if jsontext.NestingExceeds(in.Task, maxTemplateDepth) {
 		return invalid("the task template nests deeper than %d levels, the most JSON-e renders; flatten it", maxTemplateDepth)
 	}
 	return nil

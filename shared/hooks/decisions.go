@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookline/hookline/shared/jsontext"
 	"github.com/hookline/hookline/shared/store"
 )
 
@@ -210,7 +211,7 @@ func decodeDecision(rec store.Decision) Decision {
 		return d
 	}
 	d = Decision{}
-	if rest, serr := withoutMembers(rec.Body, "payload", "context"); serr != nil || json.Unmarshal(rest, &d) != nil {
+	if rest, serr := jsontext.WithoutMembers(rec.Body, "payload", "context"); serr != nil || json.Unmarshal(rest, &d) != nil {
 		d = Decision{DecisionID: rec.ID, HookGroupID: rec.HookGroupID, HookID: rec.HookID, Reason: "the stored decision could not be read"}
 	}
 	d.Payload, d.Context, d.PayloadOmitted = nil, nil, true

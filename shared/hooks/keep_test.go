@@ -78,24 +78,6 @@ func TestPayloadPrefixCutsBetweenCharacters(t *testing.T) {
 	}
 }
 
-func TestWithoutMembers(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{`{"a":1,"payload":{"x":[1,2]},"b":"p,}"}`, `{"a":1,"b":"p,}"}`},
-		{` { "payload" : "x" } `, `{}`},
-		{`{"context":{"w":1},"a":{"payload":2}}`, `{"a":{"payload":2}}`},
-		{`{"a\"payload":1,"payload":` + string(deepJSON(20_000)) + `}`, `{"a\"payload":1}`},
-	}
-	for _, tt := range tests {
-		got, err := withoutMembers([]byte(tt.in), "payload", "context")
-		if err != nil || string(got) != tt.want {
-			t.Errorf("withoutMembers(%.40q) = %s, %v; want %s", tt.in, got, err, tt.want)
-		}
-	}
-	if _, err := withoutMembers([]byte(`[1]`), "payload"); err == nil {
-		t.Error("an array was read as an object")
-	}
-}
-
 func TestRefusedPayloadsReadBack(t *testing.T) {
 	refusedPayloadsReadBack(t, newSchedEnv(t))
 }

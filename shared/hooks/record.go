@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookline/hookline/shared/jsontext"
 	"github.com/hookline/hookline/shared/store"
 )
 
@@ -86,7 +87,7 @@ func (p *pipeline) prepareRecord(ctx context.Context, d Decision, fire *store.La
 		fire.DecisionID = d.DecisionID
 	}
 	body, err := json.Marshal(d)
-	if err == nil && (len(body) > maxDecisionBody || nestingExceeds(body, maxDecisionDepth+decisionOwnDepth)) {
+	if err == nil && (len(body) > maxDecisionBody || jsontext.NestingExceeds(body, maxDecisionDepth+decisionOwnDepth)) {
 		// Only the kept context can still be this large or deep: the
 		// payload was checked (keepPayload).
 		if d.Payload != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/hookline/hookline/shared/jsontext"
 )
 
 // TimeFormat is how Taskcluster services write times: JavaScript's
@@ -59,7 +61,7 @@ func NewErrorBody(method string, status int, code, message string, params map[st
 // 10,000 levels, which the body adds two to).
 func (b ErrorBody) Encode() []byte {
 	out, err := encodeUnescaped(b)
-	if err != nil || nestsDeeper(out, maxEchoDepth) {
+	if err != nil || jsontext.NestingExceeds(out, maxEchoDepth) {
 		b.RequestInfo.Payload = map[string]any{}
 		out, _ = encodeUnescaped(b) // strings and string maps always encode
 	}
@@ -70,35 +72,6 @@ func (b ErrorBody) Encode() []byte {
 // payload: JSON-e's limit for the payload (jsone.DefaultMaxDepth), and
 // the body's own two levels (the body, requestInfo).
 const maxEchoDepth = 512 + 2
-
-// nestsDeeper reports whether the JSON text b nests arrays and objects
-// deeper than limit (brackets outside strings).
-func nestsDeeper(b []byte, limit int) bool {
-	depth := 0
-	inString, escaped := false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			if depth++; depth > limit {
-				return true
-			}
-		case c == ']' || c == '}':
-			depth--
-		}
-	}
-	return false
-}
 
 // APIError is what a client reads from this body, answered with status
 // (the body's requestInfo names the method): the error a service in this

@@ -9,6 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/hookline/hookline/shared/jsontext"
 	"github.com/hookline/hookline/shared/store"
 )
 
@@ -297,50 +298,11 @@ func cutFirstMember(data []byte, name string) (raw json.RawMessage, rest []byte,
 	if !bytes.HasPrefix(data, []byte(head)) {
 		return nil, nil, false
 	}
-	end := skipJSONValue(data, len(head))
+	end := jsontext.SkipValue(data, len(head))
 	if end >= len(data) || (data[end] != ',' && data[end] != '}') {
 		return nil, nil, false
 	}
 	rest = append([]byte{'{'}, bytes.TrimPrefix(data[end:], []byte(","))...)
 	// bbolt's bytes are valid only inside the transaction.
 	return json.RawMessage(bytes.Clone(data[len(head):end])), rest, true
-}
-
-// skipJSONValue returns the end of the JSON value starting at b[i],
-// counting nesting without bounding it.
-func skipJSONValue(b []byte, i int) int {
-	depth := 0
-	inString, escaped := false, false
-	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			depth++
-		case c == ']' || c == '}':
-			if depth == 0 {
-				return i
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case c == ',' && depth == 0:
-			return i
-		}
-	}
-	return i
 }
