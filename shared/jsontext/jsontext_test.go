@@ -174,3 +174,14 @@ func FuzzJSONText(f *testing.F) {
 		}
 	})
 }
+
+// A payload check reads every payload up to the decision limit once.
+func BenchmarkNestingExceeds1MiB(b *testing.B) {
+	text := []byte(`{"a":[` + strings.Repeat(`{"s":"x\"y[z","n":[1,2,{"t":true}]},`, 1<<15) + `0]}`)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if NestingExceeds(text, 512) {
+			b.Fatal("exceeds")
+		}
+	}
+}
