@@ -218,31 +218,23 @@ func (s *Store) readChunks(ctx context.Context, pk string, ref chunkRef) ([]byte
 		keys = append(keys, chunkKey(pk, ref, i))
 	}
 	parts := make([][]byte, ref.n)
-	pending := map[string]types.KeysAndAttributes{*s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for attempt := 0; len(pending) > 0; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, err
-			}
-		}
-		out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+	err := s.batchGet(ctx, keys, func(item map[string]types.AttributeValue) error {
+		sk, err := getS(item, attrSK)
 		if err != nil {
-			return nil, mapErr(err)
+			return err
 		}
-		for _, item := range out.Responses[*s.table] {
-			sk, err := getS(item, attrSK)
-			if err != nil {
-				return nil, err
-			}
-			i, err := strconv.Atoi(sk[len(sk)-4:])
-			if err != nil || i >= ref.n || len(sk) != len(ref.gen)+5 {
-				return nil, fmt.Errorf("chunk %q is not one of generation %s", sk, ref.gen)
-			}
-			if parts[i], err = getB(item, attrBody); err != nil {
-				return nil, err
-			}
+		if len(sk) != len(ref.gen)+5 {
+			return fmt.Errorf("chunk %q is not one of generation %s", sk, ref.gen)
 		}
-		pending = out.UnprocessedKeys
+		i, err := strconv.Atoi(sk[len(sk)-4:])
+		if err != nil || i < 0 || i >= ref.n {
+			return fmt.Errorf("chunk %q is not one of generation %s", sk, ref.gen)
+		}
+		parts[i], err = getB(item, attrBody)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	total := 0
 	for _, p := range parts {

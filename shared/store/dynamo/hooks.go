@@ -560,6 +560,24 @@ func (s *Store) ListDue(ctx context.Context, now time.Time, limit int) ([]store.
 func (s *Store) batchGetHooks(ctx context.Context, keys []map[string]types.AttributeValue) ([]store.Hook, error) {
 	var hooks []store.Hook
 	var refs []chunkRef
+	err := s.batchGet(ctx, keys, func(item map[string]types.AttributeValue) error {
+		h, ref, err := decodeHook(item)
+		if err != nil {
+			return err
+		}
+		hooks, refs = append(hooks, h), append(refs, ref)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.withChunks(ctx, hooks, refs)
+}
+
+// batchGet reads the items under keys with consistent reads, batchGetMax
+// keys a call, again for those left unprocessed, and hands each item read
+// to each; missing items are left out.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, each func(map[string]types.AttributeValue) error) error {
 	for len(keys) > 0 {
 		n := min(len(keys), batchGetMax)
 		pending := map[string]types.KeysAndAttributes{
@@ -569,24 +587,22 @@ func (s *Store) batchGetHooks(ctx context.Context, keys []map[string]types.Attri
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
-				return nil, mapErr(err)
+				return mapErr(err)
 			}
 			for _, item := range out.Responses[*s.table] {
-				h, ref, err := decodeHook(item)
-				if err != nil {
-					return nil, err
+				if err := each(item); err != nil {
+					return err
 				}
-				hooks, refs = append(hooks, h), append(refs, ref)
 			}
 			pending = out.UnprocessedKeys
 		}
 	}
-	return s.withChunks(ctx, hooks, refs)
+	return nil
 }
 
 // maxBackoffAttempts bounds the retries of unprocessed batch items.
