@@ -57,6 +57,8 @@ var layers = map[string]string{
 	"shared/queue/sqstest":           "testing",
 	"shared/secrets/secretstest":     "testing",
 	"shared/testutil":                "testing",
+	// Imported by the tools beside it: a tool may not import a tool.
+	"infra/servechild": "testing",
 
 	"infra/": "tooling", // repository checks and the image builder
 }
