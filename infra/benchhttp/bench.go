@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -13,11 +12,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +21,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hookline/hookline/infra/servechild"
 	"github.com/hookline/hookline/shared/auth"
 )
 
@@ -137,7 +134,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	ceiling, err := startCeiling()
 	if err != nil {
 		return nil, err
@@ -152,20 +149,20 @@ func Run(ctx context.Context, opts Options, out io.Writer) ([]Row, error) {
 		IdleConnTimeout:     time.Minute,
 	}}
 	defer client.CloseIdleConnections()
-	hookURL := srv.base + "/api/hooks/v1/hooks/" + hookGroup + "/" + hookID
+	hookURL := srv.Base + "/api/hooks/v1/hooks/" + hookGroup + "/" + hookID
 	if err := setup(ctx, client, creds, hookURL); err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, srv.output())
+		return nil, fmt.Errorf("%w\n%s", err, output(srv))
 	}
 
 	ops := map[string]op{
 		"get":     {name: "getHook", target: "hookline", n: opts.Gets, method: http.MethodGet, url: hookURL},
 		"trigger": {name: "triggerHook", target: "hookline", n: opts.Triggers, method: http.MethodPost, url: hookURL + "/trigger", body: payloadJSON},
-		"ping":    {name: "ping", target: "hookline", n: opts.Pings, method: http.MethodGet, url: srv.base + "/api/hooks/v1/ping"},
+		"ping":    {name: "ping", target: "hookline", n: opts.Pings, method: http.MethodGet, url: srv.Base + "/api/hooks/v1/ping"},
 	}
 	fixed := op{name: "fixed", target: "ceiling", n: opts.Gets, method: http.MethodGet, url: "http://" + ceiling.Addr + "/api/hooks/v1/ping"}
 
 	fmt.Fprintf(out, "hookline serve at %s (%s), ceiling at %s; GOMAXPROCS %d, %d CPUs; load %s\n",
-		srv.base, opts.Binary, ceiling.Addr, runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAvg())
+		srv.Base, opts.Binary, ceiling.Addr, runtime.GOMAXPROCS(0), runtime.NumCPU(), servechild.LoadAvg())
 	fmt.Fprintf(out, rowFormat, "round", "target", "op", "clients", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "cpu µs/req", "bench µs/req", "of ceiling")
 	var rows []Row
 	for round := 1; round <= opts.Rounds; round++ {
@@ -176,7 +173,7 @@ func Run(ctx context.Context, opts Options, out io.Writer) ([]Row, error) {
 					group = append(group, o)
 				}
 			}
-			measured := measureGroup(ctx, client, creds, group, c, opts, srv.cpu)
+			measured := measureGroup(ctx, client, creds, group, c, opts, srv.CPU)
 			for i := range measured {
 				measured[i].Round = round
 				if i > 0 && group[i].method == http.MethodGet && measured[0].Rate() > 0 {
@@ -190,13 +187,13 @@ func Run(ctx context.Context, opts Options, out io.Writer) ([]Row, error) {
 			}
 		}
 	}
-	fmt.Fprintf(out, "load at the end %s\n", loadAvg())
+	fmt.Fprintf(out, "load at the end %s\n", servechild.LoadAvg())
 	if opts.Rounds > 1 {
 		summarize(out, rows)
 	}
 	for _, r := range rows {
 		if r.Errors > 0 {
-			return rows, fmt.Errorf("%s %s at %d clients: %d errors, the first: %s\n%s", r.Target, r.Op, r.Clients, r.Errors, r.FirstErr, srv.output())
+			return rows, fmt.Errorf("%s %s at %d clients: %d errors, the first: %s\n%s", r.Target, r.Op, r.Clients, r.Errors, r.FirstErr, output(srv))
 		}
 	}
 	return rows, nil
@@ -426,15 +423,6 @@ func setup(ctx context.Context, client *http.Client, creds auth.Credentials, hoo
 	return nil
 }
 
-// server is a running `hookline serve`.
-type server struct {
-	cmd  *exec.Cmd
-	dir  string
-	base string
-	done chan error
-	log  string // the file its log goes to
-}
-
 // clientsConfig is HOOKLINE_CLIENTS: the bench client holds a role, the
 // role the hook's scopes, as a deployment would set it up, so scopes are
 // expanded on every request.
@@ -452,141 +440,20 @@ func clientsConfig(token string) string {
 	return string(data)
 }
 
-func startServe(ctx context.Context, opts Options, token string) (*server, error) {
+// startServe starts the server with the bench client's credentials. The
+// request log stays on (at info): it is part of what a request costs.
+func startServe(ctx context.Context, opts Options, token string) (*servechild.Child, error) {
 	if _, err := os.Stat(opts.Binary); err != nil {
 		return nil, fmt.Errorf("hookline binary: %w (make build, or -hookline)", err)
 	}
-	dir, err := os.MkdirTemp("", "benchhttp-")
-	if err != nil {
-		return nil, err
-	}
-	s := &server{dir: dir, done: make(chan error, 1)}
-	s.cmd = exec.Command(opts.Binary, "serve")
-	// A clean environment: nothing of the caller's Hookline or Taskcluster
-	// settings leaks in (no TASKCLUSTER_ROOT_URL: the local queue).
-	// A free loopback port, chosen here: the server says where it
-	// listens only at log level info, which -env may change.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "HOOKLINE_ADDR=" + addr, "HOOKLINE_DATA_DIR=" + dir,
-		"HOOKLINE_CLIENTS=" + clientsConfig(token)}
-	for _, k := range []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			s.cmd.Env = append(s.cmd.Env, k+"="+v)
-		}
-	}
-	s.cmd.Env = append(s.cmd.Env, opts.Env...)
-	// The log goes to a file, as a service's log does: a pipe would have
-	// this process read every line, on the CPU it shares with the server.
-	// The request log stays on (at info): it is part of what a request
-	// costs.
-	logFile, err := os.Create(filepath.Join(dir, "serve.log"))
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	defer logFile.Close() // the child has its own descriptor
-	s.log = logFile.Name()
-	s.cmd.Stdout, s.cmd.Stderr = io.Discard, logFile
-	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	go func() { s.done <- s.cmd.Wait() }()
-	deadline := time.After(30 * time.Second)
-	for {
-		if answers("http://" + addr) {
-			s.base = "http://" + addr
-			return s, nil
-		}
-		select {
-		case err := <-s.done:
-			out := s.output()
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("hookline serve exited: %v\n%s", err, out)
-		case <-deadline:
-			out := s.output()
-			s.stop()
-			return nil, fmt.Errorf("hookline serve did not say where it listens within 30 s\n%s", out)
-		case <-ctx.Done():
-			s.stop()
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	// No TASKCLUSTER_ROOT_URL: the local queue.
+	return servechild.Start(ctx, servechild.Options{Binary: opts.Binary, Prefix: "benchhttp-",
+		Env: append([]string{"HOOKLINE_CLIENTS=" + clientsConfig(token)}, opts.Env...)})
 }
 
-// answers reports whether a server at base answers ping.
-func answers(base string) bool {
-	c := http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
-	res, err := c.Get(base + "/api/hooks/v1/ping")
-	if err != nil {
-		return false
-	}
-	res.Body.Close()
-	return res.StatusCode == http.StatusOK
-}
-
-// head is the first lines of the server's log.
-func (s *server) head() []string {
-	f, err := os.Open(s.log)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() && len(lines) < 40 {
-		lines = append(lines, sc.Text())
-	}
-	return lines
-}
-
-// cpu is the server's CPU time so far (user and system, from
-// /proc/<pid>/stat), or 0 where there is no /proc.
-func (s *server) cpu() time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name, which is in parentheses and
-	// may hold spaces: utime and stime are the 14th and 15th fields.
-	rest := string(data)
-	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return 0
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0
-	}
-	// Linux reports clock ticks of 1/100 s (USER_HZ) to user space.
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-func (s *server) output() string {
-	return "hookline serve's first log lines:\n" + strings.Join(s.head(), "\n")
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.done:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	os.RemoveAll(s.dir)
+// output is the first lines of the server's log, for an error.
+func output(srv *servechild.Child) string {
+	return "hookline serve's first log lines:\n" + strings.Join(srv.Head(40), "\n")
 }
 
 // ceilingServer answers every request with a fixed small JSON, as fast as
@@ -621,17 +488,4 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// loadAvg is the machine's load (uptime's three figures), or "unknown".
-func loadAvg() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
