@@ -20,18 +20,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hookline/hookline/infra/servechild"
 )
 
 func main() {
@@ -92,7 +91,7 @@ func run(ctx context.Context, binary string, clients, requests int, out io.Write
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: clients}}
 	defer client.CloseIdleConnections()
 
@@ -100,10 +99,10 @@ func run(ctx context.Context, binary string, clients, requests int, out io.Write
 	hook := `{"metadata":{"name":"n","description":"d","owner":"a@example.com"},"task":{"provisionerId":"p","workerType":"w","payload":{},` +
 		`"metadata":{"name":"n","description":"d","owner":"a@example.com","source":"https://example.com"}},` +
 		`"triggerSchema":{"type":"object","properties":{"items":{"type":"array","items":{"type":"string"}}}}}`
-	if code, body, err := send(ctx, client, srv.base, load{method: "PUT", path: "/api/hooks/v1/hooks/load/typed", body: []byte(hook)}); err != nil || code != 200 {
+	if code, body, err := send(ctx, client, srv.Base, load{method: "PUT", path: "/api/hooks/v1/hooks/load/typed", body: []byte(hook)}); err != nil || code != 200 {
 		return fmt.Errorf("create the hook: %d %v %.300s", code, err, body)
 	}
-	_, tokenBody, err := send(ctx, client, srv.base, load{method: "GET", path: "/api/hooks/v1/hooks/load/typed/token"})
+	_, tokenBody, err := send(ctx, client, srv.Base, load{method: "GET", path: "/api/hooks/v1/hooks/load/typed/token"})
 	if err != nil {
 		return err
 	}
@@ -112,7 +111,7 @@ func run(ctx context.Context, binary string, clients, requests int, out io.Write
 		return fmt.Errorf("the trigger token: %w: %.300s", err, tokenBody)
 	}
 	kinds := loads(tok.Token)
-	before := srv.memory()
+	before := srv.Memory()
 
 	var peakAnon atomic.Int64
 	sampled := make(chan struct{})
@@ -120,8 +119,8 @@ func run(ctx context.Context, binary string, clients, requests int, out io.Write
 	go func() {
 		defer close(sampled)
 		for sampleCtx.Err() == nil {
-			if m := srv.memory(); m.rssAnon > peakAnon.Load() {
-				peakAnon.Store(m.rssAnon)
+			if m := srv.Memory(); m.Anon > peakAnon.Load() {
+				peakAnon.Store(m.Anon)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -148,7 +147,7 @@ func run(ctx context.Context, binary string, clients, requests int, out io.Write
 				}
 				k := i % len(kinds)
 				t0 := time.Now()
-				code, _, err := send(ctx, client, srv.base, kinds[k])
+				code, _, err := send(ctx, client, srv.Base, kinds[k])
 				took := time.Since(t0)
 				status := strconv.Itoa(code)
 				if err != nil {
@@ -165,10 +164,10 @@ func run(ctx context.Context, binary string, clients, requests int, out io.Write
 	elapsed := time.Since(start)
 	stopSampling()
 	<-sampled
-	after := srv.memory()
-	alive := answers(srv.base)
+	after := srv.Memory()
+	alive := srv.Ping() == nil
 
-	fmt.Fprintf(out, "hookline serve (%s): %d requests from %d clients in %.1f s; load %s\n", binary, min(requests, int(next.Load())), clients, elapsed.Seconds(), loadAvg())
+	fmt.Fprintf(out, "hookline serve (%s): %d requests from %d clients in %.1f s; load %s\n", binary, min(requests, int(next.Load())), clients, elapsed.Seconds(), servechild.LoadAvg())
 	for i, k := range kinds {
 		var parts []string
 		for s, n := range results[i].byStatus {
@@ -178,7 +177,7 @@ func run(ctx context.Context, binary string, clients, requests int, out io.Write
 		fmt.Fprintf(out, "  %-45s %-28s slowest %.2f s\n", k.name, strings.Join(parts, " "), results[i].worst.Seconds())
 	}
 	fmt.Fprintf(out, "VmHWM %.0f MB (before the load %.0f MB); RssAnon peak sampled %.0f MB, at the end %.0f MB; alive after: %v\n",
-		mb(after.hwm), mb(before.hwm), mb(max(peakAnon.Load(), after.rssAnon)), mb(after.rssAnon), alive)
+		mb(after.HWM), mb(before.HWM), mb(max(peakAnon.Load(), after.Anon)), mb(after.Anon), alive)
 	if ctx.Err() != nil {
 		return fmt.Errorf("cut short after %.0f s: %w", elapsed.Seconds(), ctx.Err())
 	}
@@ -211,117 +210,12 @@ func send(ctx context.Context, client *http.Client, base string, l load) (int, [
 	return res.StatusCode, data, err
 }
 
-type server struct {
-	cmd  *exec.Cmd
-	dir  string
-	base string
-	done chan error
-}
-
-// memory is what /proc/<pid>/status says of the server's memory, in KB.
-type memory struct{ hwm, rssAnon int64 }
-
-func (s *server) memory() memory {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return memory{}
-	}
-	var m memory
-	for line := range strings.SplitSeq(string(data), "\n") {
-		name, value, _ := strings.Cut(line, ":")
-		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		switch name {
-		case "VmHWM":
-			m.hwm = kb
-		case "RssAnon":
-			m.rssAnon = kb
-		}
-	}
-	return m
-}
-
-func startServe(ctx context.Context, binary string) (*server, error) {
+// startServe starts the server: loopback only, anonymous callers may
+// write, the log at warn.
+func startServe(ctx context.Context, binary string) (*servechild.Child, error) {
 	if _, err := os.Stat(binary); err != nil {
 		return nil, fmt.Errorf("hookline binary: %w (make build, or -hookline)", err)
 	}
-	dir, err := os.MkdirTemp("", "bodyload-")
-	if err != nil {
-		return nil, err
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	s := &server{dir: dir, base: "http://" + addr, done: make(chan error, 1)}
-	s.cmd = exec.Command(binary, "serve")
-	// A clean environment, loopback only; anonymous callers may write.
-	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "HOOKLINE_ADDR=" + addr, "HOOKLINE_DATA_DIR=" + dir, "HOOKLINE_LOG_LEVEL=warn",
-		`HOOKLINE_CLIENTS={"anonymousScopes":["hooks:*","assume:hook-id:*","queue:*","hookline:*"]}`}
-	for _, k := range []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			s.cmd.Env = append(s.cmd.Env, k+"="+v)
-		}
-	}
-	logFile, err := os.Create(filepath.Join(dir, "serve.log"))
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	defer logFile.Close()
-	s.cmd.Stdout, s.cmd.Stderr = io.Discard, logFile
-	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	go func() { s.done <- s.cmd.Wait() }()
-	deadline := time.After(30 * time.Second)
-	for !answers(s.base) {
-		select {
-		case err := <-s.done:
-			log, _ := os.ReadFile(logFile.Name())
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("hookline serve exited: %v\n%s", err, log)
-		case <-deadline:
-			s.stop()
-			return nil, fmt.Errorf("hookline serve did not answer within 30 s")
-		case <-ctx.Done():
-			s.stop()
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return s, nil
-}
-
-// answers reports whether a server at base answers ping.
-func answers(base string) bool {
-	c := http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
-	res, err := c.Get(base + "/api/hooks/v1/ping")
-	if err != nil {
-		return false
-	}
-	res.Body.Close()
-	return res.StatusCode == http.StatusOK
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.done:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	os.RemoveAll(s.dir)
-}
-
-func loadAvg() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(data))[:3], " ")
+	return servechild.Start(ctx, servechild.Options{Binary: binary, Prefix: "bodyload-", Env: []string{"HOOKLINE_LOG_LEVEL=warn",
+		`HOOKLINE_CLIENTS={"anonymousScopes":["hooks:*","assume:hook-id:*","queue:*","hookline:*"]}`}})
 }
