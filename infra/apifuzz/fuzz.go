@@ -193,8 +193,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	if len(res.Failures) == 0 {
-		if err := r.srv.alive(); err != nil {
-			res.Failures = append(res.Failures, Failure{Kind: "dead", Route: "ping", Detail: fmt.Sprintf("the server does not answer ping after the run: %v\n%s", err, r.srv.tail(20))})
+		if err := r.srv.Ping(); err != nil {
+			res.Failures = append(res.Failures, Failure{Kind: "dead", Route: "ping", Detail: fmt.Sprintf("the server does not answer ping after the run: %v\n%s", err, r.srv.Tail(20))})
 		}
 	}
 	res.PeakRSS = r.srv.peakRSS()
@@ -205,7 +205,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			logf(opts.Out, "%s: serve's log is kept in %s", opts.Store, path)
 		}
 	}
-	r.srv.stop()
+	r.srv.Stop()
 	res.Elapsed = time.Since(start)
 	if res.PeakRSS > maxRSS {
 		if k := knownRSS(opts.Known, opts.Store); k != nil {
@@ -326,10 +326,10 @@ func newRunner(ctx context.Context, opts Options, res *Result) (*runner, error) 
 		return nil, err
 	}
 	r := &runner{opts: opts, res: res, srv: srv, snaps: map[string]snapshot{}, group: fixtureGroup,
-		c: &client{addr: srv.addr, creds: auth.Credentials{ClientID: clientID, AccessToken: accessToken}, timeout: opts.Timeout}}
+		c: &client{addr: srv.Addr, creds: auth.Credentials{ClientID: clientID, AccessToken: accessToken}, timeout: opts.Timeout}}
 	if err := r.setup(ctx); err != nil {
-		srv.stop()
-		return nil, fmt.Errorf("set up the fixtures: %w\n%s", err, srv.tail(20))
+		srv.Stop()
+		return nil, fmt.Errorf("set up the fixtures: %w\n%s", err, srv.Tail(20))
 	}
 	return r, nil
 }
@@ -518,12 +518,12 @@ func (r *runner) judge(st Step, req Request, route string, resp Response, err er
 		// A server that is dying may drop the connection a moment
 		// before it exits.
 		for wait := 0; wait < 20; wait++ {
-			if exited, _ := r.srv.exited(); exited {
+			if exited, _ := r.srv.Exited(); exited {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		if exited, werr := r.srv.exited(); exited {
+		if exited, werr := r.srv.Exited(); exited {
 			return fail("dead", fmt.Sprintf("the server exited (%v) during the request: %v\n%s", werr, err, r.srv.crash(40)))
 		}
 		if k := match(r.opts.Known, r.opts.Store, req, route, 0, nil); k != nil {

@@ -16,13 +16,13 @@ func replay(ctx context.Context, opts Options, steps []Step) (*Failure, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.srv.stop()
+	defer r.srv.Stop()
 	for _, st := range steps {
 		if f := r.step(ctx, st); f != nil {
 			return f, nil
 		}
 	}
-	if err := r.srv.alive(); err != nil {
+	if err := r.srv.Ping(); err != nil {
 		return &Failure{Kind: "dead", Route: "ping", Detail: err.Error()}, nil
 	}
 	return nil, nil
