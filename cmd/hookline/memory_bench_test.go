@@ -1,19 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookline/hookline/infra/servechild"
 )
 
 // BenchmarkServeMemory measures the memory of `hookline serve` (a child
@@ -75,24 +75,27 @@ func BenchmarkServeMemory(b *testing.B) {
 	elapsed := time.Since(start)
 	b.Logf("%d fires in %s (%.0f fires/s)", firesN, elapsed.Round(time.Millisecond), float64(firesN)/elapsed.Seconds())
 
-	st := procStatus(b, c.cmd.Process.Pid)
-	mb := func(k string) float64 { return float64(st[k]) / 1024 }
+	st, err := servechild.ReadMemory(c.cmd.Process.Pid)
+	if err != nil {
+		b.Skipf("Linux only: %v", err)
+	}
+	mb := func(kb int64) float64 { return float64(kb) / 1024 }
 	var fileMB float64
 	if fi, err := os.Stat(filepath.Join(dir, "hookline.db")); err == nil {
 		fileMB = float64(fi.Size()) / (1 << 20)
 	}
 	b.Logf("VmRSS %.1f MB = RssAnon %.1f MB + RssFile %.1f MB + RssShmem %.1f MB; VmHWM %.1f MB; hookline.db %.1f MB",
-		mb("VmRSS"), mb("RssAnon"), mb("RssFile"), mb("RssShmem"), mb("VmHWM"), fileMB)
-	b.ReportMetric(mb("VmRSS"), "VmRSS-MB")
-	b.ReportMetric(mb("RssAnon"), "RssAnon-MB")
-	b.ReportMetric(mb("RssFile"), "RssFile-MB")
-	b.ReportMetric(mb("VmHWM"), "VmHWM-MB")
+		mb(st.RSS), mb(st.Anon), mb(st.File), mb(st.Shmem), mb(st.HWM), fileMB)
+	b.ReportMetric(mb(st.RSS), "VmRSS-MB")
+	b.ReportMetric(mb(st.Anon), "RssAnon-MB")
+	b.ReportMetric(mb(st.File), "RssFile-MB")
+	b.ReportMetric(mb(st.HWM), "VmHWM-MB")
 	b.ReportMetric(fileMB, "file-MB")
 	// The target holds the process's own memory (heap, stacks: RssAnon)
 	// under 150 MB. RssFile is the store file's page cache that bbolt's
 	// map has touched: it grows with the data the fires wrote, the kernel
 	// reclaims it under memory pressure, and the log above reports it.
-	if v := mb("RssAnon"); v >= 150 {
+	if v := mb(st.Anon); v >= 150 {
 		b.Errorf("RssAnon %.1f MB after %d fires with %d hooks: want under 150 MB", v, firesN, hooksN)
 	}
 
@@ -117,28 +120,6 @@ func BenchmarkServeMemory(b *testing.B) {
 	} else {
 		b.Logf("go tool pprof: %v\n%s", err, top)
 	}
-}
-
-// procStatus reads the kB fields of /proc/<pid>/status.
-func procStatus(tb testing.TB, pid int) map[string]int64 {
-	tb.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		tb.Skipf("no /proc status (Linux only): %v", err)
-	}
-	defer f.Close()
-	out := map[string]int64{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || !strings.HasSuffix(v, " kB") {
-			continue
-		}
-		if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(v, " kB")), 10, 64); err == nil {
-			out[k] = n
-		}
-	}
-	return out
 }
 
 // envInt reads a positive integer from the environment, or def.

@@ -37,8 +37,9 @@ func TestStartPingStop(t *testing.T) {
 		t.Fatalf("exited after Start: %v", err)
 	}
 	if _, err := os.Stat("/proc/self/status"); err == nil {
-		if m := c.Memory(); m.RSS <= 0 || m.HWM < m.RSS || m.Anon <= 0 {
-			t.Errorf("Memory() = %+v: want RSS > 0, HWM >= RSS, RssAnon > 0", m)
+		// One read of /proc/<pid>/status: VmRSS is the sum of its parts.
+		if m := c.Memory(); m.RSS <= 0 || m.HWM < m.RSS || m.Anon <= 0 || m.RSS != m.Anon+m.File+m.Shmem {
+			t.Errorf("Memory() = %+v: want RSS > 0, HWM >= RSS, RssAnon > 0, RSS = Anon + File + Shmem", m)
 		}
 		if LoadAvg() == "unknown" {
 			t.Error("LoadAvg() unknown on a machine with /proc")
