@@ -14,10 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hookline/hookline/shared/store"
@@ -48,25 +46,20 @@ func (r *accessRecorder) add(method string, entries ...string) {
 	}
 }
 
-// stack adds the recorder to a client's middleware stack: it sees each
-// operation's input before it is sent.
-func (r *accessRecorder) stack(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("hooklineAccessRecorder",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			entries := keysOf(in.Parameters)
-			if q, ok := in.Parameters.(*dynamodb.QueryInput); !ok || q.IndexName == nil {
-				// An index query is recorded as index:<name> alone.
-				entries = append(entries, "action:dynamodb:"+awsmiddleware.GetOperationName(ctx))
-			}
-			r.add(storeMethod(), entries...)
-			r.mu.Lock()
-			before := r.before
-			r.mu.Unlock()
-			if before != nil {
-				before(ctx, in.Parameters)
-			}
-			return next.HandleInitialize(ctx, in)
-		}), middleware.Before)
+// see records an operation's input before it is sent (dynamotest.Observed).
+func (r *accessRecorder) see(ctx context.Context, params any) {
+	entries := keysOf(params)
+	if q, ok := params.(*dynamodb.QueryInput); !ok || q.IndexName == nil {
+		// An index query is recorded as index:<name> alone.
+		entries = append(entries, "action:dynamodb:"+awsmiddleware.GetOperationName(ctx))
+	}
+	r.add(storeMethod(), entries...)
+	r.mu.Lock()
+	before := r.before
+	r.mu.Unlock()
+	if before != nil {
+		before(ctx, params)
+	}
 }
 
 // storeMethod names the outermost method of dynamo.Store on the stack: the
@@ -192,13 +185,7 @@ func keysOf(params any) []string {
 // sends.
 func TestMethodAccess_Recorded(t *testing.T) {
 	rec := &accessRecorder{seen: map[string]map[string]bool{}}
-	endpoint := dynamotest.Endpoint(t)
-	client := dynamodb.New(dynamodb.Options{
-		Region:       dynamotest.Region,
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("hookline-test", "hookline-test", ""),
-		APIOptions:   []func(*middleware.Stack) error{rec.stack},
-	})
+	client := dynamotest.Observed(t, rec.see)
 	// Tables are made with the plain client, so only the store's requests
 	// are recorded.
 	plain := dynamotest.Start(t)

@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/hookline/hookline/shared/store"
 	"github.com/hookline/hookline/shared/store/dynamo"
@@ -32,29 +30,27 @@ type chunkCounter struct {
 	before        func(ctx context.Context, params any)
 }
 
-func (c *chunkCounter) stack(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("hooklineChunkCounter",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			c.mu.Lock()
-			if w, ok := in.Parameters.(*dynamodb.BatchWriteItemInput); ok {
-				for _, reqs := range w.RequestItems {
-					for _, r := range reqs {
-						switch {
-						case r.PutRequest != nil && isChunk(r.PutRequest.Item):
-							c.puts++
-						case r.DeleteRequest != nil && isChunk(r.DeleteRequest.Key):
-							c.deletes++
-						}
-					}
+// see counts a batch write's chunk items before it is sent
+// (dynamotest.Observed).
+func (c *chunkCounter) see(ctx context.Context, params any) {
+	c.mu.Lock()
+	if w, ok := params.(*dynamodb.BatchWriteItemInput); ok {
+		for _, reqs := range w.RequestItems {
+			for _, r := range reqs {
+				switch {
+				case r.PutRequest != nil && isChunk(r.PutRequest.Item):
+					c.puts++
+				case r.DeleteRequest != nil && isChunk(r.DeleteRequest.Key):
+					c.deletes++
 				}
 			}
-			before := c.before
-			c.mu.Unlock()
-			if before != nil {
-				before(ctx, in.Parameters)
-			}
-			return next.HandleInitialize(ctx, in)
-		}), middleware.Before)
+		}
+	}
+	before := c.before
+	c.mu.Unlock()
+	if before != nil {
+		before(ctx, params)
+	}
 }
 
 func isChunk(item map[string]types.AttributeValue) bool {
@@ -75,12 +71,7 @@ func (c *chunkCounter) take() (puts, deletes int) {
 // on the same table.
 func countingStore(t *testing.T, c *chunkCounter) (counted, plain *dynamo.Store) {
 	t.Helper()
-	client := dynamodb.New(dynamodb.Options{
-		Region:       dynamotest.Region,
-		BaseEndpoint: aws.String(dynamotest.Endpoint(t)),
-		Credentials:  credentials.NewStaticCredentialsProvider("hookline-test", "hookline-test", ""),
-		APIOptions:   []func(*middleware.Stack) error{c.stack},
-	})
+	client := dynamotest.Observed(t, c.see)
 	plainClient := dynamotest.Start(t)
 	table := dynamotest.NewTable(t, plainClient)
 	return dynamo.New(client, table), dynamo.New(plainClient, table)

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	"go.uber.org/goleak"
 
 	"github.com/hookline/hookline/shared/store/dynamo"
@@ -90,13 +91,30 @@ func Endpoint(tb testing.TB) string {
 }
 
 // NewClient returns a DynamoDB client for endpoint with static fake
-// credentials in Region.
-func NewClient(endpoint string) *dynamodb.Client {
+// credentials in Region, changed by optFns.
+func NewClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:       Region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("hookline-test", "hookline-test", ""),
-	})
+	}, optFns...)
+}
+
+// Observed returns a client of the shared emulator (starting it like
+// Start) that calls see with each operation's context and input before
+// the request is sent: tests count or record what the store asks for, or
+// stage a race at that moment. Make tables with a plain client, so that
+// see meets only the requests under test.
+func Observed(tb testing.TB, see func(ctx context.Context, params any)) *dynamodb.Client {
+	tb.Helper()
+	observe := func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("hooklineObserver",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				see(ctx, in.Parameters)
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	}
+	return NewClient(Endpoint(tb), func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, observe) })
 }
 
 // Main runs the tests of m, stops the emulator afterwards and then, as
