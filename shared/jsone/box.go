@@ -69,6 +69,20 @@ func (s *slab[T]) put(v T) *T {
 
 func (s *slab[T]) grow() { s.chunk = make([]T, 0, nextChunk(cap(s.chunk))) }
 
+// take returns n contiguous zero slots, with room for exactly n, so that
+// appending past them reallocates instead of overwriting a neighbour.
+func (s *slab[T]) take(n int) []T {
+	if n == 0 {
+		return nil
+	}
+	if cap(s.chunk)-len(s.chunk) < n {
+		s.chunk = make([]T, 0, max(n, nextChunk(cap(s.chunk))))
+	}
+	start := len(s.chunk)
+	s.chunk = s.chunk[:start+n]
+	return s.chunk[start : start+n : start+n]
+}
+
 // str returns s as an any without an allocation of its own.
 func (r *renderer) str(s string) any {
 	if s == "" {

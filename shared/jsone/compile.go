@@ -17,6 +17,23 @@ type compiler struct {
 	path   []pathSeg
 	frames []staticFrame // the scope frames a render will have here, outermost first
 	nodes  exprSlabs
+	slabs  nodeSlabs
+}
+
+// nodeSlabs holds the template nodes and their slices in chunks, so that
+// compiling a template costs a few allocations per kind of node rather than
+// one or two per node. A compiled template keeps its chunks alive as a whole,
+// which it would anyway: every node in them belongs to it.
+type nodeSlabs struct {
+	consts  slab[constNode]
+	copies  slab[copyNode]
+	interps slab[interpNode]
+	objects slab[objectNode]
+	arrays  slab[arrayNode]
+	entries slab[objEntry]
+	items   slab[node]
+	lits    slab[string]
+	exprs   slab[exprRoot]
 }
 
 // staticFrame is a scope frame as the compiler sees it: the names of a
@@ -108,14 +125,14 @@ func (c *compiler) compile(v any) node {
 	switch t := v.(type) {
 	case string:
 		if !strings.Contains(t, "${") {
-			return &constNode{v: v}
+			return c.slabs.consts.put(constNode{v: v})
 		}
 		return c.compileString(t)
 	case []any:
 		if cost, ok := constantCost(v); ok {
-			return &copyNode{v: v, cost: cost}
+			return c.slabs.copies.put(copyNode{v: v, cost: cost})
 		}
-		n := &arrayNode{items: make([]node, len(t))}
+		n := c.slabs.arrays.put(arrayNode{items: c.slabs.items.take(len(t))})
 		for i, e := range t {
 			c.pushIndex(i)
 			n.items[i] = c.compile(e)
@@ -124,11 +141,11 @@ func (c *compiler) compile(v any) node {
 		return n
 	case map[string]any:
 		if cost, ok := constantCost(v); ok {
-			return &copyNode{v: v, cost: cost}
+			return c.slabs.copies.put(copyNode{v: v, cost: cost})
 		}
 		return c.compileObject(t)
 	}
-	return &constNode{v: v}
+	return c.slabs.consts.put(constNode{v: v})
 }
 
 // constantCost reports whether v renders to itself (no operator, no
@@ -183,11 +200,12 @@ func (c *compiler) compileExpr(src string) exprRoot {
 // dollar signs, with no interpolation.
 func (c *compiler) compileString(s string) node {
 	count := strings.Count(s, "${")
-	n := &interpNode{}
-	n.lits, n.exprs = n.inlineLits[:0], n.inlineExprs[:0]
-	if count > len(n.inlineExprs) {
-		n.lits, n.exprs = make([]string, 0, count+1), make([]exprRoot, 0, count)
-	}
+	// count bounds the expressions (an escape is counted too), so the
+	// appends below stay within the slots taken.
+	n := c.slabs.interps.put(interpNode{
+		lits:  c.slabs.lits.take(count + 1)[:0],
+		exprs: c.slabs.exprs.take(count)[:0],
+	})
 	// The literal text since the last expression is a slice of s unless an
 	// escape had to be dropped from it.
 	var lit []byte
@@ -256,7 +274,7 @@ func (c *compiler) compileString(s string) node {
 	}
 	endLit()
 	if len(n.exprs) == 0 {
-		return &constNode{v: n.lits[0]}
+		return c.slabs.consts.put(constNode{v: n.lits[0]})
 	}
 	return n
 }
@@ -293,7 +311,7 @@ func (c *compiler) compileObject(m map[string]any) node {
 		return c.compileOperator(op, m)
 	}
 	keys := sortedKeys(m)
-	n := &objectNode{entries: make([]objEntry, len(keys))}
+	n := c.slabs.objects.put(objectNode{entries: c.slabs.entries.take(len(keys))})
 	for i, k := range keys {
 		e := objEntry{key: k, tmplKey: k, val: c.child(k, m[k])}
 		switch {

@@ -31,10 +31,6 @@ type interpNode struct {
 	exprs  []exprRoot
 	litLen int
 	err    *Error
-
-	// Room for the usual string, so that it costs one allocation.
-	inlineLits  [3]string
-	inlineExprs [2]exprRoot
 }
 
 func (n *interpNode) render(r *renderer, sc *scope) (any, error) {
