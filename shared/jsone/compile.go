@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // compiler turns a canonical template value into a tree of nodes. Problems
@@ -14,10 +15,38 @@ import (
 // spelled out only when a problem is recorded: most templates have none.
 type compiler struct {
 	static []error
-	path   []pathSeg
 	frames []staticFrame // the scope frames a render will have here, outermost first
 	nodes  exprSlabs
 	slabs  nodeSlabs
+
+	*scratch
+}
+
+// scratch holds the compiler's stacks. Their contents do not outlive a
+// compile, so they are pooled to spare each compile growing them anew.
+type scratch struct {
+	path []pathSeg
+	// Stacks for compileOrConst, each shared by every level of the walk: a
+	// level pushes above what its callers pushed and cuts the stack back
+	// before it returns.
+	kvs     []keyVal
+	parts   []part
+	entries []objEntry
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// done returns the scratch stacks to the pool, cleared so that they keep
+// no part of the template alive.
+func (c *compiler) done() {
+	s := c.scratch
+	c.scratch = nil
+	clear(s.kvs[:cap(s.kvs)])
+	clear(s.parts[:cap(s.parts)])
+	clear(s.entries[:cap(s.entries)])
+	clear(s.path[:cap(s.path)])
+	s.path, s.kvs, s.parts, s.entries = s.path[:0], s.kvs[:0], s.parts[:0], s.entries[:0]
+	scratchPool.Put(s)
 }
 
 // nodeSlabs holds the template nodes and their slices in chunks, so that
@@ -122,64 +151,77 @@ func (c *compiler) child(k string, v any) node {
 // compile compiles v, a canonical value whose interface value is kept as is
 // wherever it is used unchanged (no new boxing).
 func (c *compiler) compile(v any) node {
-	switch t := v.(type) {
-	case string:
-		if !strings.Contains(t, "${") {
-			return c.slabs.consts.put(constNode{v: v})
-		}
-		return c.compileString(t)
-	case []any:
-		if cost, ok := constantCost(v); ok {
-			return c.slabs.copies.put(copyNode{v: v, cost: cost})
-		}
-		n := c.slabs.arrays.put(arrayNode{items: c.slabs.items.take(len(t))})
-		for i, e := range t {
-			c.pushIndex(i)
-			n.items[i] = c.compile(e)
-			c.pop()
-		}
-		return n
-	case map[string]any:
-		if cost, ok := constantCost(v); ok {
-			return c.slabs.copies.put(copyNode{v: v, cost: cost})
-		}
-		return c.compileObject(t)
+	n, cost, ok := c.compileOrConst(v)
+	if ok {
+		return c.constant(v, cost)
+	}
+	return n
+}
+
+// constant is the node for a part of the template that renders to itself,
+// charging cost for the copy.
+func (c *compiler) constant(v any, cost int) node {
+	switch v.(type) {
+	case []any, map[string]any:
+		return c.slabs.copies.put(copyNode{v: v, cost: cost})
 	}
 	return c.slabs.consts.put(constNode{v: v})
 }
 
-// constantCost reports whether v renders to itself (no operator, no
-// interpolation, no special key anywhere in it) and, if so, the work a
-// render charges for copying it.
-func constantCost(v any) (int, bool) {
+// compileOrConst compiles v in one walk, bottom up. When v renders to itself
+// (no operator, no interpolation, no special key anywhere in it) it builds
+// nothing and reports the work a render charges for copying v, so that the
+// caller makes one node for the largest such part; otherwise it returns v's
+// node. Children are compiled in key order, so problems are recorded in the
+// order Validate reports them.
+func (c *compiler) compileOrConst(v any) (node, int, bool) {
 	switch t := v.(type) {
 	case string:
-		return 0, !strings.Contains(t, "${")
+		if !strings.Contains(t, "${") {
+			return nil, 0, true
+		}
+		return c.compileString(t), 0, false
 	case []any:
-		cost := len(t)*costElem + 1
-		for _, e := range t {
-			c, ok := constantCost(e)
-			if !ok {
-				return 0, false
-			}
-			cost += c
+		base := len(c.parts)
+		cost, constant := len(t)*costElem+1, true
+		for i, e := range t {
+			c.pushIndex(i)
+			n, ec, ok := c.compileOrConst(e)
+			c.pop()
+			c.parts = append(c.parts, part{n: n, cost: ec})
+			cost += ec
+			constant = constant && ok
 		}
-		return cost, true
+		if constant {
+			c.parts = c.parts[:base]
+			return nil, cost, true
+		}
+		n := c.slabs.arrays.put(arrayNode{items: c.slabs.items.take(len(t))})
+		for i, p := range c.parts[base:] {
+			if p.n == nil {
+				p.n = c.constant(t[i], p.cost)
+			}
+			n.items[i] = p.n
+		}
+		c.parts = c.parts[:base]
+		return n, 0, false
 	case map[string]any:
-		cost := len(t)*costEntry + 1
-		for k, e := range t {
-			if strings.HasPrefix(k, "$") || strings.Contains(k, "${") {
-				return 0, false
-			}
-			c, ok := constantCost(e)
-			if !ok {
-				return 0, false
-			}
-			cost += c
-		}
-		return cost, true
+		return c.compileObject(t)
 	}
-	return 0, true
+	return nil, 0, true
+}
+
+// part is a compiled child on the compiler's scratch stack: its node, or
+// nil and its copying cost when it renders to itself.
+type part struct {
+	n    node
+	cost int
+}
+
+// keyVal is an object entry on the compiler's scratch stack.
+type keyVal struct {
+	k string
+	v any
 }
 
 // compileExpr parses an expression; a syntax error is kept in the result and
@@ -297,23 +339,41 @@ func isReserved(k string) bool {
 	return len(k) > 1 && k[0] == '$' && isSimpleKey(k[1:])
 }
 
-func (c *compiler) compileObject(m map[string]any) node {
+// compileObject compiles an object; see compileOrConst. Its entries are
+// read once, into the scratch stack, and sorted there.
+func (c *compiler) compileObject(m map[string]any) (node, int, bool) {
 	op := ""
-	for k := range m {
-		if isOperator(k) {
+	base := len(c.kvs)
+	for k, v := range m {
+		c.kvs = append(c.kvs, keyVal{k, v})
+		if len(k) > 1 && k[0] == '$' && isOperator(k) {
 			if op != "" {
-				return c.fail(templateErr("only one operator allowed"))
+				c.kvs = c.kvs[:base]
+				return c.fail(templateErr("only one operator allowed")), 0, false
 			}
 			op = k
 		}
 	}
 	if op != "" {
-		return c.compileOperator(op, m)
+		c.kvs = c.kvs[:base]
+		return c.compileOperator(op, m), 0, false
 	}
-	keys := sortedKeys(m)
-	n := c.slabs.objects.put(objectNode{entries: c.slabs.entries.take(len(keys))})
-	for i, k := range keys {
-		e := objEntry{key: k, tmplKey: k, val: c.child(k, m[k])}
+	kvs := c.kvs[base:]
+	slices.SortFunc(kvs, func(a, b keyVal) int { return strings.Compare(a.k, b.k) })
+	pbase, ebase := len(c.parts), len(c.entries)
+	cost, constant := len(kvs)*costEntry+1, true
+	for i := range kvs {
+		k, v := c.kvs[base+i].k, c.kvs[base+i].v // c.kvs may have moved
+		c.pushKey(k)
+		n, vc, ok := c.compileOrConst(v)
+		c.pop()
+		c.parts = append(c.parts, part{n: n, cost: vc})
+		cost += vc
+		constant = constant && ok
+		e := objEntry{key: k, tmplKey: k}
+		if strings.HasPrefix(k, "$") {
+			constant = false
+		}
 		switch {
 		case strings.HasPrefix(k, "$$"):
 			e.key = k[1:]
@@ -322,6 +382,7 @@ func (c *compiler) compileObject(m map[string]any) node {
 			e.reserved = errReserved
 			c.record(errReserved)
 		case strings.Contains(k, "${"):
+			constant = false
 			c.pushKey(k)
 			switch kn := c.compileString(k).(type) {
 			case *interpNode:
@@ -331,9 +392,23 @@ func (c *compiler) compileObject(m map[string]any) node {
 			}
 			c.pop()
 		}
-		n.entries[i] = e
+		c.entries = append(c.entries, e)
 	}
-	return n
+	defer func() {
+		c.kvs, c.parts, c.entries = c.kvs[:base], c.parts[:pbase], c.entries[:ebase]
+	}()
+	if constant {
+		return nil, cost, true
+	}
+	n := c.slabs.objects.put(objectNode{entries: c.slabs.entries.take(len(m))})
+	copy(n.entries, c.entries[ebase:])
+	for i, p := range c.parts[pbase:] {
+		if p.n == nil {
+			p.n = c.constant(c.kvs[base+i].v, p.cost)
+		}
+		n.entries[i].val = p.n
+	}
+	return n, 0, false
 }
 
 // letSlots returns the variable names of a $let value written as an object

@@ -62,8 +62,12 @@ func Compile(tmpl any) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &compiler{frames: []staticFrame{{dynamic: true}}} // the context
+	c := &compiler{
+		frames:  []staticFrame{{dynamic: true}}, // the context
+		scratch: scratchPool.Get().(*scratch),
+	}
 	root := c.compile(v)
+	c.done()
 	return &Template{root: root, static: c.static, funcs: funcs}, nil
 }
 
