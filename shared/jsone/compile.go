@@ -77,30 +77,32 @@ func (c *compiler) pushFrame(names []string) { c.frames = append(c.frames, stati
 func (c *compiler) pushDynamic()             { c.frames = append(c.frames, staticFrame{dynamic: true}) }
 func (c *compiler) popFrame()                { c.frames = c.frames[:len(c.frames)-1] }
 
-// resolve points each variable of e at its frame (see varExpr). The frames
-// a render builds mirror the compiler's one for one, so the hops counted
-// here are the parent links the render follows.
-func (c *compiler) resolve(e expr) {
-	eachVar(e, func(v *varExpr) {
-		hops := 0
-		for i := len(c.frames) - 1; i >= 0; i-- {
-			f := c.frames[i]
-			if f.dynamic {
-				v.kind, v.hops = varMapFrame, hops
-				if i == 0 {
-					v.kind = varRoot // the context, kept by the renderer itself
-				}
+// resolve points each variable of e at its frame (see varExpr).
+func (c *compiler) resolve(e expr) { eachVar(e, c.resolveVar) }
+
+// resolveVar points v at its frame. The frames a render builds mirror the
+// compiler's one for one, so the hops counted here are the parent links the
+// render follows. The parser calls it for each variable it makes for the
+// compiler (exprSlabs.c), so that no expression is walked a second time.
+func (c *compiler) resolveVar(v *varExpr) {
+	hops := 0
+	for i := len(c.frames) - 1; i >= 0; i-- {
+		f := c.frames[i]
+		if f.dynamic {
+			v.kind, v.hops = varMapFrame, hops
+			if i == 0 {
+				v.kind = varRoot // the context, kept by the renderer itself
+			}
+			return
+		}
+		for j := len(f.names) - 1; j >= 0; j-- {
+			if f.names[j] == v.name {
+				v.kind, v.hops, v.idx = varSlot, hops, j
 				return
 			}
-			for j := len(f.names) - 1; j >= 0; j-- {
-				if f.names[j] == v.name {
-					v.kind, v.hops, v.idx = varSlot, hops, j
-					return
-				}
-			}
-			hops++
 		}
-	})
+		hops++
+	}
 }
 
 // pathSeg is one step into the template: an object key or an array index.
@@ -233,7 +235,6 @@ func (c *compiler) compileExpr(src string) exprRoot {
 		c.record(pe)
 		return exprRoot{err: pe, src: src}
 	}
-	c.resolve(e)
 	return exprRoot{e: e, cost: e.size(), src: src}
 }
 
@@ -310,7 +311,6 @@ func (c *compiler) compileString(s string) node {
 			return n
 		}
 		endLit()
-		c.resolve(e)
 		n.exprs = append(n.exprs, exprRoot{e: e, cost: e.size(), src: s[k+1 : end-1]})
 		i = end
 	}

@@ -66,6 +66,7 @@ func Compile(tmpl any) (*Template, error) {
 		frames:  []staticFrame{{dynamic: true}}, // the context
 		scratch: scratchPool.Get().(*scratch),
 	}
+	c.nodes.c = c
 	root := c.compile(v)
 	c.done()
 	return &Template{root: root, static: c.static, funcs: funcs}, nil

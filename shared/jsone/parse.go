@@ -140,13 +140,19 @@ type exprSlabs struct {
 	vars slab[varExpr]
 	dots slab[dotExpr]
 	lits slab[litExpr]
+	// c, when set, resolves each variable as it is made.
+	c *compiler
 }
 
 func (p *parser) newVar(name string) *varExpr {
 	if p.nodes == nil {
 		return &varExpr{name: name}
 	}
-	return p.nodes.vars.put(varExpr{name: name})
+	v := p.nodes.vars.put(varExpr{name: name})
+	if p.nodes.c != nil {
+		p.nodes.c.resolveVar(v)
+	}
+	return v
 }
 
 func (p *parser) newDot(x expr, name string) *dotExpr {
