@@ -355,8 +355,11 @@ func (c *compiler) compileObject(m map[string]any) (node, int, bool) {
 		}
 	}
 	if op != "" {
+		// The recursion pushes above this object's entries and leaves
+		// them be.
+		n := c.compileOperator(op, m, c.kvs[base:])
 		c.kvs = c.kvs[:base]
-		return c.compileOperator(op, m), 0, false
+		return n, 0, false
 	}
 	kvs := c.kvs[base:]
 	slices.SortFunc(kvs, func(a, b keyVal) int { return strings.Compare(a.k, b.k) })
@@ -459,10 +462,11 @@ func isBinding(key, prefix string, min, max int) bool {
 	return count >= min && count <= max
 }
 
-// findBinding returns the first property of m of the form prefix(names...),
-// with its names.
-func findBinding(m map[string]any, prefix string, min, max int) (string, []string) {
-	for k := range m {
+// findBinding returns the first property of an object (its entries kvs)
+// of the form prefix(names...), with its names.
+func findBinding(kvs []keyVal, prefix string, min, max int) (string, []string) {
+	for _, kv := range kvs {
+		k := kv.k
 		if isBinding(k, prefix, min, max) {
 			return k, binding(k, prefix, min, max)
 		}
@@ -474,7 +478,9 @@ func findBinding(m map[string]any, prefix string, min, max int) (string, []strin
 // happens where JSON-e makes it: unknown properties and the shape of the
 // operator's own value first, then (at render time) the rendered value,
 // and only then the other properties.
-func (c *compiler) compileOperator(op string, m map[string]any) node {
+//
+// kvs holds m's entries, as compileObject read them.
+func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) node {
 	allowed := func(k string) bool {
 		switch op {
 		case "$if":
@@ -493,8 +499,8 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 		return false
 	}
 	var undefined []string
-	for k := range m {
-		if k != op && !allowed(k) {
+	for _, kv := range kvs {
+		if k := kv.k; k != op && !allowed(k) {
 			undefined = append(undefined, k)
 		}
 	}
@@ -583,7 +589,7 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 		return n
 	case "$map":
 		n := &mapNode{v: value(), shape: shape(2, "$map must have exactly two properties")}
-		if k, names := findBinding(m, "each", 1, 2); names != nil {
+		if k, names := findBinding(kvs, "each", 1, 2); names != nil {
 			c.pushFrame(names)
 			n.names, n.body = names, sub(k)
 			c.popFrame()
@@ -591,7 +597,7 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 		return n
 	case "$reduce":
 		n := &reduceNode{v: value(), initial: m["initial"], shape: shape(3, "$reduce must have exactly three properties")}
-		if k, names := findBinding(m, "each", 2, 3); names != nil {
+		if k, names := findBinding(kvs, "each", 2, 3); names != nil {
 			c.pushFrame(names)
 			n.names, n.body = names, sub(k)
 			c.popFrame()
@@ -599,7 +605,7 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 		return n
 	case "$find":
 		n := &findNode{v: value(), shape: shape(2, "$find must have exactly two properties")}
-		if k, names := findBinding(m, "each", 1, 2); names != nil && n.shape == nil {
+		if k, names := findBinding(kvs, "each", 1, 2); names != nil && n.shape == nil {
 			n.names = names
 			if s, ok := m[k].(string); ok {
 				c.pushKey(k)
@@ -615,7 +621,7 @@ func (c *compiler) compileOperator(op string, m map[string]any) node {
 		return n
 	case "$sort":
 		n := &sortNode{v: value()}
-		if k, names := findBinding(m, "by", 1, 1); names != nil {
+		if k, names := findBinding(kvs, "by", 1, 1); names != nil {
 			n.names = names
 			if s, ok := m[k].(string); ok {
 				c.pushKey(k)
