@@ -53,6 +53,12 @@
 // walk that rejects uncalled functions in the result runs only when a
 // function value could have entered a value or a $reduce ran.
 //
+// Compile walks the template once, bottom up: each object's entries are
+// read once onto a scratch stack and sorted there, a part that renders to
+// itself gets one node for the whole part, the parser resolves each
+// variable as it makes it, and template nodes and expression nodes come
+// from per-kind slabs (the bench pair: 92 allocations, down from 194).
+//
 // # Values
 //
 // Templates, contexts and results use the shapes encoding/json produces
