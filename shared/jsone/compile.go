@@ -89,7 +89,7 @@ func (c *compiler) resolveVar(v *varExpr) {
 	for i := len(c.frames) - 1; i >= 0; i-- {
 		f := c.frames[i]
 		if f.dynamic {
-			v.kind, v.hops = varMapFrame, hops
+			v.kind, v.hops = varMapFrame, int32(hops)
 			if i == 0 {
 				v.kind = varRoot // the context, kept by the renderer itself
 			}
@@ -97,7 +97,7 @@ func (c *compiler) resolveVar(v *varExpr) {
 		}
 		for j := len(f.names) - 1; j >= 0; j-- {
 			if f.names[j] == v.name {
-				v.kind, v.hops, v.idx = varSlot, hops, j
+				v.kind, v.hops, v.idx = varSlot, int32(hops), int32(j)
 				return
 			}
 		}

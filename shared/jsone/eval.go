@@ -318,8 +318,8 @@ func (e *litExpr) size() int                           { return 1 }
 type varExpr struct {
 	name string
 	kind varKind
-	hops int // frames up from the scope it is evaluated in (varSlot, varMapFrame)
-	idx  int // the slot (varSlot)
+	hops int32 // frames up from the scope it is evaluated in (varSlot, varMapFrame)
+	idx  int32 // the slot (varSlot)
 }
 
 type varKind uint8
