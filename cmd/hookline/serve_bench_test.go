@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookline/hookline/shared/auth"
 	"github.com/hookline/hookline/shared/config"
+	"github.com/hookline/hookline/shared/httpapi"
 )
 
 // The request path of `serve` in process: the handler buildServer makes
@@ -58,7 +59,7 @@ func benchServe(b *testing.B) (http.Handler, auth.Credentials) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := slog.New(httpapi.NewLogHandler(io.Discard, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	local, err := buildServer(context.Background(), cfg, log, io.Discard)
 	if err != nil {
 		b.Fatal(err)

@@ -76,8 +76,11 @@ type Router struct {
 	log      *slog.Logger
 	version  string
 	checkOut bool
-	started  time.Time
-	routes   []*route
+	// realClock is set when now is time.Now: the request line's time
+	// and duration then share one reading.
+	realClock bool
+	started   time.Time
+	routes    []*route
 
 	webhook *webhookState
 	// origins are the allowed origins besides the server's own.
@@ -214,7 +217,7 @@ func newRouter(svc *hooks.Service, opts Options, routes func(*Router) []*route) 
 		rt.checks = newRateLimiter(rt.webhook.limiter.rate, int(rt.webhook.limiter.burst))
 	}
 	if rt.now == nil {
-		rt.now = time.Now
+		rt.now, rt.realClock = time.Now, true
 	}
 	if rt.log == nil {
 		rt.log = slog.Default()
@@ -266,11 +269,21 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h["Access-Control-Allow-Origin"] = anyOrigin
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	rt.serve(rec, r)
-	if rt.log.Enabled(r.Context(), slog.LevelInfo) {
-		rt.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", redactPath(r.URL.EscapedPath())), slog.Int("status", rec.status),
-			slog.Float64("ms", float64(rt.now().Sub(start).Microseconds())/1000))
+	if !rt.log.Enabled(r.Context(), slog.LevelInfo) {
+		return
 	}
+	end := rt.now()
+	ms := float64(end.Sub(start).Microseconds()) / 1000
+	if h, ok := rt.log.Handler().(*LogHandler); ok {
+		if !rt.realClock {
+			end = time.Now() // the line's time is the wall clock's, as slog's
+		}
+		h.logRequest(end, r.Method, redactPath(r.URL.EscapedPath()), rec.status, ms)
+		return
+	}
+	rt.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method), slog.String("path", redactPath(r.URL.EscapedPath())), slog.Int("status", rec.status),
+		slog.Float64("ms", ms))
 }
 
 // The headers of every answer, as ServeHTTP sets them.
