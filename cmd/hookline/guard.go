@@ -42,13 +42,20 @@ var defaultConnLimits = connLimits{bodyGrace: 10 * time.Second, minBodyRate: 16 
 // the rest.
 func (l connLimits) pace(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc := http.NewResponseController(w)
 		start := time.Now()
 		if r.Body == nil || r.Body == http.NoBody {
-			_ = rc.SetWriteDeadline(start.Add(l.answerBudget))
+			// net/http's writer sets its deadline itself; a
+			// ResponseController (which unwraps others) costs an
+			// allocation per request.
+			if d, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+				_ = d.SetWriteDeadline(start.Add(l.answerBudget))
+			} else {
+				_ = http.NewResponseController(w).SetWriteDeadline(start.Add(l.answerBudget))
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
+		rc := http.NewResponseController(w)
 		maxBody := time.Duration(float64(httpapi.MaxBodyBytes) / l.minBodyRate * float64(time.Second))
 		_ = rc.SetWriteDeadline(start.Add(l.bodyGrace + maxBody + l.answerBudget))
 		p := &pacedBody{body: r.Body, rc: rc, start: start, limits: l}

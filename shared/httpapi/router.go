@@ -315,7 +315,12 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	var body map[string]any
 	fail := func(err error) { rt.writeRouteError(ctx, w, ro, err, params, body) }
-	req := &request{ctx: ctx, params: params, query: r.URL.Query(), header: r.Header, source: sourceIP(r)}
+	req := &request{ctx: ctx, params: params, header: r.Header, source: sourceIP(r)}
+	if r.URL.RawQuery != "" {
+		// Without a query the map stays nil (reads see it empty): most
+		// requests have none, and parsing made a map for each.
+		req.query = r.URL.Query()
+	}
 	// The body's budget is held until the answer is written: the decoded
 	// body, and the echo of it in an error, live until then.
 	defer func() {
