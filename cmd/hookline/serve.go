@@ -213,14 +213,11 @@ func buildServer(ctx context.Context, cfg config.Config, log *slog.Logger, stdou
 		}
 	}
 	if local != nil {
-		mux := http.NewServeMux()
 		// The queue's bodies (up to lib-api's 10 MB) count against the
 		// router's body budgets: memory stays bounded whichever API is
 		// sent them.
-		mux.Handle("/api/queue/v1/", router.LimitBodies(local.Handler(authz), "queue", httpapi.MaxBodyBytes))
-		mux.Handle("/", api)
-		out.handler = mux
-		log.Info("local queue serving", "api", "/api/queue/v1/", "file", queueFile)
+		out.handler = newQueueMux(router.LimitBodies(local.Handler(authz), "queue", httpapi.MaxBodyBytes), api)
+		log.Info("local queue serving", "api", queuePrefix, "file", queueFile)
 	}
 	if anonymousMayWrite(authz) {
 		publicHost := ""
