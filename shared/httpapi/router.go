@@ -475,16 +475,20 @@ func cutBase(escaped string) (base, rest string, ok bool) {
 // arrives as "bar/slash" without being split.
 func (rt *Router) match(method, base, escaped string) (*route, map[string]string, error) {
 	escaped = strings.TrimPrefix(escaped, "/")
-	var segs []string
-	if escaped != "" {
-		segs = strings.Split(escaped, "/")
-	}
-	for i, s := range segs {
+	// The segments of API paths fit in buf, which stays on the stack
+	// (strings.Split allocated a slice per request).
+	var buf [8]string
+	segs := buf[:0]
+	for rest := escaped; rest != ""; {
+		s, after, found := strings.Cut(rest, "/")
 		u, err := url.PathUnescape(s)
 		if err != nil {
 			return nil, nil, newAPIError(http.StatusBadRequest, CodeInvalidRequestArguments, "path segment %q is not validly escaped", s)
 		}
-		segs[i] = u
+		segs = append(segs, u)
+		if rest = after; found && rest == "" {
+			segs = append(segs, "") // a trailing slash ends with an empty segment, as Split gives
+		}
 	}
 	for _, ro := range rt.routes {
 		if ro.apiBase() != base {

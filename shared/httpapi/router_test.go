@@ -699,3 +699,42 @@ func TestValidParam(t *testing.T) {
 		}
 	}
 }
+
+// match splits the escaped path into segments as strings.Split does
+// (empty segments included), unescaping each on its own.
+func TestMatchSegments(t *testing.T) {
+	rt := newTestEnv(t, nil).router
+	cases := []struct {
+		path, route string
+		params      map[string]string
+	}{
+		{"/hooks", "listHookGroups", nil},
+		{"/hooks/g", "listHooks", map[string]string{"hookGroupId": "g"}},
+		{"/hooks/g/", "hook", map[string]string{"hookGroupId": "g", "hookId": ""}},
+		{"/hooks/g/a%2Fb", "hook", map[string]string{"hookGroupId": "g", "hookId": "a/b"}},
+		{"/hooks//x", "hook", map[string]string{"hookGroupId": "", "hookId": "x"}},
+		{"/hooks/", "listHooks", map[string]string{"hookGroupId": ""}},
+		{"/", "", nil},
+		{"", "", nil},
+		{"/hooks/g/a/b/c/d/e/f/g/h/i", "", nil},
+	}
+	for _, c := range cases {
+		ro, params, err := rt.match(http.MethodGet, BasePath, c.path)
+		if err != nil {
+			t.Fatalf("%s: %v", c.path, err)
+		}
+		name := ""
+		if ro != nil {
+			name = ro.name
+		}
+		if name != c.route || len(params) != len(c.params) {
+			t.Errorf("%s: route %q %v, want %q %v", c.path, name, params, c.route, c.params)
+			continue
+		}
+		for k, v := range c.params {
+			if params[k] != v {
+				t.Errorf("%s: %s = %q, want %q", c.path, k, params[k], v)
+			}
+		}
+	}
+}
