@@ -283,21 +283,28 @@ func (m *macInput) mac(key string, dst *[44]byte) {
 // verification after the MAC itself.
 type keyedMACs struct{ pool sync.Pool }
 
+// macState is a pooled HMAC state with the buffers it writes and sums
+// into: buffers on the stack would escape through the hash.Hash
+// interface, two allocations per request.
+type macState struct {
+	h   hash.Hash
+	buf [512]byte
+	sum [sha256.Size]byte
+}
+
 func newKeyedMACs(key string) *keyedMACs {
 	k := []byte(key)
-	return &keyedMACs{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}}
+	return &keyedMACs{pool: sync.Pool{New: func() any { return &macState{h: hmac.New(sha256.New, k)} }}}
 }
 
 // mac is macInput.mac with a pooled HMAC state.
 func (k *keyedMACs) mac(m *macInput, dst *[44]byte) {
-	var buf [512]byte
-	msg := m.appendNormalized(buf[:0])
-	h := k.pool.Get().(hash.Hash)
-	h.Reset()
-	h.Write(msg)
-	var sum [sha256.Size]byte
-	base64.StdEncoding.Encode(dst[:], h.Sum(sum[:0]))
-	k.pool.Put(h)
+	st := k.pool.Get().(*macState)
+	msg := m.appendNormalized(st.buf[:0])
+	st.h.Reset()
+	st.h.Write(msg)
+	base64.StdEncoding.Encode(dst[:], st.h.Sum(st.sum[:0]))
+	k.pool.Put(st)
 }
 
 // macString computes the base64 MAC of m with the key.
