@@ -1,6 +1,7 @@
 package jsone
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +19,15 @@ type compiler struct {
 	frames []staticFrame // the scope frames a render will have here, outermost first
 	nodes  exprSlabs
 	slabs  nodeSlabs
+
+	// The walk also checks that the template is canonical (see
+	// canonicalCheck), so that Compile needs no walk of its own for that:
+	// notCanonical is set when a value is not, or nests deeper than
+	// maxDepth, and Compile then starts over from normalize. Parts the
+	// walk does not compile are checked by check.
+	maxDepth     int
+	hasFunc      bool
+	notCanonical bool
 
 	*scratch
 }
@@ -177,6 +187,14 @@ func (c *compiler) constant(v any, cost int) node {
 // node. Children are compiled in key order, so problems are recorded in the
 // order Validate reports them.
 func (c *compiler) compileOrConst(v any) (node, int, bool) {
+	// As canonicalCheck counts depth: elements sit one level below their
+	// container.
+	if depth := len(c.path); depth >= c.maxDepth {
+		if depth > c.maxDepth || !c.check(v, depth) {
+			c.notCanonical = true
+			return nil, 0, true
+		}
+	}
 	switch t := v.(type) {
 	case string:
 		if !strings.Contains(t, "${") {
@@ -209,8 +227,41 @@ func (c *compiler) compileOrConst(v any) (node, int, bool) {
 		return n, 0, false
 	case map[string]any:
 		return c.compileObject(t)
+	case nil, bool:
+		return nil, 0, true
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			c.notCanonical = true
+		}
+		return nil, 0, true
+	case Func:
+		c.hasFunc = true
+		return nil, 0, true
 	}
+	c.notCanonical = true
 	return nil, 0, true
+}
+
+// check checks v, at depth depth, as canonicalCheck does, for a part of the
+// template that the walk does not compile. It reports whether v passed.
+func (c *compiler) check(v any, depth int) bool {
+	cc := canonicalCheck{maxDepth: c.maxDepth}
+	ok := cc.value(v, depth) && !cc.tooDeep
+	c.hasFunc = c.hasFunc || cc.hasFunc
+	if !ok {
+		c.notCanonical = true
+	}
+	return ok
+}
+
+// checkRest checks the properties of an operator object (its entries kvs)
+// other than those named in compiled.
+func (c *compiler) checkRest(kvs []keyVal, compiled ...string) {
+	for _, kv := range kvs {
+		if !slices.Contains(compiled, kv.k) {
+			c.check(kv.v, len(c.path)+1)
+		}
+	}
 }
 
 // part is a compiled child on the compiler's scratch stack: its node, or
@@ -349,6 +400,7 @@ func (c *compiler) compileObject(m map[string]any) (node, int, bool) {
 		if len(k) > 1 && k[0] == '$' && isOperator(k) {
 			if op != "" {
 				c.kvs = c.kvs[:base]
+				c.check(m, len(c.path))
 				return c.fail(templateErr("only one operator allowed")), 0, false
 			}
 			op = k
@@ -510,6 +562,7 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		if op == "$if" && slices.Contains(undefined, "$else") {
 			msg += " (then and else are written without $)"
 		}
+		c.check(m, len(c.path))
 		return c.fail(templateErr(msg))
 	}
 	val := m[op]
@@ -530,6 +583,7 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 	case "$eval":
 		s, ok := val.(string)
 		if !ok {
+			c.check(val, len(c.path)+1)
 			return c.fail(templateErr("$eval must be given a string expression"))
 		}
 		c.pushKey(op)
@@ -540,6 +594,7 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 	case "$if":
 		s, ok := val.(string)
 		if !ok {
+			c.check(m, len(c.path))
 			return c.fail(templateErr("$if can evaluate string expressions only"))
 		}
 		c.pushKey(op)
@@ -548,6 +603,7 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		if _, ok := m["$then"]; ok {
 			// JSON-e accepts the misspelling but fails when the condition
 			// holds.
+			c.check(m["$then"], len(c.path)+1)
 			n.then = c.fail(templateErr("$if Syntax error: $then: should be spelled then: (no $)"))
 		} else if _, ok := m["then"]; ok {
 			n.then = sub("then")
@@ -564,10 +620,13 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		// As in JSON-e, a from that is false, 0, "" or null is no from.
 		if truthy(m["from"]) {
 			n.from = sub("from")
+		} else {
+			c.check(m["from"], len(c.path)+1)
 		}
 		return n
 	case "$let":
 		if _, ok := val.(map[string]any); !ok {
+			c.check(m, len(c.path))
 			return c.fail(templateErr("$let value must be an object"))
 		}
 		n := &letNode{v: value()}
@@ -589,23 +648,29 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		return n
 	case "$map":
 		n := &mapNode{v: value(), shape: shape(2, "$map must have exactly two properties")}
-		if k, names := findBinding(kvs, "each", 1, 2); names != nil {
+		k, names := findBinding(kvs, "each", 1, 2)
+		if names != nil {
 			c.pushFrame(names)
 			n.names, n.body = names, sub(k)
 			c.popFrame()
 		}
+		c.checkRest(kvs, op, k)
 		return n
 	case "$reduce":
 		n := &reduceNode{v: value(), initial: m["initial"], shape: shape(3, "$reduce must have exactly three properties")}
-		if k, names := findBinding(kvs, "each", 2, 3); names != nil {
+		k, names := findBinding(kvs, "each", 2, 3)
+		if names != nil {
 			c.pushFrame(names)
 			n.names, n.body = names, sub(k)
 			c.popFrame()
 		}
+		c.checkRest(kvs, op, k) // initial included: it is used as it is
 		return n
 	case "$find":
 		n := &findNode{v: value(), shape: shape(2, "$find must have exactly two properties")}
-		if k, names := findBinding(kvs, "each", 1, 2); names != nil && n.shape == nil {
+		k, names := findBinding(kvs, "each", 1, 2)
+		c.checkRest(kvs, op) // each or by is a string when compiled: a leaf
+		if names != nil && n.shape == nil {
 			n.names = names
 			if s, ok := m[k].(string); ok {
 				c.pushKey(k)
@@ -621,7 +686,9 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		return n
 	case "$sort":
 		n := &sortNode{v: value()}
-		if k, names := findBinding(kvs, "by", 1, 1); names != nil {
+		k, names := findBinding(kvs, "by", 1, 1)
+		c.checkRest(kvs, op) // each or by is a string when compiled: a leaf
+		if names != nil {
 			n.names = names
 			if s, ok := m[k].(string); ok {
 				c.pushKey(k)
@@ -639,6 +706,7 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 	case "$match", "$switch":
 		obj, ok := val.(map[string]any)
 		if !ok {
+			c.check(m, len(c.path))
 			return c.fail(templateErr(op + " can evaluate objects only"))
 		}
 		n := &matchNode{isSwitch: op == "$switch"}
@@ -660,6 +728,7 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 	case "$reverse":
 		return &reverseNode{v: value()}
 	}
+	c.check(m, len(c.path))
 	return c.fail(templateErr("unknown operator " + op))
 }
 

@@ -57,7 +57,11 @@
 // read once onto a scratch stack and sorted there, a part that renders to
 // itself gets one node for the whole part, the parser resolves each
 // variable as it makes it, and template nodes and expression nodes come
-// from per-kind slabs (the bench pair: 92 allocations, down from 194).
+// from per-kind slabs (the bench pair: 92 allocations, down from 194). The
+// same walk checks that the template already has the canonical value types
+// (see Values), checking on the side any part it does not compile; only a
+// template that does not is converted and compiled again (the bench pair:
+// 233k instructions per compile, down from 256k).
 //
 // # Values
 //

@@ -58,18 +58,34 @@ type Template struct {
 // where and when JSON-e reports them, so that a branch that is never taken
 // never fails; Validate lists them all up front.
 func Compile(tmpl any) (*Template, error) {
+	// Templates are nearly always canonical already, so the compile walk
+	// checks that as it goes (see compiler.notCanonical) rather than
+	// normalize walking the template first; only when the template is not
+	// canonical does Compile normalize it and compile the copy.
+	if t, canonical := compileWalk(tmpl); canonical {
+		return t, nil
+	}
 	v, funcs, err := normalize(tmpl, DefaultMaxDepth)
 	if err != nil {
 		return nil, err
 	}
+	t, _ := compileWalk(v)
+	t.funcs = funcs
+	return t, nil
+}
+
+// compileWalk compiles tmpl and reports whether tmpl was canonical; when it
+// was not, the template must not be used.
+func compileWalk(tmpl any) (*Template, bool) {
 	c := &compiler{
-		frames:  []staticFrame{{dynamic: true}}, // the context
-		scratch: scratchPool.Get().(*scratch),
+		frames:   []staticFrame{{dynamic: true}}, // the context
+		maxDepth: DefaultMaxDepth,
+		scratch:  scratchPool.Get().(*scratch),
 	}
 	c.nodes.c = c
-	root := c.compile(v)
+	root := c.compile(tmpl)
 	c.done()
-	return &Template{root: root, static: c.static, funcs: funcs}, nil
+	return &Template{root: root, static: c.static, funcs: c.hasFunc}, !c.notCanonical
 }
 
 // Validate reports every problem Compile found in the template, whether or
