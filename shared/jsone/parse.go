@@ -42,7 +42,7 @@ type lexer struct {
 func (l *lexer) next() (token, error) {
 	s := l.src
 	i := l.pos
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f' || s[i] == '\v') {
+	for i < len(s) && byteClass[s[i]]&classSpace != 0 {
 		i++
 	}
 	if i >= len(s) {
@@ -65,7 +65,7 @@ func (l *lexer) next() (token, error) {
 		}
 		kind = tNumber
 	case isLetter(c) || c == '_':
-		for i < len(s) && (isLetter(s[i]) || isDigit(s[i]) || s[i] == '_') {
+		for i < len(s) && byteClass[s[i]]&classIdent != 0 {
 			i++
 		}
 		switch s[begin:i] {
@@ -107,6 +107,25 @@ func (l *lexer) next() (token, error) {
 	l.pos = i
 	return token{kind: kind, text: s[begin:i], end: i}, nil
 }
+
+// byteClass sorts bytes for the lexer's loops, which a table lookup makes
+// cheaper than a chain of comparisons.
+var byteClass = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\n\r\f\v") {
+		t[c] |= classSpace
+	}
+	for c := range 256 {
+		if b := byte(c); isLetter(b) || isDigit(b) || b == '_' {
+			t[c] |= classIdent
+		}
+	}
+	return t
+}()
+
+const (
+	classSpace = 1 << iota
+	classIdent // a letter, digit or _, which continue an identifier
+)
 
 func (l *lexer) badInput(at int) error {
 	return syntaxErr(fmt.Sprintf("Unexpected input for '%s' at '%s'", l.src[l.start:], l.src[at:]))
