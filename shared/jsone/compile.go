@@ -197,7 +197,7 @@ func (c *compiler) compileOrConst(v any) (node, int, bool) {
 	}
 	switch t := v.(type) {
 	case string:
-		if !strings.Contains(t, "${") {
+		if !hasInterp(t) {
 			return nil, 0, true
 		}
 		return c.compileString(t), 0, false
@@ -289,11 +289,41 @@ func (c *compiler) compileExpr(src string) exprRoot {
 	return exprRoot{e: e, cost: e.size(), src: src}
 }
 
+// hasInterp is strings.Contains(s, "${") and countInterp strings.Count(s,
+// "${"): for the short strings of a template, looking for each "$" costs
+// less than the general search.
+func hasInterp(s string) bool {
+	for {
+		i := strings.IndexByte(s, '$')
+		if i < 0 || i+1 >= len(s) {
+			return false
+		}
+		if s[i+1] == '{' {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
+
+func countInterp(s string) int {
+	n := 0
+	for {
+		i := strings.IndexByte(s, '$')
+		if i < 0 || i+1 >= len(s) {
+			return n
+		}
+		if s[i+1] == '{' {
+			n++
+		}
+		s = s[i+1:]
+	}
+}
+
 // compileString splits s into literal text and ${...} interpolations.
 // A run of n >= 2 dollar signs before "{" is an escape and stands for n-1
 // dollar signs, with no interpolation.
 func (c *compiler) compileString(s string) node {
-	count := strings.Count(s, "${")
+	count := countInterp(s)
 	// count bounds the expressions (an escape is counted too), so the
 	// appends below stay within the slots taken.
 	n := c.slabs.interps.put(interpNode{
@@ -436,7 +466,7 @@ func (c *compiler) compileObject(m map[string]any) (node, int, bool) {
 			// Raised only when the value is not deleted, as JSON-e does.
 			e.reserved = errReserved
 			c.record(errReserved)
-		case strings.Contains(k, "${"):
+		case hasInterp(k):
 			constant = false
 			c.pushKey(k)
 			switch kn := c.compileString(k).(type) {

@@ -2,6 +2,7 @@ package jsone
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -97,5 +98,16 @@ func TestCompileWalkChecksCanonical(t *testing.T) {
 				t.Fatalf("render %#v, reference %#v", got1, got2)
 			}
 		})
+	}
+}
+
+func TestHasInterp(t *testing.T) {
+	for _, s := range []string{"", "$", "{", "${", "$$", "$${", "a$", "a${b}", "${a}${b}", "$}{", "${${", "$$${x}", "x$", "{$", "日本${x}$"} {
+		if got, want := hasInterp(s), strings.Contains(s, "${"); got != want {
+			t.Errorf("hasInterp(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := countInterp(s), strings.Count(s, "${"); got != want {
+			t.Errorf("countInterp(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
