@@ -595,9 +595,9 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		c.check(m, len(c.path))
 		return c.fail(templateErr(msg))
 	}
-	val := m[op]
+	val, _ := get(kvs, op)
 	value := func() node { return c.child(op, val) }
-	sub := func(k string) node { return c.child(k, m[k]) }
+	sub := func(k string) node { v, _ := get(kvs, k); return c.child(k, v) }
 	// shape is a problem with the operator's other properties, raised after
 	// its value has rendered.
 	shape := func(want int, msg string) *Error {
@@ -630,15 +630,15 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		c.pushKey(op)
 		n := &ifNode{cond: c.compileExpr(s)}
 		c.pop()
-		if _, ok := m["$then"]; ok {
+		if then, ok := get(kvs, "$then"); ok {
 			// JSON-e accepts the misspelling but fails when the condition
 			// holds.
-			c.check(m["$then"], len(c.path)+1)
+			c.check(then, len(c.path)+1)
 			n.then = c.fail(templateErr("$if Syntax error: $then: should be spelled then: (no $)"))
-		} else if _, ok := m["then"]; ok {
+		} else if _, ok := get(kvs, "then"); ok {
 			n.then = sub("then")
 		}
-		if _, ok := m["else"]; ok {
+		if _, ok := get(kvs, "else"); ok {
 			n.els = sub("else")
 		}
 		return n
@@ -648,10 +648,10 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		n := &fromNowNode{v: value(), now: varExpr{name: "now"}}
 		c.resolve(&n.now)
 		// As in JSON-e, a from that is false, 0, "" or null is no from.
-		if truthy(m["from"]) {
-			n.from = sub("from")
+		if from, _ := get(kvs, "from"); truthy(from) {
+			n.from = c.child("from", from)
 		} else {
-			c.check(m["from"], len(c.path)+1)
+			c.check(from, len(c.path)+1)
 		}
 		return n
 	case "$let":
@@ -663,7 +663,7 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		if obj, ok := n.v.(*objectNode); ok {
 			n.slots = letSlots(obj)
 		}
-		if in := m["in"]; in != nil {
+		if in, _ := get(kvs, "in"); in != nil {
 			if n.slots != nil {
 				c.pushFrame(n.slots)
 			} else {
@@ -687,7 +687,8 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		c.checkRest(kvs, op, k)
 		return n
 	case "$reduce":
-		n := &reduceNode{v: value(), initial: m["initial"], shape: shape(3, "$reduce must have exactly three properties")}
+		initial, _ := get(kvs, "initial")
+		n := &reduceNode{v: value(), initial: initial, shape: shape(3, "$reduce must have exactly three properties")}
 		k, names := findBinding(kvs, "each", 2, 3)
 		if names != nil {
 			c.pushFrame(names)
@@ -702,7 +703,8 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		c.checkRest(kvs, op) // each or by is a string when compiled: a leaf
 		if names != nil && n.shape == nil {
 			n.names = names
-			if s, ok := m[k].(string); ok {
+			v, _ := get(kvs, k)
+			if s, ok := v.(string); ok {
 				c.pushKey(k)
 				c.pushFrame(names)
 				n.cond = c.compileExpr(s)
@@ -720,7 +722,8 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 		c.checkRest(kvs, op) // each or by is a string when compiled: a leaf
 		if names != nil {
 			n.names = names
-			if s, ok := m[k].(string); ok {
+			v, _ := get(kvs, k)
+			if s, ok := v.(string); ok {
 				c.pushKey(k)
 				c.pushFrame(names)
 				by := c.compileExpr(s)
@@ -760,6 +763,17 @@ func (c *compiler) compileOperator(op string, m map[string]any, kvs []keyVal) no
 	}
 	c.check(m, len(c.path))
 	return c.fail(templateErr("unknown operator " + op))
+}
+
+// get looks k up in an operator object's entries kvs, which for the few
+// entries an operator has costs less than a lookup in the map.
+func get(kvs []keyVal, k string) (any, bool) {
+	for _, kv := range kvs {
+		if kv.k == k {
+			return kv.v, true
+		}
+	}
+	return nil, false
 }
 
 // indexSegment renders an array index as a path segment.
