@@ -39,7 +39,8 @@ type lexer struct {
 	pos   int
 }
 
-func (l *lexer) next() (token, error) {
+// next reads the next token into *t, which it leaves alone on an error.
+func (l *lexer) next(t *token) error {
 	s := l.src
 	i := l.pos
 	for i < len(s) && byteClass[s[i]]&classSpace != 0 {
@@ -47,7 +48,8 @@ func (l *lexer) next() (token, error) {
 	}
 	if i >= len(s) {
 		l.pos = i
-		return token{kind: tEOF, end: i}, nil
+		*t = token{kind: tEOF, end: i}
+		return nil
 	}
 	begin := i
 	c := s[i]
@@ -83,7 +85,7 @@ func (l *lexer) next() (token, error) {
 	case c == '"' || c == '\'':
 		j := strings.IndexByte(s[i+1:], c)
 		if j < 0 {
-			return token{}, l.badInput(i)
+			return l.badInput(i)
 		}
 		i += j + 2
 		kind = tString
@@ -100,12 +102,13 @@ func (l *lexer) next() (token, error) {
 			case '+', '-', '*', '/', '<', '>', '!', '(', ')', '[', ']', '{', '}', ':', ',', '.':
 				i++
 			default:
-				return token{}, l.badInput(i)
+				return l.badInput(i)
 			}
 		}
 	}
 	l.pos = i
-	return token{kind: kind, text: s[begin:i], end: i}, nil
+	*t = token{kind: kind, text: s[begin:i], end: i}
+	return nil
 }
 
 // byteClass sorts bytes for the lexer's loops, which a table lookup makes
@@ -189,12 +192,7 @@ func (p *parser) newLit(v any) *litExpr {
 }
 
 func (p *parser) advance() error {
-	t, err := p.lx.next()
-	if err != nil {
-		return err
-	}
-	p.tok = t
-	return nil
+	return p.lx.next(&p.tok)
 }
 
 // endOfInput is the error for an expression that stops too early.
